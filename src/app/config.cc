@@ -1,0 +1,110 @@
+// Flag definitions; defaults match scripts/services so a bare `surge serve` finds ./var's stores.
+#include "app/config.h"
+
+#include "core/parse.h"
+
+namespace surge::app {
+
+void add_http_flags(CLI::App& cmd, Config& c) {
+  cmd.add_option("--listen", c.http.address, "Address to listen on")
+      ->envname("SURGE_HTTP_ADDRESS")
+      ->capture_default_str();
+  cmd.add_option("-p,--port", c.http.port, "HTTP port (0 picks a free one)")
+      ->envname("SURGE_HTTP_PORT")
+      ->capture_default_str();
+  cmd.add_option("-w,--workers", c.workers, "Worker threads, one io_context each (0 = cores)")
+      ->envname("SURGE_WORKERS")
+      ->capture_default_str();
+  cmd.add_option("--header-limit", c.http.header_limit, "Largest request header, bytes")
+      ->capture_default_str();
+  cmd.add_option("--body-limit", c.http.body_limit, "Largest request body, bytes")
+      ->capture_default_str();
+}
+
+void add_store_flags(CLI::App& cmd, Config& c) {
+  c.redis.port = 16379;
+  c.db.port = 13306;
+  c.db.password = "surge";
+  cmd.add_option("--redis-host", c.redis.host)->envname("SURGE_REDIS_HOST")->capture_default_str();
+  cmd.add_option("--redis-port", c.redis.port)->envname("SURGE_REDIS_PORT")->capture_default_str();
+  cmd.add_option("--redis-password", c.redis.password)->envname("SURGE_REDIS_PASSWORD");
+  cmd.add_option("--redis-db", c.redis.db)->envname("SURGE_REDIS_DB")->capture_default_str();
+  cmd.add_option("--mysql-host", c.db.host)->envname("SURGE_MYSQL_HOST")->capture_default_str();
+  cmd.add_option("--mysql-port", c.db.port)->envname("SURGE_MYSQL_PORT")->capture_default_str();
+  cmd.add_option("--mysql-socket", c.db.socket, "Unix socket; wins over host/port when set")
+      ->envname("SURGE_MYSQL_SOCKET");
+  cmd.add_option("--mysql-user", c.db.user)->envname("SURGE_MYSQL_USER")->capture_default_str();
+  cmd.add_option("--mysql-password", c.db.password)->envname("SURGE_MYSQL_PASSWORD");
+  cmd.add_option("--mysql-database", c.db.database)
+      ->envname("SURGE_MYSQL_DATABASE")
+      ->capture_default_str();
+  cmd.add_option_function<std::string>(
+         "--mysql",
+         [&c](const std::string& dsn) {
+           if (!apply_mysql_dsn(dsn, c.db)) {
+             throw CLI::ValidationError("--mysql", "expected mysql://user:pass@host:port/db");
+           }
+         },
+         "MariaDB DSN, e.g. mysql://surge:surge@127.0.0.1:3306/hmdp (overrides the flags above)")
+      ->envname("SURGE_MYSQL_DSN");
+  cmd.add_option("--db-pool", c.db.pool_size, "MariaDB connections (and threads)")
+      ->envname("SURGE_DB_POOL")
+      ->capture_default_str();
+  cmd.add_option("--log-level", c.log_level, "trace, debug, info, warn, error, off")
+      ->envname("SURGE_LOG_LEVEL")
+      ->capture_default_str();
+}
+
+void add_seed_flags(CLI::App& cmd, SeedOptions& s) {
+  cmd.add_option("--scale", s.scale, "Data set size; 1 = seed scale (102,005 users, 50,114 shops)")
+      ->check(CLI::Range(0.0001, 100.0))
+      ->capture_default_str();
+  cmd.add_option("--seed", s.seed, "Generator seed; the same seed gives the same rows")
+      ->capture_default_str();
+  cmd.add_flag("--force", s.force, "Reload even if data exists (empties the tables first)");
+  cmd.add_flag("--schema-only", s.schema_only, "Create the tables and stop");
+  cmd.add_option("--sql-dir", s.sql_dir, "Folder with schema.sql and seed.sql");
+}
+
+bool apply_mysql_dsn(std::string_view dsn, db::Options& out) {
+  constexpr std::string_view kScheme = "mysql://";
+  if (!dsn.starts_with(kScheme)) return false;
+  std::string_view rest = dsn.substr(kScheme.size());
+  db::Options o = out;
+  if (size_t q = rest.find('?'); q != std::string_view::npos) {
+    std::string_view query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+    if (!query.starts_with("socket=")) return false;
+    auto sock = core::url_decode(query.substr(7));
+    if (!sock) return false;
+    o.socket = *sock;
+  }
+  size_t at = rest.rfind('@');
+  if (at != std::string_view::npos) {
+    std::string_view cred = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    size_t colon = cred.find(':');
+    auto user = core::url_decode(cred.substr(0, colon));
+    auto pass = colon == std::string_view::npos ? std::optional<std::string>("")
+                                                : core::url_decode(cred.substr(colon + 1));
+    if (!user || !pass || user->empty()) return false;
+    o.user = *user;
+    o.password = *pass;
+  }
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash + 1 >= rest.size()) return false;
+  o.database = std::string(rest.substr(slash + 1));
+  std::string_view hostport = rest.substr(0, slash);
+  if (size_t colon = hostport.rfind(':'); colon != std::string_view::npos) {
+    auto port = core::parse_int64(hostport.substr(colon + 1), 1, 65535);
+    if (!port) return false;
+    o.port = static_cast<uint16_t>(*port);
+    hostport = hostport.substr(0, colon);
+  }
+  if (hostport.empty() && o.socket.empty()) return false;
+  if (!hostport.empty()) o.host = std::string(hostport);
+  out = std::move(o);
+  return true;
+}
+
+}  // namespace surge::app

@@ -1,0 +1,43 @@
+// The `surge` command: serve the API, or load the schema and data set.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "app/config.h"
+#include "app/seed.h"
+#include "app/service.h"
+#include "common/log.h"
+
+int main(int argc, char** argv) {
+  using namespace surge::app;
+  CLI::App cli{"Surge: a high-concurrency shop and flash-sale backend (hm-dianping API)"};
+  cli.set_version_flag("--version", "surge 0.1.0");
+  cli.require_subcommand(1);
+
+  Config config;
+  auto* serve_cmd = cli.add_subcommand("serve", "Serve the HTTP API");
+  add_http_flags(*serve_cmd, config);
+  add_store_flags(*serve_cmd, config);
+
+  Config seed_config;
+  SeedOptions seed_options;
+  auto* seed_cmd = cli.add_subcommand("seed", "Create the schema and load the data set once");
+  add_store_flags(*seed_cmd, seed_config);
+  add_seed_flags(*seed_cmd, seed_options);
+
+  CLI11_PARSE(cli, argc, argv);
+
+  try {
+    if (*serve_cmd) {
+      if (!surge::init_logging(config.log_level)) {
+        spdlog::warn("unknown log level '{}'; using info", config.log_level);
+      }
+      return serve(config);
+    }
+    surge::init_logging(seed_config.log_level);
+    return run_seed(seed_config, seed_options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "surge: fatal: %s\n", e.what());
+    return 1;
+  }
+}

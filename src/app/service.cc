@@ -1,0 +1,132 @@
+// Process wiring and lifecycle: start workers, connect, serve, and on a signal drain in-flight
+// requests before closing the stores.
+#include "app/service.h"
+
+#include <chrono>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_future.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "app/routes.h"
+#include "http/server.h"
+
+namespace surge::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+void add_store_metrics(http::Metrics& metrics, Services& s) {
+  metrics.add_collector([&s](std::string& out) {
+    redis::Stats total;
+    for (auto& c : s.redis) {
+      // Read from another thread: the counters are monotonic and only for display.
+      const auto& st = c->stats();
+      total.requests += st.requests;
+      total.writes += st.writes;
+      total.reconnects += st.reconnects;
+      total.timeouts += st.timeouts;
+    }
+    auto it = std::back_inserter(out);
+    fmt::format_to(it, "# TYPE surge_redis_requests_total counter\nsurge_redis_requests_total {}\n",
+                   total.requests);
+    fmt::format_to(it, "# TYPE surge_redis_writes_total counter\nsurge_redis_writes_total {}\n",
+                   total.writes);
+    fmt::format_to(it,
+                   "# TYPE surge_redis_reconnects_total counter\nsurge_redis_reconnects_total {}\n",
+                   total.reconnects);
+    fmt::format_to(it, "# TYPE surge_db_queue gauge\nsurge_db_queue {}\n", s.db.queued());
+  });
+}
+
+}  // namespace
+
+int serve(Config config) {
+  size_t nworkers = config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::io_context*> raw;
+  for (size_t i = 0; i < nworkers; ++i) {
+    contexts.push_back(std::make_unique<asio::io_context>(1));
+    raw.push_back(contexts.back().get());
+  }
+
+  db::Pool pool(config.db);
+  Services services{config, pool, db::ShopRepository(pool), {}, nullptr};
+  for (size_t i = 0; i < nworkers; ++i) {
+    auto opts = config.redis;
+    opts.client_name = fmt::format("surge-w{}", i);
+    services.redis.push_back(redis::Connection::create(contexts[i]->get_executor(), opts));
+  }
+
+  http::Router router;
+  auto names = register_routes(router, services);
+  http::Metrics metrics(nworkers, names);
+  services.metrics = &metrics;
+  add_store_metrics(metrics, services);
+
+  http::Server server(raw, router, metrics, config.http);
+  if (!server.listen()) return 1;
+
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < nworkers; ++i) {
+    guards.push_back(asio::make_work_guard(*contexts[i]));
+    asio::post(*contexts[i], [c = services.redis[i]] { c->start(); });
+    threads.emplace_back([ctx = contexts[i].get(), i] {
+      pthread_setname_np(pthread_self(), fmt::format("worker-{}", i).c_str());
+      ctx->run();
+    });
+  }
+
+  // Report the stores' state once at start; serving begins either way (health says 503).
+  {
+    auto ready = asio::co_spawn(*contexts[0], services.redis[0]->wait_ready(std::chrono::seconds(3)),
+                                asio::use_future);
+    if (!ready.get()) {
+      spdlog::warn("redis {}:{} not reachable yet; retrying in the background", config.redis.host,
+                   config.redis.port);
+    }
+    auto pong = asio::co_spawn(*contexts[0], pool.ping(), asio::use_future);
+    if (!pong.get()) spdlog::warn("mariadb not reachable yet; requests will get 503 until it is");
+  }
+  spdlog::info("surge: serving on http://{}:{} with {} workers (redis {}:{}, mariadb {}, pool {})",
+               config.http.address, server.port(), nworkers, config.redis.host, config.redis.port,
+               config.db.socket.empty() ? fmt::format("{}:{}", config.db.host, config.db.port)
+                                        : config.db.socket,
+               config.db.pool_size);
+
+  asio::io_context main_ctx;
+  asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
+  signals.async_wait([&](error_code, int sig) {
+    spdlog::info("surge: signal {} received; draining {} connections", sig,
+                 server.open_connections());
+  });
+  main_ctx.run();
+
+  server.drain();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (server.open_connections() > 0) {
+    spdlog::warn("surge: {} connections still open after 10 s; closing anyway",
+                 server.open_connections());
+  }
+  for (size_t i = 0; i < nworkers; ++i) {
+    asio::post(*contexts[i], [c = services.redis[i]] { c->stop(); });
+  }
+  guards.clear();
+  for (auto& c : contexts) c->stop();
+  for (auto& t : threads) t.join();
+  pool.stop();
+  spdlog::info("surge: stopped cleanly");
+  return 0;
+}
+
+}  // namespace surge::app

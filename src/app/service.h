@@ -1,0 +1,31 @@
+// The running process: worker io_contexts, per-worker Redis connections, the MariaDB pool, and
+// the HTTP server wired to the API.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "app/config.h"
+#include "db/pool.h"
+#include "db/shop_repository.h"
+#include "http/metrics.h"
+#include "redis/connection.h"
+
+namespace surge::app {
+
+// Shared by every handler. Per-worker members are indexed by Context::worker and only touched
+// on that worker's thread.
+struct Services {
+  const Config& config;
+  db::Pool& db;
+  db::ShopRepository shops;
+  std::vector<std::shared_ptr<redis::Connection>> redis;  // one per worker
+  http::Metrics* metrics = nullptr;
+
+  redis::Connection& redis_for(size_t worker) { return *redis[worker]; }
+};
+
+// Serves until SIGINT/SIGTERM, then drains; returns the process exit code.
+int serve(Config config);
+
+}  // namespace surge::app

@@ -1,0 +1,96 @@
+// The MariaDB pool: blocking connections driven by their own threads, offered to coroutines as
+// awaitables. Threads == connections, so a job never waits for a connection once it runs; the
+// queue in front of the threads is bounded (Options::max_queue).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <type_traits>
+#include <vector>
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/error.h"
+#include "db/connection.h"
+
+namespace surge::db {
+
+namespace asio = boost::asio;
+
+// Thread-safe. Destroying it waits for running jobs and closes every connection.
+class Pool {
+ public:
+  explicit Pool(Options options);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  const Options& options() const { return options_; }
+  size_t queued() const { return queued_.load(std::memory_order_relaxed); }
+
+  // Runs job(Connection&) on a pool thread and resumes the caller on its own executor with the
+  // job's result, which must be a Result<...>. Fails with kUnavailable without running the job
+  // when the queue is full, and with kShuttingDown after stop().
+  template <class F>
+  auto run(F job) -> asio::awaitable<std::invoke_result_t<F&, Connection&>> {
+    using R = std::invoke_result_t<F&, Connection&>;
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
+        [this](auto handler, F job) {
+          auto work = asio::make_work_guard(asio::get_associated_executor(handler));
+          if (!admit()) {
+            R refused = make_error_code(stopped_ ? Errc::kShuttingDown : Errc::kUnavailable);
+            asio::post(work.get_executor(), [h = std::move(handler), refused]() mutable {
+              std::move(h)(std::move(refused));
+            });
+            return;
+          }
+          asio::post(threads_, [this, job = std::move(job), h = std::move(handler),
+                                work = std::move(work)]() mutable {
+            R result = with_connection(job);
+            auto ex = work.get_executor();
+            asio::post(ex, [h = std::move(h), r = std::move(result)]() mutable {
+              std::move(h)(std::move(r));
+            });
+          });
+        },
+        asio::use_awaitable, std::move(job));
+  }
+
+  // Convenience wrappers for one statement.
+  asio::awaitable<Result<Rows>> query(std::string sql, Params params = {});
+  asio::awaitable<Result<ExecResult>> execute(std::string sql, Params params = {});
+  asio::awaitable<Result<void>> ping();
+
+  // Refuses new jobs; running ones finish.
+  void stop() { stopped_ = true; }
+
+ private:
+  bool admit();
+  std::unique_ptr<Connection> acquire();
+  void release(std::unique_ptr<Connection> c);
+
+  template <class F>
+  auto with_connection(F& job) {
+    queued_.fetch_sub(1, std::memory_order_relaxed);
+    auto conn = acquire();
+    auto result = job(*conn);
+    release(std::move(conn));
+    return result;
+  }
+
+  Options options_;
+  asio::thread_pool threads_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::atomic<size_t> queued_{0};
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace surge::db

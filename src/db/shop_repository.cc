@@ -1,0 +1,66 @@
+// SQL for shops and shop types.
+#include "db/shop_repository.h"
+
+namespace surge::db {
+
+namespace {
+
+// One column list for every shop query, so rows always decode the same way.
+constexpr const char* kShopColumns =
+    "id, name, type_id, images, area, address, x, y, avg_price, sold, comments, score, "
+    "open_hours, DATE_FORMAT(create_time, '%Y-%m-%dT%H:%i:%s') AS create_time, "
+    "DATE_FORMAT(update_time, '%Y-%m-%dT%H:%i:%s') AS update_time";
+
+std::string text(const std::optional<std::string>& v) { return v ? *v : std::string(); }
+
+}  // namespace
+
+Result<Shop> shop_from_row(const Rows& rows, size_t i) {
+  const auto& r = rows.rows.at(i);
+  if (r.size() != 15) return Errc::kInternal;
+  Shop s;
+  auto id = to_int64(r[0]);
+  if (!id) return Errc::kInternal;
+  s.id = *id;
+  s.name = text(r[1]);
+  s.type_id = to_int64(r[2]).value_or(0);
+  s.images = text(r[3]);
+  s.area = text(r[4]);
+  s.address = text(r[5]);
+  s.x = to_double(r[6]).value_or(0);
+  s.y = to_double(r[7]).value_or(0);
+  s.avg_price = to_int64(r[8]).value_or(0);
+  s.sold = to_int64(r[9]).value_or(0);
+  s.comments = to_int64(r[10]).value_or(0);
+  s.score = to_int64(r[11]).value_or(0);
+  s.open_hours = text(r[12]);
+  s.create_time = text(r[13]);
+  s.update_time = text(r[14]);
+  return s;
+}
+
+asio::awaitable<Result<std::optional<Shop>>> ShopRepository::find(int64_t id) {
+  static const std::string sql =
+      std::string("SELECT ") + kShopColumns + " FROM tb_shop WHERE id = ?";
+  Params params;
+  params.emplace_back(id);
+  auto rows = co_await pool_.query(sql, std::move(params));
+  if (!rows) co_return rows.error();
+  if (rows->empty()) co_return std::optional<Shop>();
+  auto shop = shop_from_row(*rows, 0);
+  if (!shop) co_return shop.error();
+  co_return std::optional<Shop>(std::move(*shop));
+}
+
+asio::awaitable<Result<std::vector<ShopType>>> ShopRepository::types() {
+  auto rows = co_await pool_.query("SELECT id, name, icon, sort FROM tb_shop_type ORDER BY sort");
+  if (!rows) co_return rows.error();
+  std::vector<ShopType> out;
+  out.reserve(rows->size());
+  for (const auto& r : rows->rows) {
+    out.push_back({to_int64(r[0]).value_or(0), text(r[1]), text(r[2]), to_int64(r[3]).value_or(0)});
+  }
+  co_return out;
+}
+
+}  // namespace surge::db

@@ -1,0 +1,57 @@
+// Shops and shop types in MariaDB (tb_shop, tb_shop_type).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "common/error.h"
+#include "db/pool.h"
+
+namespace surge::db {
+
+struct Shop {
+  int64_t id = 0;
+  std::string name;
+  int64_t type_id = 0;
+  std::string images;  // comma-separated URLs, as in the original
+  std::string area;
+  std::string address;
+  double x = 0;  // longitude
+  double y = 0;  // latitude
+  int64_t avg_price = 0;
+  int64_t sold = 0;
+  int64_t comments = 0;
+  int64_t score = 0;  // 10..50: stars x 10
+  std::string open_hours;
+  std::string create_time;  // ISO-8601 local form, e.g. 2021-12-22T18:10:39 (UTC)
+  std::string update_time;
+};
+
+struct ShopType {
+  int64_t id = 0;
+  std::string name;
+  std::string icon;
+  int64_t sort = 0;
+};
+
+// Borrows the pool, which must outlive it. Safe to share between threads.
+class ShopRepository {
+ public:
+  explicit ShopRepository(Pool& pool) : pool_(pool) {}
+
+  // nullopt when no shop has that id.
+  asio::awaitable<Result<std::optional<Shop>>> find(int64_t id);
+  asio::awaitable<Result<std::vector<ShopType>>> types();
+
+ private:
+  Pool& pool_;
+};
+
+// Row decoding, exposed for tests.
+Result<Shop> shop_from_row(const Rows& rows, size_t i);
+
+}  // namespace surge::db

@@ -1,0 +1,79 @@
+// Method + path routing with {param} segments. Literal segments beat parameters, so /user/me
+// wins over /user/{id} whatever the registration order.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+
+namespace surge::http {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+using Request = bhttp::request<bhttp::string_body>;
+
+struct Response {
+  unsigned status = 200;
+  std::string body;
+  std::string_view content_type = "application/json;charset=UTF-8";
+  bool close = false;  // ask the session to close after writing
+};
+
+Response json(unsigned status, std::string body);
+
+inline constexpr size_t kMaxParams = 4;
+
+// What a handler sees of one request. Borrowed views live as long as the request.
+struct Context {
+  const Request& request;
+  std::string_view path;   // without the query string
+  std::string_view query;  // raw, after '?'
+  std::array<std::string_view, kMaxParams> params{};
+  size_t worker = 0;  // index of the io_context running this request
+  asio::ip::address remote;
+
+  // The first value of a query parameter, URL-decoded; nullopt if absent or badly escaped.
+  std::optional<std::string> query_param(std::string_view name) const;
+  std::string_view header(std::string_view name) const;
+};
+
+using Handler = std::function<asio::awaitable<Response>(Context&)>;
+
+struct Route {
+  bhttp::verb verb;
+  std::string pattern;
+  std::vector<std::string> segments;  // "{...}" marks a parameter
+  Handler handler;
+  size_t id = 0;
+  size_t literals = 0;
+};
+
+class Router {
+ public:
+  // Returns the route id (dense, from 0) used by metrics.
+  size_t add(bhttp::verb verb, std::string_view pattern, Handler handler);
+
+  struct Match {
+    const Route* route = nullptr;
+    bool path_known = false;  // some route matched the path with another method (405)
+    std::array<std::string_view, kMaxParams> params{};
+  };
+  Match match(bhttp::verb verb, std::string_view path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace surge::http

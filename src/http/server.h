@@ -1,0 +1,64 @@
+// The HTTP/1.1 server: one SO_REUSEPORT acceptor per worker io_context, so a connection lives
+// and dies on the worker that accepted it; one coroutine per connection reading, routing and
+// writing in order (pipelined requests are answered in order), with size limits and timeouts.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "common/error.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+namespace surge::http {
+
+struct ServerOptions {
+  std::string address = "0.0.0.0";
+  uint16_t port = 8081;
+  size_t header_limit = 8 * 1024;
+  size_t body_limit = 1024 * 1024;
+  std::chrono::milliseconds idle_timeout{60'000};  // keep-alive connection with no request
+  std::chrono::milliseconds io_timeout{10'000};    // a started request or a response write
+  std::string server_name = "surge";
+};
+
+// Borrows the workers, router and metrics, which must outlive it. listen() and the drain calls
+// are made from the main thread; everything else runs on the workers.
+class Server {
+ public:
+  Server(std::vector<asio::io_context*> workers, const Router& router, Metrics& metrics,
+         ServerOptions options);
+  ~Server();
+
+  // Binds every worker's acceptor; fails (kUnavailable) if the port cannot be bound.
+  Result<void> listen();
+  uint16_t port() const { return bound_port_; }
+
+  // Graceful shutdown, step 1: stop accepting, close idle keep-alive connections, and make busy
+  // ones close after their current response.
+  void drain();
+  size_t open_connections() const { return open_.load(); }
+
+ private:
+  struct Worker;
+  asio::awaitable<void> accept_loop(Worker& w);
+  asio::awaitable<void> session(Worker& w, asio::ip::tcp::socket socket);
+  asio::awaitable<Response> dispatch(Worker& w, const Request& req, asio::ip::address remote);
+
+  const Router& router_;
+  Metrics& metrics_;
+  ServerOptions options_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<size_t> open_{0};
+  std::atomic<bool> draining_{false};
+  uint16_t bound_port_ = 0;
+};
+
+}  // namespace surge::http

@@ -1,0 +1,301 @@
+// The multiplexed connection: FIFO of pending requests, coalesced writes, a decoding read loop,
+// a watchdog for stalled servers, and reconnection with backoff.
+#include "redis/connection.h"
+
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+namespace surge::redis {
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kReadChunk = 64 * 1024;
+}  // namespace
+
+std::shared_ptr<Connection> Connection::create(asio::any_io_executor ex, Options options) {
+  return std::shared_ptr<Connection>(new Connection(std::move(ex), std::move(options)));
+}
+
+Connection::Connection(asio::any_io_executor ex, Options options)
+    : ex_(ex), options_(std::move(options)), socket_(ex), watchdog_(ex), backoff_(ex) {}
+
+Connection::~Connection() = default;
+
+void Connection::start() {
+  if (state_ != State::kIdle) return;
+  state_ = State::kConnecting;
+  asio::co_spawn(ex_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+}
+
+void Connection::stop() {
+  if (state_ == State::kStopped) return;
+  state_ = State::kStopped;
+  close_reason_ = Errc::kShuttingDown;
+  error_code ignored;
+  socket_.close(ignored);
+  backoff_.cancel();
+  watchdog_.cancel();
+  fail_all(Errc::kShuttingDown);
+}
+
+asio::awaitable<Result<void>> Connection::wait_ready(std::chrono::milliseconds timeout) {
+  auto until = Clock::now() + timeout;
+  asio::steady_timer timer(ex_);
+  while (!connected()) {
+    if (state_ == State::kStopped) co_return Errc::kShuttingDown;
+    if (Clock::now() >= until) co_return Errc::kTimeout;
+    timer.expires_after(std::chrono::milliseconds(5));
+    co_await timer.async_wait(kTuple);
+  }
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<Reply>> Connection::exec(Command cmd) {
+  auto [ec, replies] = co_await async_exec(std::move(cmd), kTuple);
+  if (ec) co_return ec;
+  if (replies.empty()) co_return Errc::kInternal;
+  co_return std::move(replies.back());
+}
+
+asio::awaitable<Result<std::vector<Reply>>> Connection::exec_all(Command cmd) {
+  auto [ec, replies] = co_await async_exec(std::move(cmd), kTuple);
+  if (ec) co_return ec;
+  co_return std::move(replies);
+}
+
+void Connection::complete_later(Handler handler, error_code ec) {
+  asio::post(ex_, [h = std::move(handler), ec]() mutable { std::move(h)(ec, std::vector<Reply>{}); });
+}
+
+void Connection::enqueue(Command cmd, Handler handler) {
+  if (state_ != State::kReady || cmd.empty()) {
+    complete_later(std::move(handler),
+                   state_ == State::kStopped ? Errc::kShuttingDown
+                   : cmd.empty()             ? Errc::kInvalidArgument
+                                             : Errc::kUnavailable);
+    return;
+  }
+  ++stats_.requests;
+  auto& p = pending_.emplace_back(Pending{cmd.reply_count(), {}, std::move(handler),
+                                          Clock::now() + options_.request_timeout});
+  p.replies.reserve(cmd.reply_count());
+  // Deque growth at the ends never moves existing elements, so &p stays valid until popped.
+  auto slot = p.handler.get_cancellation_slot();
+  if (slot.is_connected()) {
+    Pending* entry = &p;
+    slot.assign([this, entry](asio::cancellation_type) {
+      if (!entry->handler) return;
+      entry->handler.get_cancellation_slot().clear();
+      complete_later(std::move(entry->handler), asio::error::operation_aborted);
+    });
+  }
+  queued_.append(cmd.wire());
+  flush();
+  arm_watchdog();
+}
+
+void Connection::flush() {
+  if (write_active_ || queued_.empty() || state_ != State::kReady) return;
+  write_active_ = true;
+  writing_.clear();
+  std::swap(writing_, queued_);
+  ++stats_.writes;
+  asio::async_write(socket_, asio::buffer(writing_),
+                    [self = shared_from_this()](error_code ec, size_t) {
+                      self->write_active_ = false;
+                      if (ec) {
+                        // The read loop notices the closed socket and fails what is pending.
+                        if (!self->close_reason_) self->close_reason_ = Errc::kUnavailable;
+                        error_code ignored;
+                        self->socket_.close(ignored);
+                        return;
+                      }
+                      self->flush();
+                    });
+}
+
+void Connection::arm_watchdog() {
+  if (watchdog_armed_ || pending_.empty()) return;
+  watchdog_armed_ = true;
+  watchdog_.expires_after(options_.request_timeout / 4 + std::chrono::milliseconds(1));
+  watchdog_.async_wait([self = shared_from_this()](error_code ec) {
+    self->watchdog_armed_ = false;
+    if (ec || self->state_ != State::kReady || self->pending_.empty()) return;
+    if (Clock::now() >= self->pending_.front().deadline) {
+      spdlog::warn("redis {}:{}: no reply within {} ms; reconnecting", self->options_.host,
+                   self->options_.port, self->options_.request_timeout.count());
+      ++self->stats_.timeouts;
+      self->close_reason_ = Errc::kTimeout;
+      error_code ignored;
+      self->socket_.close(ignored);
+      return;
+    }
+    self->arm_watchdog();
+  });
+}
+
+void Connection::fail_all(error_code ec) {
+  auto doomed = std::move(pending_);
+  pending_.clear();
+  queued_.clear();
+  for (auto& p : doomed) {
+    if (!p.handler) continue;
+    p.handler.get_cancellation_slot().clear();
+    complete_later(std::move(p.handler), ec);
+  }
+}
+
+Command Connection::handshake() const {
+  Command c;
+  if (!options_.password.empty()) {
+    if (options_.user.empty()) {
+      c.add("AUTH", options_.password);
+    } else {
+      c.add("AUTH", options_.user, options_.password);
+    }
+  }
+  if (options_.db != 0) c.add("SELECT", static_cast<int64_t>(options_.db));
+  if (!options_.client_name.empty()) c.add("CLIENT", "SETNAME", options_.client_name);
+  return c;
+}
+
+asio::awaitable<error_code> Connection::connect_once() {
+  asio::ip::tcp::resolver resolver(ex_);
+  auto [rec, endpoints] =
+      co_await resolver.async_resolve(options_.host, std::to_string(options_.port), kTuple);
+  if (rec) co_return rec;
+
+  // Bound the connect: a timer closes the socket if the handshake has not finished in time.
+  asio::steady_timer deadline(ex_);
+  deadline.expires_after(options_.connect_timeout);
+  bool timed_out = false;
+  deadline.async_wait([this, &timed_out](error_code ec) {
+    if (ec) return;
+    timed_out = true;
+    error_code ignored;
+    socket_.close(ignored);
+  });
+  auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, kTuple);
+  if (cec) {
+    deadline.cancel();
+    co_return timed_out ? make_error_code(Errc::kTimeout) : cec;
+  }
+  socket_.set_option(asio::ip::tcp::no_delay(true));
+
+  Command hello = handshake();
+  if (!hello.empty()) {
+    auto [wec, n] = co_await asio::async_write(socket_, asio::buffer(hello.wire()), kTuple);
+    (void)n;
+    size_t want = hello.reply_count();
+    std::string buf(4096, '\0');
+    while (!wec && want > 0) {
+      auto [ec, got] = co_await socket_.async_read_some(asio::buffer(buf), kTuple);
+      if (ec) {
+        wec = ec;
+        break;
+      }
+      if (!decoder_.feed(buf.data(), got)) {
+        wec = Errc::kProtocol;
+        break;
+      }
+      for (;;) {
+        auto r = decoder_.next();
+        if (!r) {
+          wec = r.error();
+          break;
+        }
+        if (!*r) break;
+        if ((*r)->is_error()) {
+          spdlog::error("redis {}:{}: handshake refused: {}", options_.host, options_.port,
+                        (*r)->str);
+          wec = Errc::kServerError;
+          break;
+        }
+        --want;
+      }
+    }
+    if (wec) {
+      deadline.cancel();
+      co_return timed_out ? make_error_code(Errc::kTimeout) : wec;
+    }
+  }
+  deadline.cancel();
+  co_return timed_out ? make_error_code(Errc::kTimeout) : error_code{};
+}
+
+asio::awaitable<error_code> Connection::read_loop() {
+  std::string buf(kReadChunk, '\0');
+  for (;;) {
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf), kTuple);
+    if (ec) co_return ec;
+    if (!decoder_.feed(buf.data(), n)) co_return make_error_code(Errc::kProtocol);
+    for (;;) {
+      auto r = decoder_.next();
+      if (!r) co_return r.error();
+      if (!*r) break;
+      if (pending_.empty()) {
+        spdlog::error("redis {}:{}: reply with no request pending: {}", options_.host,
+                      options_.port, to_debug_string(**r));
+        co_return make_error_code(Errc::kProtocol);
+      }
+      Pending& front = pending_.front();
+      front.replies.push_back(std::move(**r));
+      if (--front.remaining > 0) continue;
+      Pending done = std::move(front);
+      pending_.pop_front();
+      if (!done.handler) continue;  // abandoned by its caller; reply dropped
+      done.handler.get_cancellation_slot().clear();
+      // Runs the waiting coroutine inline, so its next command joins the current batch.
+      std::move(done.handler)(error_code{}, std::move(done.replies));
+      if (state_ != State::kReady) co_return make_error_code(Errc::kShuttingDown);
+    }
+  }
+}
+
+asio::awaitable<void> Connection::run() {
+  auto self = shared_from_this();
+  auto delay = options_.reconnect_min;
+  bool was_ready = false;
+  while (state_ != State::kStopped) {
+    state_ = State::kConnecting;
+    close_reason_ = {};
+    decoder_.reset();
+    error_code ec = co_await connect_once();
+    if (!ec && state_ != State::kStopped) {
+      state_ = State::kReady;
+      if (was_ready) ++stats_.reconnects;
+      spdlog::log(was_ready ? spdlog::level::warn : spdlog::level::debug,
+                  "redis {}:{}: connected", options_.host, options_.port);
+      was_ready = true;
+      delay = options_.reconnect_min;
+      ec = co_await read_loop();
+      if (close_reason_) ec = close_reason_;
+      if (state_ != State::kStopped) {
+        spdlog::warn("redis {}:{}: connection lost: {}", options_.host, options_.port,
+                     ec.message());
+      }
+    } else if (state_ != State::kStopped) {
+      spdlog::debug("redis {}:{}: connect failed: {}", options_.host, options_.port,
+                    ec.message());
+    }
+    if (state_ == State::kStopped) break;
+    state_ = State::kConnecting;
+    error_code ignored;
+    socket_.close(ignored);
+    fail_all(ec ? ec : make_error_code(Errc::kUnavailable));
+    backoff_.expires_after(delay);
+    co_await backoff_.async_wait(kTuple);
+    delay = std::min(delay * 2, options_.reconnect_max);
+  }
+  fail_all(Errc::kShuttingDown);
+}
+
+}  // namespace surge::redis

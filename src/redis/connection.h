@@ -1,0 +1,123 @@
+// One multiplexed Redis connection: any number of coroutines on the owning io_context share it.
+// Requests go into one FIFO and one write buffer; everything queued while a write is in flight
+// leaves in the next single write (automatic pipelining), and the reader decodes every complete
+// reply after each read. The connection reconnects with backoff; while it is down, requests fail
+// at once with Errc::kUnavailable instead of queueing.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/error.h"
+#include "redis/command.h"
+#include "redis/reply.h"
+
+namespace surge::redis {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 6379;
+  std::string user;  // ACL user; empty means AUTH with the password alone
+  std::string password;
+  int db = 0;
+  std::string client_name = "surge";
+  std::chrono::milliseconds connect_timeout{1000};
+  // A request unanswered this long means the server is stalled: every in-flight request fails
+  // with Errc::kTimeout and the connection is re-established.
+  std::chrono::milliseconds request_timeout{2000};
+  std::chrono::milliseconds reconnect_min{20};
+  std::chrono::milliseconds reconnect_max{1000};
+};
+
+struct Stats {
+  uint64_t requests = 0;
+  uint64_t writes = 0;  // socket writes; requests / writes is the pipelining factor
+  uint64_t reconnects = 0;
+  uint64_t timeouts = 0;
+};
+
+// Owned by one io_context (single-threaded): every member function must run on its executor.
+// Hold it by shared_ptr; the background loop keeps it alive until stop().
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Handler = asio::any_completion_handler<void(error_code, std::vector<Reply>)>;
+
+  static std::shared_ptr<Connection> create(asio::any_io_executor ex, Options options);
+  ~Connection();
+
+  void start();
+  // Closes the socket, fails everything in flight with Errc::kShuttingDown, stops reconnecting.
+  void stop();
+  bool connected() const { return state_ == State::kReady; }
+  const Options& options() const { return options_; }
+  const Stats& stats() const { return stats_; }
+
+  // Waits (polling, start-up only) until the connection is ready; kTimeout otherwise.
+  asio::awaitable<Result<void>> wait_ready(std::chrono::milliseconds timeout);
+
+  // One command, one reply. A Redis error reply (-ERR ...) is a successful Result holding a
+  // Reply of type kError; transport failures are errors (kUnavailable, kTimeout, kProtocol).
+  asio::awaitable<Result<Reply>> exec(Command cmd);
+  // Any number of commands sent together; all replies in order.
+  asio::awaitable<Result<std::vector<Reply>>> exec_all(Command cmd);
+
+  // The raw asynchronous operation. Cancelling it (per-operation cancellation) completes it with
+  // operation_aborted at once; its reply is still read and dropped, so the stream stays in step.
+  template <class Token>
+  auto async_exec(Command cmd, Token&& token) {
+    return asio::async_initiate<Token, void(error_code, std::vector<Reply>)>(
+        [this](auto handler, Command c) { enqueue(std::move(c), Handler(std::move(handler))); },
+        token, std::move(cmd));
+  }
+
+ private:
+  enum class State { kIdle, kConnecting, kReady, kStopped };
+  struct Pending {
+    size_t remaining;
+    std::vector<Reply> replies;
+    Handler handler;  // empty once completed early (cancelled)
+    Clock::time_point deadline;
+  };
+
+  Connection(asio::any_io_executor ex, Options options);
+  void enqueue(Command cmd, Handler handler);
+  void flush();
+  void arm_watchdog();
+  void fail_all(error_code ec);
+  void complete_later(Handler handler, error_code ec);
+  asio::awaitable<void> run();
+  asio::awaitable<error_code> connect_once();
+  asio::awaitable<error_code> read_loop();
+  Command handshake() const;
+
+  asio::any_io_executor ex_;
+  Options options_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer watchdog_;
+  asio::steady_timer backoff_;
+  Decoder decoder_;
+  State state_ = State::kIdle;
+  std::deque<Pending> pending_;
+  std::string queued_;   // commands waiting for the next write
+  std::string writing_;  // bytes of the write in flight
+  bool write_active_ = false;
+  bool watchdog_armed_ = false;
+  error_code close_reason_;
+  Stats stats_;
+};
+
+}  // namespace surge::redis
