@@ -1,13 +1,31 @@
 // JSON forms of domain rows, with the original's field names (camelCase, as Jackson wrote them).
 #pragma once
 
-#include <boost/json/value.hpp>
+#include <string>
+#include <vector>
 
+#include "core/json_writer.h"
 #include "db/shop_repository.h"
 
 namespace surge::app {
 
-boost::json::value to_json(const db::Shop& shop);
-boost::json::value to_json(const db::ShopType& type);
+void write_json(core::JsonWriter& w, const db::Shop& shop);
+void write_json(core::JsonWriter& w, const db::ShopType& type);
+
+// The serialised form of one value or a list of values.
+template <class T>
+std::string to_json(const T& v) {
+  core::JsonWriter w;
+  write_json(w, v);
+  return w.take();
+}
+template <class T>
+std::string to_json(const std::vector<T>& list) {
+  core::JsonWriter w;
+  w.begin_array();
+  for (const auto& v : list) write_json(w, v);
+  w.end_array();
+  return w.take();
+}
 
 }  // namespace surge::app

@@ -31,16 +31,13 @@ class Api {
     auto shop = co_await s_.shops.find(*id);
     if (!shop) co_return error_response(shop.error());
     if (!*shop) co_return business_failure("店铺不存在");
-    co_return http::json(200, envelope::ok(to_json(**shop)));
+    co_return http::json(200, envelope::ok_raw(to_json(**shop)));
   }
 
   awaitable<Response> shop_types(Context&) {
     auto types = co_await s_.shops.types();
     if (!types) co_return error_response(types.error());
-    json::array arr;
-    arr.reserve(types->size());
-    for (const auto& t : *types) arr.push_back(to_json(t));
-    co_return http::json(200, envelope::ok(arr));
+    co_return http::json(200, envelope::ok_raw(to_json(*types)));
   }
 
   // 200 when Redis and MariaDB both answer, 503 otherwise; the body says which is down.

@@ -1,0 +1,27 @@
+// Access to the test stores started by the CTest `stores` fixture (scripts/services), and helpers
+// for tests that need a store of their own.
+#pragma once
+
+#include <string>
+
+#include "app/config.h"
+
+namespace surge::test {
+
+struct Stores {
+  redis::Options redis;
+  db::Options db;
+  std::string var_dir;
+};
+
+// Reads $SURGE_TEST_ENV (written by `scripts/services start`); fails the calling test via
+// GTEST_SKIP-free hard failure if it is missing, since integration tests must not silently pass.
+const Stores& stores();
+
+// db::Options for MariaDB's root account on the same server (for creating scratch databases).
+db::Options root_db();
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+uint16_t free_port();
+
+}  // namespace surge::test
