@@ -41,20 +41,22 @@ void Pool::release(std::unique_ptr<Connection> c) {
   idle_.push_back(std::move(c));
 }
 
+// Plain functions returning the awaitable, not coroutines: a closure with captured strings
+// living in a coroutine frame across co_await miscompiles with GCC 12 (freed SSO buffers).
 asio::awaitable<Result<Rows>> Pool::query(std::string sql, Params params) {
-  co_return co_await run([sql = std::move(sql), params = std::move(params)](Connection& c) {
+  return run([sql = std::move(sql), params = std::move(params)](Connection& c) {
     return c.query(sql, params);
   });
 }
 
 asio::awaitable<Result<ExecResult>> Pool::execute(std::string sql, Params params) {
-  co_return co_await run([sql = std::move(sql), params = std::move(params)](Connection& c) {
+  return run([sql = std::move(sql), params = std::move(params)](Connection& c) {
     return c.execute(sql, params);
   });
 }
 
 asio::awaitable<Result<void>> Pool::ping() {
-  co_return co_await run([](Connection& c) { return c.ping(); });
+  return run([](Connection& c) { return c.ping(); });
 }
 
 }  // namespace surge::db

@@ -1,0 +1,184 @@
+// The real `surge serve` binary against the seeded fixture stores: shop and shop-type reads,
+// id validation, health and metrics, protocol abuse, and a clean exit on SIGTERM.
+#include <signal.h>
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include "support/processes.h"
+
+namespace surge {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+// One server for the read-only cases; starting it costs a store connection round.
+class HttpApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new test::SurgeServer(); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static uint16_t port() { return server_->port(); }
+
+  static json::value get_json(const std::string& path, int expected_status) {
+    auto [status, body] = test::http_get(port(), path);
+    EXPECT_EQ(status, expected_status) << path << ": " << body;
+    json::error_code ec;
+    json::value v = json::parse(body, ec);
+    EXPECT_FALSE(ec) << path << ": not JSON: " << body;
+    return v;
+  }
+
+  static test::SurgeServer* server_;
+};
+
+test::SurgeServer* HttpApiTest::server_ = nullptr;
+
+TEST_F(HttpApiTest, ShopByIdHasTheOriginalFields) {
+  json::value v = get_json("/shop/1", 200);
+  ASSERT_TRUE(v.is_object());
+  EXPECT_EQ(v.at("success"), true);
+  const json::object& shop = v.at("data").as_object();
+  std::set<std::string> keys;
+  for (const auto& kv : shop) keys.emplace(kv.key());
+  std::set<std::string> expected = {"id",       "name",  "typeId",    "images",     "area",
+                                    "address",  "x",     "y",         "avgPrice",   "sold",
+                                    "comments", "score", "openHours", "createTime", "updateTime"};
+  EXPECT_EQ(keys, expected);
+  EXPECT_EQ(shop.at("id").to_number<int64_t>(), 1);
+  EXPECT_TRUE(shop.at("name").is_string());
+  EXPECT_FALSE(shop.at("name").as_string().empty());
+  double x = shop.at("x").to_number<double>();
+  double y = shop.at("y").to_number<double>();
+  EXPECT_GE(x, 120.00);
+  EXPECT_LE(x, 120.40);
+  EXPECT_GE(y, 30.10);
+  EXPECT_LE(y, 30.45);
+  int64_t type = shop.at("typeId").to_number<int64_t>();
+  EXPECT_GE(type, 1);
+  EXPECT_LE(type, 10);
+}
+
+TEST_F(HttpApiTest, ShopCoordinatesArePlainDecimals) {
+  auto [status, body] = test::http_get(port(), "/shop/2");
+  ASSERT_EQ(status, 200);
+  size_t x = body.find("\"x\":");
+  ASSERT_NE(x, std::string::npos) << body;
+  std::string number = body.substr(x + 4, body.find(',', x) - x - 4);
+  EXPECT_EQ(number.find_first_of("eE"), std::string::npos) << number;
+}
+
+TEST_F(HttpApiTest, LastSeededShopExistsAndNextDoesNot) {
+  json::value last = get_json("/shop/501", 200);
+  EXPECT_EQ(last.at("success"), true);
+  json::value beyond = get_json("/shop/502", 200);
+  EXPECT_EQ(beyond.at("success"), false);
+}
+
+TEST_F(HttpApiTest, ShopTypesAreTenSortedBySort) {
+  json::value v = get_json("/shop-type/list", 200);
+  EXPECT_EQ(v.at("success"), true);
+  const json::array& types = v.at("data").as_array();
+  ASSERT_EQ(types.size(), 10u);
+  int64_t previous = INT64_MIN;
+  for (const auto& t : types) {
+    const json::object& o = t.as_object();
+    for (const char* k : {"id", "name", "icon", "sort"}) EXPECT_TRUE(o.contains(k)) << k;
+    int64_t sort = o.at("sort").to_number<int64_t>();
+    EXPECT_GE(sort, previous);
+    previous = sort;
+  }
+}
+
+TEST_F(HttpApiTest, InvalidShopIdsAre400) {
+  for (const char* path :
+       {"/shop/abc", "/shop/-1", "/shop/0", "/shop/99999999999999999999", "/shop/1a", "/shop/+1"}) {
+    json::value v = get_json(path, 400);
+    ASSERT_TRUE(v.is_object()) << path;
+    EXPECT_EQ(v.at("success"), false) << path;
+    ASSERT_TRUE(v.as_object().contains("errorMsg")) << path;
+    EXPECT_FALSE(v.at("errorMsg").as_string().empty()) << path;
+    EXPECT_FALSE(v.as_object().contains("data")) << path;
+  }
+}
+
+TEST_F(HttpApiTest, MissingShopIsBusinessFailure) {
+  auto [status, body] = test::http_get(port(), "/shop/999999");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body, "{\"success\":false,\"errorMsg\":\"店铺不存在\"}");
+}
+
+TEST_F(HttpApiTest, RepeatedReadsAgree) {
+  auto first = test::http_get(port(), "/shop/7");
+  auto second = test::http_get(port(), "/shop/7");
+  ASSERT_EQ(first.first, 200);
+  EXPECT_EQ(first, second);
+}
+
+TEST_F(HttpApiTest, HealthReportsBothStoresUp) {
+  json::value v = get_json("/health", 200);
+  EXPECT_EQ(v.at("success"), true);
+  EXPECT_EQ(v.at("data").at("redis"), "up");
+  EXPECT_EQ(v.at("data").at("mariadb"), "up");
+}
+
+TEST_F(HttpApiTest, MetricsExposition) {
+  test::http_get(port(), "/shop/1");
+  std::string raw =
+      test::raw_http(port(), "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(raw.starts_with("HTTP/1.1 200")) << raw.substr(0, 200);
+  EXPECT_NE(raw.find("Content-Type: text/plain"), std::string::npos);
+  EXPECT_NE(raw.find("surge_http_requests_total{route=\"GET /shop/{id}\",code=\"2xx\"}"),
+            std::string::npos)
+      << raw;
+  EXPECT_NE(raw.find("surge_http_request_duration_seconds_bucket"), std::string::npos);
+  EXPECT_NE(raw.find("surge_redis_requests_total"), std::string::npos);
+}
+
+TEST_F(HttpApiTest, UnknownRouteAndWrongMethod) {
+  auto [status, body] = test::http_get(port(), "/no/such/route");
+  EXPECT_EQ(status, 404);
+  std::string raw = test::raw_http(port(),
+                                   "POST /shop/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                                   "Content-Length: 0\r\n\r\n");
+  EXPECT_TRUE(raw.starts_with("HTTP/1.1 405")) << raw;
+}
+
+TEST_F(HttpApiTest, OversizedHeaderIs431) {
+  std::string raw = test::raw_http(port(), "GET /shop/1 HTTP/1.1\r\nHost: t\r\nX-Big: " +
+                                               std::string(16 * 1024, 'h') + "\r\n\r\n");
+  EXPECT_TRUE(raw.starts_with("HTTP/1.1 431")) << raw.substr(0, 200);
+  EXPECT_NE(raw.find(R"({"success":false,"errorMsg":)"), std::string::npos) << raw;
+}
+
+TEST_F(HttpApiTest, GarbageIsRejectedAndServerKeepsServing) {
+  auto started = std::chrono::steady_clock::now();
+  std::string raw = test::raw_http(port(), std::string("\x00\x01GARBAGE\r\n\r\n", 13));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms) << "connection left open";
+  if (!raw.empty()) {
+    EXPECT_TRUE(raw.starts_with("HTTP/1.1 400")) << raw;
+  }
+  EXPECT_EQ(test::http_get(port(), "/health").first, 200);
+}
+
+// Its own server: the signal ends the process.
+TEST(HttpApiShutdown, SigtermExitsCleanly) {
+  test::SurgeServer server;
+  ASSERT_EQ(test::http_get(server.port(), "/health").first, 200);
+  server.child().kill(SIGTERM);
+  int status = server.child().wait(5s);
+  EXPECT_EQ(status, 0) << "-1 means it did not exit within 5 s";
+  EXPECT_EQ(test::raw_http(server.port(), "GET /health HTTP/1.1\r\n\r\n", 500ms), "");
+}
+
+}  // namespace
+}  // namespace surge

@@ -1,0 +1,556 @@
+// The multiplexed Redis connection against the fixture redis-server: command round trips, error
+// replies, concurrency with exact counts, write coalescing, reply ordering, pipelines and
+// per-operation cancellation.
+#include "redis/connection.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
+
+#include "support/stores.h"
+
+namespace surge::redis {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace std::string_literals;
+using ConnPtr = std::shared_ptr<Connection>;
+
+// Runs ctx until `done()` holds. The connection's read loop keeps ctx busy for ever, so
+// io_context::run() would never return; a stuck test fails here instead of hanging ctest.
+template <class Pred>
+void drive(asio::io_context& ctx, Pred done, std::chrono::milliseconds limit = 10s) {
+  auto until = Clock::now() + limit;
+  while (!done()) {
+    if (Clock::now() > until) throw std::runtime_error("test coroutines did not finish in time");
+    if (ctx.stopped()) ctx.restart();
+    ctx.run_one_for(10ms);
+  }
+}
+
+// Runs one coroutine to completion on ctx and returns its value.
+template <class T>
+T run_co(asio::io_context& ctx, asio::awaitable<T> aw, std::chrono::milliseconds limit = 10s) {
+  auto fut = asio::co_spawn(ctx, std::move(aw), asio::use_future);
+  drive(ctx, [&] { return fut.wait_for(0s) == std::future_status::ready; }, limit);
+  return fut.get();
+}
+
+// Yields to everything else queued on the executor (lets other coroutines enqueue first).
+asio::awaitable<void> yield() {
+  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+}
+
+class RedisConnection : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    conn_ = Connection::create(ctx_.get_executor(), test::stores().redis);
+    conn_->start();
+    auto ready = run_co(ctx_, conn_->wait_ready(5s));
+    ASSERT_TRUE(ready) << ready.error().message();
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    // The pid keeps reruns against a long-lived server from seeing each other's keys.
+    prefix_ = "surge-test:redis_connection:" + std::to_string(::getpid()) + ":" + info->name() + ":";
+  }
+
+  void TearDown() override {
+    if (!conn_) return;
+    conn_->stop();
+    // Let the background loop observe the stop and finish.
+    ctx_.restart();
+    ctx_.run_for(500ms);
+  }
+
+  std::string key(const std::string& name) const { return prefix_ + name; }
+
+  // One command, synchronously from the test's point of view; transport failures fail the test.
+  Reply cmd(Command c) {
+    Result<Reply> r = run_co(ctx_, conn_->exec(std::move(c)));
+    if (!r) {
+      ADD_FAILURE() << "transport error: " << r.error().message();
+      return Reply{};
+    }
+    return std::move(*r);
+  }
+
+  asio::io_context ctx_;
+  ConnPtr conn_;
+  std::string prefix_;
+};
+
+TEST_F(RedisConnection, PingAnswersPong) {
+  Reply r = cmd(Command::make("PING"));
+  EXPECT_EQ(r.type, Reply::Type::kStatus);
+  EXPECT_EQ(r.str, "PONG");
+}
+
+TEST_F(RedisConnection, SetGetDel) {
+  const std::string k = key("str");
+  Reply set = cmd(Command::make("SET", k, "hello"));
+  EXPECT_EQ(set.type, Reply::Type::kStatus);
+  EXPECT_EQ(set.str, "OK");
+
+  Reply get = cmd(Command::make("GET", k));
+  EXPECT_EQ(get.type, Reply::Type::kString);
+  EXPECT_EQ(get.str, "hello");
+
+  Reply del = cmd(Command::make("DEL", k));
+  EXPECT_EQ(del.type, Reply::Type::kInteger);
+  EXPECT_EQ(del.integer, 1);
+
+  EXPECT_TRUE(cmd(Command::make("GET", k)).is_nil());
+  EXPECT_EQ(cmd(Command::make("DEL", k)).integer, 0);
+}
+
+TEST_F(RedisConnection, SetWithExpiryOptions) {
+  const std::string k = key("ttl");
+  EXPECT_EQ(cmd(Command::make("SET", k, "v", "PX", 60000)).str, "OK");
+  Reply ttl = cmd(Command::make("PTTL", k));
+  ASSERT_EQ(ttl.type, Reply::Type::kInteger);
+  EXPECT_GT(ttl.integer, 0);
+  EXPECT_LE(ttl.integer, 60000);
+  // NX on an existing key: a nil reply, not an error.
+  EXPECT_TRUE(cmd(Command::make("SET", k, "other", "NX")).is_nil());
+  EXPECT_EQ(cmd(Command::make("GET", k)).str, "v");
+}
+
+TEST_F(RedisConnection, IncrAndIncrBy) {
+  const std::string k = key("n");
+  Reply first = cmd(Command::make("INCR", k));
+  EXPECT_EQ(first.type, Reply::Type::kInteger);
+  EXPECT_EQ(first.integer, 1);
+  EXPECT_EQ(cmd(Command::make("INCRBY", k, 41)).integer, 42);
+  EXPECT_EQ(cmd(Command::make("INCRBY", k, -50)).integer, -8);
+  Reply get = cmd(Command::make("GET", k));
+  EXPECT_EQ(get.type, Reply::Type::kString);
+  EXPECT_EQ(get.as_integer(), -8);
+}
+
+TEST_F(RedisConnection, HashRoundTrip) {
+  const std::string k = key("hash");
+  Reply added = cmd(Command::make("HSET", k, "name", "Ann", "age", 31, "empty", ""));
+  EXPECT_EQ(added.integer, 3);
+  EXPECT_EQ(cmd(Command::make("HGET", k, "name")).str, "Ann");
+  EXPECT_TRUE(cmd(Command::make("HGET", k, "missing")).is_nil());
+
+  Reply all = cmd(Command::make("HGETALL", k));
+  ASSERT_EQ(all.type, Reply::Type::kArray);
+  ASSERT_EQ(all.elements.size(), 6u);
+  std::map<std::string, std::string> fields;
+  for (size_t i = 0; i + 1 < all.elements.size(); i += 2) {
+    EXPECT_EQ(all.elements[i].type, Reply::Type::kString);
+    fields[all.elements[i].str] = all.elements[i + 1].str;
+  }
+  EXPECT_EQ(fields, (std::map<std::string, std::string>{
+                        {"name", "Ann"}, {"age", "31"}, {"empty", ""}}));
+
+  Reply none = cmd(Command::make("HGETALL", key("no-such-hash")));
+  EXPECT_EQ(none.type, Reply::Type::kArray);
+  EXPECT_TRUE(none.elements.empty());
+}
+
+TEST_F(RedisConnection, SortedSetRoundTrip) {
+  const std::string k = key("zset");
+  EXPECT_EQ(cmd(Command::make("ZADD", k, 1.5, "a", 2.5, "b", 0.25, "c")).integer, 3);
+  Reply range = cmd(Command::make("ZRANGE", k, 0, -1, "WITHSCORES"));
+  ASSERT_EQ(range.type, Reply::Type::kArray);
+  std::vector<std::string> flat;
+  for (const Reply& e : range.elements) flat.push_back(e.str);
+  EXPECT_EQ(flat, (std::vector<std::string>{"c", "0.25", "a", "1.5", "b", "2.5"}));
+
+  Reply byscore = cmd(Command::make("ZRANGEBYSCORE", k, 1.0, std::numeric_limits<double>::infinity()));
+  ASSERT_EQ(byscore.elements.size(), 2u);
+  EXPECT_EQ(byscore.elements[0].str, "a");
+  EXPECT_EQ(byscore.elements[1].str, "b");
+  EXPECT_EQ(cmd(Command::make("ZSCORE", k, "b")).str, "2.5");
+  EXPECT_TRUE(cmd(Command::make("ZSCORE", k, "zz")).is_nil());
+}
+
+TEST_F(RedisConnection, BinaryKeysAndValuesRoundTrip) {
+  std::string value;
+  for (int i = 0; i < 256; ++i) value.push_back(static_cast<char>(i));
+  value += "\r\n\0\r\n$5\r\n*1\r\n"s;
+  const std::string k = key("bin\0\r\nkey"s);
+  EXPECT_EQ(cmd(Command::make("SET", k, value)).str, "OK");
+  Reply got = cmd(Command::make("GET", k));
+  EXPECT_EQ(got.type, Reply::Type::kString);
+  EXPECT_EQ(got.str.size(), value.size());
+  EXPECT_EQ(got.str, value);
+  // The connection is still in step after a payload full of protocol-looking bytes.
+  EXPECT_EQ(cmd(Command::make("PING")).str, "PONG");
+}
+
+TEST_F(RedisConnection, HalfMegabyteValueRoundTrips) {
+  std::string value(500 * 1024, '\0');
+  for (size_t i = 0; i < value.size(); ++i) value[i] = static_cast<char>((i * 2654435761u) >> 13);
+  const std::string k = key("big");
+  EXPECT_EQ(cmd(Command::make("SET", k, value)).str, "OK");
+  EXPECT_EQ(cmd(Command::make("STRLEN", k)).integer, static_cast<int64_t>(value.size()));
+  Reply got = cmd(Command::make("GET", k));
+  ASSERT_EQ(got.str.size(), value.size());
+  EXPECT_TRUE(got.str == value);
+}
+
+TEST_F(RedisConnection, ErrorReplyIsAValueNotAFailedResult) {
+  const std::string k = key("text");
+  cmd(Command::make("SET", k, "abc"));
+
+  Result<Reply> r = run_co(ctx_, conn_->exec(Command::make("INCR", k)));
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->type, Reply::Type::kError);
+  EXPECT_TRUE(r->is_error());
+  EXPECT_TRUE(r->str.starts_with("ERR")) << r->str;
+
+  Reply wrongtype = cmd(Command::make("LPUSH", k, "x"));
+  EXPECT_EQ(wrongtype.type, Reply::Type::kError);
+  EXPECT_TRUE(wrongtype.str.starts_with("WRONGTYPE")) << wrongtype.str;
+
+  Reply unknown = cmd(Command::make("NO-SUCH-COMMAND", "x"));
+  EXPECT_EQ(unknown.type, Reply::Type::kError);
+
+  // None of that disturbed the stream.
+  EXPECT_EQ(cmd(Command::make("GET", k)).str, "abc");
+}
+
+TEST_F(RedisConnection, EmptyCommandIsRejectedWithoutTouchingTheServer) {
+  uint64_t before = conn_->stats().requests;
+  Result<Reply> r = run_co(ctx_, conn_->exec(Command{}));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), Errc::kInvalidArgument);
+  EXPECT_EQ(conn_->stats().requests, before);
+  EXPECT_EQ(cmd(Command::make("PING")).str, "PONG");
+}
+
+TEST_F(RedisConnection, ExecAllReturnsEveryReplyInOrder) {
+  const std::string k = key("p");
+  Command pipeline;
+  pipeline.add("SET", k, "10")
+      .add("INCR", k)
+      .add("GET", k)
+      .add("HSET", k, "f", "v")  // WRONGTYPE: an error reply in the middle
+      .add("INCRBY", k, 5)
+      .add("GET", key("absent"))
+      .add("DEL", k);
+  ASSERT_EQ(pipeline.reply_count(), 7u);
+  Result<std::vector<Reply>> r = run_co(ctx_, conn_->exec_all(std::move(pipeline)));
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->size(), 7u);
+  const auto& v = *r;
+  EXPECT_EQ(v[0].str, "OK");
+  EXPECT_EQ(v[1].integer, 11);
+  EXPECT_EQ(v[2].str, "11");
+  EXPECT_EQ(v[3].type, Reply::Type::kError);
+  EXPECT_EQ(v[4].integer, 16);
+  EXPECT_TRUE(v[5].is_nil());
+  EXPECT_EQ(v[6].integer, 1);
+}
+
+TEST_F(RedisConnection, ExecAllOfATransaction) {
+  const std::string k = key("tx");
+  Command tx;
+  tx.add("MULTI").add("INCR", k).add("INCR", k).add("EXEC");
+  Result<std::vector<Reply>> r = run_co(ctx_, conn_->exec_all(std::move(tx)));
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ((*r)[1].str, "QUEUED");
+  EXPECT_EQ((*r)[2].str, "QUEUED");
+  ASSERT_EQ((*r)[3].type, Reply::Type::kArray);
+  ASSERT_EQ((*r)[3].elements.size(), 2u);
+  EXPECT_EQ((*r)[3].elements[0].integer, 1);
+  EXPECT_EQ((*r)[3].elements[1].integer, 2);
+}
+
+// Ten INCRs in a row; records each returned value.
+asio::awaitable<void> incr_ten(ConnPtr conn, std::string k, std::vector<int64_t>* seen,
+                               int* failures, int* finished) {
+  for (int i = 0; i < 10; ++i) {
+    Result<Reply> r = co_await conn->exec(Command::make("INCR", k));
+    if (r && r->type == Reply::Type::kInteger) {
+      seen->push_back(r->integer);
+    } else {
+      ++*failures;
+    }
+  }
+  ++*finished;
+}
+
+TEST_F(RedisConnection, ThousandCoroutinesShareOneConnectionAndWritesCoalesce) {
+  const std::string k = key("counter");
+  cmd(Command::make("DEL", k));
+  const Stats before = conn_->stats();
+
+  std::vector<int64_t> seen;
+  int failures = 0;
+  int finished = 0;
+  for (int i = 0; i < 1000; ++i) {
+    asio::co_spawn(ctx_, incr_ten(conn_, k, &seen, &failures, &finished), asio::detached);
+  }
+  drive(ctx_, [&] { return finished == 1000; });
+
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(cmd(Command::make("GET", k)).as_integer(), 10000);
+  // Every INCR saw a distinct value: no reply was delivered twice or to the wrong waiter.
+  std::set<int64_t> distinct(seen.begin(), seen.end());
+  EXPECT_EQ(seen.size(), 10000u);
+  EXPECT_EQ(distinct.size(), 10000u);
+  EXPECT_EQ(*distinct.begin(), 1);
+  EXPECT_EQ(*distinct.rbegin(), 10000);
+
+  const Stats& after = conn_->stats();
+  uint64_t requests = after.requests - before.requests;
+  uint64_t writes = after.writes - before.writes;
+  EXPECT_EQ(requests, 10001u);  // the INCRs and the final GET
+  // Requests queued while a write is in flight share the next write.
+  EXPECT_LT(writes * 20, requests) << writes << " writes for " << requests << " requests";
+  RecordProperty("writes", static_cast<int>(writes));
+}
+
+// SET then GET of a key of its own, checking the GET sees its own value.
+asio::awaitable<void> set_then_get(ConnPtr conn, std::string k, std::string v, int* right,
+                                   int* finished) {
+  Result<Reply> set = co_await conn->exec(Command::make("SET", k, v));
+  Result<Reply> get = co_await conn->exec(Command::make("GET", k));
+  Result<Reply> len = co_await conn->exec(Command::make("STRLEN", k));
+  if (set && set->str == "OK" && get && get->str == v && len &&
+      len->integer == static_cast<int64_t>(v.size())) {
+    ++*right;
+  }
+  ++*finished;
+}
+
+TEST_F(RedisConnection, ConcurrentCallersEachGetTheirOwnReply) {
+  int right = 0;
+  int finished = 0;
+  const int n = 500;
+  for (int i = 0; i < n; ++i) {
+    // Lengths differ per caller, so a reply handed to the wrong waiter cannot pass the STRLEN.
+    std::string v = "value-" + std::to_string(i) + std::string(static_cast<size_t>(i % 37), 'x');
+    asio::co_spawn(ctx_, set_then_get(conn_, key("own:" + std::to_string(i)), v, &right, &finished),
+                   asio::detached);
+  }
+  drive(ctx_, [&] { return finished == n; });
+  EXPECT_EQ(right, n);
+}
+
+// Blocks this connection's command stream on the server for `seconds`: Redis answers nothing
+// else from a client blocked in BLPOP, so requests queued behind it stay pending meanwhile.
+Command block_stream(const std::string& empty_list, double seconds) {
+  return Command::make("BLPOP", empty_list, seconds);
+}
+
+TEST_F(RedisConnection, CancelledRequestAbortsAtOnceAndTheStreamStaysInStep) {
+  const std::string a = key("a");
+  const std::string b = key("b");
+  cmd(Command::make("SET", a, "value-a"));
+  cmd(Command::make("SET", b, "value-b"));
+
+  std::optional<Result<Reply>> blocker;
+  std::optional<error_code> cancelled_ec;
+  std::optional<size_t> cancelled_replies;
+  std::optional<Result<Reply>> after;
+  Clock::time_point cancelled_at;
+  Clock::time_point aborted_at;
+
+  conn_->async_exec(block_stream(key("never"), 0.3), [&](error_code ec, std::vector<Reply> v) {
+    blocker = ec ? Result<Reply>(ec) : Result<Reply>(std::move(v.back()));
+  });
+  asio::cancellation_signal signal;
+  conn_->async_exec(Command::make("GET", a),
+                    asio::bind_cancellation_slot(signal.slot(),
+                                                 [&](error_code ec, std::vector<Reply> v) {
+                                                   cancelled_ec = ec;
+                                                   cancelled_replies = v.size();
+                                                   aborted_at = Clock::now();
+                                                 }));
+  conn_->async_exec(Command::make("GET", b), [&](error_code ec, std::vector<Reply> v) {
+    after = ec ? Result<Reply>(ec) : Result<Reply>(std::move(v.back()));
+  });
+  cancelled_at = Clock::now();
+  signal.emit(asio::cancellation_type::terminal);
+
+  drive(ctx_, [&] { return cancelled_ec.has_value(); });
+  // Aborted well before the server could have answered (it is blocked for 300 ms).
+  EXPECT_LT(aborted_at - cancelled_at, 100ms);
+  EXPECT_FALSE(after.has_value());
+  EXPECT_EQ(*cancelled_ec, asio::error::operation_aborted);
+  EXPECT_EQ(*cancelled_replies, 0u);
+
+  drive(ctx_, [&] { return after.has_value(); });
+  ASSERT_TRUE(blocker.has_value());
+  ASSERT_TRUE(*blocker);
+  EXPECT_TRUE((*blocker)->is_nil());
+  ASSERT_TRUE(*after);
+  EXPECT_EQ((*after)->str, "value-b");
+  EXPECT_EQ(cmd(Command::make("GET", a)).str, "value-a");
+}
+
+// Awaits one GET and reports its outcome.
+asio::awaitable<Result<Reply>> get_one(ConnPtr conn, std::string k) {
+  co_return co_await conn->exec(Command::make("GET", k));
+}
+
+TEST_F(RedisConnection, CancellingACoroutineAbortsItsExec) {
+  const std::string a = key("a");
+  const std::string b = key("b");
+  cmd(Command::make("SET", a, "value-a"));
+  cmd(Command::make("SET", b, "value-b"));
+
+  std::optional<Result<Reply>> blocked;
+  std::optional<Result<Reply>> victim;
+  std::optional<Result<Reply>> next;
+  auto keep = [](std::optional<Result<Reply>>* out) {
+    return [out](std::exception_ptr e, Result<Reply> r) {
+      if (e) std::rethrow_exception(e);
+      out->emplace(std::move(r));
+    };
+  };
+  asio::co_spawn(ctx_, conn_->exec(block_stream(key("never"), 0.3)), keep(&blocked));
+  asio::cancellation_signal signal;
+  asio::co_spawn(ctx_, get_one(conn_, a), asio::bind_cancellation_slot(signal.slot(), keep(&victim)));
+  asio::co_spawn(ctx_, get_one(conn_, b), keep(&next));
+  // The victim must be suspended inside exec before it is cancelled.
+  uint64_t requests = conn_->stats().requests;
+  drive(ctx_, [&] { return conn_->stats().requests >= requests + 3; });
+  signal.emit(asio::cancellation_type::terminal);
+
+  drive(ctx_, [&] { return victim.has_value(); }, 200ms);
+  ASSERT_FALSE(*victim);
+  EXPECT_EQ(victim->error(), asio::error::operation_aborted);
+  EXPECT_FALSE(next.has_value());
+
+  drive(ctx_, [&] { return next.has_value() && blocked.has_value(); });
+  ASSERT_TRUE(*next);
+  EXPECT_EQ((*next)->str, "value-b");
+  ASSERT_TRUE(*blocked);
+  EXPECT_TRUE((*blocked)->is_nil());
+}
+
+// exec raced against a timer with awaitable operators; returns which side won (0 = exec).
+asio::awaitable<size_t> get_or_timeout(ConnPtr conn, std::string k,
+                                       std::chrono::milliseconds limit) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer timer(co_await asio::this_coro::executor, limit);
+  auto won = co_await (conn->exec(Command::make("GET", k)) ||
+                       timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+  co_return won.index();
+}
+
+TEST_F(RedisConnection, TimerRaceCancelsTheExecAndLaterRepliesStayMatched) {
+  const std::string a = key("a");
+  const std::string b = key("b");
+  cmd(Command::make("SET", a, "value-a"));
+  cmd(Command::make("SET", b, "value-b"));
+
+  std::optional<Result<Reply>> blocked;
+  conn_->async_exec(block_stream(key("never"), 0.2), [&](error_code ec, std::vector<Reply> v) {
+    blocked = ec ? Result<Reply>(ec) : Result<Reply>(std::move(v.back()));
+  });
+  auto started = Clock::now();
+  size_t winner = run_co(ctx_, get_or_timeout(conn_, a, 30ms));
+  EXPECT_EQ(winner, 1u) << "the GET cannot be answered while BLPOP blocks the stream";
+  EXPECT_LT(Clock::now() - started, 150ms);
+
+  // The abandoned GET's reply arrives after the BLPOP and is dropped; b's reply is b's.
+  Reply rb = cmd(Command::make("GET", b));
+  EXPECT_EQ(rb.str, "value-b");
+  ASSERT_TRUE(blocked.has_value());
+  EXPECT_TRUE(*blocked && (*blocked)->is_nil());
+
+  // With nothing blocking, the same race is won by the reply.
+  EXPECT_EQ(run_co(ctx_, get_or_timeout(conn_, a, 2000ms)), 0u);
+}
+
+TEST_F(RedisConnection, ManyInterleavedCancellationsKeepEveryOtherReplyCorrect) {
+  const int n = 200;
+  for (int i = 0; i < n; ++i) {
+    cmd(Command::make("SET", key("k" + std::to_string(i)), "v" + std::to_string(i)));
+  }
+  std::optional<Result<Reply>> blocked;
+  conn_->async_exec(block_stream(key("never"), 0.2), [&](error_code ec, std::vector<Reply> v) {
+    blocked = ec ? Result<Reply>(ec) : Result<Reply>(std::move(v.back()));
+  });
+
+  std::vector<asio::cancellation_signal> signals(n);
+  std::vector<std::optional<error_code>> codes(n);
+  std::vector<std::string> values(n);
+  for (int i = 0; i < n; ++i) {
+    auto handler = [&, i](error_code ec, std::vector<Reply> v) {
+      codes[i] = ec;
+      if (!ec && !v.empty()) values[i] = v.back().str;
+    };
+    conn_->async_exec(Command::make("GET", key("k" + std::to_string(i))),
+                      asio::bind_cancellation_slot(signals[i].slot(), handler));
+  }
+  for (int i = 0; i < n; i += 2) signals[i].emit(asio::cancellation_type::terminal);
+
+  int done = 0;
+  drive(ctx_, [&] {
+    done = 0;
+    for (const auto& c : codes) done += c.has_value() ? 1 : 0;
+    return done == n;
+  });
+  for (int i = 0; i < n; ++i) {
+    if (i % 2 == 0) {
+      EXPECT_EQ(*codes[i], asio::error::operation_aborted) << i;
+    } else {
+      EXPECT_FALSE(*codes[i]) << i << ": " << codes[i]->message();
+      EXPECT_EQ(values[i], "v" + std::to_string(i)) << i;
+    }
+  }
+  ASSERT_TRUE(blocked.has_value());
+  EXPECT_EQ(cmd(Command::make("GET", key("k7"))).str, "v7");
+}
+
+TEST_F(RedisConnection, CancellingAfterCompletionIsHarmless) {
+  const std::string a = key("a");
+  cmd(Command::make("SET", a, "value-a"));
+  asio::cancellation_signal signal;
+  std::optional<std::string> got;
+  conn_->async_exec(Command::make("GET", a),
+                    asio::bind_cancellation_slot(signal.slot(),
+                                                 [&](error_code ec, std::vector<Reply> v) {
+                                                   got = ec ? ec.message() : v.back().str;
+                                                 }));
+  drive(ctx_, [&] { return got.has_value(); });
+  signal.emit(asio::cancellation_type::terminal);
+  EXPECT_EQ(*got, "value-a");
+  EXPECT_EQ(cmd(Command::make("GET", a)).str, "value-a");
+}
+
+TEST_F(RedisConnection, StatsCountRequestsAndWrites) {
+  const Stats before = conn_->stats();
+  cmd(Command::make("PING"));
+  Command three;
+  three.add("PING").add("PING").add("PING");
+  auto r = run_co(ctx_, conn_->exec_all(std::move(three)));
+  ASSERT_TRUE(r);
+  const Stats& after = conn_->stats();
+  // A pipeline is one request and one write.
+  EXPECT_EQ(after.requests - before.requests, 2u);
+  EXPECT_EQ(after.writes - before.writes, 2u);
+  EXPECT_EQ(after.reconnects, 0u);
+  EXPECT_EQ(after.timeouts, 0u);
+}
+
+}  // namespace
+}  // namespace surge::redis

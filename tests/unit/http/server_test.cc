@@ -1,0 +1,729 @@
+// The HTTP server in-process on two io_contexts: routing, keep-alive, pipelining, limits,
+// malformed input, handler failures, timeouts and draining, seen from a real TCP client.
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <optional>
+#include <random>
+#include <regex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/value.hpp>
+
+#include "http/envelope.h"
+#include "support/processes.h"
+
+namespace surge::http {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// --- handlers -------------------------------------------------------------------------------
+
+asio::awaitable<Response> echo(Context& ctx) {
+  co_return json(200, envelope::ok(boost::json::value(std::string(ctx.params[0]))));
+}
+
+asio::awaitable<Response> body_size(Context& ctx) {
+  co_return json(200, envelope::ok(boost::json::value(ctx.request.body().size())));
+}
+
+asio::awaitable<Response> worker_index(Context& ctx) {
+  co_return json(200, envelope::ok(boost::json::value(ctx.worker)));
+}
+
+asio::awaitable<Response> query(Context& ctx) {
+  auto q = ctx.query_param("q");
+  co_return json(200, q ? envelope::ok(boost::json::value(*q)) : envelope::fail("no q"));
+}
+
+asio::awaitable<Response> throws_inside(Context&) {
+  throw std::runtime_error("boom inside the coroutine");
+  co_return json(200, envelope::ok());
+}
+
+asio::awaitable<Response> asks_to_close(Context&) {
+  Response r = json(200, envelope::ok());
+  r.close = true;
+  co_return r;
+}
+
+// Set while /slow is waiting, so a test can act in the middle of a request.
+std::atomic<int> slow_in_flight{0};
+
+asio::awaitable<Response> slow(Context&) {
+  ++slow_in_flight;
+  asio::steady_timer t(co_await asio::this_coro::executor, 300ms);
+  co_await t.async_wait(asio::use_awaitable);
+  --slow_in_flight;
+  co_return json(200, envelope::ok(boost::json::value("slow")));
+}
+
+// --- a blocking client -----------------------------------------------------------------------
+
+struct Reply {
+  int status = 0;
+  std::string head;  // status line and headers, without the blank line
+  std::string body;
+
+  std::string header(std::string_view name) const {
+    std::string needle = "\r\n" + std::string(name) + ": ";
+    size_t p = head.find(needle);
+    if (p == std::string::npos) return "";
+    p += needle.size();
+    return head.substr(p, head.find("\r\n", p) - p);
+  }
+};
+
+// Takes one complete response off the front of `data`; nullopt if it is not all there yet.
+std::optional<Reply> take_reply(std::string& data) {
+  size_t end = data.find("\r\n\r\n");
+  if (end == std::string::npos || !data.starts_with("HTTP/")) return std::nullopt;
+  Reply r;
+  r.head = data.substr(0, end);
+  r.status = std::atoi(r.head.substr(9, 3).c_str());
+  std::string len = r.header("Content-Length");
+  size_t n = len.empty() ? 0 : std::stoul(len);
+  if (data.size() < end + 4 + n) return std::nullopt;
+  r.body = data.substr(end + 4, n);
+  data.erase(0, end + 4 + n);
+  return r;
+}
+
+std::vector<Reply> take_replies(std::string data) {
+  std::vector<Reply> out;
+  while (auto r = take_reply(data)) out.push_back(std::move(*r));
+  return out;
+}
+
+// One TCP connection to 127.0.0.1 that a test drives step by step.
+class Client {
+ public:
+  explicit Client(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~Client() { ::close(fd_); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return connected_; }
+
+  bool send(std::string_view data) {
+    size_t sent = 0;
+    while (sent < data.size()) {
+      ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      sent += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  std::optional<Reply> read_reply(std::chrono::milliseconds timeout = 3000ms) {
+    auto until = Clock::now() + timeout;
+    for (;;) {
+      if (auto r = take_reply(buf_)) return r;
+      if (!fill(until)) return std::nullopt;
+    }
+  }
+
+  // True if the peer closes (EOF or reset) within `timeout`; bytes read meanwhile are kept.
+  bool closed_by_peer(std::chrono::milliseconds timeout = 3000ms) {
+    auto until = Clock::now() + timeout;
+    while (fill(until)) {
+    }
+    return eof_;
+  }
+
+  const std::string& pending() const { return buf_; }
+
+ private:
+  // Reads what is available before `until`; false on EOF, error or timeout.
+  bool fill(Clock::time_point until) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char chunk[16384];
+    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) {
+      eof_ = true;
+      return false;
+    }
+    buf_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_;
+  bool connected_ = false;
+  bool eof_ = false;
+  std::string buf_;
+};
+
+std::string get(std::string_view path, bool close = false) {
+  std::string r = "GET " + std::string(path) + " HTTP/1.1\r\nHost: test\r\n";
+  if (close) r += "Connection: close\r\n";
+  return r + "\r\n";
+}
+
+bool is_failure_envelope(const std::string& body, std::string_view message) {
+  return body == envelope::fail(message);
+}
+
+// --- the fixture ---------------------------------------------------------------------------
+
+class ServerTest : public ::testing::Test {
+ protected:
+  ServerTest() {
+    names_.push_back("GET /echo/{x}");
+    router_.add(bhttp::verb::get, "/echo/{x}", echo);
+    names_.push_back("POST /body");
+    router_.add(bhttp::verb::post, "/body", body_size);
+    names_.push_back("GET /worker");
+    router_.add(bhttp::verb::get, "/worker", worker_index);
+    names_.push_back("GET /query");
+    router_.add(bhttp::verb::get, "/query", query);
+    names_.push_back("GET /throw");
+    router_.add(bhttp::verb::get, "/throw", throws_inside);
+    // Throws before a coroutine even exists: the call itself must be guarded too.
+    names_.push_back("GET /throw-early");
+    router_.add(bhttp::verb::get, "/throw-early",
+                [](Context&) -> asio::awaitable<Response> { throw std::logic_error("early"); });
+    names_.push_back("GET /close");
+    router_.add(bhttp::verb::get, "/close", asks_to_close);
+    names_.push_back("GET /slow");
+    router_.add(bhttp::verb::get, "/slow", slow);
+  }
+
+  ~ServerTest() override { stop(); }
+
+  void start(ServerOptions options = {}) {
+    options.address = "127.0.0.1";
+    options.port = 0;
+    metrics_ = std::make_unique<Metrics>(2, names_);
+    server_ = std::make_unique<Server>(std::vector<asio::io_context*>{&ctx0_, &ctx1_}, router_,
+                                       *metrics_, options);
+    ASSERT_TRUE(server_->listen());
+    ASSERT_NE(server_->port(), 0);
+    for (asio::io_context* c : {&ctx0_, &ctx1_}) {
+      guards_.push_back(asio::make_work_guard(*c));
+      threads_.emplace_back([c] { c->run(); });
+    }
+  }
+
+  // Drains, waits for every session to end, then stops the workers.
+  void stop() {
+    if (!server_ || threads_.empty()) return;
+    server_->drain();
+    wait_for([&] { return server_->open_connections() == 0; }, 3s);
+    guards_.clear();
+    ctx0_.stop();
+    ctx1_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  template <class Pred>
+  static bool wait_for(Pred pred, std::chrono::milliseconds timeout) {
+    auto until = Clock::now() + timeout;
+    while (!pred()) {
+      if (Clock::now() >= until) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
+  }
+
+  uint16_t port() const { return server_->port(); }
+
+  // The server must still answer a normal request (after some abuse).
+  void expect_still_serving() {
+    auto [status, body] = test::http_get(port(), "/echo/alive");
+    EXPECT_EQ(status, 200);
+    EXPECT_EQ(body, R"({"success":true,"data":"alive"})");
+  }
+
+  // Destroyed last: sessions still parked in the contexts are torn down after the server.
+  asio::io_context ctx0_{1};
+  asio::io_context ctx1_{1};
+  std::vector<std::string> names_;
+  Router router_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<Server> server_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::vector<std::thread> threads_;
+};
+
+// --- cases ---------------------------------------------------------------------------------
+
+TEST_F(ServerTest, GetAnswersWithEnvelopeAndStandardHeaders) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.send(get("/echo/hello")));
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->head.starts_with("HTTP/1.1 200 OK\r\n")) << r->head;
+  EXPECT_EQ(r->body, R"({"success":true,"data":"hello"})");
+  EXPECT_EQ(r->header("Content-Type"), "application/json;charset=UTF-8");
+  EXPECT_EQ(r->header("Server"), "surge");
+  EXPECT_EQ(r->header("Content-Length"), std::to_string(r->body.size()));
+  EXPECT_TRUE(std::regex_match(
+      r->header("Date"),
+      std::regex(R"([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)")))
+      << r->header("Date");
+}
+
+TEST_F(ServerTest, ServerNameIsConfigurable) {
+  ServerOptions o;
+  o.server_name = "surge-test";
+  start(o);
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/echo/x")));
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header("Server"), "surge-test");
+}
+
+TEST_F(ServerTest, QueryStringIsSplitOffAndDecoded) {
+  start();
+  auto [status, body] = test::http_get(port(), "/query?x=1&q=a%20b+c");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body, R"({"success":true,"data":"a b c"})");
+  // The query does not take part in routing.
+  std::tie(status, body) = test::http_get(port(), "/echo/p?q=1");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body, R"({"success":true,"data":"p"})");
+}
+
+TEST_F(ServerTest, UnknownRouteIs404Envelope) {
+  start();
+  auto [status, body] = test::http_get(port(), "/no/such/thing");
+  EXPECT_EQ(status, 404);
+  EXPECT_TRUE(is_failure_envelope(body, "no such route")) << body;
+}
+
+TEST_F(ServerTest, WrongMethodIs405Envelope) {
+  start();
+  std::string raw =
+      test::raw_http(port(), "DELETE /echo/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  auto replies = take_replies(raw);
+  ASSERT_EQ(replies.size(), 1u) << raw;
+  EXPECT_EQ(replies[0].status, 405);
+  EXPECT_TRUE(is_failure_envelope(replies[0].body, "method not allowed")) << replies[0].body;
+}
+
+TEST_F(ServerTest, PostBodyIsDelivered) {
+  start();
+  std::string body(1000, 'b');
+  std::string raw = test::raw_http(
+      port(),
+      "POST /body HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 1000\r\n\r\n" + body);
+  auto replies = take_replies(raw);
+  ASSERT_EQ(replies.size(), 1u) << raw;
+  EXPECT_EQ(replies[0].status, 200);
+  EXPECT_EQ(replies[0].body, R"({"success":true,"data":1000})");
+}
+
+TEST_F(ServerTest, ChunkedBodyIsDelivered) {
+  start();
+  std::string raw = test::raw_http(port(),
+                                   "POST /body HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                                   "Transfer-Encoding: chunked\r\n\r\n"
+                                   "5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n");
+  auto replies = take_replies(raw);
+  ASSERT_EQ(replies.size(), 1u) << raw;
+  EXPECT_EQ(replies[0].body, R"({"success":true,"data":8})");
+}
+
+TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/worker")));
+  auto first = c.read_reply();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_NE(first->header("Connection"), "close");
+  EXPECT_EQ(server_->open_connections(), 1u);
+
+  ASSERT_TRUE(c.send(get("/worker")));
+  auto second = c.read_reply();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
+  // A connection stays on the worker that accepted it.
+  EXPECT_EQ(first->body, second->body);
+
+  ASSERT_TRUE(c.send(get("/echo/third", /*close=*/true)));
+  auto third = c.read_reply();
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->body, R"({"success":true,"data":"third"})");
+  EXPECT_EQ(third->header("Connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  start();
+  // The first request is the slowest, so answering out of order would show.
+  std::string raw =
+      test::raw_http(port(), get("/slow") + get("/echo/second") + get("/echo/third", true));
+  auto replies = take_replies(raw);
+  ASSERT_EQ(replies.size(), 3u) << raw;
+  EXPECT_EQ(replies[0].body, R"({"success":true,"data":"slow"})");
+  EXPECT_EQ(replies[1].body, R"({"success":true,"data":"second"})");
+  EXPECT_EQ(replies[2].body, R"({"success":true,"data":"third"})");
+  for (const auto& r : replies) EXPECT_EQ(r.status, 200);
+}
+
+TEST_F(ServerTest, Http10ClosesAfterOneResponse) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send("GET /echo/old HTTP/1.0\r\n\r\n"));
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->head.starts_with("HTTP/1.0 200")) << r->head;
+  EXPECT_EQ(r->body, R"({"success":true,"data":"old"})");
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(ServerTest, HandlerAskingToCloseClosesConnection) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/close")));
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->header("Connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(ServerTest, OversizedHeaderIs431AndCloses) {
+  ServerOptions o;
+  o.header_limit = 8 * 1024;
+  start(o);
+  Client c(port());
+  ASSERT_TRUE(c.send("GET /echo/x HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(9 * 1024, 'a') +
+                     "\r\n\r\n"));
+  auto r = c.read_reply();
+  ASSERT_TRUE(r) << c.pending();
+  EXPECT_EQ(r->status, 431);
+  EXPECT_TRUE(is_failure_envelope(r->body, "request header too large")) << r->body;
+  EXPECT_EQ(r->header("Connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, HeaderJustUnderTheLimitIsAccepted) {
+  ServerOptions o;
+  o.header_limit = 8 * 1024;
+  start(o);
+  std::string raw = test::raw_http(port(),
+                                   "GET /echo/x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                                   "X-Big: " +
+                                       std::string(6 * 1024, 'a') + "\r\n\r\n");
+  auto replies = take_replies(raw);
+  ASSERT_EQ(replies.size(), 1u) << raw.substr(0, 200);
+  EXPECT_EQ(replies[0].status, 200);
+}
+
+TEST_F(ServerTest, OversizedBodyIs413) {
+  ServerOptions o;
+  o.body_limit = 1024 * 1024;
+  start(o);
+  // Declared length alone is enough to refuse; the body is never sent.
+  Client c(port());
+  ASSERT_TRUE(c.send("POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 2097152\r\n\r\n"));
+  auto r = c.read_reply();
+  ASSERT_TRUE(r) << c.pending();
+  EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(is_failure_envelope(r->body, "request body too large")) << r->body;
+  EXPECT_TRUE(c.closed_by_peer());
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, BodyExactlyAtTheLimitIsAccepted) {
+  ServerOptions o;
+  o.body_limit = 64 * 1024;
+  start(o);
+  std::string raw = test::raw_http(
+      port(),
+      "POST /body HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 65536\r\n\r\n" +
+          std::string(64 * 1024, 'z'));
+  auto replies = take_replies(raw);
+  ASSERT_EQ(replies.size(), 1u) << raw;
+  EXPECT_EQ(replies[0].body, R"({"success":true,"data":65536})");
+}
+
+TEST_F(ServerTest, ChunkedBodyOverTheLimitIs413) {
+  ServerOptions o;
+  o.body_limit = 16;
+  start(o);
+  Client c(port());
+  ASSERT_TRUE(
+      c.send("POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "20\r\n" +
+             std::string(32, 'q') + "\r\n0\r\n\r\n"));
+  auto r = c.read_reply();
+  ASSERT_TRUE(r) << c.pending();
+  EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+// A malformed request must get a 400 failure envelope or a closed connection, quickly, and
+// leave the server able to serve.
+void expect_rejected(uint16_t port, const std::string& bytes, const std::string& what) {
+  auto started = Clock::now();
+  Client c(port);
+  ASSERT_TRUE(c.connected());
+  c.send(bytes);
+  bool closed = c.closed_by_peer(2500ms);
+  EXPECT_TRUE(closed) << what << ": connection left open";
+  EXPECT_LT(Clock::now() - started, 2500ms) << what;
+  std::string got = c.pending();
+  if (!got.empty()) {
+    auto replies = take_replies(got);
+    ASSERT_EQ(replies.size(), 1u) << what << ": " << got;
+    EXPECT_EQ(replies[0].status, 400) << what << ": " << replies[0].head;
+    EXPECT_TRUE(is_failure_envelope(replies[0].body, "malformed HTTP request"))
+        << what << ": " << replies[0].body;
+  }
+}
+
+TEST_F(ServerTest, GarbageBytesAreRejected) {
+  ServerOptions o;
+  o.io_timeout = 1000ms;
+  o.idle_timeout = 1000ms;
+  start(o);
+  expect_rejected(port(), std::string("\x00\x01GARBAGE\r\n\r\n", 13), "control bytes");
+  expect_still_serving();
+  expect_rejected(port(), "NOT A REQUEST AT ALL\r\n\r\n", "words");
+  expect_still_serving();
+  expect_rejected(port(), "GET /echo/x HTTP/1.1\r\nBad Header Line\r\n\r\n", "bad header");
+  expect_still_serving();
+  expect_rejected(port(), "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: xyz\r\n\r\n",
+                  "bad content-length");
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, RandomBinaryIsRejected) {
+  ServerOptions o;
+  o.io_timeout = 1000ms;
+  o.idle_timeout = 1000ms;
+  start(o);
+  std::mt19937 rng(1234);  // fixed seed: the same bytes every run
+  for (int round = 0; round < 5; ++round) {
+    std::string bytes(512, '\0');
+    for (char& ch : bytes) ch = static_cast<char>(rng() & 0xff);
+    bytes += "\r\n\r\n";  // so the parser has a complete "header" to reject
+    expect_rejected(port(), bytes, "random round " + std::to_string(round));
+  }
+  expect_still_serving();
+}
+
+// Beast accepts only HTTP/1.x start lines; anything else must not reach the router.
+TEST_F(ServerTest, UnknownHttpVersionIsRejected) {
+  ServerOptions o;
+  o.io_timeout = 1000ms;
+  o.idle_timeout = 1000ms;
+  start(o);
+  expect_rejected(port(), "GET /echo/x HTTP/9.9\r\n\r\n", "HTTP/9.9");
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, HandlerExceptionIs500Envelope) {
+  start();
+  for (const char* path : {"/throw", "/throw-early"}) {
+    auto [status, body] = test::http_get(port(), path);
+    EXPECT_EQ(status, 500) << path;
+    EXPECT_EQ(body, "{\"success\":false,\"errorMsg\":\"服务器异常\"}") << path;
+  }
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, ExceptionDoesNotEndKeepAliveConnection) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/throw")));
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500);
+  ASSERT_TRUE(c.send(get("/echo/after")));
+  r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, R"({"success":true,"data":"after"})");
+}
+
+TEST_F(ServerTest, IdleConnectionIsClosedAfterIdleTimeout) {
+  ServerOptions o;
+  o.idle_timeout = 200ms;
+  start(o);
+  auto started = Clock::now();
+  Client c(port());
+  ASSERT_TRUE(c.connected());
+  EXPECT_TRUE(c.closed_by_peer(3000ms));
+  auto elapsed = Clock::now() - started;
+  EXPECT_GE(elapsed, 150ms);
+  EXPECT_LT(elapsed, 2000ms);
+  EXPECT_TRUE(c.pending().empty()) << c.pending();  // nothing is said to a silent client
+  EXPECT_TRUE(wait_for([&] { return server_->open_connections() == 0; }, 1000ms));
+}
+
+TEST_F(ServerTest, KeepAliveConnectionIsClosedAfterIdleTimeout) {
+  ServerOptions o;
+  o.idle_timeout = 200ms;
+  start(o);
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/echo/x")));
+  ASSERT_TRUE(c.read_reply());
+  auto started = Clock::now();
+  EXPECT_TRUE(c.closed_by_peer(3000ms));
+  EXPECT_LT(Clock::now() - started, 2000ms);
+}
+
+// BUG: src/http/server.cc maps beast::error::timeout to 408 and writes it, but beast::tcp_stream
+// closes the socket when its timer fires, so that write always fails and the client only sees
+// the connection close. Expected a 408 envelope; actual: EOF with no bytes.
+TEST_F(ServerTest, StalledRequestGets408) {
+  ServerOptions o;
+  o.idle_timeout = 300ms;
+  o.io_timeout = 300ms;
+  start(o);
+  Client c(port());
+  ASSERT_TRUE(c.send("GET /echo/x HTTP/1.1\r\nHost: t\r\n"));  // never finished
+  auto r = c.read_reply(3000ms);
+  ASSERT_TRUE(r) << c.pending();
+  EXPECT_EQ(r->status, 408);
+  EXPECT_TRUE(is_failure_envelope(r->body, "request timed out")) << r->body;
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(ServerTest, DrainClosesIdleConnectionsAndRefusesNewOnes) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/echo/x")));
+  ASSERT_TRUE(c.read_reply());
+  Client idle(port());  // connected, never sends
+  ASSERT_TRUE(idle.connected());
+  ASSERT_TRUE(wait_for([&] { return server_->open_connections() == 2; }, 1000ms));
+
+  server_->drain();
+  EXPECT_TRUE(c.closed_by_peer(2000ms));
+  EXPECT_TRUE(idle.closed_by_peer(2000ms));
+  EXPECT_TRUE(wait_for([&] { return server_->open_connections() == 0; }, 2000ms))
+      << server_->open_connections();
+  EXPECT_TRUE(wait_for([&] { return !Client(port()).connected(); }, 2000ms))
+      << "still accepting after drain";
+}
+
+TEST_F(ServerTest, DrainLetsABusyRequestFinish) {
+  start();
+  slow_in_flight = 0;
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/slow")));
+  ASSERT_TRUE(wait_for([] { return slow_in_flight.load() == 1; }, 2000ms));
+  server_->drain();
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"({"success":true,"data":"slow"})");
+  EXPECT_EQ(r->header("Connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_TRUE(wait_for([&] { return server_->open_connections() == 0; }, 2000ms));
+}
+
+TEST_F(ServerTest, ManyConnectionsAllAnswered) {
+  start();
+  constexpr int kClients = 8;
+  constexpr int kEach = 25;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      Client c(port());
+      for (int j = 0; j < kEach; ++j) {
+        std::string tag = std::to_string(i) + "-" + std::to_string(j);
+        if (!c.send(get("/echo/" + tag))) return;
+        auto r = c.read_reply();
+        if (r && r->body == R"({"success":true,"data":")" + tag + "\"}") ++ok;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), kClients * kEach);
+  EXPECT_TRUE(wait_for([&] { return server_->open_connections() == 0; }, 2000ms))
+      << server_->open_connections();
+}
+
+TEST_F(ServerTest, RequestsAreCountedInMetrics) {
+  start();
+  test::http_get(port(), "/echo/a");
+  test::http_get(port(), "/echo/b");
+  test::http_get(port(), "/nope");
+  test::http_get(port(), "/throw");
+  std::string out = metrics_->render();
+  EXPECT_NE(out.find(R"(surge_http_requests_total{route="GET /echo/{x}",code="2xx"} 2)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(R"(surge_http_requests_total{route="unmatched",code="4xx"} 1)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(R"(surge_http_requests_total{route="GET /throw",code="5xx"} 1)"),
+            std::string::npos)
+      << out;
+}
+
+TEST(ServerListen, FailsOnABadAddress) {
+  Router router;
+  Metrics m(1, {});
+  asio::io_context ctx;
+  ServerOptions o;
+  o.address = "not-an-address";
+  o.port = 0;
+  Server server({&ctx}, router, m, o);
+  EXPECT_FALSE(server.listen());
+}
+
+TEST(ServerListen, FailsOnAPortHeldByAnotherListener) {
+  // A listener without SO_REUSEPORT keeps the port to itself.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+
+  Router router;
+  Metrics m(1, {});
+  asio::io_context ctx;
+  ServerOptions o;
+  o.address = "127.0.0.1";
+  o.port = ntohs(addr.sin_port);
+  Server server({&ctx}, router, m, o);
+  auto r = server.listen();
+  ::close(fd);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), make_error_code(Errc::kUnavailable));
+}
+
+}  // namespace
+}  // namespace surge::http
