@@ -23,9 +23,9 @@ struct Config {
 struct SeedOptions {
   double scale = 1.0;
   int seed = 42;
-  bool force = false;        // load even if shops already exist (drops existing rows)
+  bool force = false;  // load even if shops already exist (drops existing rows)
   bool schema_only = false;
-  std::string sql_dir;       // defaults to the source tree's sql/
+  std::string sql_dir;  // defaults to the source tree's sql/
 };
 
 // Adds the flags shared by every subcommand that talks to Redis or MariaDB. Every flag also

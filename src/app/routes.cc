@@ -17,9 +17,9 @@ namespace {
 namespace json = boost::json;
 namespace envelope = http::envelope;
 using boost::asio::awaitable;
+using boost::beast::http::verb;
 using http::Context;
 using http::Response;
-using boost::beast::http::verb;
 
 class Api {
  public:

@@ -1,8 +1,8 @@
 // Route registration for the hm-dianping API (same paths and envelope as the original).
 #pragma once
 
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "app/service.h"
 #include "http/router.h"

@@ -48,7 +48,8 @@ bool run_file(db::Connection& conn, const std::string& path, std::string_view wh
   auto step_started = std::chrono::steady_clock::now();
   auto finish_step = [&] {
     if (current.empty()) return;
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - step_started).count();
+    double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - step_started).count();
     fmt::print("seed: {} {:<28} {:6.2f} s\n", what, current, s);
     std::fflush(stdout);
   };
@@ -74,10 +75,12 @@ std::optional<int64_t> count_rows(db::Connection& conn, std::string_view table) 
   return db::to_int64(rows->rows[0][0]);
 }
 
-constexpr std::string_view kTables[] = {
-    "tb_voucher_order", "tb_seckill_voucher", "tb_voucher", "tb_blog_comments", "tb_blog",
-    "tb_follow",        "tb_sign",            "tb_user_info", "tb_user",       "tb_shop",
-    "tb_shop_type"};
+constexpr std::string_view kTables[] = {"tb_voucher_order", "tb_seckill_voucher",
+                                        "tb_voucher",       "tb_blog_comments",
+                                        "tb_blog",          "tb_follow",
+                                        "tb_sign",          "tb_user_info",
+                                        "tb_user",          "tb_shop",
+                                        "tb_shop_type"};
 
 }  // namespace
 
@@ -107,7 +110,8 @@ std::vector<SqlStatement> split_sql(std::string_view text) {
 }
 
 int run_seed(const Config& config, const SeedOptions& options) {
-  std::string dir = options.sql_dir.empty() ? std::string(SURGE_SOURCE_DIR) + "/sql" : options.sql_dir;
+  std::string dir =
+      options.sql_dir.empty() ? std::string(SURGE_SOURCE_DIR) + "/sql" : options.sql_dir;
   db::Connection conn(config.db);
   if (auto r = conn.ping(); !r) {
     fmt::print(stderr, "seed: cannot reach MariaDB ({})\n", r.error().message());

@@ -5,13 +5,13 @@
 #include <chrono>
 #include <thread>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_future.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "app/routes.h"
 #include "http/server.h"
@@ -48,7 +48,8 @@ void add_store_metrics(http::Metrics& metrics, Services& s) {
 }  // namespace
 
 int serve(Config config) {
-  size_t nworkers = config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
+  size_t nworkers =
+      config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::io_context*> raw;
   for (size_t i = 0; i < nworkers; ++i) {
@@ -86,8 +87,8 @@ int serve(Config config) {
 
   // Report the stores' state once at start; serving begins either way (health says 503).
   {
-    auto ready = asio::co_spawn(*contexts[0], services.redis[0]->wait_ready(std::chrono::seconds(3)),
-                                asio::use_future);
+    auto ready = asio::co_spawn(
+        *contexts[0], services.redis[0]->wait_ready(std::chrono::seconds(3)), asio::use_future);
     if (!ready.get()) {
       spdlog::warn("redis {}:{} not reachable yet; retrying in the background", config.redis.host,
                    config.redis.port);

@@ -12,12 +12,12 @@ namespace surge {
 inline std::atomic<unsigned long> bug_count{0};
 }
 
-#define SURGE_CHECK(cond)                                                              \
-  do {                                                                                 \
-    if (!(cond)) {                                                                     \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);    \
-      std::abort();                                                                    \
-    }                                                                                  \
+#define SURGE_CHECK(cond)                                                           \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                 \
+    }                                                                               \
   } while (0)
 
 #ifdef NDEBUG
@@ -26,8 +26,8 @@ inline std::atomic<unsigned long> bug_count{0};
 #define SURGE_ASSERT(cond) SURGE_CHECK(cond)
 #endif
 
-#define SURGE_BUG(...)                                                    \
-  do {                                                                    \
-    ::surge::bug_count.fetch_add(1, std::memory_order_relaxed);           \
+#define SURGE_BUG(...)                                                            \
+  do {                                                                            \
+    ::surge::bug_count.fetch_add(1, std::memory_order_relaxed);                   \
     spdlog::error("BUG {}:{}: {}", __FILE__, __LINE__, fmt::format(__VA_ARGS__)); \
   } while (0)

@@ -9,16 +9,26 @@ class Category final : public boost::system::error_category {
   const char* name() const noexcept override { return "surge"; }
   std::string message(int ev) const override {
     switch (static_cast<Errc>(ev)) {
-      case Errc::kOk: return "ok";
-      case Errc::kInvalidArgument: return "invalid argument";
-      case Errc::kNotFound: return "not found";
-      case Errc::kConflict: return "conflict";
-      case Errc::kUnavailable: return "service unavailable";
-      case Errc::kTimeout: return "timed out";
-      case Errc::kProtocol: return "protocol error";
-      case Errc::kServerError: return "server error";
-      case Errc::kShuttingDown: return "shutting down";
-      case Errc::kInternal: return "internal error";
+      case Errc::kOk:
+        return "ok";
+      case Errc::kInvalidArgument:
+        return "invalid argument";
+      case Errc::kNotFound:
+        return "not found";
+      case Errc::kConflict:
+        return "conflict";
+      case Errc::kUnavailable:
+        return "service unavailable";
+      case Errc::kTimeout:
+        return "timed out";
+      case Errc::kProtocol:
+        return "protocol error";
+      case Errc::kServerError:
+        return "server error";
+      case Errc::kShuttingDown:
+        return "shutting down";
+      case Errc::kInternal:
+        return "internal error";
     }
     return "unknown surge error";
   }

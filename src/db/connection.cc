@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#include <mysql.h>
 #include <errmsg.h>
+#include <mysql.h>
 #include <mysqld_error.h>
 #include <spdlog/spdlog.h>
 
@@ -15,8 +15,8 @@ namespace {
 
 bool connection_lost(unsigned err) {
   return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST || err == CR_CONNECTION_ERROR ||
-         err == CR_CONN_HOST_ERROR || err == CR_SERVER_LOST_EXTENDED || err == ER_CONNECTION_KILLED ||
-         err == ER_SERVER_SHUTDOWN || err == CR_COMMANDS_OUT_OF_SYNC;
+         err == CR_CONN_HOST_ERROR || err == CR_SERVER_LOST_EXTENDED ||
+         err == ER_CONNECTION_KILLED || err == ER_SERVER_SHUTDOWN || err == CR_COMMANDS_OUT_OF_SYNC;
 }
 
 }  // namespace
@@ -54,7 +54,8 @@ Result<void> Connection::ensure_open() {
   const char* sock = options_.socket.empty() ? nullptr : options_.socket.c_str();
   const char* host = sock ? "localhost" : options_.host.c_str();
   if (!mysql_real_connect(mysql_, host, options_.user.c_str(), options_.password.c_str(),
-                          options_.database.c_str(), options_.port, sock, CLIENT_MULTI_STATEMENTS)) {
+                          options_.database.c_str(), options_.port, sock,
+                          CLIENT_MULTI_STATEMENTS)) {
     spdlog::warn("mariadb: connect to {} failed: {}",
                  sock ? options_.socket : options_.host + ":" + std::to_string(options_.port),
                  mysql_error(mysql_));

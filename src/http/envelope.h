@@ -11,12 +11,12 @@
 
 namespace surge::http::envelope {
 
-std::string ok();                                  // {"success":true}
-std::string ok(const boost::json::value& data);    // {"success":true,"data":...}
+std::string ok();                                                    // {"success":true}
+std::string ok(const boost::json::value& data);                      // {"success":true,"data":...}
 std::string ok_list(const boost::json::value& data, int64_t total);  // with "total"
 // `data_json` must already be valid JSON (a cached, pre-serialised value).
 std::string ok_raw(std::string_view data_json);
-std::string fail(std::string_view message);       // {"success":false,"errorMsg":"..."}
+std::string fail(std::string_view message);  // {"success":false,"errorMsg":"..."}
 // A failure that still carries data (e.g. which dependency is down).
 std::string fail(std::string_view message, const boost::json::value& data);
 

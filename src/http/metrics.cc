@@ -62,10 +62,12 @@ std::string Metrics::render() const {
     uint64_t cumulative = 0;
     for (size_t b = 0; b < kBuckets.size(); ++b) {
       cumulative += counts[b];
-      fmt::format_to(it, "surge_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
+      fmt::format_to(it,
+                     "surge_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
                      name(r), kBuckets[b], cumulative);
     }
-    fmt::format_to(it, "surge_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
+    fmt::format_to(it,
+                   "surge_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
                    name(r), total);
     fmt::format_to(it, "surge_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n", name(r),
                    static_cast<double>(micros) / 1e6);

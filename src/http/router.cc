@@ -16,7 +16,8 @@ std::optional<std::string> Context::query_param(std::string_view name) const {
     size_t eq = pair.find('=');
     std::string_view key = pair.substr(0, eq);
     if (key != name) continue;
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     return core::url_decode(value);
   }
   return std::nullopt;

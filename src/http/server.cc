@@ -4,6 +4,7 @@
 #include <ctime>
 #include <list>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,7 +16,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include "http/envelope.h"
 
@@ -57,7 +57,8 @@ std::optional<std::pair<unsigned, std::string_view>> parse_failure(const error_c
   using he = bhttp::error;
   if (ec == he::end_of_stream) return std::nullopt;  // the client closed between requests
   if (ec == he::header_limit) return std::pair{431u, "request header too large"};
-  if (ec == he::body_limit || ec == he::buffer_overflow) return std::pair{413u, "request body too large"};
+  if (ec == he::body_limit || ec == he::buffer_overflow)
+    return std::pair{413u, "request body too large"};
   if (ec == beast::error::timeout) return std::pair{408u, "request timed out"};
   if (ec.category() == bhttp::make_error_code(he::bad_method).category()) {
     return std::pair{400u, "malformed HTTP request"};
@@ -145,7 +146,8 @@ asio::awaitable<void> Server::accept_loop(Worker& w) {
   }
 }
 
-asio::awaitable<Response> Server::dispatch(Worker& w, const Request& req, asio::ip::address remote) {
+asio::awaitable<Response> Server::dispatch(Worker& w, const Request& req,
+                                           asio::ip::address remote) {
   auto started = std::chrono::steady_clock::now();
   std::string_view target = req.target();
   size_t q = target.find('?');

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -11,7 +12,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 namespace surge::redis {
 
@@ -32,7 +32,8 @@ Connection::~Connection() = default;
 void Connection::start() {
   if (state_ != State::kIdle) return;
   state_ = State::kConnecting;
-  asio::co_spawn(ex_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+  asio::co_spawn(
+      ex_, [self = shared_from_this()] { return self->run(); }, asio::detached);
 }
 
 void Connection::stop() {
@@ -72,20 +73,20 @@ asio::awaitable<Result<std::vector<Reply>>> Connection::exec_all(Command cmd) {
 }
 
 void Connection::complete_later(Handler handler, error_code ec) {
-  asio::post(ex_, [h = std::move(handler), ec]() mutable { std::move(h)(ec, std::vector<Reply>{}); });
+  asio::post(ex_,
+             [h = std::move(handler), ec]() mutable { std::move(h)(ec, std::vector<Reply>{}); });
 }
 
 void Connection::enqueue(Command cmd, Handler handler) {
   if (state_ != State::kReady || cmd.empty()) {
-    complete_later(std::move(handler),
-                   state_ == State::kStopped ? Errc::kShuttingDown
-                   : cmd.empty()             ? Errc::kInvalidArgument
-                                             : Errc::kUnavailable);
+    complete_later(std::move(handler), state_ == State::kStopped ? Errc::kShuttingDown
+                                       : cmd.empty()             ? Errc::kInvalidArgument
+                                                                 : Errc::kUnavailable);
     return;
   }
   ++stats_.requests;
-  auto& p = pending_.emplace_back(Pending{cmd.reply_count(), {}, std::move(handler),
-                                          Clock::now() + options_.request_timeout});
+  auto& p = pending_.emplace_back(
+      Pending{cmd.reply_count(), {}, std::move(handler), Clock::now() + options_.request_timeout});
   p.replies.reserve(cmd.reply_count());
   // Deque growth at the ends never moves existing elements, so &p stays valid until popped.
   auto slot = p.handler.get_cancellation_slot();
@@ -272,8 +273,8 @@ asio::awaitable<void> Connection::run() {
     if (!ec && state_ != State::kStopped) {
       state_ = State::kReady;
       if (was_ready) ++stats_.reconnects;
-      spdlog::log(was_ready ? spdlog::level::warn : spdlog::level::debug,
-                  "redis {}:{}: connected", options_.host, options_.port);
+      spdlog::log(was_ready ? spdlog::level::warn : spdlog::level::debug, "redis {}:{}: connected",
+                  options_.host, options_.port);
       was_ready = true;
       delay = options_.reconnect_min;
       ec = co_await read_loop();
@@ -283,8 +284,7 @@ asio::awaitable<void> Connection::run() {
                      ec.message());
       }
     } else if (state_ != State::kStopped) {
-      spdlog::debug("redis {}:{}: connect failed: {}", options_.host, options_.port,
-                    ec.message());
+      spdlog::debug("redis {}:{}: connect failed: {}", options_.host, options_.port, ec.message());
     }
     if (state_ == State::kStopped) break;
     state_ = State::kConnecting;

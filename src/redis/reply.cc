@@ -24,11 +24,16 @@ std::optional<int64_t> Reply::as_integer() const {
 
 std::string to_debug_string(const Reply& r) {
   switch (r.type) {
-    case Reply::Type::kNil: return "(nil)";
-    case Reply::Type::kStatus: return r.str;
-    case Reply::Type::kError: return "(error) " + r.str;
-    case Reply::Type::kString: return '"' + r.str + '"';
-    case Reply::Type::kInteger: return "(integer) " + std::to_string(r.integer);
+    case Reply::Type::kNil:
+      return "(nil)";
+    case Reply::Type::kStatus:
+      return r.str;
+    case Reply::Type::kError:
+      return "(error) " + r.str;
+    case Reply::Type::kString:
+      return '"' + r.str + '"';
+    case Reply::Type::kInteger:
+      return "(integer) " + std::to_string(r.integer);
     case Reply::Type::kArray: {
       std::string out = "[";
       for (size_t i = 0; i < r.elements.size(); ++i) {
@@ -54,9 +59,15 @@ Reply* slot_for(const redisReadTask* task) {
 void* create_string(const redisReadTask* task, char* str, size_t len) {
   Reply* r = slot_for(task);
   switch (task->type) {
-    case REDIS_REPLY_ERROR: r->type = Reply::Type::kError; break;
-    case REDIS_REPLY_STATUS: r->type = Reply::Type::kStatus; break;
-    default: r->type = Reply::Type::kString; break;
+    case REDIS_REPLY_ERROR:
+      r->type = Reply::Type::kError;
+      break;
+    case REDIS_REPLY_STATUS:
+      r->type = Reply::Type::kStatus;
+      break;
+    default:
+      r->type = Reply::Type::kString;
+      break;
   }
   r->str.assign(str, len);
   return r;

@@ -3,11 +3,11 @@
 #include <atomic>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 #include "app/seed.h"
 #include "db/pool.h"
@@ -48,7 +48,8 @@ TEST(DbPool, ManyConcurrentQueriesAllAnswerCorrectly) {
     db::Params params;
     params.emplace_back(static_cast<int64_t>(i));
     auto rows = co_await pool.query("SELECT ? + 1", std::move(params));
-    if (rows && rows->size() == 1 && db::to_int64(rows->rows[0][0]) == static_cast<int64_t>(i) + 1) {
+    if (rows && rows->size() == 1 &&
+        db::to_int64(rows->rows[0][0]) == static_cast<int64_t>(i) + 1) {
       ++right;
     }
   });
@@ -103,10 +104,10 @@ TEST(DbPool, DuplicateKeyIsConflictAndBadSqlIsServerError) {
   exec_root("DELETE FROM hmdp.t_pool_unique");
   db::Pool pool(scratch_options(1));
   asio::io_context ctx;
-  auto first = asio::co_spawn(ctx, pool.execute("INSERT INTO t_pool_unique VALUES (7)"),
-                              asio::use_future);
-  auto second = asio::co_spawn(ctx, pool.execute("INSERT INTO t_pool_unique VALUES (7)"),
-                               asio::use_future);
+  auto first =
+      asio::co_spawn(ctx, pool.execute("INSERT INTO t_pool_unique VALUES (7)"), asio::use_future);
+  auto second =
+      asio::co_spawn(ctx, pool.execute("INSERT INTO t_pool_unique VALUES (7)"), asio::use_future);
   auto bad = asio::co_spawn(ctx, pool.query("SELEC nonsense"), asio::use_future);
   ctx.run();
   EXPECT_TRUE(first.get());

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdint>
 #include <future>
+#include <limits>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +18,8 @@
 #include <variant>
 #include <vector>
 
+#include <gtest/gtest.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -23,9 +27,9 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 #include "support/stores.h"
 
@@ -52,13 +56,53 @@ void drive(asio::io_context& ctx, Pred done, std::chrono::milliseconds limit = 1
 template <class T>
 T run_co(asio::io_context& ctx, asio::awaitable<T> aw, std::chrono::milliseconds limit = 10s) {
   auto fut = asio::co_spawn(ctx, std::move(aw), asio::use_future);
-  drive(ctx, [&] { return fut.wait_for(0s) == std::future_status::ready; }, limit);
+  drive(
+      ctx, [&] { return fut.wait_for(0s) == std::future_status::ready; }, limit);
   return fut.get();
 }
 
-// Yields to everything else queued on the executor (lets other coroutines enqueue first).
-asio::awaitable<void> yield() {
-  co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+// The completion of one raw async_exec. Held by shared_ptr so a handler that runs after a failed
+// test has returned (when TearDown stops the connection) writes to live memory.
+struct Outcome {
+  std::optional<error_code> ec;
+  std::vector<Reply> replies;
+  Clock::time_point at;
+
+  bool done() const { return ec.has_value(); }
+  // The last reply's string, or a description of what came back instead.
+  std::string str() const {
+    if (!ec) return "<pending>";
+    if (*ec) return "<error: " + ec->message() + ">";
+    return replies.empty() ? "<no reply>" : replies.back().str;
+  }
+};
+using OutcomePtr = std::shared_ptr<Outcome>;
+
+auto record(OutcomePtr out) {
+  return [out](error_code ec, std::vector<Reply> v) {
+    out->ec = ec;
+    out->replies = std::move(v);
+    out->at = Clock::now();
+  };
+}
+
+OutcomePtr submit(const ConnPtr& conn, Command c) {
+  auto out = std::make_shared<Outcome>();
+  conn->async_exec(std::move(c), record(out));
+  return out;
+}
+
+OutcomePtr submit(const ConnPtr& conn, Command c, asio::cancellation_slot slot) {
+  auto out = std::make_shared<Outcome>();
+  conn->async_exec(std::move(c), asio::bind_cancellation_slot(slot, record(out)));
+  return out;
+}
+
+// "v<i>", the value stored under key("k", i).
+std::string value_of(int i) {
+  std::string v = "v";
+  v.append(std::to_string(i));
+  return v;
 }
 
 class RedisConnection : public ::testing::Test {
@@ -70,7 +114,8 @@ class RedisConnection : public ::testing::Test {
     ASSERT_TRUE(ready) << ready.error().message();
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     // The pid keeps reruns against a long-lived server from seeing each other's keys.
-    prefix_ = "surge-test:redis_connection:" + std::to_string(::getpid()) + ":" + info->name() + ":";
+    prefix_ =
+        "surge-test:redis_connection:" + std::to_string(::getpid()) + ":" + info->name() + ":";
   }
 
   void TearDown() override {
@@ -82,6 +127,12 @@ class RedisConnection : public ::testing::Test {
   }
 
   std::string key(const std::string& name) const { return prefix_ + name; }
+  // prefix + name + i, appended step by step (GCC 12 misreports `"k" + to_string(i)` chains).
+  std::string key(const std::string& name, int i) const {
+    std::string k = key(name);
+    k.append(std::to_string(i));
+    return k;
+  }
 
   // One command, synchronously from the test's point of view; transport failures fail the test.
   Reply cmd(Command c) {
@@ -93,7 +144,12 @@ class RedisConnection : public ::testing::Test {
     return std::move(*r);
   }
 
+  // A cancellation signal that outlives every operation bound to it: the connection clears
+  // slots when it fails pending work in TearDown, after a test body's locals are gone.
+  asio::cancellation_signal& new_signal() { return signals_.emplace_back(); }
+
   asio::io_context ctx_;
+  std::list<asio::cancellation_signal> signals_;
   ConnPtr conn_;
   std::string prefix_;
 };
@@ -161,8 +217,8 @@ TEST_F(RedisConnection, HashRoundTrip) {
     EXPECT_EQ(all.elements[i].type, Reply::Type::kString);
     fields[all.elements[i].str] = all.elements[i + 1].str;
   }
-  EXPECT_EQ(fields, (std::map<std::string, std::string>{
-                        {"name", "Ann"}, {"age", "31"}, {"empty", ""}}));
+  EXPECT_EQ(fields,
+            (std::map<std::string, std::string>{{"name", "Ann"}, {"age", "31"}, {"empty", ""}}));
 
   Reply none = cmd(Command::make("HGETALL", key("no-such-hash")));
   EXPECT_EQ(none.type, Reply::Type::kArray);
@@ -178,7 +234,8 @@ TEST_F(RedisConnection, SortedSetRoundTrip) {
   for (const Reply& e : range.elements) flat.push_back(e.str);
   EXPECT_EQ(flat, (std::vector<std::string>{"c", "0.25", "a", "1.5", "b", "2.5"}));
 
-  Reply byscore = cmd(Command::make("ZRANGEBYSCORE", k, 1.0, std::numeric_limits<double>::infinity()));
+  Reply byscore =
+      cmd(Command::make("ZRANGEBYSCORE", k, 1.0, std::numeric_limits<double>::infinity()));
   ASSERT_EQ(byscore.elements.size(), 2u);
   EXPECT_EQ(byscore.elements[0].str, "a");
   EXPECT_EQ(byscore.elements[1].str, "b");
@@ -280,18 +337,26 @@ TEST_F(RedisConnection, ExecAllOfATransaction) {
   EXPECT_EQ((*r)[3].elements[1].integer, 2);
 }
 
+// What concurrent coroutines report back; shared so stragglers never outlive it.
+struct Tally {
+  std::vector<int64_t> seen;
+  int right = 0;
+  int failures = 0;
+  int finished = 0;
+};
+using TallyPtr = std::shared_ptr<Tally>;
+
 // Ten INCRs in a row; records each returned value.
-asio::awaitable<void> incr_ten(ConnPtr conn, std::string k, std::vector<int64_t>* seen,
-                               int* failures, int* finished) {
+asio::awaitable<void> incr_ten(ConnPtr conn, std::string k, TallyPtr tally) {
   for (int i = 0; i < 10; ++i) {
     Result<Reply> r = co_await conn->exec(Command::make("INCR", k));
     if (r && r->type == Reply::Type::kInteger) {
-      seen->push_back(r->integer);
+      tally->seen.push_back(r->integer);
     } else {
-      ++*failures;
+      ++tally->failures;
     }
   }
-  ++*finished;
+  ++tally->finished;
 }
 
 TEST_F(RedisConnection, ThousandCoroutinesShareOneConnectionAndWritesCoalesce) {
@@ -299,19 +364,17 @@ TEST_F(RedisConnection, ThousandCoroutinesShareOneConnectionAndWritesCoalesce) {
   cmd(Command::make("DEL", k));
   const Stats before = conn_->stats();
 
-  std::vector<int64_t> seen;
-  int failures = 0;
-  int finished = 0;
+  auto tally = std::make_shared<Tally>();
   for (int i = 0; i < 1000; ++i) {
-    asio::co_spawn(ctx_, incr_ten(conn_, k, &seen, &failures, &finished), asio::detached);
+    asio::co_spawn(ctx_, incr_ten(conn_, k, tally), asio::detached);
   }
-  drive(ctx_, [&] { return finished == 1000; });
+  drive(ctx_, [&] { return tally->finished == 1000; });
 
-  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(tally->failures, 0);
   EXPECT_EQ(cmd(Command::make("GET", k)).as_integer(), 10000);
   // Every INCR saw a distinct value: no reply was delivered twice or to the wrong waiter.
-  std::set<int64_t> distinct(seen.begin(), seen.end());
-  EXPECT_EQ(seen.size(), 10000u);
+  std::set<int64_t> distinct(tally->seen.begin(), tally->seen.end());
+  EXPECT_EQ(tally->seen.size(), 10000u);
   EXPECT_EQ(distinct.size(), 10000u);
   EXPECT_EQ(*distinct.begin(), 1);
   EXPECT_EQ(*distinct.rbegin(), 10000);
@@ -326,30 +389,27 @@ TEST_F(RedisConnection, ThousandCoroutinesShareOneConnectionAndWritesCoalesce) {
 }
 
 // SET then GET of a key of its own, checking the GET sees its own value.
-asio::awaitable<void> set_then_get(ConnPtr conn, std::string k, std::string v, int* right,
-                                   int* finished) {
+asio::awaitable<void> set_then_get(ConnPtr conn, std::string k, std::string v, TallyPtr tally) {
   Result<Reply> set = co_await conn->exec(Command::make("SET", k, v));
   Result<Reply> get = co_await conn->exec(Command::make("GET", k));
   Result<Reply> len = co_await conn->exec(Command::make("STRLEN", k));
   if (set && set->str == "OK" && get && get->str == v && len &&
       len->integer == static_cast<int64_t>(v.size())) {
-    ++*right;
+    ++tally->right;
   }
-  ++*finished;
+  ++tally->finished;
 }
 
 TEST_F(RedisConnection, ConcurrentCallersEachGetTheirOwnReply) {
-  int right = 0;
-  int finished = 0;
+  auto tally = std::make_shared<Tally>();
   const int n = 500;
   for (int i = 0; i < n; ++i) {
     // Lengths differ per caller, so a reply handed to the wrong waiter cannot pass the STRLEN.
     std::string v = "value-" + std::to_string(i) + std::string(static_cast<size_t>(i % 37), 'x');
-    asio::co_spawn(ctx_, set_then_get(conn_, key("own:" + std::to_string(i)), v, &right, &finished),
-                   asio::detached);
+    asio::co_spawn(ctx_, set_then_get(conn_, key("own:", i), v, tally), asio::detached);
   }
-  drive(ctx_, [&] { return finished == n; });
-  EXPECT_EQ(right, n);
+  drive(ctx_, [&] { return tally->finished == n; });
+  EXPECT_EQ(tally->right, n);
 }
 
 // Blocks this connection's command stream on the server for `seconds`: Redis answers nothing
@@ -364,43 +424,26 @@ TEST_F(RedisConnection, CancelledRequestAbortsAtOnceAndTheStreamStaysInStep) {
   cmd(Command::make("SET", a, "value-a"));
   cmd(Command::make("SET", b, "value-b"));
 
-  std::optional<Result<Reply>> blocker;
-  std::optional<error_code> cancelled_ec;
-  std::optional<size_t> cancelled_replies;
-  std::optional<Result<Reply>> after;
-  Clock::time_point cancelled_at;
-  Clock::time_point aborted_at;
-
-  conn_->async_exec(block_stream(key("never"), 0.3), [&](error_code ec, std::vector<Reply> v) {
-    blocker = ec ? Result<Reply>(ec) : Result<Reply>(std::move(v.back()));
-  });
-  asio::cancellation_signal signal;
-  conn_->async_exec(Command::make("GET", a),
-                    asio::bind_cancellation_slot(signal.slot(),
-                                                 [&](error_code ec, std::vector<Reply> v) {
-                                                   cancelled_ec = ec;
-                                                   cancelled_replies = v.size();
-                                                   aborted_at = Clock::now();
-                                                 }));
-  conn_->async_exec(Command::make("GET", b), [&](error_code ec, std::vector<Reply> v) {
-    after = ec ? Result<Reply>(ec) : Result<Reply>(std::move(v.back()));
-  });
-  cancelled_at = Clock::now();
+  auto blocker = submit(conn_, block_stream(key("never"), 0.3));
+  auto& signal = new_signal();
+  auto victim = submit(conn_, Command::make("GET", a), signal.slot());
+  auto after = submit(conn_, Command::make("GET", b));
+  auto cancelled_at = Clock::now();
   signal.emit(asio::cancellation_type::terminal);
 
-  drive(ctx_, [&] { return cancelled_ec.has_value(); });
+  drive(ctx_, [&] { return victim->done(); });
   // Aborted well before the server could have answered (it is blocked for 300 ms).
-  EXPECT_LT(aborted_at - cancelled_at, 100ms);
-  EXPECT_FALSE(after.has_value());
-  EXPECT_EQ(*cancelled_ec, asio::error::operation_aborted);
-  EXPECT_EQ(*cancelled_replies, 0u);
+  EXPECT_LT(victim->at - cancelled_at, 100ms);
+  EXPECT_EQ(*victim->ec, asio::error::operation_aborted);
+  EXPECT_TRUE(victim->replies.empty());
+  EXPECT_FALSE(after->done());
 
-  drive(ctx_, [&] { return after.has_value(); });
-  ASSERT_TRUE(blocker.has_value());
-  ASSERT_TRUE(*blocker);
-  EXPECT_TRUE((*blocker)->is_nil());
-  ASSERT_TRUE(*after);
-  EXPECT_EQ((*after)->str, "value-b");
+  drive(ctx_, [&] { return after->done(); });
+  ASSERT_TRUE(blocker->done());
+  EXPECT_FALSE(*blocker->ec);
+  ASSERT_EQ(blocker->replies.size(), 1u);
+  EXPECT_TRUE(blocker->replies[0].is_nil());
+  EXPECT_EQ(after->str(), "value-b");
   EXPECT_EQ(cmd(Command::make("GET", a)).str, "value-a");
 }
 
@@ -409,40 +452,46 @@ asio::awaitable<Result<Reply>> get_one(ConnPtr conn, std::string k) {
   co_return co_await conn->exec(Command::make("GET", k));
 }
 
+using ResultPtr = std::shared_ptr<std::optional<Result<Reply>>>;
+
+// A co_spawn completion handler that stores the coroutine's result.
+auto keep(ResultPtr out) {
+  return [out](std::exception_ptr e, Result<Reply> r) {
+    if (e) std::rethrow_exception(e);
+    out->emplace(std::move(r));
+  };
+}
+
 TEST_F(RedisConnection, CancellingACoroutineAbortsItsExec) {
   const std::string a = key("a");
   const std::string b = key("b");
   cmd(Command::make("SET", a, "value-a"));
   cmd(Command::make("SET", b, "value-b"));
 
-  std::optional<Result<Reply>> blocked;
-  std::optional<Result<Reply>> victim;
-  std::optional<Result<Reply>> next;
-  auto keep = [](std::optional<Result<Reply>>* out) {
-    return [out](std::exception_ptr e, Result<Reply> r) {
-      if (e) std::rethrow_exception(e);
-      out->emplace(std::move(r));
-    };
-  };
-  asio::co_spawn(ctx_, conn_->exec(block_stream(key("never"), 0.3)), keep(&blocked));
-  asio::cancellation_signal signal;
-  asio::co_spawn(ctx_, get_one(conn_, a), asio::bind_cancellation_slot(signal.slot(), keep(&victim)));
-  asio::co_spawn(ctx_, get_one(conn_, b), keep(&next));
-  // The victim must be suspended inside exec before it is cancelled.
+  auto blocked = std::make_shared<std::optional<Result<Reply>>>();
+  auto victim = std::make_shared<std::optional<Result<Reply>>>();
+  auto next = std::make_shared<std::optional<Result<Reply>>>();
   uint64_t requests = conn_->stats().requests;
+  asio::co_spawn(ctx_, conn_->exec(block_stream(key("never"), 0.3)), keep(blocked));
+  auto& signal = new_signal();
+  asio::co_spawn(ctx_, get_one(conn_, a),
+                 asio::bind_cancellation_slot(signal.slot(), keep(victim)));
+  asio::co_spawn(ctx_, get_one(conn_, b), keep(next));
+  // The victim must be suspended inside exec before it is cancelled.
   drive(ctx_, [&] { return conn_->stats().requests >= requests + 3; });
   signal.emit(asio::cancellation_type::terminal);
 
-  drive(ctx_, [&] { return victim.has_value(); }, 200ms);
-  ASSERT_FALSE(*victim);
-  EXPECT_EQ(victim->error(), asio::error::operation_aborted);
-  EXPECT_FALSE(next.has_value());
+  drive(
+      ctx_, [&] { return victim->has_value(); }, 200ms);
+  ASSERT_FALSE(**victim);
+  EXPECT_EQ((*victim)->error(), asio::error::operation_aborted);
+  EXPECT_FALSE(next->has_value());
 
-  drive(ctx_, [&] { return next.has_value() && blocked.has_value(); });
-  ASSERT_TRUE(*next);
-  EXPECT_EQ((*next)->str, "value-b");
-  ASSERT_TRUE(*blocked);
-  EXPECT_TRUE((*blocked)->is_nil());
+  drive(ctx_, [&] { return next->has_value() && blocked->has_value(); });
+  ASSERT_TRUE(**next);
+  EXPECT_EQ((**next)->str, "value-b");
+  ASSERT_TRUE(**blocked);
+  EXPECT_TRUE((**blocked)->is_nil());
 }
 
 // exec raced against a timer with awaitable operators; returns which side won (0 = exec).
@@ -461,20 +510,17 @@ TEST_F(RedisConnection, TimerRaceCancelsTheExecAndLaterRepliesStayMatched) {
   cmd(Command::make("SET", a, "value-a"));
   cmd(Command::make("SET", b, "value-b"));
 
-  std::optional<Result<Reply>> blocked;
-  conn_->async_exec(block_stream(key("never"), 0.2), [&](error_code ec, std::vector<Reply> v) {
-    blocked = ec ? Result<Reply>(ec) : Result<Reply>(std::move(v.back()));
-  });
+  auto blocked = submit(conn_, block_stream(key("never"), 0.2));
   auto started = Clock::now();
   size_t winner = run_co(ctx_, get_or_timeout(conn_, a, 30ms));
   EXPECT_EQ(winner, 1u) << "the GET cannot be answered while BLPOP blocks the stream";
   EXPECT_LT(Clock::now() - started, 150ms);
 
   // The abandoned GET's reply arrives after the BLPOP and is dropped; b's reply is b's.
-  Reply rb = cmd(Command::make("GET", b));
-  EXPECT_EQ(rb.str, "value-b");
-  ASSERT_TRUE(blocked.has_value());
-  EXPECT_TRUE(*blocked && (*blocked)->is_nil());
+  EXPECT_EQ(cmd(Command::make("GET", b)).str, "value-b");
+  ASSERT_TRUE(blocked->done());
+  ASSERT_EQ(blocked->replies.size(), 1u);
+  EXPECT_TRUE(blocked->replies[0].is_nil());
 
   // With nothing blocking, the same race is won by the reply.
   EXPECT_EQ(run_co(ctx_, get_or_timeout(conn_, a, 2000ms)), 0u);
@@ -482,58 +528,46 @@ TEST_F(RedisConnection, TimerRaceCancelsTheExecAndLaterRepliesStayMatched) {
 
 TEST_F(RedisConnection, ManyInterleavedCancellationsKeepEveryOtherReplyCorrect) {
   const int n = 200;
+  Command fill;
   for (int i = 0; i < n; ++i) {
-    cmd(Command::make("SET", key("k" + std::to_string(i)), "v" + std::to_string(i)));
+    fill.add("SET", key("k", i), value_of(i));
   }
-  std::optional<Result<Reply>> blocked;
-  conn_->async_exec(block_stream(key("never"), 0.2), [&](error_code ec, std::vector<Reply> v) {
-    blocked = ec ? Result<Reply>(ec) : Result<Reply>(std::move(v.back()));
-  });
+  ASSERT_TRUE(run_co(ctx_, conn_->exec_all(std::move(fill))));
 
-  std::vector<asio::cancellation_signal> signals(n);
-  std::vector<std::optional<error_code>> codes(n);
-  std::vector<std::string> values(n);
+  auto blocked = submit(conn_, block_stream(key("never"), 0.2));
+  std::vector<asio::cancellation_signal*> signals;
+  std::vector<OutcomePtr> outcomes;
   for (int i = 0; i < n; ++i) {
-    auto handler = [&, i](error_code ec, std::vector<Reply> v) {
-      codes[i] = ec;
-      if (!ec && !v.empty()) values[i] = v.back().str;
-    };
-    conn_->async_exec(Command::make("GET", key("k" + std::to_string(i))),
-                      asio::bind_cancellation_slot(signals[i].slot(), handler));
+    signals.push_back(&new_signal());
+    outcomes.push_back(submit(conn_, Command::make("GET", key("k", i)), signals.back()->slot()));
   }
-  for (int i = 0; i < n; i += 2) signals[i].emit(asio::cancellation_type::terminal);
+  for (int i = 0; i < n; i += 2) signals[i]->emit(asio::cancellation_type::terminal);
 
-  int done = 0;
   drive(ctx_, [&] {
-    done = 0;
-    for (const auto& c : codes) done += c.has_value() ? 1 : 0;
-    return done == n;
+    for (const auto& o : outcomes) {
+      if (!o->done()) return false;
+    }
+    return true;
   });
   for (int i = 0; i < n; ++i) {
     if (i % 2 == 0) {
-      EXPECT_EQ(*codes[i], asio::error::operation_aborted) << i;
+      EXPECT_EQ(*outcomes[i]->ec, asio::error::operation_aborted) << i;
     } else {
-      EXPECT_FALSE(*codes[i]) << i << ": " << codes[i]->message();
-      EXPECT_EQ(values[i], "v" + std::to_string(i)) << i;
+      EXPECT_EQ(outcomes[i]->str(), value_of(i)) << i;
     }
   }
-  ASSERT_TRUE(blocked.has_value());
+  EXPECT_TRUE(blocked->done());
   EXPECT_EQ(cmd(Command::make("GET", key("k7"))).str, "v7");
 }
 
 TEST_F(RedisConnection, CancellingAfterCompletionIsHarmless) {
   const std::string a = key("a");
   cmd(Command::make("SET", a, "value-a"));
-  asio::cancellation_signal signal;
-  std::optional<std::string> got;
-  conn_->async_exec(Command::make("GET", a),
-                    asio::bind_cancellation_slot(signal.slot(),
-                                                 [&](error_code ec, std::vector<Reply> v) {
-                                                   got = ec ? ec.message() : v.back().str;
-                                                 }));
-  drive(ctx_, [&] { return got.has_value(); });
+  auto& signal = new_signal();
+  auto got = submit(conn_, Command::make("GET", a), signal.slot());
+  drive(ctx_, [&] { return got->done(); });
   signal.emit(asio::cancellation_type::terminal);
-  EXPECT_EQ(*got, "value-a");
+  EXPECT_EQ(got->str(), "value-a");
   EXPECT_EQ(cmd(Command::make("GET", a)).str, "value-a");
 }
 

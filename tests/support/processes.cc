@@ -126,15 +126,18 @@ bool RedisServer::wait_ready(std::chrono::milliseconds timeout) {
 
 SurgeServer::SurgeServer(const std::vector<std::string>& extra_args) : port_(free_port()) {
   const Stores& s = stores();
-  std::vector<std::string> argv = {SURGE_BINARY, "serve", "--port", std::to_string(port_),
-                                   "--listen", "127.0.0.1", "--workers", "2"};
+  std::vector<std::string> argv = {SURGE_BINARY, "serve",     "--port",    std::to_string(port_),
+                                   "--listen",   "127.0.0.1", "--workers", "2"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  std::vector<std::string> env = {
-      "SURGE_REDIS_HOST=" + s.redis.host,   "SURGE_REDIS_PORT=" + std::to_string(s.redis.port),
-      "SURGE_MYSQL_HOST=" + s.db.host,      "SURGE_MYSQL_PORT=" + std::to_string(s.db.port),
-      "SURGE_MYSQL_SOCKET=" + s.db.socket,  "SURGE_MYSQL_USER=" + s.db.user,
-      "SURGE_MYSQL_PASSWORD=" + s.db.password, "SURGE_MYSQL_DATABASE=" + s.db.database,
-      "SURGE_LOG_LEVEL=warn"};
+  std::vector<std::string> env = {"SURGE_REDIS_HOST=" + s.redis.host,
+                                  "SURGE_REDIS_PORT=" + std::to_string(s.redis.port),
+                                  "SURGE_MYSQL_HOST=" + s.db.host,
+                                  "SURGE_MYSQL_PORT=" + std::to_string(s.db.port),
+                                  "SURGE_MYSQL_SOCKET=" + s.db.socket,
+                                  "SURGE_MYSQL_USER=" + s.db.user,
+                                  "SURGE_MYSQL_PASSWORD=" + s.db.password,
+                                  "SURGE_MYSQL_DATABASE=" + s.db.database,
+                                  "SURGE_LOG_LEVEL=warn"};
   child_ = Child(argv, env);
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < until) {
@@ -177,8 +180,8 @@ std::string raw_http(uint16_t port, const std::string& raw, std::chrono::millise
 }
 
 std::pair<int, std::string> http_get(uint16_t port, const std::string& path) {
-  std::string resp = raw_http(
-      port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  std::string resp =
+      raw_http(port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
   if (resp.size() < 12 || !resp.starts_with("HTTP/1.1 ")) return {0, resp};
   int status = std::atoi(resp.substr(9, 3).c_str());
   auto body = resp.find("\r\n\r\n");

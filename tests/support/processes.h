@@ -37,8 +37,8 @@ class RedisServer {
   ~RedisServer();
   uint16_t port() const { return port_; }
   void start();
-  void kill9();              // SIGKILL, as a crash would
-  void pause(bool paused);   // SIGSTOP / SIGCONT, for a stalled server
+  void kill9();             // SIGKILL, as a crash would
+  void pause(bool paused);  // SIGSTOP / SIGCONT, for a stalled server
   bool wait_ready(std::chrono::milliseconds timeout);
 
  private:

@@ -18,11 +18,16 @@ using namespace std::string_literals;
 // "OK" and shows lengths, so two replies render alike only if they are equal.
 std::string canon(const Reply& r) {
   switch (r.type) {
-    case Reply::Type::kNil: return "nil";
-    case Reply::Type::kStatus: return "status(" + std::to_string(r.str.size()) + ":" + r.str + ")";
-    case Reply::Type::kError: return "error(" + std::to_string(r.str.size()) + ":" + r.str + ")";
-    case Reply::Type::kString: return "bulk(" + std::to_string(r.str.size()) + ":" + r.str + ")";
-    case Reply::Type::kInteger: return "int(" + std::to_string(r.integer) + ")";
+    case Reply::Type::kNil:
+      return "nil";
+    case Reply::Type::kStatus:
+      return "status(" + std::to_string(r.str.size()) + ":" + r.str + ")";
+    case Reply::Type::kError:
+      return "error(" + std::to_string(r.str.size()) + ":" + r.str + ")";
+    case Reply::Type::kString:
+      return "bulk(" + std::to_string(r.str.size()) + ":" + r.str + ")";
+    case Reply::Type::kInteger:
+      return "int(" + std::to_string(r.integer) + ")";
     case Reply::Type::kArray: {
       std::string out = "array" + std::to_string(r.elements.size()) + "[";
       for (const Reply& e : r.elements) out += canon(e) + ";";
@@ -138,8 +143,7 @@ TEST(Decoder, FlatArrayOfMixedTypes) {
   Reply r = decode_one("*5\r\n$3\r\nfoo\r\n:7\r\n$-1\r\n+QUEUED\r\n-WRONGTYPE bad\r\n");
   ASSERT_EQ(r.type, Reply::Type::kArray);
   ASSERT_EQ(r.elements.size(), 5u);
-  EXPECT_EQ(canon(r),
-            "array5[bulk(3:foo);int(7);nil;status(6:QUEUED);error(13:WRONGTYPE bad);]");
+  EXPECT_EQ(canon(r), "array5[bulk(3:foo);int(7);nil;status(6:QUEUED);error(13:WRONGTYPE bad);]");
 }
 
 TEST(Decoder, ArraysNestedThreeDeep) {
