@@ -35,6 +35,13 @@ class Command {
     return *this;
   }
 
+  // Appends every command of `other` (for merging commands into one pipeline).
+  Command& append(const Command& other) {
+    wire_ += other.wire_;
+    replies_ += other.replies_;
+    return *this;
+  }
+
   const std::string& wire() const { return wire_; }
   size_t reply_count() const { return replies_; }
   bool empty() const { return replies_ == 0; }

@@ -144,6 +144,8 @@ void Connection::arm_watchdog() {
 }
 
 void Connection::fail_all(error_code ec) {
+  // Callers see Surge's vocabulary; socket-level detail (EOF, reset, ...) is in the log.
+  if (ec.category() != surge_category()) ec = Errc::kUnavailable;
   auto doomed = std::move(pending_);
   pending_.clear();
   queued_.clear();
@@ -165,7 +167,29 @@ Command Connection::handshake() const {
   }
   if (options_.db != 0) c.add("SELECT", static_cast<int64_t>(options_.db));
   if (!options_.client_name.empty()) c.add("CLIENT", "SETNAME", options_.client_name);
+  for (const auto& channel : subscriptions_) c.add("SUBSCRIBE", channel);
   return c;
+}
+
+bool Connection::deliver_push(Reply& r) {
+  if (!push_handler_ || !r.is_array() || r.elements.size() < 3) return false;
+  const std::string& kind = r.elements[0].str;
+  if (kind != "message" && kind != "pmessage") return false;
+  push_handler_(std::move(r));
+  return true;
+}
+
+void Connection::report_state(bool ready) {
+  if (state_handler_) state_handler_(ready);
+}
+
+asio::awaitable<Result<void>> Connection::subscribe(std::string channel) {
+  subscriptions_.insert(channel);
+  auto cmd = Command::make("SUBSCRIBE", channel);
+  auto r = co_await exec(std::move(cmd));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return make_error_code(Errc::kServerError);
+  co_return Result<void>{};
 }
 
 asio::awaitable<error_code> Connection::connect_once() {
@@ -214,6 +238,7 @@ asio::awaitable<error_code> Connection::connect_once() {
           break;
         }
         if (!*r) break;
+        if (deliver_push(**r)) continue;  // a message on a channel renewed a moment ago
         if ((*r)->is_error()) {
           spdlog::error("redis {}:{}: handshake refused: {}", options_.host, options_.port,
                         (*r)->str);
@@ -242,6 +267,7 @@ asio::awaitable<error_code> Connection::read_loop() {
       auto r = decoder_.next();
       if (!r) co_return r.error();
       if (!*r) break;
+      if (deliver_push(**r)) continue;
       if (pending_.empty()) {
         spdlog::error("redis {}:{}: reply with no request pending: {}", options_.host,
                       options_.port, to_debug_string(**r));
@@ -277,8 +303,10 @@ asio::awaitable<void> Connection::run() {
                   options_.host, options_.port);
       was_ready = true;
       delay = options_.reconnect_min;
+      report_state(true);
       ec = co_await read_loop();
       if (close_reason_) ec = close_reason_;
+      if (state_ != State::kStopped) report_state(false);
       if (state_ != State::kStopped) {
         spdlog::warn("redis {}:{}: connection lost: {}", options_.host, options_.port,
                      ec.message());

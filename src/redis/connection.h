@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const Options& options() const { return options_; }
   const Stats& stats() const { return stats_; }
 
+  // Pub/sub. With a push handler set, "message"/"pmessage" replies go to it instead of the FIFO.
+  // Subscriptions are remembered and renewed on every reconnect, before the connection reports
+  // ready. Such a connection should carry only (UN)SUBSCRIBE and PING commands.
+  using PushHandler = std::function<void(Reply)>;
+  void set_push_handler(PushHandler handler) { push_handler_ = std::move(handler); }
+  asio::awaitable<Result<void>> subscribe(std::string channel);
+  // Called with true when the connection becomes ready and false when it is lost: a subscriber
+  // that missed messages while down must assume it missed anything (e.g. flush a near cache).
+  void set_state_handler(std::function<void(bool)> handler) { state_handler_ = std::move(handler); }
+
   // Waits (polling, start-up only) until the connection is ready; kTimeout otherwise.
   asio::awaitable<Result<void>> wait_ready(std::chrono::milliseconds timeout);
 
@@ -103,6 +115,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<error_code> connect_once();
   asio::awaitable<error_code> read_loop();
   Command handshake() const;
+  bool deliver_push(Reply& r);
+  void report_state(bool ready);
 
   asio::any_io_executor ex_;
   Options options_;
@@ -118,6 +132,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool watchdog_armed_ = false;
   error_code close_reason_;
   Stats stats_;
+  PushHandler push_handler_;
+  std::function<void(bool)> state_handler_;
+  std::set<std::string> subscriptions_;
 };
 
 }  // namespace surge::redis

@@ -1,0 +1,430 @@
+// Typed command helpers: build the command, send it, convert the reply's shape.
+#include "redis/commands.h"
+
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+
+namespace surge::redis {
+
+namespace {
+
+// Redis errors are answers, not transport failures; callers of typed helpers want them as errors.
+error_code reply_error(const Reply& r) {
+  spdlog::warn("redis: command failed: {}", r.str);
+  return Errc::kServerError;
+}
+
+std::optional<double> parse_double(std::string_view s) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+Command with_keys(std::string_view verb, const std::string& key,
+                  const std::vector<std::string>& rest) {
+  Command c;
+  c.begin(2 + rest.size()).arg(verb).arg(key);
+  for (const auto& r : rest) c.arg(r);
+  return c;
+}
+
+Command keys_only(std::string_view verb, const std::vector<std::string>& keys) {
+  Command c;
+  c.begin(1 + keys.size()).arg(verb);
+  for (const auto& k : keys) c.arg(k);
+  return c;
+}
+
+// Result<bool> cannot be built implicitly from an error_code (both convert to bool).
+Result<bool> bool_error(error_code ec) { return {boost::system::in_place_error, ec}; }
+
+}  // namespace
+
+Result<void> expect_ok(const Result<Reply>& r) {
+  if (!r) return r.error();
+  if (r->is_error()) return reply_error(*r);
+  return {};
+}
+
+Result<int64_t> to_integer(const Result<Reply>& r) {
+  if (!r) return r.error();
+  if (r->is_error()) return reply_error(*r);
+  auto v = r->as_integer();
+  if (!v) return Errc::kProtocol;
+  return *v;
+}
+
+Result<std::optional<std::string>> to_optional_string(const Result<Reply>& r) {
+  if (!r) return r.error();
+  if (r->is_error()) return reply_error(*r);
+  if (r->is_nil()) return std::optional<std::string>();
+  if (!r->is_string()) return Errc::kProtocol;
+  return std::optional<std::string>(r->str);
+}
+
+Result<std::vector<std::optional<std::string>>> to_optional_list(const Result<Reply>& r) {
+  if (!r) return r.error();
+  if (r->is_error()) return reply_error(*r);
+  if (r->is_nil()) return std::vector<std::optional<std::string>>();
+  if (!r->is_array()) return Errc::kProtocol;
+  std::vector<std::optional<std::string>> out;
+  out.reserve(r->elements.size());
+  for (const auto& e : r->elements) {
+    if (e.is_nil()) {
+      out.emplace_back();
+    } else if (e.is_string()) {
+      out.emplace_back(e.str);
+    } else if (e.type == Reply::Type::kInteger) {
+      out.emplace_back(std::to_string(e.integer));
+    } else {
+      return Errc::kProtocol;
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> to_string_list(const Result<Reply>& r) {
+  auto list = to_optional_list(r);
+  if (!list) return list.error();
+  std::vector<std::string> out;
+  out.reserve(list->size());
+  for (auto& v : *list) {
+    if (!v) return Errc::kProtocol;
+    out.push_back(std::move(*v));
+  }
+  return out;
+}
+
+Result<FieldValues> to_pairs(const Result<Reply>& r) {
+  auto flat = to_string_list(r);
+  if (!flat) return flat.error();
+  if (flat->size() % 2 != 0) return Errc::kProtocol;
+  FieldValues out;
+  out.reserve(flat->size() / 2);
+  for (size_t i = 0; i < flat->size(); i += 2) {
+    out.emplace_back(std::move((*flat)[i]), std::move((*flat)[i + 1]));
+  }
+  return out;
+}
+
+Result<StreamEntry> to_stream_entry(const Reply& r) {
+  if (!r.is_array() || r.elements.size() != 2 || !r.elements[0].is_string()) {
+    return Errc::kProtocol;
+  }
+  StreamEntry e;
+  e.id = r.elements[0].str;
+  // A claimed entry that was deleted from the stream comes back with nil fields.
+  if (r.elements[1].is_nil()) return e;
+  auto fields = to_pairs(Result<Reply>(r.elements[1]));
+  if (!fields) return fields.error();
+  e.fields = std::move(*fields);
+  return e;
+}
+
+asio::awaitable<Result<std::optional<std::string>>> get(Connection& c, std::string key) {
+  auto cmd = Command::make("GET", key);
+  co_return to_optional_string(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<bool>> set(Connection& c, std::string key, std::string value, Millis ttl,
+                                  bool only_if_absent) {
+  Command cmd;
+  cmd.begin(3 + (ttl.count() > 0 ? 2 : 0) + (only_if_absent ? 1 : 0));
+  cmd.arg("SET").arg(key).arg(value);
+  if (ttl.count() > 0) cmd.arg("PX").arg(static_cast<int64_t>(ttl.count()));
+  if (only_if_absent) cmd.arg("NX");
+  auto r = co_await c.exec(std::move(cmd));
+  if (!r) co_return bool_error(r.error());
+  if (r->is_error()) co_return bool_error(reply_error(*r));
+  co_return !r->is_nil();
+}
+
+asio::awaitable<Result<int64_t>> del(Connection& c, std::vector<std::string> keys) {
+  auto cmd = keys_only("DEL", keys);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<int64_t>> incr_by(Connection& c, std::string key, int64_t by) {
+  auto cmd = Command::make("INCRBY", key, by);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<bool>> pexpire(Connection& c, std::string key, Millis ttl) {
+  auto cmd = Command::make("PEXPIRE", key, static_cast<int64_t>(ttl.count()));
+  auto n = to_integer(co_await c.exec(std::move(cmd)));
+  if (!n) co_return bool_error(n.error());
+  co_return *n == 1;
+}
+
+asio::awaitable<Result<int64_t>> pttl(Connection& c, std::string key) {
+  auto cmd = Command::make("PTTL", key);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<int64_t>> hset(Connection& c, std::string key, FieldValues fields) {
+  Command cmd;
+  cmd.begin(2 + 2 * fields.size()).arg("HSET").arg(key);
+  for (const auto& [f, v] : fields) cmd.arg(f).arg(v);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<FieldValues>> hgetall(Connection& c, std::string key) {
+  auto cmd = Command::make("HGETALL", key);
+  co_return to_pairs(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<int64_t>> sadd(Connection& c, std::string key,
+                                      std::vector<std::string> members) {
+  auto cmd = with_keys("SADD", key, members);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<int64_t>> srem(Connection& c, std::string key,
+                                      std::vector<std::string> members) {
+  auto cmd = with_keys("SREM", key, members);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<bool>> sismember(Connection& c, std::string key, std::string member) {
+  auto cmd = Command::make("SISMEMBER", key, member);
+  auto n = to_integer(co_await c.exec(std::move(cmd)));
+  if (!n) co_return bool_error(n.error());
+  co_return *n == 1;
+}
+
+asio::awaitable<Result<std::vector<std::string>>> sinter(Connection& c,
+                                                         std::vector<std::string> keys) {
+  auto cmd = keys_only("SINTER", keys);
+  co_return to_string_list(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<int64_t>> zadd(Connection& c, std::string key, double score,
+                                      std::string member) {
+  auto cmd = Command::make("ZADD", key, score, member);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<int64_t>> zrem(Connection& c, std::string key, std::string member) {
+  auto cmd = Command::make("ZREM", key, member);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<std::optional<double>>> zscore(Connection& c, std::string key,
+                                                      std::string member) {
+  auto cmd = Command::make("ZSCORE", key, member);
+  auto s = to_optional_string(co_await c.exec(std::move(cmd)));
+  if (!s) co_return s.error();
+  if (!*s) co_return std::optional<double>();
+  auto v = parse_double(**s);
+  if (!v) co_return make_error_code(Errc::kProtocol);
+  co_return v;
+}
+
+asio::awaitable<Result<std::vector<std::string>>> zrange(Connection& c, std::string key,
+                                                         int64_t start, int64_t stop) {
+  auto cmd = Command::make("ZRANGE", key, start, stop);
+  co_return to_string_list(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<std::vector<std::pair<std::string, double>>>> zrevrangebyscore(
+    Connection& c, std::string key, double max, double min, int64_t offset, int64_t count) {
+  auto cmd = Command::make("ZREVRANGEBYSCORE", key, max, min, "WITHSCORES", "LIMIT", offset, count);
+  auto flat = to_pairs(co_await c.exec(std::move(cmd)));
+  if (!flat) co_return flat.error();
+  std::vector<std::pair<std::string, double>> out;
+  out.reserve(flat->size());
+  for (auto& [member, score] : *flat) {
+    auto v = parse_double(score);
+    if (!v) co_return make_error_code(Errc::kProtocol);
+    out.emplace_back(std::move(member), *v);
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<int64_t>> setbit(Connection& c, std::string key, int64_t offset,
+                                        bool value) {
+  auto cmd = Command::make("SETBIT", key, offset, value ? 1 : 0);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<int64_t>> bitfield_get_u(Connection& c, std::string key, int bits,
+                                                int64_t offset) {
+  auto type = "u" + std::to_string(bits);
+  auto cmd = Command::make("BITFIELD", key, "GET", type, offset);
+  auto r = co_await c.exec(std::move(cmd));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return reply_error(*r);
+  if (!r->is_array() || r->elements.size() != 1) co_return make_error_code(Errc::kProtocol);
+  auto v = r->elements[0].as_integer();
+  if (!v) co_return make_error_code(Errc::kProtocol);
+  co_return *v;
+}
+
+asio::awaitable<Result<bool>> pfadd(Connection& c, std::string key,
+                                    std::vector<std::string> elements) {
+  auto cmd = with_keys("PFADD", key, elements);
+  auto n = to_integer(co_await c.exec(std::move(cmd)));
+  if (!n) co_return bool_error(n.error());
+  co_return *n == 1;
+}
+
+asio::awaitable<Result<int64_t>> pfcount(Connection& c, std::vector<std::string> keys) {
+  auto cmd = keys_only("PFCOUNT", keys);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
+                                        std::vector<GeoMember> members) {
+  Command cmd;
+  cmd.begin(2 + 3 * members.size()).arg("GEOADD").arg(key);
+  for (const auto& m : members) cmd.arg(m.lon).arg(m.lat).arg(m.member);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Connection& c, std::string key, double lon,
+                                                       double lat, double radius_m, int64_t count) {
+  auto cmd = Command::make("GEOSEARCH", key, "FROMLONLAT", lon, lat, "BYRADIUS", radius_m, "m",
+                           "ASC", "COUNT", count, "WITHDIST");
+  auto r = co_await c.exec(std::move(cmd));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return reply_error(*r);
+  if (!r->is_array()) co_return make_error_code(Errc::kProtocol);
+  std::vector<GeoHit> out;
+  out.reserve(r->elements.size());
+  for (const auto& e : r->elements) {
+    if (!e.is_array() || e.elements.size() != 2 || !e.elements[0].is_string()) {
+      co_return make_error_code(Errc::kProtocol);
+    }
+    auto d = parse_double(e.elements[1].str);
+    if (!d) co_return make_error_code(Errc::kProtocol);
+    out.push_back({e.elements[0].str, *d});
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<std::string>> xadd(Connection& c, std::string key, FieldValues fields) {
+  Command cmd;
+  cmd.begin(3 + 2 * fields.size()).arg("XADD").arg(key).arg("*");
+  for (const auto& [f, v] : fields) cmd.arg(f).arg(v);
+  auto s = to_optional_string(co_await c.exec(std::move(cmd)));
+  if (!s) co_return s.error();
+  if (!*s) co_return make_error_code(Errc::kProtocol);
+  co_return std::move(**s);
+}
+
+asio::awaitable<Result<void>> xgroup_create(Connection& c, std::string key, std::string group,
+                                            std::string start_id) {
+  auto cmd = Command::make("XGROUP", "CREATE", key, group, start_id, "MKSTREAM");
+  auto r = co_await c.exec(std::move(cmd));
+  if (r && r->is_error() && r->str.starts_with("BUSYGROUP")) co_return Result<void>{};
+  co_return expect_ok(r);
+}
+
+namespace {
+Result<std::vector<StreamEntry>> to_entries(const Reply& list) {
+  if (list.is_nil()) return std::vector<StreamEntry>();
+  if (!list.is_array()) return Errc::kProtocol;
+  std::vector<StreamEntry> out;
+  out.reserve(list.elements.size());
+  for (const auto& e : list.elements) {
+    auto entry = to_stream_entry(e);
+    if (!entry) return entry.error();
+    out.push_back(std::move(*entry));
+  }
+  return out;
+}
+}  // namespace
+
+asio::awaitable<Result<std::vector<StreamEntry>>> xreadgroup(Connection& c, std::string group,
+                                                             std::string consumer, std::string key,
+                                                             std::string id, int64_t count,
+                                                             std::optional<Millis> block) {
+  Command cmd;
+  cmd.begin(block ? 11 : 9).arg("XREADGROUP").arg("GROUP").arg(group).arg(consumer);
+  cmd.arg("COUNT").arg(count);
+  if (block) cmd.arg("BLOCK").arg(static_cast<int64_t>(block->count()));
+  cmd.arg("STREAMS").arg(key).arg(id);
+  auto r = co_await c.exec(std::move(cmd));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return reply_error(*r);
+  if (r->is_nil()) co_return std::vector<StreamEntry>();  // BLOCK timed out
+  // [[key, [entries...]]]
+  if (!r->is_array() || r->elements.size() != 1 || !r->elements[0].is_array() ||
+      r->elements[0].elements.size() != 2) {
+    co_return make_error_code(Errc::kProtocol);
+  }
+  co_return to_entries(r->elements[0].elements[1]);
+}
+
+asio::awaitable<Result<int64_t>> xack(Connection& c, std::string key, std::string group,
+                                      std::vector<std::string> ids) {
+  Command cmd;
+  cmd.begin(3 + ids.size()).arg("XACK").arg(key).arg(group);
+  for (const auto& id : ids) cmd.arg(id);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<std::pair<std::string, std::vector<StreamEntry>>>> xautoclaim(
+    Connection& c, std::string key, std::string group, std::string consumer, Millis min_idle,
+    std::string start, int64_t count) {
+  auto cmd = Command::make("XAUTOCLAIM", key, group, consumer,
+                           static_cast<int64_t>(min_idle.count()), start, "COUNT", count);
+  auto r = co_await c.exec(std::move(cmd));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return reply_error(*r);
+  // Redis 7: [next-start, [entries], [deleted ids]]
+  if (!r->is_array() || r->elements.size() < 2 || !r->elements[0].is_string()) {
+    co_return make_error_code(Errc::kProtocol);
+  }
+  auto entries = to_entries(r->elements[1]);
+  if (!entries) co_return entries.error();
+  co_return std::pair{r->elements[0].str, std::move(*entries)};
+}
+
+asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Connection& c, std::string key,
+                                                            std::string group, int64_t count) {
+  auto cmd = Command::make("XPENDING", key, group, "-", "+", count);
+  auto r = co_await c.exec(std::move(cmd));
+  if (!r) co_return r.error();
+  if (r->is_error()) co_return reply_error(*r);
+  if (!r->is_array()) co_return make_error_code(Errc::kProtocol);
+  std::vector<PendingEntry> out;
+  for (const auto& e : r->elements) {
+    if (!e.is_array() || e.elements.size() != 4) co_return make_error_code(Errc::kProtocol);
+    out.push_back(
+        {e.elements[0].str, e.elements[1].str, e.elements[2].integer, e.elements[3].integer});
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<int64_t>> publish(Connection& c, std::string channel, std::string message) {
+  auto cmd = Command::make("PUBLISH", channel, message);
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<int64_t>> client_id(Connection& c) {
+  auto cmd = Command::make("CLIENT", "ID");
+  co_return to_integer(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<BulkResult>> bulk(Connection& c, std::vector<Command> commands,
+                                         size_t chunk_bytes) {
+  BulkResult result;
+  size_t i = 0;
+  while (i < commands.size()) {
+    Command chunk;
+    while (i < commands.size() && (chunk.empty() || chunk.wire().size() < chunk_bytes)) {
+      chunk.append(commands[i++]);
+    }
+    size_t n = chunk.reply_count();
+    auto replies = co_await c.exec_all(std::move(chunk));
+    if (!replies) co_return replies.error();
+    for (const auto& r : *replies) result.error_replies += r.is_error() ? 1 : 0;
+    result.commands += n;
+  }
+  co_return result;
+}
+
+}  // namespace surge::redis

@@ -1,0 +1,140 @@
+// Typed helpers over Connection for the commands Surge uses. Each returns the reply already in
+// C++ shape; a Redis error reply becomes Errc::kServerError (logged), a reply of an unexpected
+// shape Errc::kProtocol. Arguments are taken by value: they are coroutine parameters.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "redis/connection.h"
+
+namespace surge::redis {
+
+using Millis = std::chrono::milliseconds;
+using FieldValues = std::vector<std::pair<std::string, std::string>>;
+
+// Reply shape converters (also used by code that batches commands itself).
+Result<void> expect_ok(const Result<Reply>& r);
+Result<int64_t> to_integer(const Result<Reply>& r);
+Result<std::optional<std::string>> to_optional_string(const Result<Reply>& r);
+Result<std::vector<std::string>> to_string_list(const Result<Reply>& r);
+Result<std::vector<std::optional<std::string>>> to_optional_list(const Result<Reply>& r);
+Result<FieldValues> to_pairs(const Result<Reply>& r);  // flat [k1, v1, k2, v2, ...]
+
+// Strings and keys.
+asio::awaitable<Result<std::optional<std::string>>> get(Connection& c, std::string key);
+// ttl 0 = no expiry. Returns false when NX/XX prevented the write.
+asio::awaitable<Result<bool>> set(Connection& c, std::string key, std::string value,
+                                  Millis ttl = Millis(0), bool only_if_absent = false);
+asio::awaitable<Result<int64_t>> del(Connection& c, std::vector<std::string> keys);
+asio::awaitable<Result<int64_t>> incr_by(Connection& c, std::string key, int64_t by = 1);
+asio::awaitable<Result<bool>> pexpire(Connection& c, std::string key, Millis ttl);
+asio::awaitable<Result<int64_t>> pttl(Connection& c, std::string key);
+
+// Hashes.
+asio::awaitable<Result<int64_t>> hset(Connection& c, std::string key, FieldValues fields);
+asio::awaitable<Result<FieldValues>> hgetall(Connection& c, std::string key);
+
+// Sets.
+asio::awaitable<Result<int64_t>> sadd(Connection& c, std::string key,
+                                      std::vector<std::string> members);
+asio::awaitable<Result<int64_t>> srem(Connection& c, std::string key,
+                                      std::vector<std::string> members);
+asio::awaitable<Result<bool>> sismember(Connection& c, std::string key, std::string member);
+asio::awaitable<Result<std::vector<std::string>>> sinter(Connection& c,
+                                                         std::vector<std::string> keys);
+
+// Sorted sets.
+asio::awaitable<Result<int64_t>> zadd(Connection& c, std::string key, double score,
+                                      std::string member);
+asio::awaitable<Result<int64_t>> zrem(Connection& c, std::string key, std::string member);
+asio::awaitable<Result<std::optional<double>>> zscore(Connection& c, std::string key,
+                                                      std::string member);
+asio::awaitable<Result<std::vector<std::string>>> zrange(Connection& c, std::string key,
+                                                         int64_t start, int64_t stop);
+// ZREVRANGEBYSCORE key max min WITHSCORES LIMIT offset count → (member, score) pairs.
+asio::awaitable<Result<std::vector<std::pair<std::string, double>>>> zrevrangebyscore(
+    Connection& c, std::string key, double max, double min, int64_t offset, int64_t count);
+
+// Bitmaps.
+asio::awaitable<Result<int64_t>> setbit(Connection& c, std::string key, int64_t offset, bool value);
+// BITFIELD key GET u<bits> <offset>.
+asio::awaitable<Result<int64_t>> bitfield_get_u(Connection& c, std::string key, int bits,
+                                                int64_t offset);
+
+// HyperLogLog.
+asio::awaitable<Result<bool>> pfadd(Connection& c, std::string key,
+                                    std::vector<std::string> elements);
+asio::awaitable<Result<int64_t>> pfcount(Connection& c, std::vector<std::string> keys);
+
+// Geo.
+struct GeoMember {
+  std::string member;
+  double lon;
+  double lat;
+};
+struct GeoHit {
+  std::string member;
+  double distance_m;
+};
+asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
+                                        std::vector<GeoMember> members);
+// GEOSEARCH key FROMLONLAT lon lat BYRADIUS r m ASC COUNT n WITHDIST.
+asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Connection& c, std::string key, double lon,
+                                                       double lat, double radius_m, int64_t count);
+
+// Streams.
+struct StreamEntry {
+  std::string id;
+  FieldValues fields;
+};
+asio::awaitable<Result<std::string>> xadd(Connection& c, std::string key, FieldValues fields);
+// Creates the group (and the stream) if missing; an existing group is success.
+asio::awaitable<Result<void>> xgroup_create(Connection& c, std::string key, std::string group,
+                                            std::string start_id = "0");
+// XREADGROUP GROUP g consumer COUNT n [BLOCK ms] STREAMS key id. Use a dedicated connection when
+// blocking: the request timeout must exceed `block`.
+asio::awaitable<Result<std::vector<StreamEntry>>> xreadgroup(Connection& c, std::string group,
+                                                             std::string consumer, std::string key,
+                                                             std::string id, int64_t count,
+                                                             std::optional<Millis> block);
+asio::awaitable<Result<int64_t>> xack(Connection& c, std::string key, std::string group,
+                                      std::vector<std::string> ids);
+// XAUTOCLAIM key group consumer min-idle start COUNT n → (next start id, claimed entries).
+asio::awaitable<Result<std::pair<std::string, std::vector<StreamEntry>>>> xautoclaim(
+    Connection& c, std::string key, std::string group, std::string consumer, Millis min_idle,
+    std::string start, int64_t count);
+struct PendingEntry {
+  std::string id;
+  std::string consumer;
+  int64_t idle_ms;
+  int64_t deliveries;
+};
+// XPENDING key group - + count: the oldest pending entries with their delivery counts.
+asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Connection& c, std::string key,
+                                                            std::string group, int64_t count);
+
+// Pub/sub and client-side caching.
+asio::awaitable<Result<int64_t>> publish(Connection& c, std::string channel, std::string message);
+asio::awaitable<Result<int64_t>> client_id(Connection& c);
+
+// Bulk loads (50k GEOADDs, a Bloom filter build): merges commands into pipelines of at most
+// `chunk_bytes` and keeps one chunk in flight, so memory stays bounded whatever the input size.
+// Stops at the first transport error; error replies are counted, not fatal.
+struct BulkResult {
+  size_t commands = 0;
+  size_t error_replies = 0;
+};
+asio::awaitable<Result<BulkResult>> bulk(Connection& c, std::vector<Command> commands,
+                                         size_t chunk_bytes = 256 * 1024);
+
+// Converts one stream entry reply [id, [f1, v1, ...]].
+Result<StreamEntry> to_stream_entry(const Reply& r);
+
+}  // namespace surge::redis
