@@ -28,10 +28,11 @@ class Api {
   awaitable<Response> shop_by_id(Context& ctx) {
     auto id = core::parse_id(ctx.params[0]);
     if (!id) co_return bad_request("invalid shop id");
-    auto shop = co_await s_.shops.find(*id);
+    // The canonical decimal form, so "007" and "7" share one cache entry.
+    auto shop = co_await s_.shop_cache->get(ctx.worker, std::to_string(*id));
     if (!shop) co_return error_response(shop.error());
     if (!*shop) co_return business_failure("店铺不存在");
-    co_return http::json(200, envelope::ok_raw(to_json(**shop)));
+    co_return http::json(200, envelope::ok_raw(**shop));
   }
 
   awaitable<Response> shop_types(Context&) {

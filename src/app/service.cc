@@ -13,7 +13,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "app/json.h"
 #include "app/routes.h"
+#include "core/parse.h"
 #include "http/server.h"
 
 namespace surge::app {
@@ -21,6 +23,16 @@ namespace surge::app {
 namespace asio = boost::asio;
 
 namespace {
+
+// The shop loader behind the cache: the row rendered as the API's JSON, or nullopt if absent.
+asio::awaitable<Result<cache::Loaded>> load_shop(db::ShopRepository& shops, std::string id) {
+  auto n = core::parse_id(id);
+  if (!n) co_return cache::Loaded();
+  auto shop = co_await shops.find(*n);
+  if (!shop) co_return shop.error();
+  if (!*shop) co_return cache::Loaded();
+  co_return cache::Loaded(to_json(**shop));
+}
 
 void add_store_metrics(http::Metrics& metrics, Services& s) {
   metrics.add_collector([&s](std::string& out) {
@@ -65,17 +77,40 @@ int serve(Config config) {
     services.redis.push_back(redis::Connection::create(contexts[i]->get_executor(), opts));
   }
 
+  std::vector<cache::ReadThrough::Worker> cache_workers;
+  for (size_t i = 0; i < nworkers; ++i) {
+    cache_workers.push_back({contexts[i]->get_executor(), services.redis[i].get()});
+  }
+  services.shop_cache = std::make_unique<cache::ReadThrough>(
+      cache::ClassOptions{},
+      [&shops = services.shops](std::string id) { return load_shop(shops, std::move(id)); },
+      cache_workers);
+  // One subscriber per process carries the cache's fill and invalidation messages.
+  auto feed_options = config.redis;
+  feed_options.client_name = "surge-feed";
+  auto feed = redis::Connection::create(contexts[0]->get_executor(), feed_options);
+  feed->add_subscription(services.shop_cache->filled_channel());
+  feed->add_subscription(services.shop_cache->invalidate_channel());
+  feed->set_push_handler([&services](redis::Reply m) {
+    // ["message", channel, payload]
+    services.shop_cache->on_message(m.elements[1].str, m.elements[2].str);
+  });
+  feed->set_state_handler([&services](bool up) { services.shop_cache->on_feed_state(up); });
+
   http::Router router;
   auto names = register_routes(router, services);
   http::Metrics metrics(nworkers, names);
   services.metrics = &metrics;
   add_store_metrics(metrics, services);
+  metrics.add_collector(
+      [&services](std::string& out) { services.shop_cache->render_metrics(out); });
 
   http::Server server(raw, router, metrics, config.http);
   if (!server.listen()) return 1;
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
+  asio::post(*contexts[0], [feed] { feed->start(); });
   for (size_t i = 0; i < nworkers; ++i) {
     guards.push_back(asio::make_work_guard(*contexts[i]));
     asio::post(*contexts[i], [c = services.redis[i]] { c->start(); });
@@ -119,6 +154,7 @@ int serve(Config config) {
     spdlog::warn("surge: {} connections still open after 10 s; closing anyway",
                  server.open_connections());
   }
+  asio::post(*contexts[0], [feed] { feed->stop(); });
   for (size_t i = 0; i < nworkers; ++i) {
     asio::post(*contexts[i], [c = services.redis[i]] { c->stop(); });
   }

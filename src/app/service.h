@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "cache/read_through.h"
 #include "db/pool.h"
 #include "db/shop_repository.h"
 #include "http/metrics.h"
@@ -21,6 +22,7 @@ struct Services {
   db::ShopRepository shops;
   std::vector<std::shared_ptr<redis::Connection>> redis;  // one per worker
   http::Metrics* metrics = nullptr;
+  std::unique_ptr<cache::ReadThrough> shop_cache;
 
   redis::Connection& redis_for(size_t worker) { return *redis[worker]; }
 };

@@ -74,6 +74,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   using PushHandler = std::function<void(Reply)>;
   void set_push_handler(PushHandler handler) { push_handler_ = std::move(handler); }
   asio::awaitable<Result<void>> subscribe(std::string channel);
+  // Before start(): the channel is subscribed in the first handshake.
+  void add_subscription(std::string channel) { subscriptions_.insert(std::move(channel)); }
   // Called with true when the connection becomes ready and false when it is lost: a subscriber
   // that missed messages while down must assume it missed anything (e.g. flush a near cache).
   void set_state_handler(std::function<void(bool)> handler) { state_handler_ = std::move(handler); }

@@ -1,0 +1,46 @@
+// Owner-token lock.
+#include "cache/lock.h"
+
+#include <sys/random.h>
+
+#include <fmt/format.h>
+
+#include "redis/commands.h"
+#include "redis/script.h"
+
+namespace surge::cache {
+
+std::string random_token() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0) got += static_cast<size_t>(n);
+  }
+  std::string out;
+  for (unsigned char b : bytes) fmt::format_to(std::back_inserter(out), "{:02x}", b);
+  return out;
+}
+
+asio::awaitable<Result<std::optional<LockLease>>> try_lock(redis::Connection& c, std::string key,
+                                                           std::chrono::milliseconds ttl) {
+  std::string token = random_token();
+  auto ok = co_await redis::set(c, key, token, ttl, true);
+  if (!ok) co_return ok.error();
+  if (!*ok) co_return std::optional<LockLease>();
+  co_return std::optional<LockLease>(LockLease{std::move(key), std::move(token)});
+}
+
+asio::awaitable<Result<bool>> unlock(redis::Connection& c, LockLease lease) {
+  static const redis::Script kRelease(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
+      "return 0");
+  // Named vectors: GCC 12 rejects braced lists inside a co_await expression.
+  std::vector<std::string> keys{lease.key}, args{lease.token};
+  auto r = co_await kRelease.run(c, std::move(keys), std::move(args));
+  auto n = redis::to_integer(r);
+  if (!n) co_return Result<bool>(boost::system::in_place_error, n.error());
+  co_return *n == 1;
+}
+
+}  // namespace surge::cache

@@ -1,0 +1,32 @@
+// A simple distributed lock: SET key token NX PX ttl with a CSPRNG owner token, released by a Lua
+// script that deletes the key only while it still holds our token (a slow holder whose lease
+// expired can never delete the next holder's lock).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "redis/connection.h"
+
+namespace surge::cache {
+
+namespace asio = boost::asio;
+
+// 32 hex characters from the OS CSPRNG (getrandom).
+std::string random_token();
+
+struct LockLease {
+  std::string key;
+  std::string token;
+};
+
+// One attempt; nullopt when someone else holds the lock.
+asio::awaitable<Result<std::optional<LockLease>>> try_lock(redis::Connection& c, std::string key,
+                                                           std::chrono::milliseconds ttl);
+// True when our lease was still held and is now released.
+asio::awaitable<Result<bool>> unlock(redis::Connection& c, LockLease lease);
+
+}  // namespace surge::cache

@@ -1,0 +1,265 @@
+// Read-through cache: near cache, Redis, singleflight, distributed rebuild lock, fill wake-ups.
+#include "cache/read_through.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "cache/lock.h"
+#include "core/cache_math.h"
+#include "redis/commands.h"
+
+namespace surge::cache {
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+using Clock = std::chrono::steady_clock;
+
+void bump(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace
+
+// One in-progress load of a key on one worker; later askers wait on `wakeups`.
+struct ReadThrough::Flight {
+  bool done = false;
+  Result<Loaded> result = Loaded();
+  std::vector<asio::steady_timer*> wakeups;
+};
+
+// Owned by one worker; touched only on its thread.
+struct ReadThrough::WorkerState {
+  asio::any_io_executor executor;
+  redis::Connection* redis;
+  core::LruCache<std::string> near;
+  // Bumped by every invalidation this worker hears of: a Redis reply read before the bump may
+  // hold the old value, so it is not stored in the near cache.
+  uint64_t epoch = 0;
+  std::unordered_map<std::string, std::shared_ptr<Flight>> flights;
+  std::unordered_multimap<std::string, asio::steady_timer*> fill_waiters;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  WorkerState(asio::any_io_executor ex, redis::Connection* r, size_t capacity)
+      : executor(std::move(ex)), redis(r), near(capacity) {}
+
+  void wake(const std::string& key) {
+    auto [b, e] = fill_waiters.equal_range(key);
+    for (auto it = b; it != e; ++it) it->second->cancel();
+  }
+  void unregister(const std::string& key, asio::steady_timer* t) {
+    auto [b, e] = fill_waiters.equal_range(key);
+    for (auto it = b; it != e; ++it) {
+      if (it->second == t) {
+        fill_waiters.erase(it);
+        return;
+      }
+    }
+  }
+};
+
+ReadThrough::ReadThrough(ClassOptions options, Loader loader, std::vector<Worker> workers)
+    : options_(std::move(options)),
+      key_prefix_("cache:" + options_.name + ":"),
+      loader_(std::move(loader)) {
+  for (auto& w : workers) {
+    workers_.push_back(std::make_unique<WorkerState>(w.executor, w.redis, options_.near_capacity));
+  }
+}
+
+ReadThrough::~ReadThrough() = default;
+
+Loaded ReadThrough::decode(std::string value) {
+  if (value.empty()) return std::nullopt;  // the null marker
+  return Loaded(std::move(value));
+}
+
+void ReadThrough::remember(WorkerState& ws, const std::string& key, const std::string& value,
+                           uint64_t epoch) {
+  if (options_.near_ttl.count() <= 0 || ws.epoch != epoch) return;
+  ws.near.put(key, value, Clock::now() + options_.near_ttl);
+}
+
+asio::awaitable<Result<Loaded>> ReadThrough::get(size_t w, std::string id) {
+  WorkerState& ws = *workers_.at(w);
+  std::string k = key(id);
+  if (options_.near_ttl.count() > 0) {
+    if (const std::string* v = ws.near.find(k, Clock::now())) {
+      bump(counters_.near_hit);
+      co_return decode(*v);
+    }
+  }
+  uint64_t epoch = ws.epoch;
+  auto cached = co_await redis::get(*ws.redis, k);
+  if (!cached) co_return cached.error();
+  if (*cached) {
+    bump((*cached)->empty() ? counters_.null_hit : counters_.redis_hit);
+    remember(ws, k, **cached, epoch);
+    co_return decode(std::move(**cached));
+  }
+  bump(counters_.miss);
+
+  // Singleflight: the first asker on this worker loads; the rest wait for its result.
+  if (auto it = ws.flights.find(k); it != ws.flights.end()) {
+    auto flight = it->second;
+    asio::steady_timer timer(ws.executor, options_.wait_timeout + options_.lock_ttl);
+    flight->wakeups.push_back(&timer);
+    co_await timer.async_wait(kTuple);
+    std::erase(flight->wakeups, &timer);
+    if (!flight->done) co_return make_error_code(Errc::kTimeout);
+    co_return flight->result;
+  }
+  auto flight = std::make_shared<Flight>();
+  ws.flights.emplace(k, flight);
+  flight->result = co_await rebuild(ws, id);
+  flight->done = true;
+  ws.flights.erase(k);
+  for (auto* t : flight->wakeups) t->cancel();
+  co_return flight->result;
+}
+
+asio::awaitable<Result<Loaded>> ReadThrough::load_once(WorkerState& ws, std::string id) {
+  std::string k = key(id);
+  bump(counters_.db_loads);
+  auto loaded = co_await loader_(id);
+  if (!loaded) co_return loaded.error();
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  auto ttl = *loaded ? core::jittered_ttl(options_.ttl, options_.jitter, unit(ws.rng))
+                     : core::jittered_ttl(options_.null_ttl, options_.jitter, unit(ws.rng));
+  auto stored = co_await redis::set(*ws.redis, k, loaded->value_or(std::string()), ttl);
+  if (!stored)
+    spdlog::warn("cache {}: storing {} failed: {}", options_.name, k, stored.error().message());
+  auto told = co_await redis::publish(*ws.redis, filled_channel(), id);
+  (void)told;  // waiters that miss it re-read when their bounded wait ends
+  co_return loaded;
+}
+
+asio::awaitable<Result<Loaded>> ReadThrough::rebuild(WorkerState& ws, std::string id) {
+  std::string k = key(id);
+  std::string lock_key = "lock:" + options_.name + ":" + id;
+  auto deadline = Clock::now() + options_.wait_timeout;
+  for (;;) {
+    // Registered before the lock attempt and the re-read, so a fill that lands in between
+    // still wakes us.
+    asio::steady_timer timer(ws.executor);
+    timer.expires_at(deadline);
+    ws.fill_waiters.emplace(k, &timer);
+    auto lease = co_await try_lock(*ws.redis, lock_key, options_.lock_ttl);
+    if (!lease) {
+      ws.unregister(k, &timer);
+      co_return lease.error();
+    }
+    uint64_t epoch = ws.epoch;
+    if (*lease) {
+      ws.unregister(k, &timer);
+      // Someone may have filled the key between our miss and our lock.
+      auto again = co_await redis::get(*ws.redis, k);
+      Result<Loaded> result = Loaded();
+      if (again && *again) {
+        result = decode(std::move(**again));
+      } else {
+        result = co_await load_once(ws, id);
+      }
+      auto released = co_await unlock(*ws.redis, std::move(**lease));
+      if (!released || !*released) {
+        spdlog::warn("cache {}: lock {} expired before its rebuild finished", options_.name,
+                     lock_key);
+      }
+      if (result && *result) remember(ws, k, **result, epoch);
+      co_return result;
+    }
+    bump(counters_.lock_waits);
+    auto now_there = co_await redis::get(*ws.redis, k);
+    if (now_there && *now_there) {
+      ws.unregister(k, &timer);
+      co_return decode(std::move(**now_there));
+    }
+    co_await timer.async_wait(kTuple);  // cancelled by a "filled" message, or the deadline
+    ws.unregister(k, &timer);
+    auto after = co_await redis::get(*ws.redis, k);
+    if (!after) co_return after.error();
+    if (*after) {
+      remember(ws, k, **after, epoch);
+      co_return decode(std::move(**after));
+    }
+    if (Clock::now() >= deadline) {
+      bump(counters_.wait_timeouts);
+      co_return make_error_code(Errc::kTimeout);
+    }
+    // Woken but still missing: the holder failed to load. Compete for the lock again.
+  }
+}
+
+asio::awaitable<Result<void>> ReadThrough::invalidate(size_t w, std::string id) {
+  WorkerState& ws = *workers_.at(w);
+  std::string k = key(id);
+  ws.near.erase(k);
+  ++ws.epoch;
+  std::vector<std::string> keys{k};
+  auto deleted = co_await redis::del(*ws.redis, std::move(keys));
+  if (!deleted) co_return deleted.error();
+  auto told = co_await redis::publish(*ws.redis, invalidate_channel(), id);
+  if (!told) co_return told.error();
+  co_return Result<void>{};
+}
+
+void ReadThrough::on_message(const std::string& channel, const std::string& id) {
+  bool invalidation = channel == invalidate_channel();
+  if (!invalidation && channel != filled_channel()) return;
+  if (invalidation) bump(counters_.invalidations);
+  std::string k = key(id);
+  for (auto& w : workers_) {
+    asio::post(w->executor, [ws = w.get(), k, invalidation] {
+      if (invalidation) {
+        ws->near.erase(k);
+        ++ws->epoch;
+      } else {
+        ws->wake(k);
+      }
+    });
+  }
+}
+
+void ReadThrough::on_feed_state(bool connected) {
+  if (connected) return;
+  // Invalidations may be lost while the feed is down: nothing in a near cache can be trusted.
+  bump(counters_.near_flushes);
+  for (auto& w : workers_) {
+    asio::post(w->executor, [ws = w.get()] {
+      ws->near.clear();
+      ++ws->epoch;
+    });
+  }
+}
+
+void ReadThrough::render_metrics(std::string& out) const {
+  auto it = std::back_inserter(out);
+  auto load = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  const std::string& cls = options_.name;
+  fmt::format_to(it, "# TYPE surge_cache_requests_total counter\n");
+  const std::pair<const char*, const std::atomic<uint64_t>*> results[] = {
+      {"near_hit", &counters_.near_hit},
+      {"redis_hit", &counters_.redis_hit},
+      {"null_hit", &counters_.null_hit},
+      {"miss", &counters_.miss}};
+  for (const auto& [name, c] : results) {
+    fmt::format_to(it, "surge_cache_requests_total{{class=\"{}\",result=\"{}\"}} {}\n", cls, name,
+                   load(*c));
+  }
+  fmt::format_to(it, "# TYPE surge_cache_db_loads_total counter\n");
+  fmt::format_to(it, "surge_cache_db_loads_total{{class=\"{}\"}} {}\n", cls,
+                 load(counters_.db_loads));
+  fmt::format_to(it, "# TYPE surge_cache_lock_waits_total counter\n");
+  fmt::format_to(it, "surge_cache_lock_waits_total{{class=\"{}\"}} {}\n", cls,
+                 load(counters_.lock_waits));
+  fmt::format_to(it, "# TYPE surge_cache_wait_timeouts_total counter\n");
+  fmt::format_to(it, "surge_cache_wait_timeouts_total{{class=\"{}\"}} {}\n", cls,
+                 load(counters_.wait_timeouts));
+  fmt::format_to(it, "# TYPE surge_cache_invalidations_total counter\n");
+  fmt::format_to(it, "surge_cache_invalidations_total{{class=\"{}\"}} {}\n", cls,
+                 load(counters_.invalidations));
+  fmt::format_to(it, "# TYPE surge_cache_near_flushes_total counter\n");
+  fmt::format_to(it, "surge_cache_near_flushes_total{{class=\"{}\"}} {}\n", cls,
+                 load(counters_.near_flushes));
+}
+
+}  // namespace surge::cache

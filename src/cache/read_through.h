@@ -1,0 +1,102 @@
+// A read-through cache for one key class (e.g. shops): per-worker near cache → Redis → loader,
+// built to keep the database safe under spikes:
+//   - penetration: absent items are cached as a short-lived null marker ("");
+//   - avalanche: every TTL is jittered (±5% by default) so keys written together expire apart;
+//   - breakdown: one load per key per worker (singleflight), and one across all workers and
+//     instances (an owner-token Redis lock); waiters are woken by a pub/sub "filled" message the
+//     moment the value lands, and give up with Errc::kTimeout after a bounded wait.
+// Near caches of every instance drop a key when any instance invalidates it (pub/sub), refuse to
+// store a reply that an invalidation may have overtaken, and empty themselves whenever the
+// invalidation feed is lost.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/lru_cache.h"
+#include "redis/connection.h"
+
+namespace surge::cache {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+struct ClassOptions {
+  std::string name = "shop";  // keys cache:<name>:<id>, lock:<name>:<id>; metrics label
+  std::chrono::milliseconds ttl = 30min;
+  double jitter = 0.05;
+  std::chrono::milliseconds null_ttl = 2min;
+  std::chrono::milliseconds lock_ttl = 10s;
+  std::chrono::milliseconds wait_timeout = 3s;  // a waiter's patience for a rebuild elsewhere
+  std::chrono::milliseconds near_ttl = 10s;     // 0 disables the near cache
+  size_t near_capacity = 100000;                // per worker
+};
+
+// The serialised item, or nullopt when the source of truth has no such item.
+using Loaded = std::optional<std::string>;
+using Loader = std::function<asio::awaitable<Result<Loaded>>(std::string id)>;
+
+struct CacheCounters {
+  std::atomic<uint64_t> near_hit{0}, redis_hit{0}, null_hit{0}, miss{0}, db_loads{0}, lock_waits{0},
+      wait_timeouts{0}, invalidations{0}, near_flushes{0};
+};
+
+// Thread-safe in the sense that each worker calls get()/invalidate() with its own index on its
+// own thread; per-worker state is only touched there. The workers' executors and Redis
+// connections must outlive this object.
+class ReadThrough {
+ public:
+  struct Worker {
+    asio::any_io_executor executor;
+    redis::Connection* redis;
+  };
+
+  ReadThrough(ClassOptions options, Loader loader, std::vector<Worker> workers);
+  ~ReadThrough();
+
+  const ClassOptions& options() const { return options_; }
+  std::string key(std::string_view id) const { return key_prefix_ + std::string(id); }
+  std::string filled_channel() const { return "cache:filled:" + options_.name; }
+  std::string invalidate_channel() const { return "cache:invalidate:" + options_.name; }
+
+  // On worker `w`'s thread. Errors: kUnavailable (Redis or the DB down), kTimeout (a rebuild
+  // elsewhere did not land within wait_timeout), or the loader's error.
+  asio::awaitable<Result<Loaded>> get(size_t w, std::string id);
+  // Deletes the Redis entry and tells every instance's near caches (after a write to the DB).
+  asio::awaitable<Result<void>> invalidate(size_t w, std::string id);
+
+  // Feed from the process's subscriber connection (any thread): a channel message, or the
+  // subscriber's connection state (false = messages may have been missed).
+  void on_message(const std::string& channel, const std::string& id);
+  void on_feed_state(bool connected);
+
+  const CacheCounters& counters() const { return counters_; }
+  void render_metrics(std::string& out) const;
+
+ private:
+  struct Flight;
+  struct WorkerState;
+  asio::awaitable<Result<Loaded>> load_once(WorkerState& ws, std::string id);
+  asio::awaitable<Result<Loaded>> rebuild(WorkerState& ws, std::string id);
+  void remember(WorkerState& ws, const std::string& key, const std::string& value, uint64_t epoch);
+  static Loaded decode(std::string value);
+
+  ClassOptions options_;
+  std::string key_prefix_;
+  Loader loader_;
+  std::vector<std::unique_ptr<WorkerState>> workers_;
+  CacheCounters counters_;
+};
+
+}  // namespace surge::cache
