@@ -1,0 +1,218 @@
+// The read-through cache against real Redis, with a counting loader standing in for MariaDB:
+// exact DB-load counts under a stampede (one and two engines), penetration, jittered expiry,
+// invalidation reaching another engine's near cache, and a lost feed flushing near caches.
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "cache/read_through.h"
+#include "redis/commands.h"
+#include "support/stores.h"
+
+namespace surge::cache {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A loader that takes `delay` (like a slow query), counts calls, and knows ids 1..1000.
+struct SlowSource {
+  asio::io_context& ctx;
+  std::chrono::milliseconds delay;
+  std::atomic<int> loads{0};
+
+  asio::awaitable<Result<Loaded>> load(std::string id) {
+    ++loads;
+    asio::steady_timer t(ctx, delay);
+    co_await t.async_wait(asio::use_awaitable);
+    int n = std::stoi(id);
+    if (n < 1 || n > 1000) co_return Loaded();
+    co_return Loaded("{\"id\":" + id + "}");
+  }
+};
+
+// One engine = its own io_context thread, Redis connection and feed subscriber, as one instance.
+class Engine {
+ public:
+  Engine(const std::string& cls, std::chrono::milliseconds delay, ClassOptions options = {})
+      : source_{ctx_, delay} {
+    auto ro = test::stores().redis;
+    conn_ = redis::Connection::create(ctx_.get_executor(), ro);
+    feed_ = redis::Connection::create(ctx_.get_executor(), ro);
+    options.name = cls;
+    cache_ = std::make_unique<ReadThrough>(
+        options, [this](std::string id) { return source_.load(std::move(id)); },
+        std::vector<ReadThrough::Worker>{{ctx_.get_executor(), conn_.get()}});
+    feed_->add_subscription(cache_->filled_channel());
+    feed_->add_subscription(cache_->invalidate_channel());
+    feed_->set_push_handler(
+        [this](redis::Reply m) { cache_->on_message(m.elements[1].str, m.elements[2].str); });
+    feed_->set_state_handler([this](bool up) { cache_->on_feed_state(up); });
+    conn_->start();
+    feed_->start();
+    guard_.emplace(ctx_.get_executor());
+    thread_ = std::thread([this] { ctx_.run(); });
+    EXPECT_TRUE(run(conn_->wait_ready(3s)));
+    EXPECT_TRUE(run(feed_->wait_ready(3s)));
+  }
+  ~Engine() {
+    asio::post(ctx_, [this] {
+      conn_->stop();
+      feed_->stop();
+    });
+    guard_.reset();
+    thread_.join();
+  }
+
+  template <class T>
+  T run(asio::awaitable<T> a) {
+    return asio::co_spawn(ctx_, std::move(a), asio::use_future).get();
+  }
+  // Starts n concurrent gets of `id`; returns a future of how many returned the value.
+  std::future<int> stampede(int n, std::string id) {
+    auto done = std::make_shared<std::promise<int>>();
+    auto state = std::make_shared<std::pair<int, int>>(0, 0);  // finished, found
+    asio::post(ctx_, [this, n, id, done, state] {
+      for (int i = 0; i < n; ++i) {
+        asio::co_spawn(ctx_, cache_->get(0, id),
+                       [n, done, state](std::exception_ptr, Result<Loaded> r) {
+                         if (r && *r) ++state->second;
+                         if (++state->first == n) done->set_value(state->second);
+                       });
+      }
+    });
+    return done->get_future();
+  }
+
+  ReadThrough& cache() { return *cache_; }
+  SlowSource& source() { return source_; }
+  redis::Connection& redis() { return *conn_; }
+  redis::Connection& feed() { return *feed_; }
+  asio::io_context& ctx() { return ctx_; }
+
+ private:
+  asio::io_context ctx_;
+  SlowSource source_;
+  std::shared_ptr<redis::Connection> conn_, feed_;
+  std::unique_ptr<ReadThrough> cache_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
+  std::thread thread_;
+};
+
+// A duration in whole milliseconds, as PTTL reports it.
+template <class D>
+int64_t ms(D d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+std::string unique_class(const char* base) {
+  return std::string(base) + std::to_string(::getpid()) +
+         ::testing::UnitTest::GetInstance()->current_test_info()->name();
+}
+
+TEST(ReadThrough, ThousandConcurrentMissesLoadOnce) {
+  Engine e(unique_class("s1"), 100ms);
+  auto found = e.stampede(1000, "7");
+  ASSERT_EQ(found.get(), 1000);
+  EXPECT_EQ(e.source().loads.load(), 1);
+  EXPECT_EQ(e.cache().counters().db_loads.load(), 1u);
+  // The stored value has the class TTL with jitter.
+  auto ttl = e.run(redis::pttl(e.redis(), e.cache().key("7")));
+  ASSERT_TRUE(ttl);
+  EXPECT_GT(*ttl, ms(30min * 0.94));
+}
+
+TEST(ReadThrough, TwoEnginesOnSeparateConnectionsStillLoadOnce) {
+  std::string cls = unique_class("s2");
+  Engine a(cls, 200ms), b(cls, 200ms);
+  auto fa = a.stampede(500, "42");
+  auto fb = b.stampede(500, "42");
+  EXPECT_EQ(fa.get(), 500);
+  EXPECT_EQ(fb.get(), 500);
+  EXPECT_EQ(a.source().loads.load() + b.source().loads.load(), 1);
+  // The engine that lost the lock waited for the fill message, not for its deadline.
+  EXPECT_EQ(a.cache().counters().wait_timeouts.load() + b.cache().counters().wait_timeouts.load(),
+            0u);
+}
+
+TEST(ReadThrough, AbsentIdsAreCachedAsNullAndNeverReloaded) {
+  Engine e(unique_class("s3"), 1ms);
+  auto first = e.stampede(100, "5000");  // outside 1..1000: absent
+  EXPECT_EQ(first.get(), 0);
+  EXPECT_EQ(e.source().loads.load(), 1);
+  for (int i = 0; i < 10000; ++i) {
+    auto r = e.run(e.cache().get(0, "5000"));
+    ASSERT_TRUE(r);
+    ASSERT_FALSE(*r);
+  }
+  EXPECT_EQ(e.source().loads.load(), 1);
+  auto ttl = e.run(redis::pttl(e.redis(), e.cache().key("5000")));
+  ASSERT_TRUE(ttl);
+  EXPECT_LE(*ttl, ms(2min * 1.05));
+}
+
+TEST(ReadThrough, KeysWrittenTogetherExpireApart) {
+  ClassOptions o;
+  o.near_ttl = 0ms;
+  Engine e(unique_class("s4"), 0ms, o);
+  std::set<int64_t> seconds;
+  for (int id = 1; id <= 1000; ++id) ASSERT_TRUE(e.run(e.cache().get(0, std::to_string(id))));
+  for (int id = 1; id <= 1000; ++id) {
+    auto ttl = e.run(redis::pttl(e.redis(), e.cache().key(std::to_string(id))));
+    ASSERT_TRUE(ttl);
+    ASSERT_GE(*ttl, ms(30min * 0.95) - 60000);
+    ASSERT_LE(*ttl, ms(30min * 1.05));
+    seconds.insert(*ttl / 1000);
+  }
+  // ±5% of 30 min is a 180 s window; 1,000 keys spread over most of it.
+  EXPECT_GT(seconds.size(), 100u);
+}
+
+TEST(ReadThrough, InvalidationReachesAnotherEnginesNearCacheQuickly) {
+  std::string cls = unique_class("s5");
+  Engine a(cls, 0ms), b(cls, 0ms);
+  ASSERT_TRUE(b.run(b.cache().get(0, "9")));  // b now holds 9 in its near cache
+  ASSERT_TRUE(b.run(b.cache().get(0, "9")));
+  EXPECT_EQ(b.cache().counters().near_hit.load(), 1u);
+  int loads_before = b.source().loads.load() + a.source().loads.load();
+  ASSERT_TRUE(a.run(a.cache().invalidate(0, "9")));
+  auto deadline = std::chrono::steady_clock::now() + 50ms;
+  while (b.cache().counters().invalidations.load() == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_GE(b.cache().counters().invalidations.load(), 1u);
+  // The next read in b misses its near cache and Redis, so it reloads.
+  std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(b.run(b.cache().get(0, "9")));
+  EXPECT_EQ(b.cache().counters().near_hit.load(), 1u);
+  EXPECT_EQ(b.source().loads.load() + a.source().loads.load(), loads_before + 1);
+}
+
+TEST(ReadThrough, LosingTheFeedFlushesNearCaches) {
+  Engine e(unique_class("s6"), 0ms);
+  ASSERT_TRUE(e.run(e.cache().get(0, "3")));
+  ASSERT_TRUE(e.run(e.cache().get(0, "3")));
+  EXPECT_EQ(e.cache().counters().near_hit.load(), 1u);
+  // Kill the feed's connection from the server side; its reconnect reports the loss.
+  auto id = e.run(redis::client_id(e.redis()));
+  ASSERT_TRUE(id);
+  auto list = e.run(e.redis().exec(redis::Command::make("CLIENT", "KILL", "TYPE", "pubsub")));
+  ASSERT_TRUE(list);
+  for (int i = 0; i < 200 && e.cache().counters().near_flushes.load() == 0; ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(e.cache().counters().near_flushes.load(), 1u);
+  std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(e.run(e.cache().get(0, "3")));
+  EXPECT_EQ(e.cache().counters().near_hit.load(), 1u);  // served from Redis, not the near cache
+  EXPECT_EQ(e.cache().counters().redis_hit.load(), 1u);
+}
+
+}  // namespace
+}  // namespace surge::cache
