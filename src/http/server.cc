@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -188,17 +189,34 @@ asio::awaitable<void> Server::session(Worker& w, tcp::socket socket) {
     parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
     parser.body_limit(options_.body_limit);
 
-    // Only a connection with nothing buffered is idle; one mid-request is never cut by drain.
-    bool idle = buffer.size() == 0;
-    stream.expires_after(idle ? options_.idle_timeout : options_.io_timeout);
-    std::list<tcp::socket*>::iterator idle_pos;
-    if (idle) idle_pos = w.idle.insert(w.idle.end(), &stream.socket());
+    // Phase 1, idle: wait for the first bytes of the next request under the idle timeout. Only
+    // a connection in this phase is closed by drain(); one mid-request never is.
+    if (buffer.size() == 0) {
+      stream.expires_after(options_.idle_timeout);
+      auto idle_pos = w.idle.insert(w.idle.end(), &stream.socket());
+      auto [iec, got] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      w.idle.erase(idle_pos);
+      if (iec) break;  // closed, idle too long, or drained: nothing to answer
+      buffer.commit(got);
+    }
+    // Phase 2, started: the whole request must arrive within io_timeout. Our own timer cancels
+    // the read instead of closing the socket (as the stream's deadline would), so a 408 can
+    // still be written.
+    stream.expires_never();
+    asio::steady_timer deadline(w.ctx, options_.io_timeout);
+    bool timed_out = false;
+    deadline.async_wait([&stream, &timed_out](error_code ec) {
+      if (ec) return;  // cancelled: the read finished first (captures may be gone by now)
+      timed_out = true;
+      error_code ignored;
+      stream.socket().cancel(ignored);
+    });
     auto [rec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-    if (idle) w.idle.erase(idle_pos);
+    deadline.cancel();
+    if (timed_out) rec = beast::error::timeout;
     if (rec) {
-      bool started = buffer.size() > 0 || parser.got_some();
       auto failure = parse_failure(rec);
-      if (!failure || (rec == beast::error::timeout && !started)) break;
+      if (!failure) break;
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(failure->first), 11};
       res.set(bhttp::field::server, options_.server_name);
       res.set(bhttp::field::date, http_date());

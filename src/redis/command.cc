@@ -24,6 +24,12 @@ Command& Command::arg(int64_t v) {
   return arg(std::string_view(buf, n));
 }
 
+Command& Command::arg(uint64_t v) {
+  char buf[24];
+  auto n = fmt::format_to_n(buf, sizeof buf, "{}", v).size;
+  return arg(std::string_view(buf, n));
+}
+
 Command& Command::arg(double v) {
   // Shortest round-trip form, which Redis parses back to the same double.
   char buf[40];

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace surge::redis {
 
@@ -17,6 +18,7 @@ class Command {
   Command& begin(size_t argc);
   Command& arg(std::string_view a);
   Command& arg(int64_t v);
+  Command& arg(uint64_t v);
   Command& arg(double v);
 
   // One complete command from its arguments: Command::make("SET", key, value, "PX", 100).
@@ -49,7 +51,9 @@ class Command {
  private:
   template <class T>
   void push(const T& v) {
-    if constexpr (std::integral<T>) {
+    if constexpr (std::integral<T> && std::is_unsigned_v<T> && !std::is_same_v<T, bool>) {
+      arg(static_cast<uint64_t>(v));
+    } else if constexpr (std::integral<T>) {
       arg(static_cast<int64_t>(v));
     } else if constexpr (std::floating_point<T>) {
       arg(static_cast<double>(v));

@@ -1,6 +1,11 @@
 // The real `surge serve` binary against the seeded fixture stores: shop and shop-type reads,
 // id validation, health and metrics, protocol abuse, and a clean exit on SIGTERM.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -22,11 +27,10 @@ using namespace std::chrono_literals;
 // One server for the read-only cases; starting it costs a store connection round.
 class HttpApiTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { server_ = new test::SurgeServer(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
+  static void SetUpTestSuite() { server_ = std::make_unique<test::SurgeServer>(); }
+  static void TearDownTestSuite() { server_.reset(); }
+  // If start-up threw, every case fails here instead of touching a null server.
+  void SetUp() override { ASSERT_NE(server_, nullptr) << "surge did not start"; }
   static uint16_t port() { return server_->port(); }
 
   static json::value get_json(const std::string& path, int expected_status) {
@@ -38,10 +42,10 @@ class HttpApiTest : public ::testing::Test {
     return v;
   }
 
-  static test::SurgeServer* server_;
+  static std::unique_ptr<test::SurgeServer> server_;
 };
 
-test::SurgeServer* HttpApiTest::server_ = nullptr;
+std::unique_ptr<test::SurgeServer> HttpApiTest::server_;
 
 TEST_F(HttpApiTest, ShopByIdHasTheOriginalFields) {
   json::value v = get_json("/shop/1", 200);
@@ -178,6 +182,31 @@ TEST(HttpApiShutdown, SigtermExitsCleanly) {
   int status = server.child().wait(5s);
   EXPECT_EQ(status, 0) << "-1 means it did not exit within 5 s";
   EXPECT_EQ(test::raw_http(server.port(), "GET /health HTTP/1.1\r\n\r\n", 500ms), "");
+}
+
+// A client holding an idle keep-alive connection must not keep the process alive: drain closes it.
+TEST(HttpApiShutdown, SigtermWithAnIdleKeepAliveConnection) {
+  test::SurgeServer server;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(server.port());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string req = "GET /health HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  char buf[4096];
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 3000), 1);
+  ASSERT_GT(::recv(fd, buf, sizeof buf, 0), 0);
+
+  server.child().kill(SIGTERM);
+  EXPECT_EQ(server.child().wait(5s), 0);
+  // The server closed our connection on its way out.
+  p = pollfd{fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 1000), 1);
+  EXPECT_LE(::recv(fd, buf, sizeof buf, 0), 0);
+  ::close(fd);
 }
 
 }  // namespace

@@ -91,8 +91,7 @@ TEST(Command, IntegerExtremesAndWidths) {
 }
 
 TEST(Command, LargeUnsignedIntegersKeepTheirValue) {
-  // BUG: Command::push casts every integral to int64_t, so an unsigned value above INT64_MAX
-  // is sent as a negative number (UINT64_MAX becomes "-1").
+  // Regression: unsigned values above INT64_MAX once wrapped to negative numbers.
   EXPECT_EQ(Command::make(std::numeric_limits<uint64_t>::max()).wire(),
             "*1\r\n" + bulk("18446744073709551615"));
   EXPECT_EQ(Command::make(uint64_t{1} << 63).wire(), "*1\r\n" + bulk("9223372036854775808"));
