@@ -94,8 +94,11 @@ void Connection::enqueue(Command cmd, Handler handler) {
     Pending* entry = &p;
     slot.assign([this, entry](asio::cancellation_type) {
       if (!entry->handler) return;
-      entry->handler.get_cancellation_slot().clear();
-      complete_later(std::move(entry->handler), asio::error::operation_aborted);
+      // clear() destroys this very lambda: take what it needs onto the stack first.
+      Connection* self = this;
+      Handler handler = std::move(entry->handler);
+      handler.get_cancellation_slot().clear();
+      self->complete_later(std::move(handler), asio::error::operation_aborted);
     });
   }
   queued_.append(cmd.wire());
