@@ -245,21 +245,17 @@ void ReadThrough::render_metrics(std::string& out) const {
     fmt::format_to(it, "surge_cache_requests_total{{class=\"{}\",result=\"{}\"}} {}\n", cls, name,
                    load(*c));
   }
-  fmt::format_to(it, "# TYPE surge_cache_db_loads_total counter\n");
-  fmt::format_to(it, "surge_cache_db_loads_total{{class=\"{}\"}} {}\n", cls,
-                 load(counters_.db_loads));
-  fmt::format_to(it, "# TYPE surge_cache_lock_waits_total counter\n");
-  fmt::format_to(it, "surge_cache_lock_waits_total{{class=\"{}\"}} {}\n", cls,
-                 load(counters_.lock_waits));
-  fmt::format_to(it, "# TYPE surge_cache_wait_timeouts_total counter\n");
-  fmt::format_to(it, "surge_cache_wait_timeouts_total{{class=\"{}\"}} {}\n", cls,
-                 load(counters_.wait_timeouts));
-  fmt::format_to(it, "# TYPE surge_cache_invalidations_total counter\n");
-  fmt::format_to(it, "surge_cache_invalidations_total{{class=\"{}\"}} {}\n", cls,
-                 load(counters_.invalidations));
-  fmt::format_to(it, "# TYPE surge_cache_near_flushes_total counter\n");
-  fmt::format_to(it, "surge_cache_near_flushes_total{{class=\"{}\"}} {}\n", cls,
-                 load(counters_.near_flushes));
+  const std::pair<const char*, const std::atomic<uint64_t>*> totals[] = {
+      {"db_loads", &counters_.db_loads},
+      {"lock_waits", &counters_.lock_waits},
+      {"wait_timeouts", &counters_.wait_timeouts},
+      {"invalidations", &counters_.invalidations},
+      {"near_flushes", &counters_.near_flushes}};
+  for (const auto& [name, c] : totals) {
+    fmt::format_to(it,
+                   "# TYPE surge_cache_{}_total counter\nsurge_cache_{}_total{{class=\"{}\"}} {}\n",
+                   name, name, cls, load(*c));
+  }
 }
 
 }  // namespace surge::cache
