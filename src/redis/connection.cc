@@ -200,64 +200,66 @@ asio::awaitable<error_code> Connection::connect_once() {
   auto [rec, endpoints] =
       co_await resolver.async_resolve(options_.host, std::to_string(options_.port), kTuple);
   if (rec) co_return rec;
+  if (state_ == State::kStopped) co_return make_error_code(Errc::kShuttingDown);
 
-  // Bound the connect: a timer closes the socket if the handshake has not finished in time.
-  asio::steady_timer deadline(ex_);
-  deadline.expires_after(options_.connect_timeout);
-  bool timed_out = false;
-  deadline.async_wait([this, &timed_out](error_code ec) {
-    if (ec) return;
-    timed_out = true;
+  // Bound connect + handshake: the timer closes the socket if they have not finished in time.
+  // Its handler can run after this frame is gone (its wait may complete in the same pass as the
+  // last read), so it shares heap state instead of pointing into the frame.
+  struct Deadline {
+    bool finished = false;
+    bool fired = false;
+  };
+  auto shared = std::make_shared<Deadline>();
+  asio::steady_timer deadline(ex_, options_.connect_timeout);
+  deadline.async_wait([self = shared_from_this(), shared](error_code ec) {
+    if (ec || shared->finished) return;
+    shared->fired = true;
+    error_code ignored;
+    self->socket_.close(ignored);
+  });
+  error_code ec = co_await connect_and_handshake(std::move(endpoints));
+  shared->finished = true;
+  deadline.cancel();
+  if (shared->fired) co_return make_error_code(Errc::kTimeout);
+  if (state_ == State::kStopped) {
+    // stop() ran while we were connecting: leave no socket behind.
     error_code ignored;
     socket_.close(ignored);
-  });
-  auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, kTuple);
-  if (cec) {
-    deadline.cancel();
-    co_return timed_out ? make_error_code(Errc::kTimeout) : cec;
+    co_return make_error_code(Errc::kShuttingDown);
   }
+  co_return ec;
+}
+
+asio::awaitable<error_code> Connection::connect_and_handshake(
+    asio::ip::tcp::resolver::results_type endpoints) {
+  auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, kTuple);
+  if (cec) co_return cec;
   socket_.set_option(asio::ip::tcp::no_delay(true));
 
   Command hello = handshake();
-  if (!hello.empty()) {
-    auto [wec, n] = co_await asio::async_write(socket_, asio::buffer(hello.wire()), kTuple);
-    (void)n;
-    size_t want = hello.reply_count();
-    std::string buf(4096, '\0');
-    while (!wec && want > 0) {
-      auto [ec, got] = co_await socket_.async_read_some(asio::buffer(buf), kTuple);
-      if (ec) {
-        wec = ec;
-        break;
+  if (hello.empty()) co_return error_code{};
+  auto [wec, n] = co_await asio::async_write(socket_, asio::buffer(hello.wire()), kTuple);
+  if (wec) co_return wec;
+  size_t want = hello.reply_count();
+  std::string buf(4096, '\0');
+  while (want > 0) {
+    auto [ec, got] = co_await socket_.async_read_some(asio::buffer(buf), kTuple);
+    if (ec) co_return ec;
+    if (!decoder_.feed(buf.data(), got)) co_return make_error_code(Errc::kProtocol);
+    for (;;) {
+      auto r = decoder_.next();
+      if (!r) co_return r.error();
+      if (!*r) break;
+      if (deliver_push(**r)) continue;  // a message on a channel renewed a moment ago
+      if ((*r)->is_error()) {
+        spdlog::error("redis {}:{}: handshake refused: {}", options_.host, options_.port,
+                      (*r)->str);
+        co_return make_error_code(Errc::kServerError);
       }
-      if (!decoder_.feed(buf.data(), got)) {
-        wec = Errc::kProtocol;
-        break;
-      }
-      for (;;) {
-        auto r = decoder_.next();
-        if (!r) {
-          wec = r.error();
-          break;
-        }
-        if (!*r) break;
-        if (deliver_push(**r)) continue;  // a message on a channel renewed a moment ago
-        if ((*r)->is_error()) {
-          spdlog::error("redis {}:{}: handshake refused: {}", options_.host, options_.port,
-                        (*r)->str);
-          wec = Errc::kServerError;
-          break;
-        }
-        --want;
-      }
-    }
-    if (wec) {
-      deadline.cancel();
-      co_return timed_out ? make_error_code(Errc::kTimeout) : wec;
+      --want;
     }
   }
-  deadline.cancel();
-  co_return timed_out ? make_error_code(Errc::kTimeout) : error_code{};
+  co_return error_code{};
 }
 
 asio::awaitable<error_code> Connection::read_loop() {
@@ -326,6 +328,8 @@ asio::awaitable<void> Connection::run() {
     co_await backoff_.async_wait(kTuple);
     delay = std::min(delay * 2, options_.reconnect_max);
   }
+  error_code ignored;
+  socket_.close(ignored);
   fail_all(Errc::kShuttingDown);
 }
 

@@ -115,6 +115,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void complete_later(Handler handler, error_code ec);
   asio::awaitable<void> run();
   asio::awaitable<error_code> connect_once();
+  asio::awaitable<error_code> connect_and_handshake(
+      asio::ip::tcp::resolver::results_type endpoints);
   asio::awaitable<error_code> read_loop();
   Command handshake() const;
   bool deliver_push(Reply& r);

@@ -7,6 +7,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <future>
 #include <limits>
 #include <list>
@@ -18,6 +21,7 @@
 #include <variant>
 #include <vector>
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -98,6 +102,42 @@ OutcomePtr submit(const ConnPtr& conn, Command c, asio::cancellation_slot slot) 
   return out;
 }
 
+// Emits terminal cancellation from a handler running on ctx, the way timers and session
+// teardown cancel operations in the server, and returns once it has been delivered.
+void emit_on_loop(asio::io_context& ctx, asio::cancellation_signal& signal) {
+  bool emitted = false;
+  asio::post(ctx, [&] {
+    signal.emit(asio::cancellation_type::terminal);
+    emitted = true;
+  });
+  drive(ctx, [&] { return emitted; });
+}
+
+// Runs `scenario` in a child process (GoogleTest's death-test machinery) and expects it to finish
+// with no failed expectation. A memory-safety bug in the code under test then fails this one
+// test instead of killing every test after it. The child's own failures are relayed on stderr,
+// since GoogleTest does not print them there.
+void expect_survives(const std::function<void()>& scenario) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        ::testing::TestPartResultArray failures;
+        {
+          ::testing::ScopedFakeTestPartResultReporter intercept(
+              ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ALL_THREADS, &failures);
+          scenario();
+        }
+        for (int i = 0; i < failures.size(); ++i) {
+          const auto& f = failures.GetTestPartResult(i);
+          std::fprintf(stderr, "%s:%d: %s\n", f.file_name() ? f.file_name() : "?", f.line_number(),
+                       f.message());
+        }
+        std::fflush(stderr);
+        std::_Exit(failures.size() == 0 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
 // "v<i>", the value stored under key("k", i).
 std::string value_of(int i) {
   std::string v = "v";
@@ -147,6 +187,9 @@ class RedisConnection : public ::testing::Test {
   // A cancellation signal that outlives every operation bound to it: the connection clears
   // slots when it fails pending work in TearDown, after a test body's locals are gone.
   asio::cancellation_signal& new_signal() { return signals_.emplace_back(); }
+
+  // Queues n GETs behind a blocked stream, cancels the even ones, checks the odd ones' values.
+  void interleaved_cancellations(int n);
 
   asio::io_context ctx_;
   std::list<asio::cancellation_signal> signals_;
@@ -429,7 +472,7 @@ TEST_F(RedisConnection, CancelledRequestAbortsAtOnceAndTheStreamStaysInStep) {
   auto victim = submit(conn_, Command::make("GET", a), signal.slot());
   auto after = submit(conn_, Command::make("GET", b));
   auto cancelled_at = Clock::now();
-  signal.emit(asio::cancellation_type::terminal);
+  emit_on_loop(ctx_, signal);
 
   drive(ctx_, [&] { return victim->done(); });
   // Aborted well before the server could have answered (it is blocked for 300 ms).
@@ -479,7 +522,7 @@ TEST_F(RedisConnection, CancellingACoroutineAbortsItsExec) {
   asio::co_spawn(ctx_, get_one(conn_, b), keep(next));
   // The victim must be suspended inside exec before it is cancelled.
   drive(ctx_, [&] { return conn_->stats().requests >= requests + 3; });
-  signal.emit(asio::cancellation_type::terminal);
+  emit_on_loop(ctx_, signal);
 
   drive(
       ctx_, [&] { return victim->has_value(); }, 200ms);
@@ -527,7 +570,14 @@ TEST_F(RedisConnection, TimerRaceCancelsTheExecAndLaterRepliesStayMatched) {
 }
 
 TEST_F(RedisConnection, ManyInterleavedCancellationsKeepEveryOtherReplyCorrect) {
-  const int n = 200;
+  // Regression: the cancellation handler installed by Connection::enqueue used to clear its own
+  // slot (destroying itself) and then read its captured `this`. Asio recycles only a couple of
+  // freed slot handlers per thread, so cancelling many operations in one go handed the rest back
+  // to malloc and crashed. Run in a child so a recurrence fails this test, not the suite.
+  expect_survives([this] { interleaved_cancellations(100); });
+}
+
+void RedisConnection::interleaved_cancellations(int n) {
   Command fill;
   for (int i = 0; i < n; ++i) {
     fill.add("SET", key("k", i), value_of(i));
@@ -541,7 +591,13 @@ TEST_F(RedisConnection, ManyInterleavedCancellationsKeepEveryOtherReplyCorrect) 
     signals.push_back(&new_signal());
     outcomes.push_back(submit(conn_, Command::make("GET", key("k", i)), signals.back()->slot()));
   }
-  for (int i = 0; i < n; i += 2) signals[i]->emit(asio::cancellation_type::terminal);
+  // Cancel every other one from a single handler on the loop, as a closing session would.
+  bool emitted = false;
+  asio::post(ctx_, [&] {
+    for (int i = 0; i < n; i += 2) signals[i]->emit(asio::cancellation_type::terminal);
+    emitted = true;
+  });
+  drive(ctx_, [&] { return emitted; });
 
   drive(ctx_, [&] {
     for (const auto& o : outcomes) {
@@ -557,7 +613,7 @@ TEST_F(RedisConnection, ManyInterleavedCancellationsKeepEveryOtherReplyCorrect) 
     }
   }
   EXPECT_TRUE(blocked->done());
-  EXPECT_EQ(cmd(Command::make("GET", key("k7"))).str, "v7");
+  EXPECT_EQ(cmd(Command::make("GET", key("k", n - 1))).str, value_of(n - 1));
 }
 
 TEST_F(RedisConnection, CancellingAfterCompletionIsHarmless) {
@@ -569,6 +625,25 @@ TEST_F(RedisConnection, CancellingAfterCompletionIsHarmless) {
   signal.emit(asio::cancellation_type::terminal);
   EXPECT_EQ(got->str(), "value-a");
   EXPECT_EQ(cmd(Command::make("GET", a)).str, "value-a");
+}
+
+TEST_F(RedisConnection, CancellingFromOutsideTheEventLoop) {
+  // Regression for the same defect: from a thread that is not inside io_context::run there is
+  // no recycling cache at all, so the first cancellation crashed.
+  expect_survives([this] {
+    const std::string a = key("a");
+    const std::string b = key("b");
+    cmd(Command::make("SET", a, "value-a"));
+    cmd(Command::make("SET", b, "value-b"));
+    auto blocker = submit(conn_, block_stream(key("never"), 0.2));
+    auto& signal = new_signal();
+    auto victim = submit(conn_, Command::make("GET", a), signal.slot());
+    auto after = submit(conn_, Command::make("GET", b));
+    signal.emit(asio::cancellation_type::terminal);
+    drive(ctx_, [&] { return after->done(); });
+    EXPECT_EQ(*victim->ec, asio::error::operation_aborted);
+    EXPECT_EQ(after->str(), "value-b");
+  });
 }
 
 TEST_F(RedisConnection, StatsCountRequestsAndWrites) {

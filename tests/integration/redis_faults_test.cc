@@ -1,0 +1,587 @@
+// The Redis connection under failure: a killed, a stalled and an absent server, a peer that
+// breaks the protocol, and shutdown with work in flight. Every failure must be prompt and the
+// connection must recover on its own once the server is back.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "redis/connection.h"
+#include "support/processes.h"
+#include "support/stores.h"
+
+namespace surge::redis {
+namespace {
+
+using namespace std::chrono_literals;
+using ConnPtr = std::shared_ptr<Connection>;
+
+// Runs ctx until `done()` holds; the connection's loops keep ctx busy for ever, so run() would
+// never return. A stuck test fails here instead of hanging ctest.
+template <class Pred>
+void drive(asio::io_context& ctx, Pred done, std::chrono::milliseconds limit = 10s) {
+  auto until = Clock::now() + limit;
+  while (!done()) {
+    if (Clock::now() > until) throw std::runtime_error("did not finish in time");
+    if (ctx.stopped()) ctx.restart();
+    ctx.run_one_for(5ms);
+  }
+}
+
+// Runs ctx for a while, whatever happens.
+void drive_for(asio::io_context& ctx, std::chrono::milliseconds d) {
+  auto until = Clock::now() + d;
+  drive(
+      ctx, [&] { return Clock::now() >= until; }, d + 1s);
+}
+
+template <class T>
+T run_co(asio::io_context& ctx, asio::awaitable<T> aw, std::chrono::milliseconds limit = 10s) {
+  auto fut = asio::co_spawn(ctx, std::move(aw), asio::use_future);
+  drive(
+      ctx, [&] { return fut.wait_for(0s) == std::future_status::ready; }, limit);
+  return fut.get();
+}
+
+// Runs `scenario` in a child process (GoogleTest's death-test machinery) and expects it to finish
+// with no failed expectation, so a memory-safety bug in the code under test fails this one test
+// instead of killing the suite. The child's failures are relayed on stderr.
+void expect_survives(const std::function<void()>& scenario) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        ::testing::TestPartResultArray failures;
+        {
+          ::testing::ScopedFakeTestPartResultReporter intercept(
+              ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ALL_THREADS, &failures);
+          scenario();
+        }
+        for (int i = 0; i < failures.size(); ++i) {
+          const auto& f = failures.GetTestPartResult(i);
+          std::fprintf(stderr, "%s:%d: %s\n", f.file_name() ? f.file_name() : "?", f.line_number(),
+                       f.message());
+        }
+        std::fflush(stderr);
+        std::_Exit(failures.size() == 0 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+// One accepted connection, as seen by a FakeRedis script. Every wait is bounded and gives up
+// when the server is being torn down.
+class Peer {
+ public:
+  Peer(int fd, const std::atomic<bool>& stopping) : fd_(fd), stopping_(stopping) {}
+
+  // The next complete command the client sent (commands are RESP arrays, so the reply decoder
+  // parses them), or nullopt on EOF, timeout or teardown.
+  std::optional<Reply> next_command(std::chrono::milliseconds timeout = 3s) {
+    auto until = Clock::now() + timeout;
+    for (;;) {
+      auto r = decoder_.next();
+      if (!r) return std::nullopt;
+      if (*r) return std::move(**r);
+      if (!read_some(until)) return std::nullopt;
+    }
+  }
+
+  void send(const std::string& bytes) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      sent += static_cast<size_t>(n);
+    }
+  }
+
+  // True once the client has closed its end; false on timeout or teardown.
+  bool wait_closed(std::chrono::milliseconds timeout = 3s) {
+    auto until = Clock::now() + timeout;
+    while (read_some(until)) {
+    }
+    return eof_;
+  }
+
+  // Answers every command with `reply` until the client goes away.
+  void serve(const std::string& reply) {
+    while (next_command(5s)) send(reply);
+  }
+
+ private:
+  // Reads what is available into the decoder; false on EOF, timeout or teardown.
+  bool read_some(Clock::time_point until) {
+    char buf[16384];
+    while (!stopping_ && Clock::now() < until) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 10) <= 0) continue;
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        eof_ = true;
+        return false;
+      }
+      (void)decoder_.feed(buf, static_cast<size_t>(n));
+      return true;
+    }
+    return false;
+  }
+
+  int fd_;
+  const std::atomic<bool>& stopping_;
+  Decoder decoder_;
+  bool eof_ = false;
+};
+
+// A scripted stand-in for Redis on an ephemeral loopback port. Connections are served one at a
+// time on a private thread by `script(peer, index)`, index 0 being the first connection; the
+// connection is closed when the script returns. Destruction stops and joins the thread.
+class FakeRedis {
+ public:
+  using Script = std::function<void(Peer&, int)>;
+
+  explicit FakeRedis(Script script) : script_(std::move(script)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listener_, 16) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      throw std::runtime_error("fake redis: cannot listen");
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { loop(); });
+  }
+
+  ~FakeRedis() {
+    stopping_ = true;
+    thread_.join();
+    ::close(listener_);
+  }
+
+  uint16_t port() const { return port_; }
+  int accepted() const { return accepted_; }
+  int finished() const { return finished_; }
+
+ private:
+  void loop() {
+    while (!stopping_) {
+      pollfd p{listener_, POLLIN, 0};
+      if (::poll(&p, 1, 10) <= 0) continue;
+      int fd = ::accept(listener_, nullptr, nullptr);
+      if (fd < 0) continue;
+      int index = accepted_++;
+      Peer peer(fd, stopping_);
+      script_(peer, index);
+      ::close(fd);
+      ++finished_;
+    }
+  }
+
+  Script script_;
+  int listener_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> accepted_{0};
+  std::atomic<int> finished_{0};
+  std::thread thread_;
+};
+
+Options options_for(uint16_t port) {
+  Options o;
+  o.host = "127.0.0.1";
+  o.port = port;
+  o.connect_timeout = 300ms;
+  o.request_timeout = 2000ms;
+  o.reconnect_min = 10ms;
+  o.reconnect_max = 100ms;
+  return o;
+}
+
+// Options for a FakeRedis: no handshake, so the first bytes the fake sees are the test's.
+Options fake_options(uint16_t port) {
+  Options o = options_for(port);
+  o.client_name.clear();
+  return o;
+}
+
+// The completion of one raw async_exec; shared so late completions never touch a dead frame.
+struct Outcome {
+  std::optional<error_code> ec;
+  std::vector<Reply> replies;
+  Clock::time_point at;
+  bool done() const { return ec.has_value(); }
+};
+using OutcomePtr = std::shared_ptr<Outcome>;
+
+OutcomePtr submit(const ConnPtr& conn, Command c) {
+  auto out = std::make_shared<Outcome>();
+  conn->async_exec(std::move(c), [out](error_code ec, std::vector<Reply> v) {
+    out->ec = ec;
+    out->replies = std::move(v);
+    out->at = Clock::now();
+  });
+  return out;
+}
+
+bool all_done(const std::vector<OutcomePtr>& v) {
+  for (const auto& o : v) {
+    if (!o->done()) return false;
+  }
+  return true;
+}
+
+// Owns the io_context and one connection; stops it and lets its loop finish on destruction.
+struct Client {
+  explicit Client(Options o) : conn(Connection::create(ctx.get_executor(), std::move(o))) {
+    conn->start();
+  }
+  ~Client() {
+    conn->stop();
+    ctx.restart();
+    ctx.run_for(500ms);
+  }
+  Result<void> wait_ready(std::chrono::milliseconds t) { return run_co(ctx, conn->wait_ready(t)); }
+  Result<Reply> exec(Command c) { return run_co(ctx, conn->exec(std::move(c))); }
+
+  asio::io_context ctx;
+  ConnPtr conn;
+};
+
+std::string describe(const Result<Reply>& r) {
+  if (!r) return "error: " + r.error().message();
+  return to_debug_string(*r);
+}
+
+TEST(RedisFaults, KillNineFailsEveryInFlightRequestPromptlyThenReconnects) {
+  test::RedisServer server;
+  Client client(options_for(server.port()));
+  ASSERT_TRUE(client.wait_ready(3s));
+  ASSERT_TRUE(client.exec(Command::make("SET", "k", "before")));
+
+  // A stopped server reads nothing, so all 100 requests are surely in flight at the kill.
+  server.pause(true);
+  std::vector<OutcomePtr> outcomes;
+  for (int i = 0; i < 100; ++i) outcomes.push_back(submit(client.conn, Command::make("GET", "k")));
+  drive_for(client.ctx, 50ms);
+  for (const auto& o : outcomes) ASSERT_FALSE(o->done());
+
+  server.kill9();
+  auto killed_at = Clock::now();
+  drive(
+      client.ctx, [&] { return all_done(outcomes); }, 3s);
+  for (const auto& o : outcomes) {
+    EXPECT_EQ(*o->ec, Errc::kUnavailable) << o->ec->message();
+    EXPECT_LT(o->at - killed_at, 1s);
+  }
+
+  // While the server is down, requests fail at once instead of queueing.
+  auto before = Clock::now();
+  auto down = client.exec(Command::make("GET", "k"));
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error(), Errc::kUnavailable) << down.error().message();
+  EXPECT_LT(Clock::now() - before, 100ms);
+
+  server.start();
+  ASSERT_TRUE(server.wait_ready(10s));
+  auto ready = client.wait_ready(3s);
+  ASSERT_TRUE(ready) << ready.error().message();
+  EXPECT_GE(client.conn->stats().reconnects, 1u);
+  auto set = client.exec(Command::make("SET", "k", "after"));
+  ASSERT_TRUE(set) << set.error().message();
+  auto get = client.exec(Command::make("GET", "k"));
+  ASSERT_TRUE(get) << get.error().message();
+  EXPECT_EQ(get->str, "after");
+}
+
+TEST(RedisFaults, StalledServerTimesOutThenRecovers) {
+  test::RedisServer server;
+  Options o = options_for(server.port());
+  o.request_timeout = 300ms;
+  o.connect_timeout = 200ms;
+  Client client(o);
+  ASSERT_TRUE(client.wait_ready(3s));
+  ASSERT_TRUE(client.exec(Command::make("SET", "k", "v")));
+
+  server.pause(true);
+  auto started = Clock::now();
+  std::vector<OutcomePtr> outcomes;
+  for (int i = 0; i < 20; ++i) outcomes.push_back(submit(client.conn, Command::make("GET", "k")));
+  drive(
+      client.ctx, [&] { return all_done(outcomes); }, 3s);
+  for (const auto& o : outcomes) {
+    EXPECT_EQ(*o->ec, Errc::kTimeout) << o->ec->message();
+    // Not before the timeout, and not much after it (the watchdog ticks every timeout / 4).
+    EXPECT_GE(o->at - started, 290ms);
+    EXPECT_LT(o->at - started, 1s);
+  }
+  EXPECT_GE(client.conn->stats().timeouts, 1u);
+
+  // Reconnection cannot finish while the server is stopped; meanwhile requests fail fast.
+  auto before = Clock::now();
+  auto r = client.exec(Command::make("GET", "k"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), Errc::kUnavailable) << r.error().message();
+  EXPECT_LT(Clock::now() - before, 100ms);
+
+  server.pause(false);
+  auto ready = client.wait_ready(3s);
+  ASSERT_TRUE(ready) << ready.error().message();
+  auto get = client.exec(Command::make("GET", "k"));
+  EXPECT_EQ(describe(get), "\"v\"");
+  EXPECT_GE(client.conn->stats().reconnects, 1u);
+}
+
+TEST(RedisFaults, GarbageReplyFailsTheRequestWithProtocolError) {
+  FakeRedis fake([](Peer& peer, int) {
+    if (!peer.next_command()) return;
+    peer.send("!!!not resp\r\n");
+    peer.wait_closed();
+  });
+  Client client(fake_options(fake.port()));
+  ASSERT_TRUE(client.wait_ready(2s));
+
+  auto before = Clock::now();
+  auto r = client.exec(Command::make("GET", "k"));
+  ASSERT_FALSE(r) << describe(r);
+  EXPECT_EQ(r.error(), Errc::kProtocol) << r.error().message();
+  EXPECT_LT(Clock::now() - before, 500ms);
+
+  // The connection drops the corrupt stream and reconnects; the fake keeps misbehaving, and the
+  // client keeps failing cleanly.
+  drive(
+      client.ctx, [&] { return fake.accepted() >= 2 && client.conn->connected(); }, 2s);
+  auto again = client.exec(Command::make("GET", "k"));
+  ASSERT_FALSE(again);
+  EXPECT_TRUE(again.error() == Errc::kProtocol || again.error() == Errc::kUnavailable)
+      << again.error().message();
+}
+
+TEST(RedisFaults, GoodReplyThenGarbageInOneReadSplitsTheOutcomes) {
+  FakeRedis fake([](Peer& peer, int index) {
+    if (index > 0) return peer.serve("+OK\r\n");
+    if (!peer.next_command() || !peer.next_command()) return;
+    peer.send("+FIRST\r\n!!!not resp\r\n");
+    peer.wait_closed();
+  });
+  Client client(fake_options(fake.port()));
+  ASSERT_TRUE(client.wait_ready(2s));
+  auto first = submit(client.conn, Command::make("GET", "a"));
+  auto second = submit(client.conn, Command::make("GET", "b"));
+  drive(
+      client.ctx, [&] { return first->done() && second->done(); }, 2s);
+  ASSERT_FALSE(*first->ec) << first->ec->message();
+  ASSERT_EQ(first->replies.size(), 1u);
+  EXPECT_EQ(first->replies[0].str, "FIRST");
+  EXPECT_EQ(*second->ec, Errc::kProtocol) << second->ec->message();
+
+  // After the reset, a fresh stream works.
+  drive(
+      client.ctx, [&] { return fake.accepted() >= 2 && client.conn->connected(); }, 2s);
+  EXPECT_EQ(describe(client.exec(Command::make("PING"))), "OK");
+}
+
+TEST(RedisFaults, UnsolicitedReplyResetsTheConnection) {
+  FakeRedis fake([](Peer& peer, int index) {
+    if (index > 0) return peer.serve("+PONG\r\n");
+    peer.send("+SURPRISE\r\n");
+    peer.wait_closed();
+  });
+  Client client(fake_options(fake.port()));
+  // The first connection is dropped as soon as the stray reply arrives, and replaced.
+  drive(
+      client.ctx,
+      [&] {
+        return client.conn->stats().reconnects >= 1 && client.conn->connected() &&
+               fake.accepted() >= 2;
+      },
+      3s);
+  EXPECT_EQ(fake.accepted(), 2);
+  EXPECT_EQ(fake.finished(), 1);  // the first connection was closed by the client
+  EXPECT_EQ(describe(client.exec(Command::make("PING"))), "PONG");
+}
+
+TEST(RedisFaults, ExtraReplyAfterAnAnswerResetsTheConnection) {
+  FakeRedis fake([](Peer& peer, int index) {
+    if (index > 0) return peer.serve("+PONG\r\n");
+    if (!peer.next_command()) return;
+    peer.send("+OK\r\n+EXTRA\r\n");
+    peer.wait_closed();
+  });
+  Client client(fake_options(fake.port()));
+  ASSERT_TRUE(client.wait_ready(2s));
+  // The request itself got its answer; the surplus reply only costs a reconnect.
+  EXPECT_EQ(describe(client.exec(Command::make("PING"))), "OK");
+  drive(
+      client.ctx, [&] { return client.conn->stats().reconnects >= 1 && client.conn->connected(); },
+      3s);
+  EXPECT_EQ(describe(client.exec(Command::make("PING"))), "PONG");
+}
+
+TEST(RedisFaults, NothingListeningFailsFastAndWaitReadyTimesOut) {
+  Options o = options_for(test::free_port());
+  o.connect_timeout = 200ms;
+  Client client(o);
+
+  auto before = Clock::now();
+  auto r = client.exec(Command::make("GET", "k"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), Errc::kUnavailable) << r.error().message();
+  EXPECT_LT(Clock::now() - before, 50ms);
+
+  before = Clock::now();
+  auto ready = client.wait_ready(300ms);
+  auto waited = Clock::now() - before;
+  ASSERT_FALSE(ready);
+  EXPECT_EQ(ready.error(), Errc::kTimeout) << ready.error().message();
+  EXPECT_GE(waited, 290ms);
+  EXPECT_LT(waited, 1s);
+
+  // Still refusing quickly after several failed connection attempts.
+  before = Clock::now();
+  r = client.exec(Command::make("GET", "k"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), Errc::kUnavailable);
+  EXPECT_LT(Clock::now() - before, 50ms);
+  EXPECT_EQ(client.conn->stats().requests, 0u);
+}
+
+TEST(RedisFaults, StopFailsInFlightRequestsWithShuttingDown) {
+  std::atomic<int> received{0};
+  FakeRedis fake([&received](Peer& peer, int) {
+    // Reads everything and answers nothing, so requests stay in flight.
+    while (peer.next_command()) ++received;
+  });
+  Client client(fake_options(fake.port()));
+  ASSERT_TRUE(client.wait_ready(2s));
+  std::vector<OutcomePtr> outcomes;
+  for (int i = 0; i < 100; ++i) outcomes.push_back(submit(client.conn, Command::make("GET", "k")));
+  drive(
+      client.ctx, [&] { return received == 100; }, 2s);
+
+  client.conn->stop();
+  auto stopped_at = Clock::now();
+  drive(
+      client.ctx, [&] { return all_done(outcomes); }, 1s);
+  for (const auto& o : outcomes) {
+    EXPECT_EQ(*o->ec, Errc::kShuttingDown) << o->ec->message();
+    EXPECT_LT(o->at - stopped_at, 100ms);
+  }
+  EXPECT_FALSE(client.conn->connected());
+
+  auto after = client.exec(Command::make("GET", "k"));
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error(), Errc::kShuttingDown);
+  auto ready = client.wait_ready(100ms);
+  ASSERT_FALSE(ready);
+  EXPECT_EQ(ready.error(), Errc::kShuttingDown);
+
+  // The fake sees the client hang up.
+  auto until = Clock::now() + 2s;
+  while (fake.finished() < 1 && Clock::now() < until) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(fake.finished(), 1);
+}
+
+TEST(RedisFaults, TransportLossIsReportedAsUnavailable) {
+  // connection.h promises transport failures in Surge's vocabulary, and app/errors.cc maps only
+  // that to 503: a peer hanging up mid-reply must not surface as a raw asio::error::eof.
+  FakeRedis fake([](Peer& peer, int) {
+    if (!peer.next_command()) return;
+    peer.send("$10\r\nhalf");  // then hang up mid-reply
+  });
+  Client client(fake_options(fake.port()));
+  ASSERT_TRUE(client.wait_ready(2s));
+  auto r = client.exec(Command::make("GET", "k"));
+  ASSERT_FALSE(r) << describe(r);
+  EXPECT_EQ(r.error(), Errc::kUnavailable)
+      << r.error().message() << " (" << r.error().category().name() << ")";
+}
+
+// Blocks the io_context thread, as a slow handler on a busy worker would, once `flag` is set.
+asio::awaitable<void> stall_when(const std::atomic<bool>* flag, std::chrono::milliseconds d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!*flag) {
+    timer.expires_after(1ms);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  std::this_thread::sleep_for(d);
+}
+
+TEST(RedisFaults, HandshakeReplyRacingTheConnectDeadlineKeepsTheConnection) {
+  // Regression: when the handshake reply and the connect deadline became ready in the same
+  // reactor pass, the stale deadline handler wrote into the finished coroutine's frame and
+  // closed the freshly ready connection.
+  expect_survives([] {
+    std::atomic<bool> handshake_seen{false};
+    FakeRedis fake([&handshake_seen](Peer& peer, int index) {
+      if (index == 0) {
+        if (!peer.next_command()) return;  // CLIENT SETNAME
+        handshake_seen = true;
+        std::this_thread::sleep_for(50ms);  // the client is stalled by now
+        peer.send("+OK\r\n");
+      }
+      peer.serve("+OK\r\n");
+    });
+    Options o = options_for(fake.port());
+    o.connect_timeout = 100ms;
+    Client client(o);
+    asio::co_spawn(client.ctx, stall_when(&handshake_seen, 300ms), asio::detached);
+    drive(
+        client.ctx, [&] { return client.conn->connected(); }, 2s);
+    drive_for(client.ctx, 100ms);
+    EXPECT_TRUE(client.conn->connected());
+    EXPECT_EQ(client.conn->stats().reconnects, 0u);
+    EXPECT_EQ(fake.accepted(), 1);
+  });
+}
+
+TEST(RedisFaults, StopWhileResolvingLeavesNoSocketOpen) {
+  // Regression: stop() during name resolution once left the socket that async_connect reopened
+  // connected until the Connection object was destroyed.
+  std::atomic<bool> closed_by_client{false};
+  FakeRedis fake(
+      [&closed_by_client](Peer& peer, int) { closed_by_client = peer.wait_closed(800ms); });
+  Client client(fake_options(fake.port()));
+  // Queued behind the start of the connection loop, so it runs while the resolve is pending.
+  asio::post(client.ctx, [conn = client.conn] { conn->stop(); });
+  // Keep the loop running (a late close would happen here) until the fake has seen either the
+  // client's close or its own 800 ms patience run out.
+  auto started = Clock::now();
+  drive(
+      client.ctx,
+      [&] { return Clock::now() - started > 300ms && fake.finished() == fake.accepted(); }, 3s);
+  // Either no connection was made, or the client closed it.
+  if (fake.accepted() > 0) {
+    EXPECT_TRUE(closed_by_client) << "a stopped connection kept its socket open";
+  }
+}
+
+}  // namespace
+}  // namespace surge::redis
