@@ -23,6 +23,7 @@ struct Services {
   std::vector<std::shared_ptr<redis::Connection>> redis;  // one per worker
   http::Metrics* metrics = nullptr;
   std::unique_ptr<cache::ReadThrough> shop_cache;
+  std::unique_ptr<cache::BloomFilter> shop_bloom;
 
   redis::Connection& redis_for(size_t worker) { return *redis[worker]; }
 };

@@ -96,6 +96,14 @@ asio::awaitable<Result<Loaded>> ReadThrough::get(size_t w, std::string id) {
     remember(ws, k, **cached, epoch);
     co_return decode(std::move(**cached));
   }
+  if (bloom_ && bloom_->ready()) {
+    // A Bloom error is not fatal: without an answer the item may exist, so load it.
+    auto maybe = co_await bloom_->might_contain(*ws.redis, id);
+    if (maybe && !*maybe) {
+      bump(counters_.bloom_reject);
+      co_return Loaded();
+    }
+  }
   bump(counters_.miss);
 
   // Singleflight: the first asker on this worker loads; the rest wait for its result.
@@ -240,7 +248,8 @@ void ReadThrough::render_metrics(std::string& out) const {
       {"near_hit", &counters_.near_hit},
       {"redis_hit", &counters_.redis_hit},
       {"null_hit", &counters_.null_hit},
-      {"miss", &counters_.miss}};
+      {"miss", &counters_.miss},
+      {"bloom_reject", &counters_.bloom_reject}};
   for (const auto& [name, c] : results) {
     fmt::format_to(it, "surge_cache_requests_total{{class=\"{}\",result=\"{}\"}} {}\n", cls, name,
                    load(*c));

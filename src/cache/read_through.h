@@ -24,6 +24,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "cache/bloom.h"
 #include "core/lru_cache.h"
 #include "redis/connection.h"
 
@@ -49,7 +50,7 @@ using Loader = std::function<asio::awaitable<Result<Loaded>>(std::string id)>;
 
 struct CacheCounters {
   std::atomic<uint64_t> near_hit{0}, redis_hit{0}, null_hit{0}, miss{0}, db_loads{0}, lock_waits{0},
-      wait_timeouts{0}, invalidations{0}, near_flushes{0};
+      wait_timeouts{0}, invalidations{0}, near_flushes{0}, bloom_reject{0};
 };
 
 // Thread-safe in the sense that each worker calls get()/invalidate() with its own index on its
@@ -81,6 +82,9 @@ class ReadThrough {
   void on_message(const std::string& channel, const std::string& id);
   void on_feed_state(bool connected);
 
+  // Consulted on a Redis miss once the filter reports ready; must outlive this object.
+  void set_bloom(const BloomFilter* bloom) { bloom_ = bloom; }
+
   const CacheCounters& counters() const { return counters_; }
   void render_metrics(std::string& out) const;
 
@@ -97,6 +101,7 @@ class ReadThrough {
   Loader loader_;
   std::vector<std::unique_ptr<WorkerState>> workers_;
   CacheCounters counters_;
+  const BloomFilter* bloom_ = nullptr;
 };
 
 }  // namespace surge::cache

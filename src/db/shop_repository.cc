@@ -63,4 +63,15 @@ asio::awaitable<Result<std::vector<ShopType>>> ShopRepository::types() {
   co_return out;
 }
 
+asio::awaitable<Result<std::vector<std::string>>> ShopRepository::all_ids() {
+  auto rows = co_await pool_.query("SELECT id FROM tb_shop");
+  if (!rows) co_return rows.error();
+  std::vector<std::string> out;
+  out.reserve(rows->size());
+  for (auto& r : rows->rows) {
+    if (r[0]) out.push_back(std::move(*r[0]));
+  }
+  co_return out;
+}
+
 }  // namespace surge::db

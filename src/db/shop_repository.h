@@ -46,6 +46,8 @@ class ShopRepository {
   // nullopt when no shop has that id.
   asio::awaitable<Result<std::optional<Shop>>> find(int64_t id);
   asio::awaitable<Result<std::vector<ShopType>>> types();
+  // Every shop id, as decimal text (for the Bloom filter).
+  asio::awaitable<Result<std::vector<std::string>>> all_ids();
 
  private:
   Pool& pool_;

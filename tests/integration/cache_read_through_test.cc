@@ -2,6 +2,7 @@
 // exact DB-load counts under a stampede (one and two engines), penetration, jittered expiry,
 // invalidation reaching another engine's near cache, and a lost feed flushing near caches.
 #include <atomic>
+#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -154,6 +155,36 @@ TEST(ReadThrough, AbsentIdsAreCachedAsNullAndNeverReloaded) {
   auto ttl = e.run(redis::pttl(e.redis(), e.cache().key("5000")));
   ASSERT_TRUE(ttl);
   EXPECT_LE(*ttl, ms(2min * 1.05));
+}
+
+TEST(ReadThrough, BloomFilterKeepsRandomAbsentIdsAwayFromTheDatabase) {
+  Engine e(unique_class("s7"), 0ms);
+  BloomFilter bloom(unique_class("b7"), 1000, 1e-6);
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 1000; ++i) ids.push_back(std::to_string(i));
+  ASSERT_FALSE(bloom.ready());
+  ASSERT_TRUE(e.run(bloom.build(e.redis(), ids)));
+  ASSERT_TRUE(bloom.ready());
+  e.cache().set_bloom(&bloom);
+  std::mt19937_64 rng(99);
+  for (int i = 0; i < 10000; ++i) {
+    auto id = std::to_string(2000000 + rng() % 1000000000);
+    auto r = e.run(e.cache().get(0, id));
+    ASSERT_TRUE(r);
+    ASSERT_FALSE(*r);
+  }
+  EXPECT_EQ(e.source().loads.load(), 0);
+  EXPECT_EQ(e.cache().counters().bloom_reject.load(), 10000u);
+  // Existing ids still load, and an id added later passes the filter.
+  ASSERT_TRUE(*e.run(e.cache().get(0, "500")));
+  EXPECT_FALSE(*e.run(bloom.might_contain(e.redis(), "1000001")));
+  ASSERT_TRUE(e.run(bloom.add(e.redis(), "1000001")));
+  EXPECT_TRUE(*e.run(bloom.might_contain(e.redis(), "1000001")));
+  auto st = e.run(bloom.stats(e.redis()));
+  ASSERT_TRUE(st);
+  EXPECT_GT(st->fill_ratio, 0.0);
+  EXPECT_LT(st->estimated_fpr, 1e-5);
+  e.run(redis::del(e.redis(), {bloom.key()}));
 }
 
 TEST(ReadThrough, KeysWrittenTogetherExpireApart) {
