@@ -2,8 +2,13 @@
 // errors go through error_response() so statuses stay consistent.
 #include "app/routes.h"
 
+#include <algorithm>
+#include <optional>
+#include <variant>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 
 #include "app/errors.h"
 #include "app/json.h"
@@ -15,6 +20,64 @@ namespace surge::app {
 namespace {
 
 namespace json = boost::json;
+
+// Writable shop fields: JSON name, column, type and bounds. Anything else in a body (id,
+// createTime, ...) is ignored, and so is a null, as the original's updateById did.
+struct ShopFieldSpec {
+  const char* json;
+  const char* column;
+  enum Kind { kText, kInteger, kNumber } kind;
+  double min;
+  double max;  // bounds for numbers, the longest length for text
+};
+constexpr ShopFieldSpec kShopFields[] = {
+    {"name", "name", ShopFieldSpec::kText, 0, 128},
+    {"typeId", "type_id", ShopFieldSpec::kInteger, 1, 1e12},
+    {"images", "images", ShopFieldSpec::kText, 0, 1024},
+    {"area", "area", ShopFieldSpec::kText, 0, 128},
+    {"address", "address", ShopFieldSpec::kText, 0, 255},
+    // The original's columns are UNSIGNED: eastern and northern coordinates only.
+    {"x", "x", ShopFieldSpec::kNumber, 0, 180},
+    {"y", "y", ShopFieldSpec::kNumber, 0, 90},
+    {"avgPrice", "avg_price", ShopFieldSpec::kInteger, 0, 1e12},
+    {"sold", "sold", ShopFieldSpec::kInteger, 0, 4294967295.0},
+    {"comments", "comments", ShopFieldSpec::kInteger, 0, 4294967295.0},
+    {"score", "score", ShopFieldSpec::kInteger, 0, 50},
+    {"openHours", "open_hours", ShopFieldSpec::kText, 0, 32},
+};
+
+// The body as a JSON object, or the message for a 400.
+std::variant<json::object, std::string> parse_object(const std::string& body) {
+  error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return std::string("malformed JSON body");
+  if (!v.is_object()) return std::string("JSON body must be an object");
+  return std::move(v.as_object());
+}
+
+// Collects the writable fields present in `o`; returns the message for a 400 on a bad value.
+std::optional<std::string> shop_fields(const json::object& o, db::ShopFields& out) {
+  for (const auto& f : kShopFields) {
+    const json::value* v = o.if_contains(f.json);
+    if (!v || v->is_null()) continue;
+    std::string bad = std::string("invalid field: ") + f.json;
+    if (f.kind == ShopFieldSpec::kText) {
+      if (!v->is_string() || v->as_string().size() > f.max) return bad;
+      out.emplace_back(f.column, std::string(v->as_string()));
+    } else if (f.kind == ShopFieldSpec::kInteger) {
+      if (!v->is_int64() && !v->is_uint64()) return bad;
+      double d = v->to_number<double>();
+      if (d < f.min || d > f.max) return bad;
+      out.emplace_back(f.column, v->to_number<int64_t>());
+    } else {
+      if (!v->is_number()) return bad;
+      double d = v->to_number<double>();
+      if (d < f.min || d > f.max) return bad;
+      out.emplace_back(f.column, d);
+    }
+  }
+  return std::nullopt;
+}
 namespace envelope = http::envelope;
 using boost::asio::awaitable;
 using boost::beast::http::verb;
@@ -33,6 +96,57 @@ class Api {
     if (!shop) co_return error_response(shop.error());
     if (!*shop) co_return business_failure("店铺不存在");
     co_return http::json(200, envelope::ok_raw(**shop));
+  }
+
+  // POST /shop: insert, then make the id known to the Bloom filter.
+  awaitable<Response> create_shop(Context& ctx) {
+    auto body = parse_object(ctx.request.body());
+    if (auto* msg = std::get_if<std::string>(&body)) co_return bad_request(*msg);
+    const auto& o = std::get<json::object>(body);
+    db::ShopFields fields;
+    if (auto bad = shop_fields(o, fields)) co_return bad_request(*bad);
+    auto has = [&](std::string_view column) {
+      return std::any_of(fields.begin(), fields.end(), [&](auto& f) { return f.first == column; });
+    };
+    if (!has("name") || !has("type_id") || !has("x") || !has("y")) {
+      co_return bad_request("name, typeId, x and y are required");
+    }
+    // NOT NULL columns without a default in the original schema.
+    for (const char* text : {"images", "address"}) {
+      if (!has(text)) fields.emplace_back(text, std::string());
+    }
+    for (const char* count : {"sold", "comments", "score"}) {
+      if (!has(count)) fields.emplace_back(count, int64_t{0});
+    }
+    auto id = co_await s_.shops.insert(std::move(fields));
+    if (!id) co_return error_response(id.error());
+    auto added = co_await s_.shop_bloom->add(s_.redis_for(ctx.worker), std::to_string(*id));
+    if (!added) co_return error_response(added.error());
+    // An instance whose filter was not ready may have cached this id as absent a moment ago.
+    auto cleared = co_await s_.shop_cache->invalidate(ctx.worker, std::to_string(*id));
+    if (!cleared) co_return error_response(cleared.error());
+    co_return http::json(200, envelope::ok(json::value(*id)));
+  }
+
+  // PUT /shop: update the row, then invalidate the cache everywhere before answering, so any
+  // read that starts after this response sees the new value.
+  awaitable<Response> update_shop(Context& ctx) {
+    auto body = parse_object(ctx.request.body());
+    if (auto* msg = std::get_if<std::string>(&body)) co_return bad_request(*msg);
+    const auto& o = std::get<json::object>(body);
+    const json::value* idv = o.if_contains("id");
+    if (!idv || idv->is_null()) co_return business_failure("店铺id不能为空");
+    if (!idv->is_int64() || idv->as_int64() < 1) co_return bad_request("invalid field: id");
+    int64_t id = idv->as_int64();
+    db::ShopFields fields;
+    if (auto bad = shop_fields(o, fields)) co_return bad_request(*bad);
+    if (fields.empty()) co_return bad_request("nothing to update");
+    auto found = co_await s_.shops.update(id, std::move(fields));
+    if (!found) co_return error_response(found.error());
+    if (!*found) co_return business_failure("店铺不存在");
+    auto invalidated = co_await s_.shop_cache->invalidate(ctx.worker, std::to_string(id));
+    if (!invalidated) co_return error_response(invalidated.error());
+    co_return http::json(200, envelope::ok());
   }
 
   awaitable<Response> shop_types(Context&) {
@@ -75,6 +189,8 @@ std::vector<std::string> register_routes(http::Router& router, Services& service
     names.push_back(std::string(boost::beast::http::to_string(v)) + " " + std::string(pattern));
   };
   add(verb::get, "/shop/{id}", &Api::shop_by_id);
+  add(verb::post, "/shop", &Api::create_shop);
+  add(verb::put, "/shop", &Api::update_shop);
   add(verb::get, "/shop-type/list", &Api::shop_types);
   add(verb::get, "/health", &Api::health);
   add(verb::get, "/metrics", &Api::metrics);

@@ -63,6 +63,43 @@ asio::awaitable<Result<std::vector<ShopType>>> ShopRepository::types() {
   co_return out;
 }
 
+asio::awaitable<Result<int64_t>> ShopRepository::insert(ShopFields fields) {
+  std::string sql = "INSERT INTO tb_shop (";
+  std::string marks;
+  Params params;
+  for (auto& [column, value] : fields) {
+    sql += (params.empty() ? "" : ", ") + column;
+    marks += params.empty() ? "?" : ", ?";
+    params.push_back(std::move(value));
+  }
+  sql += ") VALUES (" + marks + ")";
+  auto r = co_await pool_.execute(std::move(sql), std::move(params));
+  if (!r) co_return r.error();
+  co_return static_cast<int64_t>(r->insert_id);
+}
+
+asio::awaitable<Result<bool>> ShopRepository::update(int64_t id, ShopFields fields) {
+  if (fields.empty())
+    co_return Result<bool>(boost::system::in_place_error, make_error_code(Errc::kInvalidArgument));
+  std::string sql = "UPDATE tb_shop SET ";
+  Params params;
+  for (auto& [column, value] : fields) {
+    sql += (params.empty() ? "" : ", ") + column + " = ?";
+    params.push_back(std::move(value));
+  }
+  sql += " WHERE id = ?";
+  params.emplace_back(id);
+  auto r = co_await pool_.execute(std::move(sql), std::move(params));
+  if (!r) co_return Result<bool>(boost::system::in_place_error, r.error());
+  // affected_rows counts changed rows; an update to identical values still found the shop.
+  if (r->affected_rows > 0) co_return true;
+  Params check;
+  check.emplace_back(id);
+  auto exists = co_await pool_.query("SELECT 1 FROM tb_shop WHERE id = ?", std::move(check));
+  if (!exists) co_return Result<bool>(boost::system::in_place_error, exists.error());
+  co_return !exists->empty();
+}
+
 asio::awaitable<Result<std::vector<std::string>>> ShopRepository::all_ids() {
   auto rows = co_await pool_.query("SELECT id FROM tb_shop");
   if (!rows) co_return rows.error();

@@ -38,6 +38,10 @@ struct ShopType {
   int64_t sort = 0;
 };
 
+// A write to some columns of tb_shop: column name → value. Column names come from the caller's
+// whitelist, never from user input.
+using ShopFields = std::vector<std::pair<std::string, Param>>;
+
 // Borrows the pool, which must outlive it. Safe to share between threads.
 class ShopRepository {
  public:
@@ -46,6 +50,10 @@ class ShopRepository {
   // nullopt when no shop has that id.
   asio::awaitable<Result<std::optional<Shop>>> find(int64_t id);
   asio::awaitable<Result<std::vector<ShopType>>> types();
+  // Returns the new id.
+  asio::awaitable<Result<int64_t>> insert(ShopFields fields);
+  // Returns false when no shop has that id.
+  asio::awaitable<Result<bool>> update(int64_t id, ShopFields fields);
   // Every shop id, as decimal text (for the Bloom filter).
   asio::awaitable<Result<std::vector<std::string>>> all_ids();
 
