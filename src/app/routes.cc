@@ -6,6 +6,7 @@
 #include <optional>
 #include <variant>
 
+#include <fmt/format.h>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -14,6 +15,7 @@
 #include "app/json.h"
 #include "core/parse.h"
 #include "http/envelope.h"
+#include "redis/commands.h"
 
 namespace surge::app {
 
@@ -45,6 +47,13 @@ constexpr ShopFieldSpec kShopFields[] = {
     {"score", "score", ShopFieldSpec::kInteger, 0, 50},
     {"openHours", "open_hours", ShopFieldSpec::kText, 0, 32},
 };
+
+// ?current=, 1 when absent; nullopt when present but not a page number.
+std::optional<int64_t> page_number(const http::Context& ctx) {
+  auto text = ctx.query_param("current");
+  if (!text) return 1;
+  return core::parse_int64(*text, 1, 100000);
+}
 
 // The body as a JSON object, or the message for a 400.
 std::variant<json::object, std::string> parse_object(const std::string& body) {
@@ -122,6 +131,11 @@ class Api {
     if (!id) co_return error_response(id.error());
     auto added = co_await s_.shop_bloom->add(s_.redis_for(ctx.worker), std::to_string(*id));
     if (!added) co_return error_response(added.error());
+    auto type = o.at("typeId").to_number<int64_t>();
+    std::vector<redis::GeoMember> place{
+        {std::to_string(*id), o.at("x").to_number<double>(), o.at("y").to_number<double>()}};
+    auto placed = co_await redis::geoadd(s_.redis_for(ctx.worker), geo_key(type), std::move(place));
+    if (!placed) co_return error_response(placed.error());
     // An instance whose filter was not ready may have cached this id as absent a moment ago.
     auto cleared = co_await s_.shop_cache->invalidate(ctx.worker, std::to_string(*id));
     if (!cleared) co_return error_response(cleared.error());
@@ -149,10 +163,62 @@ class Api {
     co_return http::json(200, envelope::ok());
   }
 
-  awaitable<Response> shop_types(Context&) {
-    auto types = co_await s_.shops.types();
+  // GET /shop-type/list, through the cache engine like shops (one entry, id "all").
+  awaitable<Response> shop_types(Context& ctx) {
+    auto types = co_await s_.type_cache->get(ctx.worker, "all");
     if (!types) co_return error_response(types.error());
-    co_return http::json(200, envelope::ok_raw(to_json(*types)));
+    co_return http::json(200, envelope::ok_raw(types->value_or("[]")));
+  }
+
+  // GET /shop/of/type?typeId=&current=[&x=&y=]: with coordinates, shops of that type within
+  // 5 km nearest first, each with "distance" in metres; without, a page by id from MariaDB.
+  awaitable<Response> shops_of_type(Context& ctx) {
+    constexpr int64_t kPage = 5;  // the original's DEFAULT_PAGE_SIZE
+    auto type_text = ctx.query_param("typeId");
+    auto type = type_text ? core::parse_id(*type_text) : std::nullopt;
+    if (!type) co_return bad_request("invalid typeId");
+    auto current = page_number(ctx);
+    if (!current) co_return bad_request("invalid current");
+    auto xs = ctx.query_param("x"), ys = ctx.query_param("y");
+    if (xs.has_value() != ys.has_value()) co_return bad_request("x and y go together");
+    int64_t from = (*current - 1) * kPage;
+    if (!xs) {
+      auto shops = co_await s_.shops.page_by_type(*type, from, kPage);
+      if (!shops) co_return error_response(shops.error());
+      co_return http::json(200, envelope::ok_raw(to_json(*shops)));
+    }
+    auto x = core::parse_double(*xs), y = core::parse_double(*ys);
+    // GEOSEARCH accepts latitudes up to ±85.05112878 only.
+    if (!x || !y || *x < -180 || *x > 180 || *y < -85.05112878 || *y > 85.05112878) {
+      co_return bad_request("invalid coordinates");
+    }
+    redis::Connection& r = s_.redis_for(ctx.worker);
+    auto hits = co_await redis::geosearch(r, geo_key(*type), *x, *y, 5000, from + kPage);
+    if (!hits) co_return error_response(hits.error());
+    std::string out = "[";
+    for (size_t i = static_cast<size_t>(from); i < hits->size(); ++i) {
+      auto shop = co_await s_.shop_cache->get(ctx.worker, (*hits)[i].member);
+      if (!shop) co_return error_response(shop.error());
+      if (!*shop) continue;  // deleted since it was indexed
+      if (out.size() > 1) out += ',';
+      // Splice the distance into the cached JSON object instead of re-encoding it.
+      out.append(**shop, 0, (*shop)->size() - 1);
+      fmt::format_to(std::back_inserter(out), ",\"distance\":{}}}", (*hits)[i].distance_m);
+    }
+    out += ']';
+    co_return http::json(200, envelope::ok_raw(out));
+  }
+
+  // GET /shop/of/name?name=&current=: shops whose name contains `name`, 10 a page.
+  awaitable<Response> shops_of_name(Context& ctx) {
+    constexpr int64_t kPage = 10;  // the original's MAX_PAGE_SIZE
+    auto current = page_number(ctx);
+    if (!current) co_return bad_request("invalid current");
+    std::string name = ctx.query_param("name").value_or("");
+    if (name.size() > 128) co_return bad_request("name too long");
+    auto shops = co_await s_.shops.page_by_name(std::move(name), (*current - 1) * kPage, kPage);
+    if (!shops) co_return error_response(shops.error());
+    co_return http::json(200, envelope::ok_raw(to_json(*shops)));
   }
 
   // 200 when Redis and MariaDB both answer, 503 otherwise; the body says which is down.
@@ -191,6 +257,8 @@ std::vector<std::string> register_routes(http::Router& router, Services& service
   add(verb::get, "/shop/{id}", &Api::shop_by_id);
   add(verb::post, "/shop", &Api::create_shop);
   add(verb::put, "/shop", &Api::update_shop);
+  add(verb::get, "/shop/of/type", &Api::shops_of_type);
+  add(verb::get, "/shop/of/name", &Api::shops_of_name);
   add(verb::get, "/shop-type/list", &Api::shop_types);
   add(verb::get, "/health", &Api::health);
   add(verb::get, "/metrics", &Api::metrics);

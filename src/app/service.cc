@@ -3,6 +3,7 @@
 #include "app/service.h"
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include <fmt/format.h>
@@ -18,6 +19,7 @@
 #include "app/routes.h"
 #include "core/parse.h"
 #include "http/server.h"
+#include "redis/commands.h"
 
 namespace surge::app {
 
@@ -33,6 +35,39 @@ asio::awaitable<Result<cache::Loaded>> load_shop(db::ShopRepository& shops, std:
   if (!shop) co_return shop.error();
   if (!*shop) co_return cache::Loaded();
   co_return cache::Loaded(to_json(**shop));
+}
+
+// Loads every shop's location into shop:geo:{typeId} with bounded pipelines.
+asio::awaitable<void> build_geo_index(Services& s) {
+  auto started = std::chrono::steady_clock::now();
+  auto places = co_await s.shops.all_locations();
+  if (!places) {
+    spdlog::warn("geo: cannot read shop locations ({}); nearby search will be empty",
+                 places.error().message());
+    co_return;
+  }
+  std::map<int64_t, std::vector<const db::ShopRepository::Location*>> by_type;
+  for (const auto& p : *places) by_type[p.type_id].push_back(&p);
+  std::vector<redis::Command> commands;
+  constexpr size_t kPerCommand = 500;
+  for (const auto& [type, list] : by_type) {
+    for (size_t i = 0; i < list.size(); i += kPerCommand) {
+      size_t n = std::min(kPerCommand, list.size() - i);
+      redis::Command c;
+      c.begin(2 + 3 * n).arg("GEOADD").arg(geo_key(type));
+      for (size_t j = i; j < i + n; ++j) c.arg(list[j]->x).arg(list[j]->y).arg(list[j]->id);
+      commands.push_back(std::move(c));
+    }
+  }
+  auto done = co_await redis::bulk(s.redis_for(0), std::move(commands));
+  if (!done || done->error_replies > 0) {
+    spdlog::warn("geo: loading the index failed ({})",
+                 done ? "error replies" : done.error().message());
+    co_return;
+  }
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info("geo: {} shops in {} type indexes, {:.0f} ms", places->size(), by_type.size(), ms);
 }
 
 // Fills the shop Bloom filter from MariaDB. Until it finishes, the cache simply does not consult
@@ -86,6 +121,14 @@ void add_store_metrics(http::Metrics& metrics, Services& s) {
 
 }  // namespace
 
+std::string geo_key(int64_t type_id) { return "shop:geo:" + std::to_string(type_id); }
+
+asio::awaitable<Result<cache::Loaded>> load_shop_types(db::ShopRepository& shops) {
+  auto types = co_await shops.types();
+  if (!types) co_return types.error();
+  co_return cache::Loaded(to_json(*types));
+}
+
 int serve(Config config) {
   size_t nworkers =
       config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
@@ -112,6 +155,11 @@ int serve(Config config) {
       cache::ClassOptions{},
       [&shops = services.shops](std::string id) { return load_shop(shops, std::move(id)); },
       cache_workers);
+  cache::ClassOptions type_options;
+  type_options.name = "shopType";
+  services.type_cache = std::make_unique<cache::ReadThrough>(
+      type_options, [&shops = services.shops](std::string) { return load_shop_types(shops); },
+      cache_workers);
   // Room for four times the seed-scale 50,114 shops at 0.1% false positives (2.9 Mbit, 360 KB);
   // at seed scale the real rate is about one in a million.
   services.shop_bloom = std::make_unique<cache::BloomFilter>("shop", 200000, 0.001);
@@ -120,21 +168,28 @@ int serve(Config config) {
   auto feed_options = config.redis;
   feed_options.client_name = "surge-feed";
   auto feed = redis::Connection::create(contexts[0]->get_executor(), feed_options);
-  feed->add_subscription(services.shop_cache->filled_channel());
-  feed->add_subscription(services.shop_cache->invalidate_channel());
+  for (auto* c : {services.shop_cache.get(), services.type_cache.get()}) {
+    feed->add_subscription(c->filled_channel());
+    feed->add_subscription(c->invalidate_channel());
+  }
   feed->set_push_handler([&services](redis::Reply m) {
-    // ["message", channel, payload]
+    // ["message", channel, payload]; each cache ignores channels that are not its own.
     services.shop_cache->on_message(m.elements[1].str, m.elements[2].str);
+    services.type_cache->on_message(m.elements[1].str, m.elements[2].str);
   });
-  feed->set_state_handler([&services](bool up) { services.shop_cache->on_feed_state(up); });
+  feed->set_state_handler([&services](bool up) {
+    services.shop_cache->on_feed_state(up);
+    services.type_cache->on_feed_state(up);
+  });
 
   http::Router router;
   auto names = register_routes(router, services);
   http::Metrics metrics(nworkers, names);
   services.metrics = &metrics;
   add_store_metrics(metrics, services);
-  metrics.add_collector(
-      [&services](std::string& out) { services.shop_cache->render_metrics(out); });
+  metrics.add_collector([&services](std::string& out) {
+    cache::ReadThrough::render_metrics(out, {services.shop_cache.get(), services.type_cache.get()});
+  });
 
   http::Server server(raw, router, metrics, config.http);
   if (!server.listen()) return 1;
@@ -163,6 +218,7 @@ int serve(Config config) {
     if (!pong.get()) spdlog::warn("mariadb not reachable yet; requests will get 503 until it is");
   }
   asio::co_spawn(*contexts[0], build_shop_bloom(services), asio::detached);
+  asio::co_spawn(*contexts[0], build_geo_index(services), asio::detached);
   spdlog::info("surge: serving on http://{}:{} with {} workers (redis {}:{}, mariadb {}, pool {})",
                config.http.address, server.port(), nworkers, config.redis.host, config.redis.port,
                config.db.socket.empty() ? fmt::format("{}:{}", config.db.host, config.db.port)

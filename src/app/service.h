@@ -24,9 +24,13 @@ struct Services {
   http::Metrics* metrics = nullptr;
   std::unique_ptr<cache::ReadThrough> shop_cache;
   std::unique_ptr<cache::BloomFilter> shop_bloom;
+  std::unique_ptr<cache::ReadThrough> type_cache;
 
   redis::Connection& redis_for(size_t worker) { return *redis[worker]; }
 };
+
+// The original's geo index of shops of one type: shop:geo:{typeId}.
+std::string geo_key(int64_t type_id);
 
 // Serves until SIGINT/SIGTERM, then drains; returns the process exit code.
 int serve(Config config);

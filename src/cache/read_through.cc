@@ -239,31 +239,36 @@ void ReadThrough::on_feed_state(bool connected) {
   }
 }
 
-void ReadThrough::render_metrics(std::string& out) const {
+void ReadThrough::render_metrics(std::string& out, const std::vector<const ReadThrough*>& caches) {
+  using Field = const std::atomic<uint64_t> CacheCounters::*;
+  const std::pair<const char*, Field> results[] = {{"near_hit", &CacheCounters::near_hit},
+                                                   {"redis_hit", &CacheCounters::redis_hit},
+                                                   {"null_hit", &CacheCounters::null_hit},
+                                                   {"miss", &CacheCounters::miss},
+                                                   {"bloom_reject", &CacheCounters::bloom_reject}};
+  const std::pair<const char*, Field> totals[] = {{"db_loads", &CacheCounters::db_loads},
+                                                  {"lock_waits", &CacheCounters::lock_waits},
+                                                  {"wait_timeouts", &CacheCounters::wait_timeouts},
+                                                  {"invalidations", &CacheCounters::invalidations},
+                                                  {"near_flushes", &CacheCounters::near_flushes}};
   auto it = std::back_inserter(out);
-  auto load = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
-  const std::string& cls = options_.name;
-  fmt::format_to(it, "# TYPE surge_cache_requests_total counter\n");
-  const std::pair<const char*, const std::atomic<uint64_t>*> results[] = {
-      {"near_hit", &counters_.near_hit},
-      {"redis_hit", &counters_.redis_hit},
-      {"null_hit", &counters_.null_hit},
-      {"miss", &counters_.miss},
-      {"bloom_reject", &counters_.bloom_reject}};
-  for (const auto& [name, c] : results) {
-    fmt::format_to(it, "surge_cache_requests_total{{class=\"{}\",result=\"{}\"}} {}\n", cls, name,
-                   load(*c));
+  auto value = [](const ReadThrough* c, Field f) {
+    return (c->counters_.*f).load(std::memory_order_relaxed);
+  };
+  // One TYPE line per family, then a sample per key class (Prometheus rejects repeated TYPEs).
+  out += "# TYPE surge_cache_requests_total counter\n";
+  for (const auto* c : caches) {
+    for (const auto& [name, f] : results) {
+      fmt::format_to(it, "surge_cache_requests_total{{class=\"{}\",result=\"{}\"}} {}\n",
+                     c->options_.name, name, value(c, f));
+    }
   }
-  const std::pair<const char*, const std::atomic<uint64_t>*> totals[] = {
-      {"db_loads", &counters_.db_loads},
-      {"lock_waits", &counters_.lock_waits},
-      {"wait_timeouts", &counters_.wait_timeouts},
-      {"invalidations", &counters_.invalidations},
-      {"near_flushes", &counters_.near_flushes}};
-  for (const auto& [name, c] : totals) {
-    fmt::format_to(it,
-                   "# TYPE surge_cache_{}_total counter\nsurge_cache_{}_total{{class=\"{}\"}} {}\n",
-                   name, name, cls, load(*c));
+  for (const auto& [name, f] : totals) {
+    fmt::format_to(it, "# TYPE surge_cache_{}_total counter\n", name);
+    for (const auto* c : caches) {
+      fmt::format_to(it, "surge_cache_{}_total{{class=\"{}\"}} {}\n", name, c->options_.name,
+                     value(c, f));
+    }
   }
 }
 

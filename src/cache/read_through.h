@@ -86,7 +86,8 @@ class ReadThrough {
   void set_bloom(const BloomFilter* bloom) { bloom_ = bloom; }
 
   const CacheCounters& counters() const { return counters_; }
-  void render_metrics(std::string& out) const;
+  // Prometheus text for several key classes at once.
+  static void render_metrics(std::string& out, const std::vector<const ReadThrough*>& caches);
 
  private:
   struct Flight;

@@ -52,6 +52,67 @@ asio::awaitable<Result<std::optional<Shop>>> ShopRepository::find(int64_t id) {
   co_return std::optional<Shop>(std::move(*shop));
 }
 
+namespace {
+Result<std::vector<Shop>> shops_from(const Result<Rows>& rows) {
+  if (!rows) return rows.error();
+  std::vector<Shop> out;
+  out.reserve(rows->size());
+  for (size_t i = 0; i < rows->size(); ++i) {
+    auto s = shop_from_row(*rows, i);
+    if (!s) return s.error();
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+std::string like_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+}  // namespace
+
+asio::awaitable<Result<std::vector<Shop>>> ShopRepository::page_by_type(int64_t type_id,
+                                                                        int64_t offset,
+                                                                        int64_t limit) {
+  static const std::string sql = std::string("SELECT ") + kShopColumns +
+                                 " FROM tb_shop WHERE type_id = ? ORDER BY id LIMIT ? OFFSET ?";
+  Params params;
+  params.emplace_back(type_id);
+  params.emplace_back(limit);
+  params.emplace_back(offset);
+  auto rows = co_await pool_.query(sql, std::move(params));
+  co_return shops_from(rows);
+}
+
+asio::awaitable<Result<std::vector<Shop>>> ShopRepository::page_by_name(std::string part,
+                                                                        int64_t offset,
+                                                                        int64_t limit) {
+  static const std::string sql = std::string("SELECT ") + kShopColumns +
+                                 " FROM tb_shop WHERE name LIKE ? ORDER BY id LIMIT ? OFFSET ?";
+  Params params;
+  params.emplace_back("%" + like_escape(part) + "%");
+  params.emplace_back(limit);
+  params.emplace_back(offset);
+  auto rows = co_await pool_.query(sql, std::move(params));
+  co_return shops_from(rows);
+}
+
+asio::awaitable<Result<std::vector<ShopRepository::Location>>> ShopRepository::all_locations() {
+  auto rows = co_await pool_.query("SELECT id, type_id, x, y FROM tb_shop");
+  if (!rows) co_return rows.error();
+  std::vector<Location> out;
+  out.reserve(rows->size());
+  for (const auto& r : rows->rows) {
+    out.push_back({to_int64(r[0]).value_or(0), to_int64(r[1]).value_or(0),
+                   to_double(r[2]).value_or(0), to_double(r[3]).value_or(0)});
+  }
+  co_return out;
+}
+
 asio::awaitable<Result<std::vector<ShopType>>> ShopRepository::types() {
   auto rows = co_await pool_.query("SELECT id, name, icon, sort FROM tb_shop_type ORDER BY sort");
   if (!rows) co_return rows.error();

@@ -54,6 +54,19 @@ class ShopRepository {
   asio::awaitable<Result<int64_t>> insert(ShopFields fields);
   // Returns false when no shop has that id.
   asio::awaitable<Result<bool>> update(int64_t id, ShopFields fields);
+  // A page of shops of one type, by id (the original's query without coordinates).
+  asio::awaitable<Result<std::vector<Shop>>> page_by_type(int64_t type_id, int64_t offset,
+                                                          int64_t limit);
+  // A page of shops whose name contains `part` (LIKE wildcards in it are matched literally).
+  asio::awaitable<Result<std::vector<Shop>>> page_by_name(std::string part, int64_t offset,
+                                                          int64_t limit);
+  struct Location {
+    int64_t id;
+    int64_t type_id;
+    double x;
+    double y;
+  };
+  asio::awaitable<Result<std::vector<Location>>> all_locations();
   // Every shop id, as decimal text (for the Bloom filter).
   asio::awaitable<Result<std::vector<std::string>>> all_ids();
 

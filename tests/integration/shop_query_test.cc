@@ -1,0 +1,148 @@
+// GET /shop/of/type (geo and paged), /shop/of/name and /shop-type/list on a real surge process
+// with the fixture's seeded shops.
+#include <chrono>
+#include <cmath>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
+
+#include "support/processes.h"
+
+namespace surge::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+json::array data_of(uint16_t port, const std::string& path) {
+  auto [status, body] = http_get(port, path);
+  EXPECT_EQ(status, 200) << path << " -> " << body;
+  auto v = json::parse(body);
+  EXPECT_TRUE(v.at("success").as_bool()) << body;
+  return v.at("data").as_array();
+}
+
+class ShopQueries : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new SurgeServer();
+    // The geo index loads in the background after start-up.
+    for (int i = 0; i < 250; ++i) {
+      for (int type = 1; type <= 10; ++type) {
+        if (!data_of(server_->port(), near(type, 1)).empty()) return;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  static void TearDownTestSuite() { delete server_; }
+  static std::string near(int type, int page) {
+    return "/shop/of/type?typeId=" + std::to_string(type) + "&current=" + std::to_string(page) +
+           "&x=120.2&y=30.3";
+  }
+  uint16_t port() const { return server_->port(); }
+  static SurgeServer* server_;
+};
+SurgeServer* ShopQueries::server_ = nullptr;
+
+TEST_F(ShopQueries, NearbyShopsAreNearestFirstWithinFiveKilometres) {
+  std::set<int64_t> seen;
+  double last = 0;
+  size_t previous = 5;
+  for (int type = 1; type <= 10; ++type) {
+    last = 0;
+    previous = 5;
+    for (int page = 1;; ++page) {
+      auto shops = data_of(port(), near(type, page));
+      if (shops.empty()) break;
+      EXPECT_EQ(previous, 5u) << "only the last page may be short";
+      previous = shops.size();
+      ASSERT_LE(shops.size(), 5u);
+      for (const auto& s : shops) {
+        const auto& o = s.as_object();
+        EXPECT_EQ(o.at("typeId").as_int64(), type);
+        double d = o.at("distance").to_number<double>();
+        EXPECT_GE(d, last);
+        EXPECT_LE(d, 5000.0);
+        last = d;
+        EXPECT_TRUE(seen.insert(o.at("id").as_int64()).second) << "a shop repeated";
+      }
+    }
+  }
+  // The small test data set (501 shops over ~1,500 km²) still has some within 5 km.
+  EXPECT_GE(seen.size(), 5u);
+  EXPECT_TRUE(data_of(port(), near(1, 500)).empty());  // past the end: empty, not an error
+}
+
+TEST_F(ShopQueries, DistancesAreInMetres) {
+  int checked = 0;
+  for (int type = 1; type <= 10; ++type) {
+    for (const auto& s : data_of(port(), near(type, 1))) {
+      ++checked;
+      const auto& o = s.as_object();
+      // Coordinates are degrees; the distance to (120.2, 30.3) recomputed roughly must agree.
+      double dx = (o.at("x").to_number<double>() - 120.2) * 96000;  // metres per degree here
+      double dy = (o.at("y").to_number<double>() - 30.3) * 111000;
+      double approx = std::sqrt(dx * dx + dy * dy);
+      EXPECT_NEAR(o.at("distance").to_number<double>(), approx, approx * 0.02 + 5);
+    }
+  }
+  EXPECT_GT(checked, 0);
+}
+
+TEST_F(ShopQueries, WithoutCoordinatesPagesComeFromTheDatabase) {
+  auto p1 = data_of(port(), "/shop/of/type?typeId=2");
+  auto p2 = data_of(port(), "/shop/of/type?typeId=2&current=2");
+  ASSERT_EQ(p1.size(), 5u);
+  ASSERT_EQ(p2.size(), 5u);
+  EXPECT_LT(p1.back().at("id").as_int64(), p2.front().at("id").as_int64());
+  for (const auto& s : p1) {
+    EXPECT_EQ(s.at("typeId").as_int64(), 2);
+    EXPECT_EQ(s.as_object().if_contains("distance"), nullptr);
+  }
+}
+
+TEST_F(ShopQueries, NameSearchMatchesSubstringsAndTreatsWildcardsLiterally) {
+  auto ktv = data_of(port(), "/shop/of/name?name=KTV");
+  ASSERT_FALSE(ktv.empty());
+  EXPECT_LE(ktv.size(), 10u);
+  for (const auto& s : ktv) {
+    EXPECT_NE(std::string(s.at("name").as_string()).find("KTV"), std::string::npos);
+  }
+  EXPECT_TRUE(data_of(port(), "/shop/of/name?name=%25").empty());  // a literal '%'
+  EXPECT_EQ(data_of(port(), "/shop/of/name").size(), 10u);         // no name: every shop
+}
+
+TEST_F(ShopQueries, ShopTypesAreServedSortedAndCached) {
+  auto a = data_of(port(), "/shop-type/list");
+  auto b = data_of(port(), "/shop-type/list");
+  ASSERT_EQ(a.size(), 10u);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(std::string(a[0].at("name").as_string()), "美食");
+  auto [status, metrics] = http_get(port(), "/metrics");
+  EXPECT_NE(metrics.find("surge_cache_requests_total{class=\"shopType\""), std::string::npos);
+}
+
+TEST_F(ShopQueries, BadParametersAre400WithAReason) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"/shop/of/type", "invalid typeId"},
+      {"/shop/of/type?typeId=abc", "invalid typeId"},
+      {"/shop/of/type?typeId=-3", "invalid typeId"},
+      {"/shop/of/type?typeId=1&current=0", "invalid current"},
+      {"/shop/of/type?typeId=1&current=x", "invalid current"},
+      {"/shop/of/type?typeId=1&x=120.1", "x and y go together"},
+      {"/shop/of/type?typeId=1&x=181&y=30", "invalid coordinates"},
+      {"/shop/of/type?typeId=1&x=120&y=89", "invalid coordinates"},
+      {"/shop/of/type?typeId=1&x=nan&y=30", "invalid coordinates"},
+      {"/shop/of/name?current=-1", "invalid current"},
+  };
+  for (const auto& [path, message] : cases) {
+    auto [status, body] = http_get(port(), path);
+    EXPECT_EQ(status, 400) << path;
+    EXPECT_NE(body.find(message), std::string::npos) << path << " -> " << body;
+  }
+}
+
+}  // namespace
+}  // namespace surge::test
