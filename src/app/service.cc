@@ -61,8 +61,9 @@ asio::awaitable<void> build_geo_index(Services& s) {
   }
   auto done = co_await redis::bulk(s.redis_for(0), std::move(commands));
   if (!done || done->error_replies > 0) {
-    spdlog::warn("geo: loading the index failed ({})",
-                 done ? "error replies" : done.error().message());
+    std::string why = "error replies";
+    if (!done) why = done.error().message();
+    spdlog::warn("geo: loading the index failed ({})", why);
     co_return;
   }
   double ms =

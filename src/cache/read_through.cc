@@ -1,9 +1,14 @@
 // Read-through cache: near cache, Redis, singleflight, distributed rebuild lock, fill wake-ups.
 #include "cache/read_through.h"
 
+#include <charconv>
+#include <unordered_set>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -37,6 +42,7 @@ struct ReadThrough::WorkerState {
   uint64_t epoch = 0;
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights;
   std::unordered_multimap<std::string, asio::steady_timer*> fill_waiters;
+  std::unordered_set<std::string> refreshing;  // background rebuilds running on this worker
   std::mt19937_64 rng{std::random_device{}()};
 
   WorkerState(asio::any_io_executor ex, redis::Connection* r, size_t capacity)
@@ -68,9 +74,54 @@ ReadThrough::ReadThrough(ClassOptions options, Loader loader, std::vector<Worker
 
 ReadThrough::~ReadThrough() = default;
 
-Loaded ReadThrough::decode(std::string value) {
-  if (value.empty()) return std::nullopt;  // the null marker
-  return Loaded(std::move(value));
+namespace {
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+// Stored forms: "" (null marker) | item JSON | "~<expire_at_ms>:<delta_ms>:" + item JSON. Items
+// are JSON objects or arrays, so a leading '~' is unambiguous.
+ReadThrough::Entry ReadThrough::parse(std::string raw) {
+  Entry e;
+  if (raw.empty()) return e;
+  if (raw.front() == '~') {
+    size_t a = raw.find(':'), b = a == std::string::npos ? a : raw.find(':', a + 1);
+    if (b != std::string::npos) {
+      std::from_chars(raw.data() + 1, raw.data() + a, e.expire_at_ms);
+      std::from_chars(raw.data() + a + 1, raw.data() + b, e.delta_ms);
+      raw.erase(0, b + 1);
+    }
+  }
+  e.value = std::move(raw);
+  return e;
+}
+
+std::string ReadThrough::encode(const Loaded& value, int64_t expire_at_ms, int64_t delta_ms) const {
+  if (!value) return std::string();
+  if (options_.strategy == Strategy::kMutex) return *value;
+  return fmt::format("~{}:{}:", expire_at_ms, delta_ms) + *value;
+}
+
+Loaded ReadThrough::serve(WorkerState& ws, const std::string& id, std::string raw) {
+  Entry e = parse(std::move(raw));
+  if (e.expire_at_ms >= 0 && e.value) {
+    bool due = false;
+    if (options_.strategy == Strategy::kLogicalExpiry) {
+      due = now_ms() >= e.expire_at_ms;
+      if (due) bump(counters_.stale);
+    } else if (options_.strategy == Strategy::kEarlyRefresh) {
+      std::uniform_real_distribution<double> unit(0.0, 1.0);
+      due = core::xfetch_should_refresh(now_ms(), e.expire_at_ms, e.delta_ms, options_.xfetch_beta,
+                                        unit(ws.rng));
+    }
+    if (due && ws.refreshing.insert(key(id)).second) {
+      asio::co_spawn(ws.executor, refresh(ws, id), asio::detached);
+    }
+  }
+  return std::move(e.value);
 }
 
 void ReadThrough::remember(WorkerState& ws, const std::string& key, const std::string& value,
@@ -85,7 +136,7 @@ asio::awaitable<Result<Loaded>> ReadThrough::get(size_t w, std::string id) {
   if (options_.near_ttl.count() > 0) {
     if (const std::string* v = ws.near.find(k, Clock::now())) {
       bump(counters_.near_hit);
-      co_return decode(*v);
+      co_return serve(ws, id, *v);
     }
   }
   uint64_t epoch = ws.epoch;
@@ -94,7 +145,7 @@ asio::awaitable<Result<Loaded>> ReadThrough::get(size_t w, std::string id) {
   if (*cached) {
     bump((*cached)->empty() ? counters_.null_hit : counters_.redis_hit);
     remember(ws, k, **cached, epoch);
-    co_return decode(std::move(**cached));
+    co_return serve(ws, id, std::move(**cached));
   }
   if (bloom_ && bloom_->ready()) {
     // A Bloom error is not fatal: without an answer the item may exist, so load it.
@@ -125,20 +176,46 @@ asio::awaitable<Result<Loaded>> ReadThrough::get(size_t w, std::string id) {
   co_return flight->result;
 }
 
-asio::awaitable<Result<Loaded>> ReadThrough::load_once(WorkerState& ws, std::string id) {
+asio::awaitable<Result<Loaded>> ReadThrough::load_once(WorkerState& ws, std::string id,
+                                                       bool replacing) {
   std::string k = key(id);
   bump(counters_.db_loads);
+  auto started = Clock::now();
   auto loaded = co_await loader_(id);
   if (!loaded) co_return loaded.error();
+  auto delta = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   auto ttl = *loaded ? core::jittered_ttl(options_.ttl, options_.jitter, unit(ws.rng))
                      : core::jittered_ttl(options_.null_ttl, options_.jitter, unit(ws.rng));
-  auto stored = co_await redis::set(*ws.redis, k, loaded->value_or(std::string()), ttl);
-  if (!stored)
-    spdlog::warn("cache {}: storing {} failed: {}", options_.name, k, stored.error().message());
-  auto told = co_await redis::publish(*ws.redis, filled_channel(), id);
+  std::string stored = encode(*loaded, now_ms() + ttl.count(), delta.count());
+  // Logical expiry keeps present items without a Redis TTL: they must never go missing.
+  bool keep = options_.strategy == Strategy::kLogicalExpiry && loaded->has_value();
+  core::Millis redis_ttl = keep ? core::Millis(0) : ttl;
+  auto ok = co_await redis::set(*ws.redis, k, std::move(stored), redis_ttl);
+  if (!ok) spdlog::warn("cache {}: storing {} failed: {}", options_.name, k, ok.error().message());
+  // A replacement must reach near caches holding the old value; a first fill wakes waiters.
+  // No ?: of strings here: GCC 12 destroys such temporaries twice inside coroutines.
+  std::string channel = filled_channel();
+  if (replacing) channel = invalidate_channel();
+  auto told = co_await redis::publish(*ws.redis, std::move(channel), id);
   (void)told;  // waiters that miss it re-read when their bounded wait ends
   co_return loaded;
+}
+
+// One background rebuild across all instances: whoever takes the lock reloads; others skip.
+asio::awaitable<void> ReadThrough::refresh(WorkerState& ws, std::string id) {
+  std::string k = key(id);
+  auto lease = co_await try_lock(*ws.redis, "lock:" + options_.name + ":" + id, options_.lock_ttl);
+  if (lease && *lease) {
+    bump(counters_.rebuilds);
+    auto loaded = co_await load_once(ws, id, true);
+    if (!loaded) {
+      spdlog::warn("cache {}: background rebuild of {} failed: {}", options_.name, k,
+                   loaded.error().message());
+    }
+    co_await unlock(*ws.redis, std::move(**lease));
+  }
+  ws.refreshing.erase(k);
 }
 
 asio::awaitable<Result<Loaded>> ReadThrough::rebuild(WorkerState& ws, std::string id) {
@@ -163,23 +240,27 @@ asio::awaitable<Result<Loaded>> ReadThrough::rebuild(WorkerState& ws, std::strin
       auto again = co_await redis::get(*ws.redis, k);
       Result<Loaded> result = Loaded();
       if (again && *again) {
-        result = decode(std::move(**again));
+        result = serve(ws, id, std::move(**again));
       } else {
-        result = co_await load_once(ws, id);
+        result = co_await load_once(ws, id, false);
+        // Under kMutex the stored form is the item itself, so it can go straight to the near
+        // cache; the other strategies' entries carry metadata and are cached on the next read.
+        if (result && *result && options_.strategy == Strategy::kMutex) {
+          remember(ws, k, **result, epoch);
+        }
       }
       auto released = co_await unlock(*ws.redis, std::move(**lease));
       if (!released || !*released) {
         spdlog::warn("cache {}: lock {} expired before its rebuild finished", options_.name,
                      lock_key);
       }
-      if (result && *result) remember(ws, k, **result, epoch);
       co_return result;
     }
     bump(counters_.lock_waits);
     auto now_there = co_await redis::get(*ws.redis, k);
     if (now_there && *now_there) {
       ws.unregister(k, &timer);
-      co_return decode(std::move(**now_there));
+      co_return serve(ws, id, std::move(**now_there));
     }
     co_await timer.async_wait(kTuple);  // cancelled by a "filled" message, or the deadline
     ws.unregister(k, &timer);
@@ -187,7 +268,7 @@ asio::awaitable<Result<Loaded>> ReadThrough::rebuild(WorkerState& ws, std::strin
     if (!after) co_return after.error();
     if (*after) {
       remember(ws, k, **after, epoch);
-      co_return decode(std::move(**after));
+      co_return serve(ws, id, std::move(**after));
     }
     if (Clock::now() >= deadline) {
       bump(counters_.wait_timeouts);
@@ -202,6 +283,12 @@ asio::awaitable<Result<void>> ReadThrough::invalidate(size_t w, std::string id) 
   std::string k = key(id);
   ws.near.erase(k);
   ++ws.epoch;
+  if (options_.strategy == Strategy::kLogicalExpiry) {
+    // Rewrite in place (which also tells every near cache): the key never goes missing.
+    auto rewritten = co_await load_once(ws, id, true);
+    if (!rewritten) co_return rewritten.error();
+    co_return Result<void>{};
+  }
   std::vector<std::string> keys{k};
   auto deleted = co_await redis::del(*ws.redis, std::move(keys));
   if (!deleted) co_return deleted.error();
@@ -241,16 +328,16 @@ void ReadThrough::on_feed_state(bool connected) {
 
 void ReadThrough::render_metrics(std::string& out, const std::vector<const ReadThrough*>& caches) {
   using Field = const std::atomic<uint64_t> CacheCounters::*;
-  const std::pair<const char*, Field> results[] = {{"near_hit", &CacheCounters::near_hit},
-                                                   {"redis_hit", &CacheCounters::redis_hit},
-                                                   {"null_hit", &CacheCounters::null_hit},
-                                                   {"miss", &CacheCounters::miss},
-                                                   {"bloom_reject", &CacheCounters::bloom_reject}};
+  const std::pair<const char*, Field> results[] = {
+      {"near_hit", &CacheCounters::near_hit},         {"redis_hit", &CacheCounters::redis_hit},
+      {"null_hit", &CacheCounters::null_hit},         {"miss", &CacheCounters::miss},
+      {"bloom_reject", &CacheCounters::bloom_reject}, {"stale", &CacheCounters::stale}};
   const std::pair<const char*, Field> totals[] = {{"db_loads", &CacheCounters::db_loads},
                                                   {"lock_waits", &CacheCounters::lock_waits},
                                                   {"wait_timeouts", &CacheCounters::wait_timeouts},
                                                   {"invalidations", &CacheCounters::invalidations},
-                                                  {"near_flushes", &CacheCounters::near_flushes}};
+                                                  {"near_flushes", &CacheCounters::near_flushes},
+                                                  {"rebuilds", &CacheCounters::rebuilds}};
   auto it = std::back_inserter(out);
   auto value = [](const ReadThrough* c, Field f) {
     return (c->counters_.*f).load(std::memory_order_relaxed);

@@ -33,8 +33,19 @@ namespace surge::cache {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
+// How a key class treats expiry (configuration per class):
+//   kMutex: Redis TTL; a miss rebuilds under the lock while askers wait (the default).
+//   kLogicalExpiry: no Redis TTL; the value carries its own expiry, and an expired value is still
+//     served while exactly one background rebuild runs. A missing key loads synchronously, and
+//     invalidate() rewrites the entry instead of deleting it.
+//   kEarlyRefresh: Redis TTL, plus XFetch: each read refreshes in the background with a
+//     probability that rises as expiry nears, scaled by the measured rebuild time.
+enum class Strategy { kMutex, kLogicalExpiry, kEarlyRefresh };
+
 struct ClassOptions {
   std::string name = "shop";  // keys cache:<name>:<id>, lock:<name>:<id>; metrics label
+  Strategy strategy = Strategy::kMutex;
+  double xfetch_beta = 1.0;
   std::chrono::milliseconds ttl = 30min;
   double jitter = 0.05;
   std::chrono::milliseconds null_ttl = 2min;
@@ -50,7 +61,7 @@ using Loader = std::function<asio::awaitable<Result<Loaded>>(std::string id)>;
 
 struct CacheCounters {
   std::atomic<uint64_t> near_hit{0}, redis_hit{0}, null_hit{0}, miss{0}, db_loads{0}, lock_waits{0},
-      wait_timeouts{0}, invalidations{0}, near_flushes{0}, bloom_reject{0};
+      wait_timeouts{0}, invalidations{0}, near_flushes{0}, bloom_reject{0}, stale{0}, rebuilds{0};
 };
 
 // Thread-safe in the sense that each worker calls get()/invalidate() with its own index on its
@@ -92,10 +103,21 @@ class ReadThrough {
  private:
   struct Flight;
   struct WorkerState;
-  asio::awaitable<Result<Loaded>> load_once(WorkerState& ws, std::string id);
+  // A stored value: the item (or nullopt for the null marker) and, for the logical-expiry and
+  // early-refresh strategies, its own expiry and the time its last rebuild took.
+  struct Entry {
+    Loaded value;
+    int64_t expire_at_ms = -1;  // -1: no expiry recorded
+    int64_t delta_ms = 0;
+  };
+  static Entry parse(std::string raw);
+  std::string encode(const Loaded& value, int64_t expire_at_ms, int64_t delta_ms) const;
+
+  asio::awaitable<Result<Loaded>> load_once(WorkerState& ws, std::string id, bool replacing);
   asio::awaitable<Result<Loaded>> rebuild(WorkerState& ws, std::string id);
+  asio::awaitable<void> refresh(WorkerState& ws, std::string id);
+  Loaded serve(WorkerState& ws, const std::string& id, std::string raw);
   void remember(WorkerState& ws, const std::string& key, const std::string& value, uint64_t epoch);
-  static Loaded decode(std::string value);
 
   ClassOptions options_;
   std::string key_prefix_;

@@ -28,12 +28,12 @@ struct SlowSource {
   std::atomic<int> loads{0};
 
   asio::awaitable<Result<Loaded>> load(std::string id) {
-    ++loads;
+    int version = ++loads;
     asio::steady_timer t(ctx, delay);
     co_await t.async_wait(asio::use_awaitable);
     int n = std::stoi(id);
     if (n < 1 || n > 1000) co_return Loaded();
-    co_return Loaded("{\"id\":" + id + "}");
+    co_return Loaded("{\"id\":" + id + ",\"v\":" + std::to_string(version) + "}");
   }
 };
 
@@ -185,6 +185,65 @@ TEST(ReadThrough, BloomFilterKeepsRandomAbsentIdsAwayFromTheDatabase) {
   EXPECT_GT(st->fill_ratio, 0.0);
   EXPECT_LT(st->estimated_fpr, 1e-5);
   e.run(redis::del(e.redis(), {bloom.key()}));
+}
+
+// The "v" field of a loaded test value: which load produced it.
+int version_of(const Result<Loaded>& r) {
+  if (!r || !*r) return -1;
+  auto pos = (*r)->find("\"v\":");
+  return pos == std::string::npos ? -1 : std::stoi((*r)->substr(pos + 4));
+}
+
+TEST(ReadThrough, LogicalExpiryServesStaleWhileExactlyOneRebuildRuns) {
+  ClassOptions o;
+  o.strategy = Strategy::kLogicalExpiry;
+  o.ttl = 300ms;
+  o.jitter = 0;
+  o.near_ttl = 0ms;
+  std::string cls = unique_class("s8");
+  Engine a(cls, 300ms, o), b(cls, 300ms, o);
+  EXPECT_EQ(version_of(a.run(a.cache().get(0, "8"))), 1);  // a cold key loads synchronously
+  EXPECT_EQ(*a.run(redis::pttl(a.redis(), a.cache().key("8"))), -1);  // no Redis TTL
+  std::this_thread::sleep_for(350ms);
+  // Both instances see the expired value at once: all answer stale, one rebuild in total.
+  auto fa = a.stampede(200, "8");
+  auto fb = b.stampede(200, "8");
+  EXPECT_EQ(fa.get(), 200);
+  EXPECT_EQ(fb.get(), 200);
+  EXPECT_EQ(version_of(b.run(b.cache().get(0, "8"))), 1);  // still stale: rebuild takes 300 ms
+  std::this_thread::sleep_for(450ms);
+  EXPECT_EQ(version_of(b.run(b.cache().get(0, "8"))), 2);
+  EXPECT_EQ(a.source().loads.load() + b.source().loads.load(), 2);
+  EXPECT_EQ(a.cache().counters().rebuilds.load() + b.cache().counters().rebuilds.load(), 1u);
+  EXPECT_GE(a.cache().counters().stale.load() + b.cache().counters().stale.load(), 400u);
+  EXPECT_EQ(a.cache().counters().miss.load() + b.cache().counters().miss.load(), 1u);
+  // An update rewrites the entry: the key is never missing, and the next read is fresh.
+  ASSERT_TRUE(a.run(a.cache().invalidate(0, "8")));
+  EXPECT_EQ(*a.run(redis::pttl(a.redis(), a.cache().key("8"))), -1);
+  EXPECT_EQ(version_of(b.run(b.cache().get(0, "8"))), 3);
+}
+
+TEST(ReadThrough, EarlyRefreshRenewsHotKeysBeforeTheyExpire) {
+  ClassOptions o;
+  o.strategy = Strategy::kEarlyRefresh;
+  o.ttl = 600ms;
+  o.jitter = 0;
+  o.near_ttl = 0ms;
+  o.xfetch_beta = 1.0;
+  Engine e(unique_class("s9"), 60ms, o);
+  ASSERT_EQ(version_of(e.run(e.cache().get(0, "4"))), 1);
+  auto until = std::chrono::steady_clock::now() + 1500ms;
+  while (std::chrono::steady_clock::now() < until) {
+    auto r = e.run(e.cache().get(0, "4"));
+    ASSERT_GE(version_of(r), 1);
+    std::this_thread::sleep_for(1ms);
+  }
+  // Reads never found the key missing after the first load: refreshes came before expiry.
+  EXPECT_EQ(e.cache().counters().miss.load(), 1u);
+  EXPECT_GE(e.cache().counters().rebuilds.load(), 2u);  // 1.5 s of reads over a 600 ms TTL
+  EXPECT_LE(e.cache().counters().rebuilds.load(), 6u);  // early, but not on every read
+  EXPECT_EQ(static_cast<uint64_t>(e.source().loads.load()),
+            1 + e.cache().counters().rebuilds.load());
 }
 
 TEST(ReadThrough, KeysWrittenTogetherExpireApart) {
