@@ -15,6 +15,12 @@ void add_http_flags(CLI::App& cmd, Config& c) {
   cmd.add_option("-w,--workers", c.workers, "Worker threads, one io_context each (0 = cores)")
       ->envname("SURGE_WORKERS")
       ->capture_default_str();
+  cmd.add_option("--shop-cache", c.shop_cache,
+                 "Shop cache strategy: mutex (TTL, rebuild under a lock), logical (no TTL, stale "
+                 "while one rebuild runs), early-refresh (mutex plus XFetch)")
+      ->envname("SURGE_SHOP_CACHE")
+      ->check(CLI::IsMember({"mutex", "logical", "early-refresh"}))
+      ->capture_default_str();
   cmd.add_option("--header-limit", c.http.header_limit, "Largest request header, bytes")
       ->capture_default_str();
   cmd.add_option("--body-limit", c.http.body_limit, "Largest request body, bytes")

@@ -18,6 +18,7 @@ struct Config {
   redis::Options redis;
   db::Options db;
   std::string log_level = "info";
+  std::string shop_cache = "early-refresh";  // mutex | logical | early-refresh
 };
 
 struct SeedOptions {

@@ -152,8 +152,12 @@ int serve(Config config) {
   for (size_t i = 0; i < nworkers; ++i) {
     cache_workers.push_back({contexts[i]->get_executor(), services.redis[i].get()});
   }
+  cache::ClassOptions shop_options;
+  shop_options.strategy = config.shop_cache == "mutex"     ? cache::Strategy::kMutex
+                          : config.shop_cache == "logical" ? cache::Strategy::kLogicalExpiry
+                                                           : cache::Strategy::kEarlyRefresh;
   services.shop_cache = std::make_unique<cache::ReadThrough>(
-      cache::ClassOptions{},
+      shop_options,
       [&shops = services.shops](std::string id) { return load_shop(shops, std::move(id)); },
       cache_workers);
   cache::ClassOptions type_options;

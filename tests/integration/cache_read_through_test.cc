@@ -251,7 +251,16 @@ TEST(ReadThrough, KeysWrittenTogetherExpireApart) {
   o.near_ttl = 0ms;
   Engine e(unique_class("s4"), 0ms, o);
   std::set<int64_t> seconds;
-  for (int id = 1; id <= 1000; ++id) ASSERT_TRUE(e.run(e.cache().get(0, std::to_string(id))));
+  // 10,000 keys filled together (ids past 1,000 are null markers with the short TTL).
+  for (int id = 1; id <= 10000; ++id) ASSERT_TRUE(e.run(e.cache().get(0, std::to_string(id))));
+  std::set<int64_t> null_seconds;
+  for (int id = 1001; id <= 10000; ++id) {
+    auto ttl = e.run(redis::pttl(e.redis(), e.cache().key(std::to_string(id))));
+    ASSERT_TRUE(ttl);
+    ASSERT_LE(*ttl, ms(2min * 1.05));
+    null_seconds.insert(*ttl / 1000);
+  }
+  EXPECT_GT(null_seconds.size(), 8u);  // ±5% of 2 min is a 12 s window
   for (int id = 1; id <= 1000; ++id) {
     auto ttl = e.run(redis::pttl(e.redis(), e.cache().key(std::to_string(id))));
     ASSERT_TRUE(ttl);
