@@ -41,7 +41,14 @@ struct ReadThrough::WorkerState {
   // hold the old value, so it is not stored in the near cache.
   uint64_t epoch = 0;
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights;
-  std::unordered_multimap<std::string, asio::steady_timer*> fill_waiters;
+  // A rebuild waiter. `woken` records a wake-up that arrives while the waiter is not yet parked
+  // on its timer (the fill message can overtake the reply of the waiter's own re-read), where a
+  // bare cancel() would be lost.
+  struct FillWaiter {
+    asio::steady_timer timer;
+    bool woken = false;
+  };
+  std::unordered_multimap<std::string, FillWaiter*> fill_waiters;
   std::unordered_set<std::string> refreshing;  // background rebuilds running on this worker
   std::mt19937_64 rng{std::random_device{}()};
 
@@ -50,9 +57,12 @@ struct ReadThrough::WorkerState {
 
   void wake(const std::string& key) {
     auto [b, e] = fill_waiters.equal_range(key);
-    for (auto it = b; it != e; ++it) it->second->cancel();
+    for (auto it = b; it != e; ++it) {
+      it->second->woken = true;
+      it->second->timer.cancel();
+    }
   }
-  void unregister(const std::string& key, asio::steady_timer* t) {
+  void unregister(const std::string& key, FillWaiter* t) {
     auto [b, e] = fill_waiters.equal_range(key);
     for (auto it = b; it != e; ++it) {
       if (it->second == t) {
@@ -225,17 +235,16 @@ asio::awaitable<Result<Loaded>> ReadThrough::rebuild(WorkerState& ws, std::strin
   for (;;) {
     // Registered before the lock attempt and the re-read, so a fill that lands in between
     // still wakes us.
-    asio::steady_timer timer(ws.executor);
-    timer.expires_at(deadline);
-    ws.fill_waiters.emplace(k, &timer);
+    WorkerState::FillWaiter waiter{asio::steady_timer(ws.executor, deadline)};
+    ws.fill_waiters.emplace(k, &waiter);
     auto lease = co_await try_lock(*ws.redis, lock_key, options_.lock_ttl);
     if (!lease) {
-      ws.unregister(k, &timer);
+      ws.unregister(k, &waiter);
       co_return lease.error();
     }
     uint64_t epoch = ws.epoch;
     if (*lease) {
-      ws.unregister(k, &timer);
+      ws.unregister(k, &waiter);
       // Someone may have filled the key between our miss and our lock.
       auto again = co_await redis::get(*ws.redis, k);
       Result<Loaded> result = Loaded();
@@ -259,11 +268,13 @@ asio::awaitable<Result<Loaded>> ReadThrough::rebuild(WorkerState& ws, std::strin
     bump(counters_.lock_waits);
     auto now_there = co_await redis::get(*ws.redis, k);
     if (now_there && *now_there) {
-      ws.unregister(k, &timer);
+      ws.unregister(k, &waiter);
       co_return serve(ws, id, std::move(**now_there));
     }
-    co_await timer.async_wait(kTuple);  // cancelled by a "filled" message, or the deadline
-    ws.unregister(k, &timer);
+    if (!waiter.woken) {
+      co_await waiter.timer.async_wait(kTuple);  // cancelled by a "filled" message, or the deadline
+    }
+    ws.unregister(k, &waiter);
     auto after = co_await redis::get(*ws.redis, k);
     if (!after) co_return after.error();
     if (*after) {
