@@ -36,10 +36,12 @@
 #include <boost/asio/use_future.hpp>
 
 #include "support/stores.h"
+#include "support/survive.h"
 
 namespace surge::redis {
 namespace {
 
+using test::expect_survives;
 using namespace std::chrono_literals;
 using namespace std::string_literals;
 using ConnPtr = std::shared_ptr<Connection>;
@@ -111,31 +113,6 @@ void emit_on_loop(asio::io_context& ctx, asio::cancellation_signal& signal) {
     emitted = true;
   });
   drive(ctx, [&] { return emitted; });
-}
-
-// Runs `scenario` in a child process (GoogleTest's death-test machinery) and expects it to finish
-// with no failed expectation. A memory-safety bug in the code under test then fails this one
-// test instead of killing every test after it. The child's own failures are relayed on stderr,
-// since GoogleTest does not print them there.
-void expect_survives(const std::function<void()>& scenario) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(
-      {
-        ::testing::TestPartResultArray failures;
-        {
-          ::testing::ScopedFakeTestPartResultReporter intercept(
-              ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ALL_THREADS, &failures);
-          scenario();
-        }
-        for (int i = 0; i < failures.size(); ++i) {
-          const auto& f = failures.GetTestPartResult(i);
-          std::fprintf(stderr, "%s:%d: %s\n", f.file_name() ? f.file_name() : "?", f.line_number(),
-                       f.message());
-        }
-        std::fflush(stderr);
-        std::_Exit(failures.size() == 0 ? 0 : 1);
-      },
-      ::testing::ExitedWithCode(0), "");
 }
 
 // "v<i>", the value stored under key("k", i).

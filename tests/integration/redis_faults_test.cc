@@ -33,10 +33,12 @@
 #include "redis/connection.h"
 #include "support/processes.h"
 #include "support/stores.h"
+#include "support/survive.h"
 
 namespace surge::redis {
 namespace {
 
+using test::expect_survives;
 using namespace std::chrono_literals;
 using ConnPtr = std::shared_ptr<Connection>;
 
@@ -65,30 +67,6 @@ T run_co(asio::io_context& ctx, asio::awaitable<T> aw, std::chrono::milliseconds
   drive(
       ctx, [&] { return fut.wait_for(0s) == std::future_status::ready; }, limit);
   return fut.get();
-}
-
-// Runs `scenario` in a child process (GoogleTest's death-test machinery) and expects it to finish
-// with no failed expectation, so a memory-safety bug in the code under test fails this one test
-// instead of killing the suite. The child's failures are relayed on stderr.
-void expect_survives(const std::function<void()>& scenario) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(
-      {
-        ::testing::TestPartResultArray failures;
-        {
-          ::testing::ScopedFakeTestPartResultReporter intercept(
-              ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ALL_THREADS, &failures);
-          scenario();
-        }
-        for (int i = 0; i < failures.size(); ++i) {
-          const auto& f = failures.GetTestPartResult(i);
-          std::fprintf(stderr, "%s:%d: %s\n", f.file_name() ? f.file_name() : "?", f.line_number(),
-                       f.message());
-        }
-        std::fflush(stderr);
-        std::_Exit(failures.size() == 0 ? 0 : 1);
-      },
-      ::testing::ExitedWithCode(0), "");
 }
 
 // One accepted connection, as seen by a FakeRedis script. Every wait is bounded and gives up
