@@ -101,8 +101,7 @@ void add_store_metrics(http::Metrics& metrics, Services& s) {
   metrics.add_collector([&s](std::string& out) {
     redis::Stats total;
     for (auto& c : s.redis) {
-      // Read from another thread: the counters are monotonic and only for display.
-      const auto& st = c->stats();
+      auto st = c->stats();
       total.requests += st.requests;
       total.writes += st.writes;
       total.reconnects += st.reconnects;

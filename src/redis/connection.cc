@@ -84,7 +84,7 @@ void Connection::enqueue(Command cmd, Handler handler) {
                                                                  : Errc::kUnavailable);
     return;
   }
-  ++stats_.requests;
+  bump(counters_.requests);
   auto& p = pending_.emplace_back(
       Pending{cmd.reply_count(), {}, std::move(handler), Clock::now() + options_.request_timeout});
   p.replies.reserve(cmd.reply_count());
@@ -111,7 +111,7 @@ void Connection::flush() {
   write_active_ = true;
   writing_.clear();
   std::swap(writing_, queued_);
-  ++stats_.writes;
+  bump(counters_.writes);
   asio::async_write(socket_, asio::buffer(writing_),
                     [self = shared_from_this()](error_code ec, size_t) {
                       self->write_active_ = false;
@@ -136,7 +136,7 @@ void Connection::arm_watchdog() {
     if (Clock::now() >= self->pending_.front().deadline) {
       spdlog::warn("redis {}:{}: no reply within {} ms; reconnecting", self->options_.host,
                    self->options_.port, self->options_.request_timeout.count());
-      ++self->stats_.timeouts;
+      bump(self->counters_.timeouts);
       self->close_reason_ = Errc::kTimeout;
       error_code ignored;
       self->socket_.close(ignored);
@@ -303,7 +303,7 @@ asio::awaitable<void> Connection::run() {
     error_code ec = co_await connect_once();
     if (!ec && state_ != State::kStopped) {
       state_ = State::kReady;
-      if (was_ready) ++stats_.reconnects;
+      if (was_ready) bump(counters_.reconnects);
       spdlog::log(was_ready ? spdlog::level::warn : spdlog::level::debug, "redis {}:{}: connected",
                   options_.host, options_.port);
       was_ready = true;

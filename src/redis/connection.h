@@ -5,6 +5,7 @@
 // at once with Errc::kUnavailable instead of queueing.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -66,7 +67,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void stop();
   bool connected() const { return state_ == State::kReady; }
   const Options& options() const { return options_; }
-  const Stats& stats() const { return stats_; }
+  // A snapshot; safe from any thread (the /metrics renderer reads it from another worker).
+  Stats stats() const {
+    return {load(counters_.requests), load(counters_.writes), load(counters_.reconnects),
+            load(counters_.timeouts)};
+  }
 
   // Pub/sub. With a push handler set, "message"/"pmessage" replies go to it instead of the FIFO.
   // Subscriptions are remembered and renewed on every reconnect, before the connection reports
@@ -135,7 +140,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool write_active_ = false;
   bool watchdog_armed_ = false;
   error_code close_reason_;
-  Stats stats_;
+  // Written only on the owning thread, read from anywhere: relaxed atomics, bumped without a
+  // locked instruction.
+  struct Counters {
+    std::atomic<uint64_t> requests{0}, writes{0}, reconnects{0}, timeouts{0};
+  } counters_;
+  static uint64_t load(const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); }
+  static void bump(std::atomic<uint64_t>& c) { c.store(load(c) + 1, std::memory_order_relaxed); }
   PushHandler push_handler_;
   std::function<void(bool)> state_handler_;
   std::set<std::string> subscriptions_;
