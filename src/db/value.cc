@@ -5,13 +5,6 @@
 
 namespace surge::db {
 
-size_t Rows::column(std::string_view name) const {
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (columns[i] == name) return i;
-  }
-  return SIZE_MAX;
-}
-
 std::optional<int64_t> to_int64(const std::optional<std::string>& v) {
   if (!v) return std::nullopt;
   int64_t out = 0;

@@ -21,8 +21,6 @@ struct Rows {
 
   bool empty() const { return rows.empty(); }
   size_t size() const { return rows.size(); }
-  // Index of a column by name; SIZE_MAX when absent.
-  size_t column(std::string_view name) const;
 };
 
 struct ExecResult {

@@ -11,15 +11,6 @@ std::string ok() { return R"({"success":true})"; }
 
 std::string ok(const json::value& data) { return ok_raw(json::serialize(data)); }
 
-std::string ok_list(const json::value& data, int64_t total) {
-  std::string out = R"({"success":true,"data":)";
-  out += json::serialize(data);
-  out += R"(,"total":)";
-  out += std::to_string(total);
-  out += '}';
-  return out;
-}
-
 std::string ok_raw(std::string_view data_json) {
   std::string out;
   out.reserve(data_json.size() + 28);

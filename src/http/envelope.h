@@ -11,9 +11,8 @@
 
 namespace surge::http::envelope {
 
-std::string ok();                                                    // {"success":true}
-std::string ok(const boost::json::value& data);                      // {"success":true,"data":...}
-std::string ok_list(const boost::json::value& data, int64_t total);  // with "total"
+std::string ok();                                // {"success":true}
+std::string ok(const boost::json::value& data);  // {"success":true,"data":...}
 // `data_json` must already be valid JSON (a cached, pre-serialised value).
 std::string ok_raw(std::string_view data_json);
 std::string fail(std::string_view message);  // {"success":false,"errorMsg":"..."}

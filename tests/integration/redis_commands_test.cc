@@ -7,6 +7,7 @@
 
 #include "redis/commands.h"
 #include "redis/script.h"
+#include "support/drive.h"
 #include "support/processes.h"
 #include "support/stores.h"
 
@@ -29,13 +30,9 @@ class RedisCommands : public ::testing::Test {
     ctx_.run_for(100ms);
   }
 
-  // Runs one coroutine to completion on the test's io_context.
   template <class T>
   T run(asio::awaitable<T> a) {
-    auto f = asio::co_spawn(ctx_, std::move(a), asio::use_future);
-    ctx_.restart();
-    while (f.wait_for(0s) != std::future_status::ready) ctx_.run_one_for(10ms);
-    return f.get();
+    return test::run_co(ctx_, std::move(a));
   }
   std::string key(const std::string& k) const { return prefix_ + k; }
 

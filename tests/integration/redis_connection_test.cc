@@ -35,37 +35,19 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "support/drive.h"
 #include "support/stores.h"
 #include "support/survive.h"
 
 namespace surge::redis {
 namespace {
 
+using test::drive;
 using test::expect_survives;
+using test::run_co;
 using namespace std::chrono_literals;
 using namespace std::string_literals;
 using ConnPtr = std::shared_ptr<Connection>;
-
-// Runs ctx until `done()` holds. The connection's read loop keeps ctx busy for ever, so
-// io_context::run() would never return; a stuck test fails here instead of hanging ctest.
-template <class Pred>
-void drive(asio::io_context& ctx, Pred done, std::chrono::milliseconds limit = 10s) {
-  auto until = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > until) throw std::runtime_error("test coroutines did not finish in time");
-    if (ctx.stopped()) ctx.restart();
-    ctx.run_one_for(10ms);
-  }
-}
-
-// Runs one coroutine to completion on ctx and returns its value.
-template <class T>
-T run_co(asio::io_context& ctx, asio::awaitable<T> aw, std::chrono::milliseconds limit = 10s) {
-  auto fut = asio::co_spawn(ctx, std::move(aw), asio::use_future);
-  drive(
-      ctx, [&] { return fut.wait_for(0s) == std::future_status::ready; }, limit);
-  return fut.get();
-}
 
 // The completion of one raw async_exec. Held by shared_ptr so a handler that runs after a failed
 // test has returned (when TearDown stops the connection) writes to live memory.

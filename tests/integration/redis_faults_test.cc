@@ -31,6 +31,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "redis/connection.h"
+#include "support/drive.h"
 #include "support/processes.h"
 #include "support/stores.h"
 #include "support/survive.h"
@@ -38,36 +39,12 @@
 namespace surge::redis {
 namespace {
 
+using test::drive;
+using test::drive_for;
 using test::expect_survives;
+using test::run_co;
 using namespace std::chrono_literals;
 using ConnPtr = std::shared_ptr<Connection>;
-
-// Runs ctx until `done()` holds; the connection's loops keep ctx busy for ever, so run() would
-// never return. A stuck test fails here instead of hanging ctest.
-template <class Pred>
-void drive(asio::io_context& ctx, Pred done, std::chrono::milliseconds limit = 10s) {
-  auto until = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() > until) throw std::runtime_error("did not finish in time");
-    if (ctx.stopped()) ctx.restart();
-    ctx.run_one_for(5ms);
-  }
-}
-
-// Runs ctx for a while, whatever happens.
-void drive_for(asio::io_context& ctx, std::chrono::milliseconds d) {
-  auto until = Clock::now() + d;
-  drive(
-      ctx, [&] { return Clock::now() >= until; }, d + 1s);
-}
-
-template <class T>
-T run_co(asio::io_context& ctx, asio::awaitable<T> aw, std::chrono::milliseconds limit = 10s) {
-  auto fut = asio::co_spawn(ctx, std::move(aw), asio::use_future);
-  drive(
-      ctx, [&] { return fut.wait_for(0s) == std::future_status::ready; }, limit);
-  return fut.get();
-}
 
 // One accepted connection, as seen by a FakeRedis script. Every wait is bounded and gives up
 // when the server is being torn down.
