@@ -21,6 +21,11 @@ void add_http_flags(CLI::App& cmd, Config& c) {
       ->envname("SURGE_SHOP_CACHE")
       ->check(CLI::IsMember({"mutex", "logical", "early-refresh"}))
       ->capture_default_str();
+  cmd.add_option("--login-ttl", c.login_ttl_minutes,
+                 "Session lifetime in minutes; every authenticated request renews it")
+      ->envname("SURGE_LOGIN_TTL")
+      ->check(CLI::Range(1, 60 * 24 * 365))
+      ->capture_default_str();
   cmd.add_option("--header-limit", c.http.header_limit, "Largest request header, bytes")
       ->capture_default_str();
   cmd.add_option("--body-limit", c.http.body_limit, "Largest request body, bytes")

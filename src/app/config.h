@@ -1,6 +1,7 @@
 // Command-line and environment configuration of the `surge` binary.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -19,6 +20,9 @@ struct Config {
   db::Options db;
   std::string log_level = "info";
   std::string shop_cache = "early-refresh";  // mutex | logical | early-refresh
+  // Sessions slide: every request with the token renews it for this long (the course's 30 min).
+  int login_ttl_minutes = 30;
+  std::chrono::milliseconds login_ttl() const { return std::chrono::minutes(login_ttl_minutes); }
 };
 
 struct SeedOptions {

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -34,6 +35,13 @@ Response json(unsigned status, std::string body);
 
 inline constexpr size_t kMaxParams = 4;
 
+// The logged-in user of a request, as the session store holds it (the original's UserDTO).
+struct Principal {
+  int64_t id = 0;
+  std::string nick_name;
+  std::string icon;
+};
+
 // What a handler sees of one request. Borrowed views live as long as the request.
 struct Context {
   const Request& request;
@@ -42,6 +50,7 @@ struct Context {
   std::array<std::string_view, kMaxParams> params{};
   size_t worker = 0;  // index of the io_context running this request
   asio::ip::address remote;
+  std::optional<Principal> user;  // set by the app's auth wrapper when a valid token was sent
 
   // The first value of a query parameter, URL-decoded; nullopt if absent or badly escaped.
   std::optional<std::string> query_param(std::string_view name) const;

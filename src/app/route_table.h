@@ -1,0 +1,48 @@
+// Route registration shared by every API area: each area's handler object registers its member
+// coroutines here with an access level, and the table wraps them with the original's two
+// interceptors (sliding token refresh on every path, 401 with an empty body where login is
+// required).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/beast/http/verb.hpp>
+
+#include "app/service.h"
+#include "http/router.h"
+
+namespace surge::app {
+
+enum class Access { kPublic, kLogin };
+
+// Borrows the router and services, which outlive every request.
+class RouteTable {
+ public:
+  RouteTable(http::Router& router, Services& services) : router_(router), services_(services) {}
+
+  // `api` is shared by the registered closures and lives as long as the router.
+  template <class Api>
+  void add(boost::beast::http::verb v, std::string_view pattern, Access access,
+           std::shared_ptr<Api> api, boost::asio::awaitable<http::Response> (Api::*fn)(
+                                         http::Context&)) {
+    // A plain (non-coroutine) lambda forwarding to a member coroutine, per CONVENTIONS.md.
+    add_handler(v, pattern, access,
+                [api, fn](http::Context& ctx) { return ((*api).*fn)(ctx); });
+  }
+  void add_handler(boost::beast::http::verb v, std::string_view pattern, Access access,
+                   http::Handler handler);
+
+  Services& services() { return services_; }
+  // The metric name of each route id, in id order.
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  http::Router& router_;
+  Services& services_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace surge::app

@@ -1,0 +1,248 @@
+// Shop, shop-type, health and metrics handlers. Each one parses and validates its input, calls
+// the engine, and renders the envelope; errors go through error_response() so statuses stay
+// consistent.
+#include "app/routes.h"
+
+#include <algorithm>
+#include <optional>
+#include <variant>
+
+#include <fmt/format.h>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "app/errors.h"
+#include "app/request.h"
+#include "app/route_table.h"
+#include "app/json.h"
+#include "core/parse.h"
+#include "http/envelope.h"
+#include "redis/commands.h"
+
+namespace surge::app {
+
+namespace {
+
+namespace json = boost::json;
+
+// Writable shop fields: JSON name, column, type and bounds. Anything else in a body (id,
+// createTime, ...) is ignored, and so is a null, as the original's updateById did.
+struct ShopFieldSpec {
+  const char* json;
+  const char* column;
+  enum Kind { kText, kInteger, kNumber } kind;
+  double min;
+  double max;  // bounds for numbers, the longest length for text
+};
+constexpr ShopFieldSpec kShopFields[] = {
+    {"name", "name", ShopFieldSpec::kText, 0, 128},
+    {"typeId", "type_id", ShopFieldSpec::kInteger, 1, 1e12},
+    {"images", "images", ShopFieldSpec::kText, 0, 1024},
+    {"area", "area", ShopFieldSpec::kText, 0, 128},
+    {"address", "address", ShopFieldSpec::kText, 0, 255},
+    // The original's columns are UNSIGNED: eastern and northern coordinates only.
+    {"x", "x", ShopFieldSpec::kNumber, 0, 180},
+    {"y", "y", ShopFieldSpec::kNumber, 0, 90},
+    {"avgPrice", "avg_price", ShopFieldSpec::kInteger, 0, 1e12},
+    {"sold", "sold", ShopFieldSpec::kInteger, 0, 4294967295.0},
+    {"comments", "comments", ShopFieldSpec::kInteger, 0, 4294967295.0},
+    {"score", "score", ShopFieldSpec::kInteger, 0, 50},
+    {"openHours", "open_hours", ShopFieldSpec::kText, 0, 32},
+};
+
+// Collects the writable fields present in `o`; returns the message for a 400 on a bad value.
+std::optional<std::string> shop_fields(const json::object& o, db::ShopFields& out) {
+  for (const auto& f : kShopFields) {
+    const json::value* v = o.if_contains(f.json);
+    if (!v || v->is_null()) continue;
+    std::string bad = std::string("invalid field: ") + f.json;
+    if (f.kind == ShopFieldSpec::kText) {
+      if (!v->is_string() || v->as_string().size() > f.max) return bad;
+      out.emplace_back(f.column, std::string(v->as_string()));
+    } else if (f.kind == ShopFieldSpec::kInteger) {
+      if (!v->is_int64() && !v->is_uint64()) return bad;
+      double d = v->to_number<double>();
+      if (d < f.min || d > f.max) return bad;
+      out.emplace_back(f.column, v->to_number<int64_t>());
+    } else {
+      if (!v->is_number()) return bad;
+      double d = v->to_number<double>();
+      if (d < f.min || d > f.max) return bad;
+      out.emplace_back(f.column, d);
+    }
+  }
+  return std::nullopt;
+}
+namespace envelope = http::envelope;
+using boost::asio::awaitable;
+using boost::beast::http::verb;
+using http::Context;
+using http::Response;
+
+class ShopApi {
+ public:
+  explicit ShopApi(Services& s) : s_(s) {}
+
+  awaitable<Response> shop_by_id(Context& ctx) {
+    auto id = core::parse_id(ctx.params[0]);
+    if (!id) co_return bad_request("invalid shop id");
+    // The canonical decimal form, so "007" and "7" share one cache entry.
+    auto shop = co_await s_.shop_cache->get(ctx.worker, std::to_string(*id));
+    if (!shop) co_return error_response(shop.error());
+    if (!*shop) co_return business_failure("店铺不存在");
+    co_return http::json(200, envelope::ok_raw(**shop));
+  }
+
+  // POST /shop: insert, then make the id known to the Bloom filter.
+  awaitable<Response> create_shop(Context& ctx) {
+    auto body = parse_object(ctx.request.body());
+    if (auto* msg = std::get_if<std::string>(&body)) co_return bad_request(*msg);
+    const auto& o = std::get<json::object>(body);
+    db::ShopFields fields;
+    if (auto bad = shop_fields(o, fields)) co_return bad_request(*bad);
+    auto has = [&](std::string_view column) {
+      return std::any_of(fields.begin(), fields.end(), [&](auto& f) { return f.first == column; });
+    };
+    if (!has("name") || !has("type_id") || !has("x") || !has("y")) {
+      co_return bad_request("name, typeId, x and y are required");
+    }
+    // NOT NULL columns without a default in the original schema.
+    for (const char* text : {"images", "address"}) {
+      if (!has(text)) fields.emplace_back(text, std::string());
+    }
+    for (const char* count : {"sold", "comments", "score"}) {
+      if (!has(count)) fields.emplace_back(count, int64_t{0});
+    }
+    auto id = co_await s_.shops.insert(std::move(fields));
+    if (!id) co_return error_response(id.error());
+    auto added = co_await s_.shop_bloom->add(s_.redis_for(ctx.worker), std::to_string(*id));
+    if (!added) co_return error_response(added.error());
+    auto type = o.at("typeId").to_number<int64_t>();
+    std::vector<redis::GeoMember> place{
+        {std::to_string(*id), o.at("x").to_number<double>(), o.at("y").to_number<double>()}};
+    auto placed = co_await redis::geoadd(s_.redis_for(ctx.worker), geo_key(type), std::move(place));
+    if (!placed) co_return error_response(placed.error());
+    // An instance whose filter was not ready may have cached this id as absent a moment ago.
+    auto cleared = co_await s_.shop_cache->invalidate(ctx.worker, std::to_string(*id));
+    if (!cleared) co_return error_response(cleared.error());
+    co_return http::json(200, envelope::ok(json::value(*id)));
+  }
+
+  // PUT /shop: update the row, then invalidate the cache everywhere before answering, so any
+  // read that starts after this response sees the new value.
+  awaitable<Response> update_shop(Context& ctx) {
+    auto body = parse_object(ctx.request.body());
+    if (auto* msg = std::get_if<std::string>(&body)) co_return bad_request(*msg);
+    const auto& o = std::get<json::object>(body);
+    const json::value* idv = o.if_contains("id");
+    if (!idv || idv->is_null()) co_return business_failure("店铺id不能为空");
+    if (!idv->is_int64() || idv->as_int64() < 1) co_return bad_request("invalid field: id");
+    int64_t id = idv->as_int64();
+    db::ShopFields fields;
+    if (auto bad = shop_fields(o, fields)) co_return bad_request(*bad);
+    if (fields.empty()) co_return bad_request("nothing to update");
+    auto found = co_await s_.shops.update(id, std::move(fields));
+    if (!found) co_return error_response(found.error());
+    if (!*found) co_return business_failure("店铺不存在");
+    auto invalidated = co_await s_.shop_cache->invalidate(ctx.worker, std::to_string(id));
+    if (!invalidated) co_return error_response(invalidated.error());
+    co_return http::json(200, envelope::ok());
+  }
+
+  // GET /shop-type/list, through the cache engine like shops (one entry, id "all").
+  awaitable<Response> shop_types(Context& ctx) {
+    auto types = co_await s_.type_cache->get(ctx.worker, "all");
+    if (!types) co_return error_response(types.error());
+    co_return http::json(200, envelope::ok_raw(types->value_or("[]")));
+  }
+
+  // GET /shop/of/type?typeId=&current=[&x=&y=]: with coordinates, shops of that type within
+  // 5 km nearest first, each with "distance" in metres; without, a page by id from MariaDB.
+  awaitable<Response> shops_of_type(Context& ctx) {
+    constexpr int64_t kPage = 5;  // the original's DEFAULT_PAGE_SIZE
+    auto type_text = ctx.query_param("typeId");
+    auto type = type_text ? core::parse_id(*type_text) : std::nullopt;
+    if (!type) co_return bad_request("invalid typeId");
+    auto current = page_number(ctx);
+    if (!current) co_return bad_request("invalid current");
+    auto xs = ctx.query_param("x"), ys = ctx.query_param("y");
+    if (xs.has_value() != ys.has_value()) co_return bad_request("x and y go together");
+    int64_t from = (*current - 1) * kPage;
+    if (!xs) {
+      auto shops = co_await s_.shops.page_by_type(*type, from, kPage);
+      if (!shops) co_return error_response(shops.error());
+      co_return http::json(200, envelope::ok_raw(to_json(*shops)));
+    }
+    auto x = core::parse_double(*xs), y = core::parse_double(*ys);
+    // GEOSEARCH accepts latitudes up to ±85.05112878 only.
+    if (!x || !y || *x < -180 || *x > 180 || *y < -85.05112878 || *y > 85.05112878) {
+      co_return bad_request("invalid coordinates");
+    }
+    redis::Connection& r = s_.redis_for(ctx.worker);
+    auto hits = co_await redis::geosearch(r, geo_key(*type), *x, *y, 5000, from + kPage);
+    if (!hits) co_return error_response(hits.error());
+    std::string out = "[";
+    for (size_t i = static_cast<size_t>(from); i < hits->size(); ++i) {
+      auto shop = co_await s_.shop_cache->get(ctx.worker, (*hits)[i].member);
+      if (!shop) co_return error_response(shop.error());
+      if (!*shop) continue;  // deleted since it was indexed
+      if (out.size() > 1) out += ',';
+      // Splice the distance into the cached JSON object instead of re-encoding it.
+      out.append(**shop, 0, (*shop)->size() - 1);
+      fmt::format_to(std::back_inserter(out), ",\"distance\":{}}}", (*hits)[i].distance_m);
+    }
+    out += ']';
+    co_return http::json(200, envelope::ok_raw(out));
+  }
+
+  // GET /shop/of/name?name=&current=: shops whose name contains `name`, 10 a page.
+  awaitable<Response> shops_of_name(Context& ctx) {
+    constexpr int64_t kPage = 10;  // the original's MAX_PAGE_SIZE
+    auto current = page_number(ctx);
+    if (!current) co_return bad_request("invalid current");
+    std::string name = ctx.query_param("name").value_or("");
+    if (name.size() > 128) co_return bad_request("name too long");
+    auto shops = co_await s_.shops.page_by_name(std::move(name), (*current - 1) * kPage, kPage);
+    if (!shops) co_return error_response(shops.error());
+    co_return http::json(200, envelope::ok_raw(to_json(*shops)));
+  }
+
+  // 200 when Redis and MariaDB both answer, 503 otherwise; the body says which is down.
+  awaitable<Response> health(Context& ctx) {
+    auto pong = co_await s_.redis_for(ctx.worker).exec(redis::Command::make("PING"));
+    bool redis_up = pong && pong->is_string();
+    auto db = co_await s_.db.ping();
+    bool db_up = static_cast<bool>(db);
+    json::object data;
+    data.emplace("redis", redis_up ? "up" : "down");
+    data.emplace("mariadb", db_up ? "up" : "down");
+    if (redis_up && db_up) co_return http::json(200, envelope::ok(data));
+    co_return http::json(503, envelope::fail("dependency down", data));
+  }
+
+  awaitable<Response> metrics(Context&) {
+    Response r{200, s_.metrics->render()};
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    co_return r;
+  }
+
+ private:
+  Services& s_;
+};
+
+}  // namespace
+
+void register_shop_routes(RouteTable& t) {
+  auto api = std::make_shared<ShopApi>(t.services());
+  using enum Access;
+  t.add(verb::get, "/shop/{id}", kPublic, api, &ShopApi::shop_by_id);
+  t.add(verb::post, "/shop", kPublic, api, &ShopApi::create_shop);
+  t.add(verb::put, "/shop", kPublic, api, &ShopApi::update_shop);
+  t.add(verb::get, "/shop/of/type", kPublic, api, &ShopApi::shops_of_type);
+  t.add(verb::get, "/shop/of/name", kPublic, api, &ShopApi::shops_of_name);
+  t.add(verb::get, "/shop-type/list", kPublic, api, &ShopApi::shop_types);
+  t.add(verb::get, "/health", kPublic, api, &ShopApi::health);
+  t.add(verb::get, "/metrics", kPublic, api, &ShopApi::metrics);
+}
+
+}  // namespace surge::app
