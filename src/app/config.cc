@@ -26,6 +26,24 @@ void add_http_flags(CLI::App& cmd, Config& c) {
       ->envname("SURGE_LOGIN_TTL")
       ->check(CLI::Range(1, 60 * 24 * 365))
       ->capture_default_str();
+  cmd.add_option("--order-shards", c.order_shards,
+                 "Order streams the flash sale spreads vouchers over (same on every instance)")
+      ->envname("SURGE_ORDER_SHARDS")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd.add_option("--instance", c.instance,
+                 "This instance's name in the order writers' group; keep it across restarts so "
+                 "a restart finishes its own pending orders (default: hostname-port)")
+      ->envname("SURGE_INSTANCE");
+  cmd.add_option("--order-writer", c.order_writer,
+                 "Persist flash-sale orders from the streams in this instance")
+      ->envname("SURGE_ORDER_WRITER")
+      ->capture_default_str();
+  cmd.add_option("--order-claim-idle", c.order_claim_idle_ms,
+                 "Milliseconds after which another instance's unacknowledged orders are taken over")
+      ->envname("SURGE_ORDER_CLAIM_IDLE")
+      ->check(CLI::Range(100, 3'600'000))
+      ->capture_default_str();
   cmd.add_option("--header-limit", c.http.header_limit, "Largest request header, bytes")
       ->capture_default_str();
   cmd.add_option("--body-limit", c.http.body_limit, "Largest request body, bytes")

@@ -22,6 +22,11 @@ struct Config {
   std::string shop_cache = "early-refresh";  // mutex | logical | early-refresh
   // Sessions slide: every request with the token renews it for this long (the course's 30 min).
   int login_ttl_minutes = 30;
+  // Flash sale and order writer. Every instance must use the same number of shards.
+  int order_shards = 4;
+  std::string instance;  // consumer name in the order writers' group; default host-port
+  bool order_writer = true;
+  int order_claim_idle_ms = 30'000;
   std::chrono::milliseconds login_ttl() const { return std::chrono::minutes(login_ttl_minutes); }
 };
 

@@ -6,11 +6,14 @@
 
 #include "core/json_writer.h"
 #include "db/shop_repository.h"
+#include "db/voucher_repository.h"
 
 namespace surge::app {
 
 void write_json(core::JsonWriter& w, const db::Shop& shop);
 void write_json(core::JsonWriter& w, const db::ShopType& type);
+// Flash-sale vouchers carry stock, beginTime and endTime; normal ones omit them.
+void write_json(core::JsonWriter& w, const db::Voucher& voucher);
 
 // The serialised form of one value or a list of values.
 template <class T>

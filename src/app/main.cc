@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/config.h"
+#include "app/reconcile.h"
 #include "app/seed.h"
 #include "app/service.h"
 #include "common/log.h"
@@ -25,6 +26,23 @@ int main(int argc, char** argv) {
   add_store_flags(*seed_cmd, seed_config);
   add_seed_flags(*seed_cmd, seed_options);
 
+  Config reconcile_config;
+  bool repair = false;
+  std::vector<int64_t> only_vouchers;
+  auto* reconcile_cmd = cli.add_subcommand(
+      "reconcile",
+      "Compare the flash sale's Redis stock and buyers with MariaDB's orders, voucher by voucher");
+  add_store_flags(*reconcile_cmd, reconcile_config);
+  reconcile_cmd
+      ->add_option("--order-shards", reconcile_config.order_shards,
+                   "Order shards of the running instances")
+      ->envname("SURGE_ORDER_SHARDS")
+      ->capture_default_str();
+  reconcile_cmd->add_option("--voucher", only_vouchers, "Only these vouchers (repeatable)");
+  reconcile_cmd->add_flag("--repair", repair,
+                          "Make Redis agree with MariaDB plus the queued orders (run it while "
+                          "no sale is in progress)");
+
   CLI11_PARSE(cli, argc, argv);
 
   try {
@@ -33,6 +51,10 @@ int main(int argc, char** argv) {
         spdlog::warn("unknown log level '{}'; using info", config.log_level);
       }
       return serve(config);
+    }
+    if (*reconcile_cmd) {
+      surge::init_logging(reconcile_config.log_level);
+      return run_reconcile(reconcile_config, repair, only_vouchers);
     }
     surge::init_logging(seed_config.log_level);
     return run_seed(seed_config, seed_options);

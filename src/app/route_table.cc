@@ -13,8 +13,8 @@ boost::asio::awaitable<http::Response> guarded(Services* s, Access access,
                                                const http::Handler* handler, http::Context& ctx) {
   std::string_view token = ctx.header("authorization");
   if (plausible_token(token)) {
-    auto user = co_await authenticate(s->redis_for(ctx.worker), std::string(token),
-                                      s->config.login_ttl());
+    auto user =
+        co_await authenticate(s->redis_for(ctx.worker), std::string(token), s->config.login_ttl());
     if (user) {
       ctx.user = std::move(*user);
     } else if (access == Access::kLogin) {

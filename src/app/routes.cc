@@ -6,6 +6,7 @@ namespace surge::app {
 std::vector<std::string> register_routes(http::Router& router, Services& services) {
   RouteTable table(router, services);
   register_shop_routes(table);
+  register_voucher_routes(table);
   return table.names();
 }
 

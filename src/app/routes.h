@@ -11,7 +11,8 @@
 
 namespace surge::app {
 
-void register_shop_routes(RouteTable& t);     // shop_routes.cc: /shop, /shop-type, /health, /metrics
+void register_shop_routes(RouteTable& t);  // shop_routes.cc: /shop, /shop-type, /health, /metrics
+void register_voucher_routes(RouteTable& t);  // voucher_routes.cc: /voucher, /voucher-order
 
 // Registers every route; returns the metric names of the route ids, in id order.
 std::vector<std::string> register_routes(http::Router& router, Services& services);

@@ -6,6 +6,8 @@
 #include <map>
 #include <thread>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
@@ -97,6 +99,23 @@ asio::awaitable<void> build_shop_bloom(Services& s) {
       st ? st->fill_ratio : 0.0, st ? st->estimated_fpr : 0.0, ms);
 }
 
+// Logs the outcome of priming the sale; runs once at start.
+asio::awaitable<void> prime_at_start(Services& s) {
+  auto started = std::chrono::steady_clock::now();
+  auto n = co_await prime_flash_sale(*s.vouchers, *s.sale, s.redis_for(0));
+  if (!n) {
+    spdlog::warn(
+        "flash sale: cannot load vouchers ({}); POST /voucher/seckill or a restart "
+        "will make them known",
+        n.error().message());
+    co_return;
+  }
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info("flash sale: {} vouchers ready in Redis over {} order shards, {:.0f} ms", *n,
+               s.sale->shards(), ms);
+}
+
 void add_store_metrics(http::Metrics& metrics, Services& s) {
   metrics.add_collector([&s](std::string& out) {
     redis::Stats total;
@@ -121,6 +140,27 @@ void add_store_metrics(http::Metrics& metrics, Services& s) {
 
 }  // namespace
 
+asio::awaitable<Result<size_t>> prime_flash_sale(db::VoucherRepository& vouchers,
+                                                 cache::FlashSale& sale, redis::Connection& redis) {
+  auto states = co_await vouchers.sale_states();
+  if (!states) co_return states.error();
+  for (const auto& st : *states) {
+    auto exists =
+        co_await redis.exec(redis::Command::make("EXISTS", sale.voucher_key(st.voucher_id)));
+    auto n = redis::to_integer(exists);
+    if (!n) co_return n.error();
+    std::vector<int64_t> buyers;
+    if (*n == 0) {
+      auto b = co_await vouchers.buyers(st.voucher_id);
+      if (!b) co_return b.error();
+      buyers = std::move(*b);
+    }
+    auto primed = co_await sale.prime(redis, st, std::move(buyers));
+    if (!primed) co_return primed.error();
+  }
+  co_return states->size();
+}
+
 std::string geo_key(int64_t type_id) { return "shop:geo:" + std::to_string(type_id); }
 
 asio::awaitable<Result<cache::Loaded>> load_shop_types(db::ShopRepository& shops) {
@@ -130,6 +170,10 @@ asio::awaitable<Result<cache::Loaded>> load_shop_types(db::ShopRepository& shops
 }
 
 int serve(Config config) {
+  // Installed first: a signal that arrives while starting up is then queued for the drain below
+  // instead of killing the process with the default action.
+  asio::io_context main_ctx;
+  asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
   size_t nworkers =
       config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::unique_ptr<asio::io_context>> contexts;
@@ -186,6 +230,14 @@ int serve(Config config) {
     services.type_cache->on_feed_state(up);
   });
 
+  services.vouchers = std::make_unique<db::VoucherRepository>(pool);
+  services.sale = std::make_unique<cache::FlashSale>(config.order_shards);
+  for (size_t i = 0; i < nworkers; ++i) {
+    cache::IdOptions ids;
+    ids.block = 100;  // one INCRBY per hundred orders
+    services.order_ids.push_back(std::make_unique<cache::IdGenerator>(*services.redis[i], ids));
+  }
+
   http::Router router;
   auto names = register_routes(router, services);
   http::Metrics metrics(nworkers, names);
@@ -193,10 +245,25 @@ int serve(Config config) {
   add_store_metrics(metrics, services);
   metrics.add_collector([&services](std::string& out) {
     cache::ReadThrough::render_metrics(out, {services.shop_cache.get(), services.type_cache.get()});
+    services.sale->render_metrics(out);
+    if (services.order_writer) services.order_writer->render_metrics(out);
   });
 
   http::Server server(raw, router, metrics, config.http);
   if (!server.listen()) return 1;
+  if (config.order_writer) {
+    cache::WriterOptions w;
+    w.consumer = config.instance;
+    if (w.consumer.empty()) {
+      char host[256] = {};
+      ::gethostname(host, sizeof host - 1);
+      w.consumer = fmt::format("{}-{}", host, server.port());
+    }
+    w.claim_idle = std::chrono::milliseconds(config.order_claim_idle_ms);
+    services.order_writer = cache::OrderWriter::create(contexts[0]->get_executor(), config.redis,
+                                                       *services.vouchers, *services.sale, w);
+    spdlog::info("orders: writer '{}' in group '{}'", w.consumer, w.group);
+  }
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
@@ -223,14 +290,14 @@ int serve(Config config) {
   }
   asio::co_spawn(*contexts[0], build_shop_bloom(services), asio::detached);
   asio::co_spawn(*contexts[0], build_geo_index(services), asio::detached);
+  asio::co_spawn(*contexts[0], prime_at_start(services), asio::detached);
+  if (services.order_writer) services.order_writer->start();
   spdlog::info("surge: serving on http://{}:{} with {} workers (redis {}:{}, mariadb {}, pool {})",
                config.http.address, server.port(), nworkers, config.redis.host, config.redis.port,
                config.db.socket.empty() ? fmt::format("{}:{}", config.db.host, config.db.port)
                                         : config.db.socket,
                config.db.pool_size);
 
-  asio::io_context main_ctx;
-  asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
   signals.async_wait([&](error_code, int sig) {
     spdlog::info("surge: signal {} received; draining {} connections", sig,
                  server.open_connections());
@@ -246,6 +313,9 @@ int serve(Config config) {
     spdlog::warn("surge: {} connections still open after 10 s; closing anyway",
                  server.open_connections());
   }
+  // Orders read but not yet committed stay pending under this instance's consumer name; the
+  // next start (or another instance's claim) finishes them.
+  if (services.order_writer) services.order_writer->stop();
   asio::post(*contexts[0], [feed] { feed->stop(); });
   for (size_t i = 0; i < nworkers; ++i) {
     asio::post(*contexts[i], [c = services.redis[i]] { c->stop(); });

@@ -6,9 +6,13 @@
 #include <vector>
 
 #include "app/config.h"
+#include "cache/flash_sale.h"
+#include "cache/id_generator.h"
+#include "cache/order_writer.h"
 #include "cache/read_through.h"
 #include "db/pool.h"
 #include "db/shop_repository.h"
+#include "db/voucher_repository.h"
 #include "http/metrics.h"
 #include "redis/connection.h"
 
@@ -22,15 +26,26 @@ struct Services {
   db::ShopRepository shops;
   std::vector<std::shared_ptr<redis::Connection>> redis;  // one per worker
   http::Metrics* metrics = nullptr;
-  std::unique_ptr<cache::ReadThrough> shop_cache;
-  std::unique_ptr<cache::BloomFilter> shop_bloom;
-  std::unique_ptr<cache::ReadThrough> type_cache;
+  std::unique_ptr<cache::ReadThrough> shop_cache{};
+  std::unique_ptr<cache::BloomFilter> shop_bloom{};
+  std::unique_ptr<cache::ReadThrough> type_cache{};
+  // Vouchers and the flash sale.
+  std::unique_ptr<db::VoucherRepository> vouchers{};
+  std::unique_ptr<cache::FlashSale> sale{};
+  std::vector<std::unique_ptr<cache::IdGenerator>> order_ids{};  // one per worker
+  std::shared_ptr<cache::OrderWriter> order_writer{};            // null when disabled
 
   redis::Connection& redis_for(size_t worker) { return *redis[worker]; }
 };
 
 // The original's geo index of shops of one type: shop:geo:{typeId}.
 std::string geo_key(int64_t type_id);
+
+// Makes every flash-sale voucher in MariaDB known to the sale in Redis (stock and buyers only
+// where Redis has no state for it). Returns the number of vouchers.
+boost::asio::awaitable<Result<size_t>> prime_flash_sale(db::VoucherRepository& vouchers,
+                                                        cache::FlashSale& sale,
+                                                        redis::Connection& redis);
 
 // Serves until SIGINT/SIGTERM, then drains; returns the process exit code.
 int serve(Config config);

@@ -23,4 +23,11 @@ std::optional<double> parse_double(std::string_view s);
 // malformed escape.
 std::optional<std::string> url_decode(std::string_view s);
 
+// "YYYY-MM-DDTHH:MM:SS" (or with a space for the T), read as UTC, to Unix milliseconds; the
+// form the original's LocalDateTime fields take in JSON. nullopt for anything else or an
+// impossible date.
+std::optional<int64_t> parse_datetime_ms(std::string_view s);
+// The inverse: Unix milliseconds to "YYYY-MM-DDTHH:MM:SS" (UTC, seconds truncated).
+std::string format_datetime(int64_t ms);
+
 }  // namespace surge::core

@@ -170,6 +170,17 @@ asio::awaitable<Result<int64_t>> hset(Connection& c, std::string key, FieldValue
   co_return to_integer(co_await c.exec(std::move(cmd)));
 }
 
+asio::awaitable<Result<std::optional<std::string>>> hget(Connection& c, std::string key,
+                                                         std::string field) {
+  auto cmd = Command::make("HGET", key, field);
+  co_return to_optional_string(co_await c.exec(std::move(cmd)));
+}
+
+asio::awaitable<Result<std::vector<std::string>>> smembers(Connection& c, std::string key) {
+  auto cmd = Command::make("SMEMBERS", key);
+  co_return to_string_list(co_await c.exec(std::move(cmd)));
+}
+
 asio::awaitable<Result<FieldValues>> hgetall(Connection& c, std::string key) {
   auto cmd = Command::make("HGETALL", key);
   co_return to_pairs(co_await c.exec(std::move(cmd)));

@@ -40,12 +40,15 @@ asio::awaitable<Result<int64_t>> pttl(Connection& c, std::string key);
 // Hashes.
 asio::awaitable<Result<int64_t>> hset(Connection& c, std::string key, FieldValues fields);
 asio::awaitable<Result<FieldValues>> hgetall(Connection& c, std::string key);
+asio::awaitable<Result<std::optional<std::string>>> hget(Connection& c, std::string key,
+                                                         std::string field);
 
 // Sets.
 asio::awaitable<Result<int64_t>> sadd(Connection& c, std::string key,
                                       std::vector<std::string> members);
 asio::awaitable<Result<int64_t>> srem(Connection& c, std::string key,
                                       std::vector<std::string> members);
+asio::awaitable<Result<std::vector<std::string>>> smembers(Connection& c, std::string key);
 asio::awaitable<Result<bool>> sismember(Connection& c, std::string key, std::string member);
 asio::awaitable<Result<std::vector<std::string>>> sinter(Connection& c,
                                                          std::vector<std::string> keys);

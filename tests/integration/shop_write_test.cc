@@ -16,14 +16,7 @@ namespace json = boost::json;
 
 std::pair<int, std::string> send(uint16_t port, const std::string& method, const std::string& path,
                                  const std::string& body) {
-  std::string req =
-      method + " " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n" +
-      "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-      "\r\n\r\n" + body;
-  std::string resp = raw_http(port, req);
-  if (resp.size() < 12) return {0, resp};
-  auto pos = resp.find("\r\n\r\n");
-  return {std::stoi(resp.substr(9, 3)), pos == std::string::npos ? "" : resp.substr(pos + 4)};
+  return http_send(port, method, path, body);
 }
 
 std::string shop_name(uint16_t port, int64_t id) {

@@ -125,20 +125,10 @@ bool RedisServer::wait_ready(std::chrono::milliseconds timeout) {
 }
 
 SurgeServer::SurgeServer(const std::vector<std::string>& extra_args) : port_(free_port()) {
-  const Stores& s = stores();
   std::vector<std::string> argv = {SURGE_BINARY, "serve",     "--port",    std::to_string(port_),
                                    "--listen",   "127.0.0.1", "--workers", "2"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  std::vector<std::string> env = {"SURGE_REDIS_HOST=" + s.redis.host,
-                                  "SURGE_REDIS_PORT=" + std::to_string(s.redis.port),
-                                  "SURGE_MYSQL_HOST=" + s.db.host,
-                                  "SURGE_MYSQL_PORT=" + std::to_string(s.db.port),
-                                  "SURGE_MYSQL_SOCKET=" + s.db.socket,
-                                  "SURGE_MYSQL_USER=" + s.db.user,
-                                  "SURGE_MYSQL_PASSWORD=" + s.db.password,
-                                  "SURGE_MYSQL_DATABASE=" + s.db.database,
-                                  "SURGE_LOG_LEVEL=warn"};
-  child_ = Child(argv, env);
+  child_ = Child(argv, surge_env());
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < until) {
     if (!child_.running()) throw std::runtime_error("surge exited during start-up");
@@ -146,6 +136,19 @@ SurgeServer::SurgeServer(const std::vector<std::string>& extra_args) : port_(fre
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   throw std::runtime_error("surge did not become healthy");
+}
+
+std::vector<std::string> surge_env() {
+  const Stores& s = stores();
+  return {"SURGE_REDIS_HOST=" + s.redis.host,
+          "SURGE_REDIS_PORT=" + std::to_string(s.redis.port),
+          "SURGE_MYSQL_HOST=" + s.db.host,
+          "SURGE_MYSQL_PORT=" + std::to_string(s.db.port),
+          "SURGE_MYSQL_SOCKET=" + s.db.socket,
+          "SURGE_MYSQL_USER=" + s.db.user,
+          "SURGE_MYSQL_PASSWORD=" + s.db.password,
+          "SURGE_MYSQL_DATABASE=" + s.db.database,
+          "SURGE_LOG_LEVEL=warn"};
 }
 
 std::string raw_http(uint16_t port, const std::string& raw, std::chrono::milliseconds timeout) {
@@ -180,12 +183,24 @@ std::string raw_http(uint16_t port, const std::string& raw, std::chrono::millise
 }
 
 std::pair<int, std::string> http_get(uint16_t port, const std::string& path) {
-  std::string resp =
-      raw_http(port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  return http_send(port, "GET", path);
+}
+
+std::pair<int, std::string> http_send(uint16_t port, const std::string& method,
+                                      const std::string& path, const std::string& body,
+                                      const std::vector<std::string>& headers) {
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
+  for (const auto& h : headers) req += h + "\r\n";
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  req += "\r\n" + body;
+  std::string resp = raw_http(port, req);
   if (resp.size() < 12 || !resp.starts_with("HTTP/1.1 ")) return {0, resp};
   int status = std::atoi(resp.substr(9, 3).c_str());
-  auto body = resp.find("\r\n\r\n");
-  return {status, body == std::string::npos ? "" : resp.substr(body + 4)};
+  auto at = resp.find("\r\n\r\n");
+  return {status, at == std::string::npos ? "" : resp.substr(at + 4)};
 }
 
 }  // namespace surge::test

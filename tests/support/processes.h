@@ -65,5 +65,12 @@ std::string raw_http(uint16_t port, const std::string& raw,
                      std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
 // GET path with Connection: close; returns the status code and the body.
 std::pair<int, std::string> http_get(uint16_t port, const std::string& path);
+// Any method with a JSON body and extra header lines ("name: value"); status code and body.
+std::pair<int, std::string> http_send(uint16_t port, const std::string& method,
+                                      const std::string& path, const std::string& body = "",
+                                      const std::vector<std::string>& headers = {});
+
+// The environment that points a `surge` child at the fixture stores.
+std::vector<std::string> surge_env();
 
 }  // namespace surge::test

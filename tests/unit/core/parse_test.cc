@@ -110,3 +110,28 @@ TEST(UrlDecode, RejectsMalformedEscapes) {
 
 }  // namespace
 }  // namespace surge::core
+
+namespace surge::core {
+namespace {
+
+TEST(ParseDatetime, LocalDateTimeFormsAsUtcMilliseconds) {
+  EXPECT_EQ(parse_datetime_ms("1970-01-01T00:00:00"), 0);
+  EXPECT_EQ(parse_datetime_ms("2022-01-01T00:00:00"), 1640995200000);
+  EXPECT_EQ(parse_datetime_ms("2024-02-29 23:59:59"), 1709251199000);
+  EXPECT_EQ(format_datetime(1709251199999), "2024-02-29T23:59:59");
+  EXPECT_EQ(format_datetime(1640995200000), "2022-01-01T00:00:00");
+  for (int64_t ms : {int64_t{0}, int64_t{951782400000}, int64_t{4102444799000}}) {
+    EXPECT_EQ(parse_datetime_ms(format_datetime(ms)), ms);
+  }
+}
+
+TEST(ParseDatetime, RejectsEverythingElse) {
+  for (const char* bad : {"", "2023-02-29T00:00:00", "2022-13-01T00:00:00", "2022-01-01",
+                          "2022-01-01T24:00:00", "2022-01-01T00:00:00Z", "2022/01/01 00:00:00",
+                          "1969-12-31T23:59:59", "２０２２-01-01T00:00:00"}) {
+    EXPECT_FALSE(parse_datetime_ms(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace surge::core

@@ -1,0 +1,177 @@
+// Reconciliation of the flash sale. Differences while a sale is running can be transient (an
+// order accepted between two reads), so repairs are meant for a quiet sale; the report is safe
+// at any time.
+#include "app/reconcile.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "cache/flash_sale.h"
+#include "core/parse.h"
+#include "core/reconcile.h"
+#include "db/voucher_repository.h"
+#include "redis/commands.h"
+
+namespace surge::app {
+
+namespace {
+
+namespace asio = boost::asio;
+
+std::set<int64_t> ids_of(const std::vector<std::string>& list) {
+  std::set<int64_t> out;
+  for (const auto& s : list) {
+    if (auto id = core::parse_id(s)) out.insert(*id);
+  }
+  return out;
+}
+
+std::string join(const std::vector<int64_t>& ids) {
+  std::string out;
+  for (size_t i = 0; i < ids.size() && i < 20; ++i) out += (i ? ", " : "") + std::to_string(ids[i]);
+  if (ids.size() > 20) out += fmt::format(" and {} more", ids.size() - 20);
+  return out;
+}
+
+// Queued orders of one shard: voucher id → users.
+asio::awaitable<Result<std::map<int64_t, std::set<int64_t>>>> queued_by_voucher(
+    redis::Connection& r, std::string key) {
+  auto all = co_await redis::hgetall(r, std::move(key));
+  if (!all) co_return all.error();
+  std::map<int64_t, std::set<int64_t>> out;
+  for (const auto& [order, owner] : *all) {
+    size_t colon = owner.find(':');
+    auto user = core::parse_id(std::string_view(owner).substr(0, colon));
+    auto voucher = colon == std::string::npos
+                       ? std::nullopt
+                       : core::parse_id(std::string_view(owner).substr(colon + 1));
+    if (user && voucher) out[*voucher].insert(*user);
+  }
+  co_return out;
+}
+
+asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouchers,
+                               const cache::FlashSale& sale, bool repair,
+                               std::vector<int64_t> only) {
+  auto ready = co_await r.wait_ready(std::chrono::seconds(3));
+  if (!ready) {
+    fmt::print(stderr, "reconcile: redis not reachable\n");
+    co_return 2;
+  }
+  auto states = co_await vouchers.sale_states();
+  if (!states) {
+    fmt::print(stderr, "reconcile: cannot read vouchers: {}\n", states.error().message());
+    co_return 2;
+  }
+  if (!only.empty()) {
+    std::erase_if(*states, [&](const db::SaleState& st) {
+      return std::find(only.begin(), only.end(), st.voucher_id) == only.end();
+    });
+  }
+  std::vector<std::map<int64_t, std::set<int64_t>>> queued;
+  size_t queued_total = 0;
+  for (int s = 0; s < sale.shards(); ++s) {
+    auto q = co_await queued_by_voucher(r, sale.queued_key(s));
+    if (!q) {
+      fmt::print(stderr, "reconcile: cannot read queued orders: {}\n", q.error().message());
+      co_return 2;
+    }
+    for (auto& [v, users] : *q) {
+      if (only.empty() || std::find(only.begin(), only.end(), v) != only.end()) {
+        queued_total += users.size();
+      }
+    }
+    queued.push_back(std::move(*q));
+  }
+  size_t differing = 0, orders = 0;
+  for (const auto& st : *states) {
+    core::VoucherSnapshot snap;
+    snap.db_stock = st.stock;
+    auto db_buyers = co_await vouchers.buyers(st.voucher_id);
+    auto stock = co_await redis::hget(r, sale.voucher_key(st.voucher_id), "stock");
+    auto members = co_await redis::smembers(r, sale.buyers_key(st.voucher_id));
+    if (!db_buyers || !stock || !members) {
+      fmt::print(stderr, "reconcile: voucher {}: cannot read state\n", st.voucher_id);
+      co_return 2;
+    }
+    snap.db_buyers = std::set<int64_t>(db_buyers->begin(), db_buyers->end());
+    if (*stock) snap.redis_stock = core::parse_int64(**stock);
+    snap.redis_buyers = ids_of(*members);
+    auto& q = queued[static_cast<size_t>(sale.shard_of(st.voucher_id))];
+    if (auto it = q.find(st.voucher_id); it != q.end()) snap.queued_buyers = it->second;
+    orders += snap.db_buyers.size();
+    auto d = core::compare(snap);
+    if (d.clean()) continue;
+    ++differing;
+    if (d.missing_state) {
+      fmt::print("voucher {}: no sale state in Redis (expected stock {})\n", st.voucher_id,
+                 d.expected_stock);
+    }
+    if (d.stock_differs) {
+      fmt::print("voucher {}: Redis stock {} but MariaDB stock {} less {} queued = {}\n",
+                 st.voucher_id, *snap.redis_stock, st.stock, snap.queued_buyers.size(),
+                 d.expected_stock);
+    }
+    if (!d.lost.empty()) {
+      fmt::print("voucher {}: {} buyers in Redis with no order persisted or queued: {}\n",
+                 st.voucher_id, d.lost.size(), join(d.lost));
+    }
+    if (!d.missing.empty()) {
+      fmt::print("voucher {}: {} persisted orders whose buyer Redis does not know: {}\n",
+                 st.voucher_id, d.missing.size(), join(d.missing));
+    }
+    if (!repair) continue;
+    // Redis is made to agree with MariaDB plus the queued orders: lost buyers may buy again and
+    // their stock returns; persisted buyers cannot buy twice.
+    redis::Command fix;
+    fix.add("HSET", sale.voucher_key(st.voucher_id), "stock", d.expected_stock, "begin",
+            st.begin_ms, "end", st.end_ms);
+    if (!d.lost.empty()) {
+      fix.begin(2 + d.lost.size()).arg("SREM").arg(sale.buyers_key(st.voucher_id));
+      for (int64_t u : d.lost) fix.arg(u);
+    }
+    if (!d.missing.empty()) {
+      fix.begin(2 + d.missing.size()).arg("SADD").arg(sale.buyers_key(st.voucher_id));
+      for (int64_t u : d.missing) fix.arg(u);
+    }
+    auto done = co_await r.exec_all(std::move(fix));
+    if (!done) {
+      fmt::print(stderr, "reconcile: voucher {}: repair failed: {}\n", st.voucher_id,
+                 done.error().message());
+      co_return 2;
+    }
+    fmt::print("voucher {}: repaired\n", st.voucher_id);
+  }
+  fmt::print("reconcile: {} vouchers, {} persisted orders, {} queued, {} with differences{}\n",
+             states->size(), orders, queued_total, differing,
+             differing && repair ? " (repaired)" : "");
+  co_return differing == 0 || repair ? 0 : 1;
+}
+
+}  // namespace
+
+int run_reconcile(const Config& config, bool repair, std::vector<int64_t> only) {
+  asio::io_context ctx;
+  db::Options dbo = config.db;
+  dbo.pool_size = 2;
+  db::Pool pool(dbo);
+  db::VoucherRepository vouchers(pool);
+  cache::FlashSale sale(config.order_shards);
+  auto opts = config.redis;
+  opts.client_name = "surge-reconcile";
+  auto r = redis::Connection::create(ctx.get_executor(), opts);
+  r->start();
+  auto result = asio::co_spawn(ctx, reconcile(*r, vouchers, sale, repair, std::move(only)), asio::use_future);
+  while (result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) ctx.run_one();
+  r->stop();
+  ctx.run_for(std::chrono::milliseconds(20));
+  pool.stop();
+  return result.get();
+}
+
+}  // namespace surge::app

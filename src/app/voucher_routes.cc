@@ -1,0 +1,195 @@
+// Voucher, flash-sale and order-status handlers (routes 28-31 of the original, plus
+// GET /voucher-order/{id}).
+#include <boost/json/object.hpp>
+
+#include "app/errors.h"
+#include "app/json.h"
+#include "app/request.h"
+#include "app/route_table.h"
+#include "app/routes.h"
+#include "core/parse.h"
+#include "http/envelope.h"
+
+namespace surge::app {
+
+namespace {
+
+namespace json = boost::json;
+namespace envelope = http::envelope;
+using boost::asio::awaitable;
+using boost::beast::http::verb;
+using http::Context;
+using http::Response;
+
+// Reads the fields of a voucher body; returns the message for a 400 when one is unusable.
+std::optional<std::string> voucher_fields(const json::object& o, bool flash_sale, db::Voucher& v) {
+  auto integer = [&](const char* name, int64_t min, int64_t max, int64_t& out,
+                     bool required) -> bool {
+    const json::value* x = o.if_contains(name);
+    if (!x || x->is_null()) return !required;
+    if (!x->is_int64() && !x->is_uint64()) return false;
+    if (x->is_uint64() && x->as_uint64() > static_cast<uint64_t>(INT64_MAX)) return false;
+    int64_t n = x->to_number<int64_t>();
+    if (n < min || n > max) return false;
+    out = n;
+    return true;
+  };
+  auto text = [&](const char* name, size_t max, std::string& out, bool required) -> bool {
+    const json::value* x = o.if_contains(name);
+    if (!x || x->is_null()) return !required;
+    if (!x->is_string() || x->as_string().size() > max) return false;
+    out = std::string(x->as_string());
+    return required ? !out.empty() : true;
+  };
+  // A LocalDateTime string as the original's pages send it, or Unix milliseconds; within the
+  // range of the original's TIMESTAMP columns (1970-01-01T00:00:01 .. 2038-01-19T03:14:07).
+  constexpr int64_t kFirst = 1000, kLast = 2147483647000;
+  auto when = [&](const char* name, int64_t& out) -> bool {
+    const json::value* x = o.if_contains(name);
+    if (!x) return false;
+    if (x->is_string()) {
+      auto ms = core::parse_datetime_ms(std::string_view(x->as_string()));
+      if (!ms || *ms < kFirst || *ms > kLast) return false;
+      out = *ms;
+      return true;
+    }
+    return integer(name, kFirst, kLast, out, true);
+  };
+  if (!integer("shopId", 1, INT64_MAX, v.shop_id, true)) return "invalid field: shopId";
+  if (!text("title", 255, v.title, true)) return "invalid field: title";
+  if (!text("subTitle", 255, v.sub_title, false)) return "invalid field: subTitle";
+  if (!text("rules", 1024, v.rules, false)) return "invalid field: rules";
+  if (!integer("payValue", 0, 1e12, v.pay_value, true)) return "invalid field: payValue";
+  if (!integer("actualValue", 0, 1e12, v.actual_value, true)) return "invalid field: actualValue";
+  if (!integer("type", 0, 1, v.type, false)) return "invalid field: type";
+  if (!integer("status", 1, 3, v.status, false)) return "invalid field: status";
+  if (!flash_sale) return std::nullopt;
+  int64_t stock = 0;
+  if (!integer("stock", 1, 100'000'000, stock, true)) return "invalid field: stock";
+  v.stock = stock;
+  if (!when("beginTime", v.begin_ms)) return "invalid field: beginTime";
+  if (!when("endTime", v.end_ms)) return "invalid field: endTime";
+  if (v.end_ms <= v.begin_ms) return "endTime must be after beginTime";
+  return std::nullopt;
+}
+
+class VoucherApi {
+ public:
+  explicit VoucherApi(Services& s) : s_(s) {}
+
+  // POST /voucher: a normal voucher.
+  awaitable<Response> create(Context& ctx) { return create_voucher(ctx, false); }
+  // POST /voucher/seckill: a flash-sale voucher; its Redis state is written before answering, so
+  // the sale can start at once (the original left the stock key to a separate step).
+  awaitable<Response> create_flash_sale(Context& ctx) { return create_voucher(ctx, true); }
+
+  // GET /voucher/list/{shopId}
+  awaitable<Response> list(Context& ctx) {
+    auto shop = core::parse_id(ctx.params[0]);
+    if (!shop) co_return bad_request("invalid shop id");
+    auto vouchers = co_await s_.vouchers->on_sale_for_shop(*shop);
+    if (!vouchers) co_return error_response(vouchers.error());
+    co_return http::json(200, envelope::ok_raw(to_json(*vouchers)));
+  }
+
+  // POST /voucher-order/seckill/{id}: one script in Redis decides; the order id is the answer.
+  awaitable<Response> seckill(Context& ctx) {
+    auto voucher = core::parse_id(ctx.params[0]);
+    if (!voucher) co_return bad_request("invalid voucher id");
+    auto order_id = co_await s_.order_ids[ctx.worker]->next();
+    if (!order_id) co_return error_response(order_id.error());
+    auto outcome =
+        co_await s_.sale->buy(s_.redis_for(ctx.worker), *voucher, ctx.user->id, *order_id);
+    if (!outcome) co_return error_response(outcome.error());
+    switch (*outcome) {
+      case cache::SaleOutcome::kAccepted:
+        co_return http::json(200, envelope::ok(json::value(*order_id)));
+      case cache::SaleOutcome::kNoStock:
+        co_return business_failure("库存不足");
+      case cache::SaleOutcome::kDuplicate:
+        co_return business_failure("不能重复下单");
+      case cache::SaleOutcome::kNotStarted:
+        co_return business_failure("秒杀尚未开始");
+      case cache::SaleOutcome::kEnded:
+        co_return business_failure("秒杀已经结束");
+      case cache::SaleOutcome::kNoSuchVoucher:
+        break;
+    }
+    co_return business_failure("秒杀券不存在");
+  }
+
+  // GET /voucher-order/{id}: the buyer's own order, "queued" until the writer persists it.
+  awaitable<Response> order(Context& ctx) {
+    auto id = core::parse_id(ctx.params[0]);
+    if (!id) co_return bad_request("invalid order id");
+    // Queued first: the marker is removed only after the commit, so an order is always in one
+    // of the two places when looked up in this order.
+    auto queued = co_await s_.sale->queued(s_.redis_for(ctx.worker), *id);
+    if (!queued) co_return error_response(queued.error());
+    if (*queued) {
+      size_t colon = (*queued)->find(':');
+      auto user = core::parse_id(std::string_view(**queued).substr(0, colon));
+      auto voucher = core::parse_id(std::string_view(**queued).substr(colon + 1));
+      if (!user || !voucher || *user != ctx.user->id) co_return business_failure("订单不存在");
+      core::JsonWriter w;
+      w.begin_object()
+          .field("id", *id)
+          .field("userId", *user)
+          .field("voucherId", *voucher)
+          .field("state", "queued")
+          .end_object();
+      co_return http::json(200, envelope::ok_raw(w.str()));
+    }
+    auto found = co_await s_.vouchers->find_order(*id);
+    if (!found) co_return error_response(found.error());
+    if (!*found || (*found)->row.user_id != ctx.user->id) co_return business_failure("订单不存在");
+    const db::Order& o = **found;
+    core::JsonWriter w;
+    w.begin_object()
+        .field("id", o.row.id)
+        .field("userId", o.row.user_id)
+        .field("voucherId", o.row.voucher_id)
+        .field("payType", o.pay_type)
+        .field("status", o.status)
+        .field("createTime", o.create_time)
+        .field("state", "persisted")
+        .end_object();
+    co_return http::json(200, envelope::ok_raw(w.str()));
+  }
+
+ private:
+  awaitable<Response> create_voucher(Context& ctx, bool flash_sale) {
+    auto body = parse_object(ctx.request.body());
+    if (auto* msg = std::get_if<std::string>(&body)) co_return bad_request(*msg);
+    db::Voucher v;
+    if (auto bad = voucher_fields(std::get<json::object>(body), flash_sale, v)) {
+      co_return bad_request(*bad);
+    }
+    db::SaleState state{0, v.stock.value_or(0), v.begin_ms, v.end_ms};
+    auto id = co_await s_.vouchers->insert(std::move(v));
+    if (!id) co_return error_response(id.error());
+    if (flash_sale) {
+      state.voucher_id = *id;
+      std::vector<int64_t> no_buyers;
+      auto primed = co_await s_.sale->prime(s_.redis_for(ctx.worker), state, std::move(no_buyers));
+      if (!primed) co_return error_response(primed.error());
+    }
+    co_return http::json(200, envelope::ok(json::value(*id)));
+  }
+
+  Services& s_;
+};
+
+}  // namespace
+
+void register_voucher_routes(RouteTable& t) {
+  auto api = std::make_shared<VoucherApi>(t.services());
+  using enum Access;
+  t.add(verb::post, "/voucher", kPublic, api, &VoucherApi::create);
+  t.add(verb::post, "/voucher/seckill", kPublic, api, &VoucherApi::create_flash_sale);
+  t.add(verb::get, "/voucher/list/{shopId}", kPublic, api, &VoucherApi::list);
+  t.add(verb::post, "/voucher-order/seckill/{id}", kLogin, api, &VoucherApi::seckill);
+  t.add(verb::get, "/voucher-order/{id}", kLogin, api, &VoucherApi::order);
+}
+
+}  // namespace surge::app

@@ -1,0 +1,121 @@
+// The flash-sale scripts.
+#include "cache/flash_sale.h"
+
+#include <fmt/format.h>
+
+#include "redis/commands.h"
+#include "redis/script.h"
+
+namespace surge::cache {
+
+namespace {
+
+// KEYS: voucher hash, buyers set, order stream, queued hash. ARGV: user, voucher, order id.
+// Returns the SaleOutcome number. TIME is Redis's clock, so every instance judges the window
+// alike; Redis 7 replicates a script's effects, so reading it is allowed.
+const redis::Script kBuy(R"lua(
+local v = redis.call('HMGET', KEYS[1], 'stock', 'begin', 'end')
+if not v[1] then return 3 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now < tonumber(v[2]) then return 4 end
+if now >= tonumber(v[3]) then return 5 end
+if tonumber(v[1]) <= 0 then return 1 end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 2 end
+redis.call('HINCRBY', KEYS[1], 'stock', -1)
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('XADD', KEYS[3], '*', 'userId', ARGV[1], 'voucherId', ARGV[2], 'id', ARGV[3])
+redis.call('HSET', KEYS[4], ARGV[3], ARGV[1] .. ':' .. ARGV[2])
+return 0
+)lua");
+
+// KEYS: voucher hash, buyers set. ARGV: stock, begin ms, end ms, buyer ids...
+const redis::Script kPrime(R"lua(
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'stock', ARGV[1])
+  redis.call('DEL', KEYS[2])
+  for i = 4, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+end
+redis.call('HSET', KEYS[1], 'begin', ARGV[2], 'end', ARGV[3])
+return 1
+)lua");
+
+constexpr const char* kOutcomeNames[kSaleOutcomes] = {
+    "accepted", "no_stock", "duplicate", "no_such_voucher", "not_started", "ended"};
+
+}  // namespace
+
+const char* outcome_name(SaleOutcome o) { return kOutcomeNames[static_cast<size_t>(o)]; }
+
+FlashSale::FlashSale(int shards) : shards_(shards < 1 ? 1 : shards) {}
+
+int FlashSale::shard_of(int64_t voucher_id) const {
+  return static_cast<int>(static_cast<uint64_t>(voucher_id) % static_cast<uint64_t>(shards_));
+}
+std::string FlashSale::tag(int shard) const { return fmt::format("seckill:{{sk{}}}", shard); }
+std::string FlashSale::voucher_key(int64_t v) const {
+  return fmt::format("{}:voucher:{}", tag(shard_of(v)), v);
+}
+std::string FlashSale::buyers_key(int64_t v) const {
+  return fmt::format("{}:buyers:{}", tag(shard_of(v)), v);
+}
+std::string FlashSale::stream_key(int shard) const { return tag(shard) + ":orders"; }
+std::string FlashSale::queued_key(int shard) const { return tag(shard) + ":queued"; }
+std::string FlashSale::dead_letter_key(int shard) const { return tag(shard) + ":dead"; }
+
+asio::awaitable<Result<SaleOutcome>> FlashSale::buy(redis::Connection& c, int64_t voucher_id,
+                                                    int64_t user_id, int64_t order_id) {
+  int shard = shard_of(voucher_id);
+  std::vector<std::string> keys{voucher_key(voucher_id), buyers_key(voucher_id), stream_key(shard),
+                                queued_key(shard)};
+  std::vector<std::string> args{std::to_string(user_id), std::to_string(voucher_id),
+                                std::to_string(order_id)};
+  auto r = co_await kBuy.run(c, std::move(keys), std::move(args));
+  auto n = redis::to_integer(r);
+  if (!n) co_return n.error();
+  if (*n < 0 || *n >= static_cast<int64_t>(kSaleOutcomes)) {
+    co_return make_error_code(Errc::kProtocol);
+  }
+  auto outcome = static_cast<SaleOutcome>(*n);
+  counts_[static_cast<size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
+  co_return outcome;
+}
+
+asio::awaitable<Result<void>> FlashSale::prime(redis::Connection& c, db::SaleState state,
+                                               std::vector<int64_t> buyers) {
+  std::vector<std::string> keys{voucher_key(state.voucher_id), buyers_key(state.voucher_id)};
+  std::vector<std::string> args{std::to_string(state.stock), std::to_string(state.begin_ms),
+                                std::to_string(state.end_ms)};
+  for (int64_t b : buyers) args.push_back(std::to_string(b));
+  auto r = co_await kPrime.run(c, std::move(keys), std::move(args));
+  auto n = redis::to_integer(r);
+  if (!n) co_return n.error();
+  co_return Result<void>();
+}
+
+asio::awaitable<Result<std::optional<std::string>>> FlashSale::queued(redis::Connection& c,
+                                                                      int64_t order_id) {
+  // The order id does not say which shard holds it; one pipelined HGET per shard.
+  redis::Command cmd;
+  for (int s = 0; s < shards_; ++s) cmd.add("HGET", queued_key(s), std::to_string(order_id));
+  auto replies = co_await c.exec_all(std::move(cmd));
+  if (!replies) co_return replies.error();
+  for (auto& r : *replies) {
+    if (r.is_error()) co_return make_error_code(Errc::kServerError);
+    if (r.is_string()) co_return std::optional<std::string>(std::move(r.str));
+  }
+  co_return std::optional<std::string>();
+}
+
+void FlashSale::render_metrics(std::string& out) const {
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, "# TYPE surge_flash_sale_requests_total counter\n");
+  for (size_t i = 0; i < kSaleOutcomes; ++i) {
+    fmt::format_to(it, "surge_flash_sale_requests_total{{result=\"{}\"}} {}\n", kOutcomeNames[i],
+                   counts_[i].load(std::memory_order_relaxed));
+  }
+  fmt::format_to(it, "# TYPE surge_orders_accepted_total counter\nsurge_orders_accepted_total {}\n",
+                 count(SaleOutcome::kAccepted));
+}
+
+}  // namespace surge::cache

@@ -1,0 +1,71 @@
+// The flash sale in Redis: one Lua script checks the sale window (Redis's own clock), the stock
+// and one order per user, then decrements the stock, records the buyer and appends the order to
+// its shard's stream, all atomically. Nothing on this path touches MariaDB; the order writer
+// persists the stream.
+//
+// Keys of one voucher and of its shard's stream share the hash tag {sk<shard>}, so the script
+// runs on Redis Cluster: seckill:{sk3}:voucher:<id> (hash stock/begin/end, ms),
+// seckill:{sk3}:buyers:<id> (set of user ids), seckill:{sk3}:orders (stream),
+// seckill:{sk3}:queued (hash order id -> "user:voucher" until the order is persisted).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "db/voucher_repository.h"
+#include "redis/connection.h"
+
+namespace surge::cache {
+
+namespace asio = boost::asio;
+
+enum class SaleOutcome { kAccepted, kNoStock, kDuplicate, kNoSuchVoucher, kNotStarted, kEnded };
+inline constexpr size_t kSaleOutcomes = 6;
+const char* outcome_name(SaleOutcome o);  // metric label: accepted, no_stock, ...
+
+// Thread-safe (immutable apart from relaxed counters); one per process.
+class FlashSale {
+ public:
+  // Every instance must use the same number of shards.
+  explicit FlashSale(int shards);
+
+  int shards() const { return shards_; }
+  int shard_of(int64_t voucher_id) const;
+  std::string voucher_key(int64_t voucher_id) const;
+  std::string buyers_key(int64_t voucher_id) const;
+  std::string stream_key(int shard) const;
+  std::string queued_key(int shard) const;
+  std::string dead_letter_key(int shard) const;
+
+  // One purchase attempt. `order_id` is used only when the order is accepted.
+  asio::awaitable<Result<SaleOutcome>> buy(redis::Connection& c, int64_t voucher_id,
+                                           int64_t user_id, int64_t order_id);
+
+  // Makes a voucher known to the sale. The window is always (re)written; the stock and buyers
+  // only when Redis has no state for the voucher (first start, a new voucher, lost Redis data),
+  // so a restart never resets a running sale.
+  asio::awaitable<Result<void>> prime(redis::Connection& c, db::SaleState state,
+                                      std::vector<int64_t> buyers);
+
+  // Where an accepted order waits until it is persisted: "user:voucher", or nullopt when it is
+  // not queued (persisted, or never accepted).
+  asio::awaitable<Result<std::optional<std::string>>> queued(redis::Connection& c,
+                                                             int64_t order_id);
+
+  uint64_t count(SaleOutcome o) const {
+    return counts_[static_cast<size_t>(o)].load(std::memory_order_relaxed);
+  }
+  void render_metrics(std::string& out) const;
+
+ private:
+  std::string tag(int shard) const;
+  int shards_;
+  std::array<std::atomic<uint64_t>, kSaleOutcomes> counts_{};
+};
+
+}  // namespace surge::cache

@@ -1,0 +1,94 @@
+// The order writer: persists the flash sale's order streams into MariaDB. Every instance runs
+// one, as a member of one consumer group; each shard's stream is read by its own loop on its own
+// connection (XREADGROUP BLOCK would stall a shared one).
+//
+// Per batch: one transaction (multi-row INSERT IGNORE + guarded stock update; the primary and
+// unique keys make a replay harmless), XACK and the queued-marker removal only after the commit.
+// On start a loop first re-reads its own pending entries (a restarted instance with the same
+// consumer name finishes what it had read); XAUTOCLAIM takes over entries idle too long in other
+// (dead) consumers. While MariaDB is unreachable a batch is held and retried with backoff, so an
+// outage never counts as a failed delivery; an entry the database refuses on its own is retried
+// `max_failures` times and then moved to the shard's dead-letter stream.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "cache/flash_sale.h"
+#include "db/voucher_repository.h"
+#include "redis/commands.h"
+#include "redis/connection.h"
+
+namespace surge::cache {
+
+struct WriterOptions {
+  std::string group = "order-writers";
+  std::string consumer = "surge";  // unique per instance, stable across its restarts
+  int64_t batch = 1000;
+  std::chrono::milliseconds block{1000};
+  std::chrono::milliseconds claim_idle{30'000};   // an entry pending this long has a dead reader
+  std::chrono::milliseconds claim_every{5'000};
+  int max_failures = 5;
+};
+
+struct WriterStats {
+  uint64_t persisted = 0;  // rows inserted
+  uint64_t replayed = 0;   // entries whose row already existed
+  uint64_t batches = 0;
+  uint64_t claimed = 0;
+  uint64_t dead_letters = 0;
+  uint64_t retries = 0;  // failed commits (outage or refused data)
+  int64_t lag = 0;       // entries not yet read plus entries read but not acknowledged
+};
+
+// Runs on one io_context (its executor is given at construction); the repository and the sale
+// must outlive it. stop() may be called from any thread; the loops end after their current step.
+class OrderWriter : public std::enable_shared_from_this<OrderWriter> {
+ public:
+  static std::shared_ptr<OrderWriter> create(asio::any_io_executor ex, redis::Options redis,
+                                             db::VoucherRepository& orders, const FlashSale& sale,
+                                             WriterOptions options);
+  void start();
+  void stop();
+  WriterStats stats() const;
+  void render_metrics(std::string& out) const;
+
+ private:
+  struct Shard;
+  OrderWriter(asio::any_io_executor ex, redis::Options redis, db::VoucherRepository& orders,
+              const FlashSale& sale, WriterOptions options);
+  asio::awaitable<void> run_shard(std::shared_ptr<Shard> shard);
+  asio::awaitable<bool> ensure_group(Shard& shard);
+  asio::awaitable<void> handle(Shard& shard, std::vector<redis::StreamEntry> entries);
+  enum class Commit { kDone, kRefused, kStopped };
+  asio::awaitable<Commit> commit(Shard& shard, std::vector<db::OrderRow> rows,
+                               std::vector<std::string> ids, bool single);
+  asio::awaitable<void> acknowledge(Shard& shard, std::vector<std::string> ids,
+                                    std::vector<db::OrderRow> rows);
+  asio::awaitable<void> dead_letter(Shard& shard, redis::StreamEntry entry, std::string why);
+  asio::awaitable<void> measure_lag(Shard& shard);
+  asio::awaitable<void> pause(std::chrono::milliseconds d);
+
+  asio::any_io_executor ex_;
+  redis::Options redis_;
+  db::VoucherRepository& orders_;
+  const FlashSale& sale_;
+  WriterOptions options_;
+  std::vector<std::shared_ptr<Shard>> shards_;
+  std::atomic<bool> stopping_{false};
+  struct Counters {
+    std::atomic<uint64_t> persisted{0}, replayed{0}, batches{0}, claimed{0}, dead_letters{0},
+        retries{0};
+  } counters_;
+};
+
+// Parses one stream entry into an order row; the accept time is the entry id's milliseconds.
+Result<db::OrderRow> order_from_entry(const redis::StreamEntry& e);
+
+}  // namespace surge::cache

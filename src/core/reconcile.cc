@@ -1,0 +1,24 @@
+// Redis-vs-MariaDB comparison of one flash-sale voucher.
+#include "core/reconcile.h"
+
+namespace surge::core {
+
+VoucherDiff compare(const VoucherSnapshot& s) {
+  VoucherDiff d;
+  int64_t queued = static_cast<int64_t>(s.queued_buyers.size());
+  d.expected_stock = s.db_stock - queued;
+  if (!s.redis_stock) {
+    d.missing_state = true;
+  } else {
+    d.stock_differs = *s.redis_stock != d.expected_stock;
+  }
+  for (int64_t u : s.redis_buyers) {
+    if (!s.db_buyers.contains(u) && !s.queued_buyers.contains(u)) d.lost.push_back(u);
+  }
+  for (int64_t u : s.db_buyers) {
+    if (!s.redis_buyers.contains(u)) d.missing.push_back(u);
+  }
+  return d;
+}
+
+}  // namespace surge::core
