@@ -166,7 +166,8 @@ int run_reconcile(const Config& config, bool repair, std::vector<int64_t> only) 
   opts.client_name = "surge-reconcile";
   auto r = redis::Connection::create(ctx.get_executor(), opts);
   r->start();
-  auto result = asio::co_spawn(ctx, reconcile(*r, vouchers, sale, repair, std::move(only)), asio::use_future);
+  auto result =
+      asio::co_spawn(ctx, reconcile(*r, vouchers, sale, repair, std::move(only)), asio::use_future);
   while (result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) ctx.run_one();
   r->stop();
   ctx.run_for(std::chrono::milliseconds(20));

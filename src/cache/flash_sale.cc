@@ -40,8 +40,8 @@ redis.call('HSET', KEYS[1], 'begin', ARGV[2], 'end', ARGV[3])
 return 1
 )lua");
 
-constexpr const char* kOutcomeNames[kSaleOutcomes] = {
-    "accepted", "no_stock", "duplicate", "no_such_voucher", "not_started", "ended"};
+constexpr const char* kOutcomeNames[kSaleOutcomes] = {"accepted",        "no_stock",    "duplicate",
+                                                      "no_such_voucher", "not_started", "ended"};
 
 }  // namespace
 

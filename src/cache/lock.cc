@@ -4,6 +4,10 @@
 #include <sys/random.h>
 
 #include <fmt/format.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "redis/commands.h"
 #include "redis/script.h"
@@ -29,6 +33,24 @@ asio::awaitable<Result<std::optional<LockLease>>> try_lock(redis::Connection& c,
   if (!ok) co_return ok.error();
   if (!*ok) co_return std::optional<LockLease>();
   co_return std::optional<LockLease>(LockLease{std::move(key), std::move(token)});
+}
+
+asio::awaitable<Result<std::optional<LockLease>>> lock_within(redis::Connection& c, std::string key,
+                                                              std::chrono::milliseconds ttl,
+                                                              std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  std::chrono::milliseconds pause(2);
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (true) {
+    auto got = co_await try_lock(c, key, ttl);
+    if (!got || *got) co_return got;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) co_return std::optional<LockLease>();
+    timer.expires_after(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    (void)ec;
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
 }
 
 asio::awaitable<Result<bool>> unlock(redis::Connection& c, LockLease lease) {

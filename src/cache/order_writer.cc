@@ -128,9 +128,9 @@ asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
     }
     if (now >= s.next_claim) {
       s.next_claim = now + options_.claim_every;
-      auto claimed = co_await redis::xautoclaim(*s.conn, s.stream, options_.group,
-                                                options_.consumer, options_.claim_idle, "0-0",
-                                                options_.batch);
+      auto claimed =
+          co_await redis::xautoclaim(*s.conn, s.stream, options_.group, options_.consumer,
+                                     options_.claim_idle, "0-0", options_.batch);
       if (claimed && !claimed->second.empty()) {
         counters_.claimed.fetch_add(claimed->second.size(), std::memory_order_relaxed);
         spdlog::warn("orders: shard {} took over {} entries idle > {} ms in other consumers",
@@ -195,7 +195,8 @@ asio::awaitable<void> OrderWriter::handle(Shard& s, std::vector<redis::StreamEnt
 }
 
 asio::awaitable<OrderWriter::Commit> OrderWriter::commit(Shard& s, std::vector<db::OrderRow> rows,
-                                          std::vector<std::string> ids, bool single) {
+                                                         std::vector<std::string> ids,
+                                                         bool single) {
   Millis backoff(50);
   int failures = 0;
   bool reported = false;

@@ -32,7 +32,7 @@ struct WriterOptions {
   std::string consumer = "surge";  // unique per instance, stable across its restarts
   int64_t batch = 1000;
   std::chrono::milliseconds block{1000};
-  std::chrono::milliseconds claim_idle{30'000};   // an entry pending this long has a dead reader
+  std::chrono::milliseconds claim_idle{30'000};  // an entry pending this long has a dead reader
   std::chrono::milliseconds claim_every{5'000};
   int max_failures = 5;
 };
@@ -68,7 +68,7 @@ class OrderWriter : public std::enable_shared_from_this<OrderWriter> {
   asio::awaitable<void> handle(Shard& shard, std::vector<redis::StreamEntry> entries);
   enum class Commit { kDone, kRefused, kStopped };
   asio::awaitable<Commit> commit(Shard& shard, std::vector<db::OrderRow> rows,
-                               std::vector<std::string> ids, bool single);
+                                 std::vector<std::string> ids, bool single);
   asio::awaitable<void> acknowledge(Shard& shard, std::vector<std::string> ids,
                                     std::vector<db::OrderRow> rows);
   asio::awaitable<void> dead_letter(Shard& shard, redis::StreamEntry entry, std::string why);

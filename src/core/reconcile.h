@@ -21,7 +21,7 @@ struct VoucherSnapshot {
 
 struct VoucherDiff {
   int64_t expected_stock = 0;
-  bool missing_state = false;   // Redis knows nothing of the voucher
+  bool missing_state = false;  // Redis knows nothing of the voucher
   bool stock_differs = false;
   std::vector<int64_t> lost;     // in Redis as buyers, but no order persisted or queued
   std::vector<int64_t> missing;  // a persisted order Redis does not count (could buy twice)

@@ -43,6 +43,7 @@ error_code Connection::fail(const char* what, unsigned err, const char* msg) {
 
 Result<void> Connection::ensure_open() {
   if (mysql_) return {};
+  if (in_transaction_) return Errc::kUnavailable;
   mysql_ = mysql_init(nullptr);
   if (!mysql_) return Errc::kInternal;
   unsigned connect_timeout = static_cast<unsigned>(options_.connect_timeout.count());
@@ -68,6 +69,25 @@ Result<void> Connection::ensure_open() {
     return fail("set time_zone", mysql_errno(mysql_), mysql_error(mysql_));
   }
   return {};
+}
+
+Result<void> Connection::begin() {
+  auto r = simple("START TRANSACTION");
+  in_transaction_ = static_cast<bool>(r);
+  return r;
+}
+
+Result<void> Connection::commit() {
+  auto r = simple("COMMIT");
+  in_transaction_ = false;
+  return r;
+}
+
+Result<void> Connection::rollback() {
+  // On a lost connection the server has already rolled back.
+  auto r = mysql_ ? simple("ROLLBACK") : Result<void>();
+  in_transaction_ = false;
+  return r;
 }
 
 Result<void> Connection::ping() {

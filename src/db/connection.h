@@ -43,9 +43,12 @@ class Connection {
   Result<Rows> query(std::string_view sql, const Params& params = {});
   Result<ExecResult> execute(std::string_view sql, const Params& params = {});
 
-  Result<void> begin() { return simple("START TRANSACTION"); }
-  Result<void> commit() { return simple("COMMIT"); }
-  Result<void> rollback() { return simple("ROLLBACK"); }
+  // A connection lost inside a transaction is not silently reopened: every statement fails with
+  // kUnavailable until commit() or rollback() ends the transaction, so nothing meant to be part
+  // of it runs in autocommit on a fresh connection.
+  Result<void> begin();
+  Result<void> commit();
+  Result<void> rollback();
   // Text protocol, for fixed statements with no parameters (transactions, schema, seed steps).
   Result<void> simple(std::string_view sql);
   Result<void> ping();
@@ -61,6 +64,7 @@ class Connection {
 
   const Options& options_;
   st_mysql* mysql_ = nullptr;
+  bool in_transaction_ = false;
   std::unordered_map<std::string, st_mysql_stmt*> statements_;
 };
 

@@ -158,8 +158,7 @@ asio::awaitable<Result<int64_t>> VoucherRepository::insert(Voucher v) {
   });
 }
 
-asio::awaitable<Result<std::vector<Voucher>>> VoucherRepository::on_sale_for_shop(
-    int64_t shop_id) {
+asio::awaitable<Result<std::vector<Voucher>>> VoucherRepository::on_sale_for_shop(int64_t shop_id) {
   static const std::string sql = std::string("SELECT ") + kVoucherColumns +
                                  " FROM tb_voucher v LEFT JOIN tb_seckill_voucher s ON "
                                  "s.voucher_id = v.id WHERE v.shop_id = ? AND v.status = 1 "
@@ -201,8 +200,8 @@ asio::awaitable<Result<std::optional<SaleState>>> VoucherRepository::sale_state(
     int64_t voucher_id) {
   Params p;
   p.emplace_back(voucher_id);
-  auto rows = co_await pool_.query(std::string(kSaleStateSql) + " WHERE voucher_id = ?",
-                                   std::move(p));
+  auto rows =
+      co_await pool_.query(std::string(kSaleStateSql) + " WHERE voucher_id = ?", std::move(p));
   if (!rows) co_return rows.error();
   auto states = states_from(*rows);
   if (states.empty()) co_return std::optional<SaleState>();
@@ -212,8 +211,8 @@ asio::awaitable<Result<std::optional<SaleState>>> VoucherRepository::sale_state(
 asio::awaitable<Result<std::vector<int64_t>>> VoucherRepository::buyers(int64_t voucher_id) {
   Params p;
   p.emplace_back(voucher_id);
-  auto rows =
-      co_await pool_.query("SELECT user_id FROM tb_voucher_order WHERE voucher_id = ?", std::move(p));
+  auto rows = co_await pool_.query("SELECT user_id FROM tb_voucher_order WHERE voucher_id = ?",
+                                   std::move(p));
   if (!rows) co_return rows.error();
   std::vector<int64_t> out;
   out.reserve(rows->size());

@@ -85,9 +85,10 @@ TEST(FlashSaleHttp, LoginOrderStatusAndTheOriginalAnswers) {
   auto anon = http_send(a.port(), "POST", path);
   EXPECT_EQ(anon.first, 401);
   EXPECT_EQ(anon.second, "");
-  EXPECT_EQ(http_send(a.port(), "POST", path, "", {"authorization: 0123456789abcdef0123456789abcdef"})
-                .first,
-            401);
+  EXPECT_EQ(
+      http_send(a.port(), "POST", path, "", {"authorization: 0123456789abcdef0123456789abcdef"})
+          .first,
+      401);
 
   std::string alice = sessions.login(501), bob = sessions.login(502), carol = sessions.login(503);
   auto [s1, b1] = http_send(a.port(), "POST", path, "", {alice});
@@ -148,13 +149,17 @@ TEST(FlashSaleHttp, BadVoucherBodiesAreRejected) {
   check("/voucher", R"({"shopId":-1,"title":"x","payValue":1,"actualValue":2})",
         "invalid field: shopId");
   std::string base = R"({"shopId":1,"title":"x","payValue":1,"actualValue":2,)";
-  check("/voucher/seckill", base + R"("stock":0,"beginTime":"2020-01-01T00:00:00","endTime":"2037-12-31T00:00:00"})",
+  check("/voucher/seckill",
+        base + R"("stock":0,"beginTime":"2020-01-01T00:00:00","endTime":"2037-12-31T00:00:00"})",
         "invalid field: stock");
-  check("/voucher/seckill", base + R"("stock":5,"beginTime":"yesterday","endTime":"2037-12-31T00:00:00"})",
+  check("/voucher/seckill",
+        base + R"("stock":5,"beginTime":"yesterday","endTime":"2037-12-31T00:00:00"})",
         "invalid field: beginTime");
-  check("/voucher/seckill", base + R"("stock":5,"beginTime":"2037-12-31T00:00:00","endTime":"2020-01-01T00:00:00"})",
+  check("/voucher/seckill",
+        base + R"("stock":5,"beginTime":"2037-12-31T00:00:00","endTime":"2020-01-01T00:00:00"})",
         "endTime must be after beginTime");
-  check("/voucher/seckill", base + R"("stock":5,"beginTime":"2020-01-01T00:00:00","endTime":"2099-01-01T00:00:00"})",
+  check("/voucher/seckill",
+        base + R"("stock":5,"beginTime":"2020-01-01T00:00:00","endTime":"2099-01-01T00:00:00"})",
         "invalid field: endTime");
   auto ok = http_send(a.port(), "POST", "/voucher", base.substr(0, base.size() - 1) + "}");
   EXPECT_EQ(ok.first, 200) << ok.second;
@@ -175,7 +180,8 @@ void killed_instance_loses_nothing(bool restart_same_name) {
   ASSERT_TRUE(blocker.begin());
   db::Params p;
   p.emplace_back(voucher);
-  ASSERT_TRUE(blocker.query("SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ? FOR UPDATE", p));
+  ASSERT_TRUE(
+      blocker.query("SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ? FOR UPDATE", p));
 
   auto a = std::make_unique<SurgeServer>(std::vector<std::string>{"--instance", name});
   for (int i = 0; i < kBuyers; ++i) {
@@ -191,9 +197,9 @@ void killed_instance_loses_nothing(bool restart_same_name) {
   auto until = std::chrono::steady_clock::now() + 10s;
   int64_t pending = 0;
   while (pending == 0 && std::chrono::steady_clock::now() < until) {
-    auto r = run_co(sessions.ctx(),
-                    sessions.redis().exec(redis::Command::make("XPENDING", stream, "order-writers",
-                                                               "-", "+", 1000, name)));
+    auto r =
+        run_co(sessions.ctx(), sessions.redis().exec(redis::Command::make(
+                                   "XPENDING", stream, "order-writers", "-", "+", 1000, name)));
     pending = r && r->is_array() ? static_cast<int64_t>(r->elements.size()) : 0;
     std::this_thread::sleep_for(20ms);
   }
@@ -244,7 +250,8 @@ TEST(FlashSaleHttp, ReconcileReportsAndRepairsADifference) {
   }
   cache::FlashSale sale(4);
   // A buyer Redis knows of with no order anywhere: an order lost before the fix.
-  ASSERT_TRUE(run_co(sessions.ctx(), redis::sadd(sessions.redis(), sale.buyers_key(voucher), {"4242"})));
+  ASSERT_TRUE(
+      run_co(sessions.ctx(), redis::sadd(sessions.redis(), sale.buyers_key(voucher), {"4242"})));
   std::string log = "/tmp/surge-reconcile-diff-" + std::to_string(::getpid()) + ".log";
   std::vector<std::string> argv{SURGE_BINARY, "reconcile", "--voucher", std::to_string(voucher)};
   EXPECT_EQ(Child(argv, surge_env(), log).wait(20s), 1);
@@ -252,7 +259,8 @@ TEST(FlashSaleHttp, ReconcileReportsAndRepairsADifference) {
   EXPECT_EQ(Child(argv, surge_env(), log).wait(20s), 0);
   argv.pop_back();
   EXPECT_EQ(Child(argv, surge_env(), log).wait(20s), 0);
-  auto member = run_co(sessions.ctx(), redis::sismember(sessions.redis(), sale.buyers_key(voucher), "4242"));
+  auto member =
+      run_co(sessions.ctx(), redis::sismember(sessions.redis(), sale.buyers_key(voucher), "4242"));
   ASSERT_TRUE(member);
   EXPECT_FALSE(*member);
   std::remove(log.c_str());

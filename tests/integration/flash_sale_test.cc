@@ -61,7 +61,9 @@ class FlashSaleTest : public ::testing::Test {
     EXPECT_TRUE(run_co(ctx_, sale_.prime(*conns_[0], st, {})));
     return *id;
   }
-  int64_t make_voucher(int64_t stock) { return make_voucher(stock, now_ms() - 60'000, now_ms() + 3'600'000); }
+  int64_t make_voucher(int64_t stock) {
+    return make_voucher(stock, now_ms() - 60'000, now_ms() + 3'600'000);
+  }
 
   void start_writer(WriterOptions o = {}) {
     o.consumer = "test-" + std::to_string(::getpid());
@@ -104,8 +106,8 @@ struct Attempt {
   Result<SaleOutcome> outcome = make_error_code(Errc::kInternal);
 };
 
-asio::awaitable<void> attempt(FlashSale& sale, redis::Connection& c, int64_t voucher,
-                              Attempt* a, size_t* done) {
+asio::awaitable<void> attempt(FlashSale& sale, redis::Connection& c, int64_t voucher, Attempt* a,
+                              size_t* done) {
   a->outcome = co_await sale.buy(c, voucher, a->user, a->order_id);
   ++*done;
 }
@@ -122,7 +124,8 @@ TEST_F(FlashSaleTest, FiveThousandBuyersForStockOneHundredMakeExactlyOneHundredO
     asio::co_spawn(ctx_, attempt(sale_, *conns_[i % 2], voucher, &attempts[i], &done),
                    asio::detached);
   }
-  drive(ctx_, [&] { return done == kBuyers; }, 30s);
+  drive(
+      ctx_, [&] { return done == kBuyers; }, 30s);
   std::set<int64_t> accepted_users, accepted_orders;
   int no_stock = 0;
   for (const auto& a : attempts) {
@@ -141,7 +144,8 @@ TEST_F(FlashSaleTest, FiveThousandBuyersForStockOneHundredMakeExactlyOneHundredO
   // Every accepted order, and nothing else, is in MariaDB; stock is zero on both sides.
   db::Params p;
   p.emplace_back(voucher);
-  auto rows = run_co(ctx_, pool_.query("SELECT id, user_id FROM tb_voucher_order WHERE voucher_id = ?", p));
+  auto rows =
+      run_co(ctx_, pool_.query("SELECT id, user_id FROM tb_voucher_order WHERE voucher_id = ?", p));
   ASSERT_TRUE(rows);
   std::set<int64_t> db_orders_ids, db_users;
   for (const auto& r : rows->rows) {
@@ -210,10 +214,12 @@ TEST_F(FlashSaleTest, PrimeKeepsARunningSaleAndRestoresALostOne) {
   // A restart primes again from MariaDB's stock (still 10): the running sale keeps its 9.
   db::SaleState st{voucher, 10, now_ms() - 60'000, now_ms() + 3'600'000};
   ASSERT_TRUE(run_co(ctx_, sale_.prime(*conns_[0], st, {})));
-  EXPECT_EQ(run_co(ctx_, redis::hget(*conns_[0], sale_.voucher_key(voucher), "stock"))->value_or(""),
-            "9");
+  EXPECT_EQ(
+      run_co(ctx_, redis::hget(*conns_[0], sale_.voucher_key(voucher), "stock"))->value_or(""),
+      "9");
   // Lost Redis state comes back from MariaDB with its buyers, so nobody buys twice.
-  ASSERT_TRUE(run_co(ctx_, redis::del(*conns_[0], {sale_.voucher_key(voucher), sale_.buyers_key(voucher)})));
+  ASSERT_TRUE(run_co(
+      ctx_, redis::del(*conns_[0], {sale_.voucher_key(voucher), sale_.buyers_key(voucher)})));
   std::vector<int64_t> buyers{5};
   db::SaleState after{voucher, 9, st.begin_ms, st.end_ms};
   ASSERT_TRUE(run_co(ctx_, sale_.prime(*conns_[0], after, buyers)));
@@ -234,7 +240,8 @@ TEST_F(FlashSaleTest, ReplayedBatchesChangeNothing) {
   EXPECT_EQ(scalar("SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ?", voucher), 7);
   // A batch the stock cannot cover is refused whole.
   std::vector<db::OrderRow> too_many;
-  for (int i = 0; i < 8; ++i) too_many.push_back({voucher * 1000 + 10 + i, 300 + i, voucher, now_ms()});
+  for (int i = 0; i < 8; ++i)
+    too_many.push_back({voucher * 1000 + 10 + i, 300 + i, voucher, now_ms()});
   auto refused = run_co(ctx_, vouchers_.persist_orders(too_many));
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error(), Errc::kConflict);
@@ -245,7 +252,8 @@ TEST_F(FlashSaleTest, RefusedAndMalformedEntriesGoToTheDeadLetterStreamOthersPer
   int64_t voucher = make_voucher(10);
   int shard = sale_.shard_of(voucher);
   std::string stream = sale_.stream_key(shard);
-  auto before = run_co(ctx_, conns_[0]->exec(redis::Command::make("XLEN", sale_.dead_letter_key(shard))));
+  auto before =
+      run_co(ctx_, conns_[0]->exec(redis::Command::make("XLEN", sale_.dead_letter_key(shard))));
   int64_t dead_before = before && before->as_integer() ? *before->as_integer() : 0;
   // A good order, one for a voucher MariaDB does not know, and garbage.
   redis::Command cmd;
@@ -262,7 +270,8 @@ TEST_F(FlashSaleTest, RefusedAndMalformedEntriesGoToTheDeadLetterStreamOthersPer
   auto until = std::chrono::steady_clock::now() + 10s;
   int64_t dead = 0;
   while (std::chrono::steady_clock::now() < until) {
-    auto n = run_co(ctx_, conns_[0]->exec(redis::Command::make("XLEN", sale_.dead_letter_key(shard))));
+    auto n =
+        run_co(ctx_, conns_[0]->exec(redis::Command::make("XLEN", sale_.dead_letter_key(shard))));
     dead = n && n->as_integer() ? *n->as_integer() - dead_before : 0;
     if (dead >= 2) break;
     test::drive_for(ctx_, 50ms);

@@ -124,11 +124,13 @@ bool RedisServer::wait_ready(std::chrono::milliseconds timeout) {
   return false;
 }
 
-SurgeServer::SurgeServer(const std::vector<std::string>& extra_args) : port_(free_port()) {
+SurgeServer::SurgeServer(const std::vector<std::string>& extra_args,
+                         const std::vector<std::string>& env)
+    : port_(free_port()) {
   std::vector<std::string> argv = {SURGE_BINARY, "serve",     "--port",    std::to_string(port_),
                                    "--listen",   "127.0.0.1", "--workers", "2"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  child_ = Child(argv, surge_env());
+  child_ = Child(argv, env.empty() ? surge_env() : env);
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < until) {
     if (!child_.running()) throw std::runtime_error("surge exited during start-up");

@@ -47,10 +47,12 @@ class RedisServer {
   Child child_;
 };
 
-// `surge serve` on a free port against the fixture stores; waits until it answers.
+// `surge serve` on a free port against the fixture stores (or the stores `env` names, as
+// KEY=VALUE lines); waits until it answers.
 class SurgeServer {
  public:
-  explicit SurgeServer(const std::vector<std::string>& extra_args = {});
+  explicit SurgeServer(const std::vector<std::string>& extra_args = {},
+                       const std::vector<std::string>& env = {});
   uint16_t port() const { return port_; }
   Child& child() { return child_; }
 
