@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import subprocess
@@ -249,6 +250,10 @@ class Runner:
             log(f"  {name}: {res['error']}")
             return res
         w = json.loads(m.group(1))
+        if w["requests"] == 0:
+            res["error"] = "no response at all (server down or out of file descriptors?)"
+            log(f"  {name}: {res['error']}")
+            return res
         secs = w["duration_us"] / 1e6
         res.update(w)
         res["duration_s"] = round(secs, 2)
@@ -261,6 +266,9 @@ class Runner:
                           ("p999", "p999"), ("max", "lat_max"))}
         cpu = CpuProbe.percent(c0, c1, elapsed)
         cpu["wrk"] = round(100.0 * (ru.ru_utime + ru.ru_stime) / elapsed, 1)
+        # Whatever else ran on the machine meanwhile (other users, builds): it took CPU from us.
+        cpu["others"] = round(max(0.0, cpu["_machine_busy"] - sum(v for k, v in cpu.items()
+                                                                  if not k.startswith("_"))), 1)
         res["cpu_percent"] = cpu
         if target == "surge" and m0 and m1:
             res["cache"] = cache_stats(m0, m1)
@@ -279,13 +287,20 @@ class Runner:
             cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(self.a.redis_port), "-c", str(conns),
                    "-P", str(pipeline), "-n", str(n), "--threads", str(WRK_THREADS), "--csv", *map(str, args)]
             c0, t0 = self.cpu.snapshot(), time.monotonic()
+            u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=max(120, seconds * 6))
+            u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             elapsed = time.monotonic() - t0
             c1 = self.cpu.snapshot()
+            cpu = CpuProbe.percent(c0, c1, elapsed)
+            cpu["redis-benchmark"] = round(100.0 * (u1.ru_utime + u1.ru_stime - u0.ru_utime - u0.ru_stime)
+                                           / elapsed, 1)
+            cpu["others"] = round(max(0.0, cpu["_machine_busy"] - sum(v for k, v in cpu.items()
+                                                                      if not k.startswith("_"))), 1)
             rows = list(csv.DictReader(io.StringIO(r.stdout)))
             if r.returncode != 0 or not rows:
                 raise RuntimeError(f"redis-benchmark failed: {r.stderr.strip()[:300]} {r.stdout.strip()[:300]}")
-            return rows[0], cmd, CpuProbe.percent(c0, c1, elapsed)
+            return rows[0], cmd, cpu
         self.seq += 1
         la = loadavg()
         probe, _, _ = run(max(conns * pipeline * 20, 20000))
@@ -400,6 +415,15 @@ def machine_info(a):
 
 # --- scenarios -------------------------------------------------------------------------------
 
+def nginx_ceiling(s, n):
+    """Surge row s against nginx row n (same load, same bytes); None if either failed."""
+    if not s.get("rps") or not n.get("rps"):
+        return None
+    p99s, p99n = s["lat_ms"]["p99"], n["lat_ms"]["p99"]
+    return {"what": "nginx, identical bytes", "rps": n["rps"], "ratio": s["rps"] / n["rps"],
+            "p99_ms": p99n, "p99_ratio": p99s / p99n if p99n else None}
+
+
 def scenario_shop(R, res):
     a = R.a
     ranges = [(1, 1000)] if a.quick else [(1, 1000), (1, 50114)]
@@ -409,16 +433,12 @@ def scenario_shop(R, res):
             env = {"BENCH_MODE": "shop", "BENCH_ID_LO": lo, "BENCH_ID_HI": hi}
             s = R.wrk(f"shop-{hi}-c{c}-surge", c, a.duration, env)
             s.update(scenario="shop", ids=f"{lo}-{hi}")
-            n = None
+            res["rows"].append(s)
             if a.ceilings:
                 n = R.wrk(f"shop-{hi}-c{c}-nginx", c, a.duration, env, target="nginx")
                 n.update(scenario="shop", ids=f"{lo}-{hi}")
                 res["rows"].append(n)
-                if "rps" in s and "rps" in n and n["rps"]:
-                    s["ceiling"] = {"what": "nginx, identical bytes", "rps": n["rps"],
-                                    "ratio": s["rps"] / n["rps"], "p99_ratio":
-                                    s["lat_ms"]["p99"] / n["lat_ms"]["p99"] if n["lat_ms"]["p99"] else None}
-            res["rows"].append(s)
+                s["ceiling"] = nginx_ceiling(s, n)
             if "error" in s:
                 R.check(s["name"], "wrk ran", False, s["error"])
                 continue
@@ -477,6 +497,7 @@ def scenario_seckill(R, res):
         v = w["verify"]
         if w["s404"] == w["requests"] and w["requests"] > 0:
             w["verdict"] = "FAIL: route missing (every request answered HTTP 404)"
+            w["route_missing"] = True
             R.check(name, "flash-sale route exists", False, "HTTP 404 on all requests; merge the flash sale first")
             continue
         checks = [
@@ -522,13 +543,12 @@ def scenario_storm(R, res):
     env_ = {"BENCH_MODE": "fixed", "BENCH_PATH": f"/shop/{shop}"}
     w = R.wrk(f"storm-c{c}-surge", c, a.duration, env_, on_running=expire_repeatedly)
     w.update(scenario="storm")
+    res["rows"].append(w)
     if a.ceilings:
         n = R.wrk(f"storm-c{c}-nginx", c, a.duration, env_, target="nginx")
         n.update(scenario="storm")
         res["rows"].append(n)
-        if "rps" in w and "rps" in n:
-            w["ceiling"] = {"what": "nginx, identical bytes", "rps": n["rps"], "ratio": w["rps"] / n["rps"]}
-    res["rows"].append(w)
+        w["ceiling"] = nginx_ceiling(w, n)
     if "error" in w:
         R.check(w["name"], "wrk ran", False, w["error"])
         return
@@ -546,13 +566,12 @@ def scenario_penetration(R, res):
     env_ = {"BENCH_MODE": "shop", "BENCH_ID_LO": ABSENT_LO, "BENCH_ID_HI": ABSENT_HI}
     w = R.wrk(f"penetration-c{c}-surge", c, a.duration, env_)
     w.update(scenario="penetration", ids=f"{ABSENT_LO}-{ABSENT_HI}")
+    res["rows"].append(w)
     if a.ceilings:
         n = R.wrk(f"penetration-c{c}-nginx", c, a.duration, env_, target="nginx")
         n.update(scenario="penetration")
         res["rows"].append(n)
-        if "rps" in w and "rps" in n:
-            w["ceiling"] = {"what": "nginx, identical bytes", "rps": n["rps"], "ratio": w["rps"] / n["rps"]}
-    res["rows"].append(w)
+        w["ceiling"] = nginx_ceiling(w, n)
     if "error" in w:
         R.check(w["name"], "wrk ran", False, w["error"])
         return
@@ -609,7 +628,7 @@ def scenario_redis_ceilings(R, res):
     env.redis("DEL", *keys)
     # Attach ceilings to the flash-sale rows: -P 16 is the target's reference, -P 1 shown too.
     for row in res["rows"]:
-        if row.get("scenario") == "seckill" and "rps" in row:
+        if row.get("scenario") == "seckill" and "rps" in row and not row.get("route_missing"):
             ref = {r["pipeline"]: r for r in res["rows"]
                    if r.get("scenario") == "redis-sale" and r["connections"] == row["users"]}
             if 16 in ref:
@@ -646,9 +665,9 @@ def lat_cells(r):
 
 def cpu_cell(r):
     c = r.get("cpu_percent", {})
-    keys = [("surge", "S"), ("nginx", "N"), ("redis", "R"), ("mariadb", "M"), ("wrk", "W")]
+    keys = [("surge", "S"), ("nginx", "N"), ("redis", "R"), ("mariadb", "M"), ("wrk", "W"), ("others", "O")]
     if r["target"] == "nginx":
-        keys = [("nginx", "N"), ("wrk", "W")]
+        keys = [("nginx", "N"), ("wrk", "W"), ("others", "O")]
     return " ".join(f"{tag}{c[k]:.0f}" for k, tag in keys if k in c and c[k] >= 0.5) or "—"
 
 
@@ -696,9 +715,17 @@ def _markdown_tables(res, m, rows):
     L.append(f"- wrk: {WRK_THREADS} threads, {res['params']['duration']} s per row "
              f"(flash sale {res['params']['sale_duration']} s), keep-alive, `--latency`; latencies in ms. "
              "The server, Redis, MariaDB, nginx and the load generators all share the same CPUs.")
+    others = [r["cpu_percent"].get("others") for r in rows if r.get("cpu_percent", {}).get("others") is not None]
+    if others:
+        avg = sum(others) / len(others)
+        L.append(f"- **Other load on the machine**: processes outside the benchmark used on average {avg:.0f}% "
+                 f"of one core (max {max(others):.0f}%) of the {m['cpus']} CPUs during the rows (column O). "
+                 + ("That is a large share: treat absolute figures and ratios as noisy; rerun on an idle machine."
+                    if avg > 20 else "The machine was mostly idle otherwise."))
     L.append("- HTTP err = non-2xx answers + socket errors/timeouts. Biz fail = HTTP 200 with `success:false`, "
              "never counted as success. Hit = near-cache + Redis hits (incl. null markers) / lookups. "
-             "CPU = % of one core used during the row (S surge, N nginx, R redis, M mariadb, W wrk).")
+             "CPU = % of one core used during the row (S surge, N nginx, R redis, M mariadb, W wrk, "
+             "O other processes on the machine that were not part of the benchmark).")
     L.append("")
     shop = [r for r in rows if r.get("scenario") == "shop"]
     if shop:
@@ -783,7 +810,7 @@ def _markdown_tables(res, m, rows):
             L.append("| " + " | ".join([
                 f"`{r['command']}`", f"{r['connections']:,}", f"-P {r['pipeline']}", fmt_int(r["rps"]),
                 fmt_ms(l.get("avg")), fmt_ms(l.get("p50")), fmt_ms(l.get("p99")), fmt_ms(l.get("max")),
-                f"R{c.get('redis', 0):.0f} machine {c.get('_machine_busy', 0):.0f}"]) + " |")
+                f"R{c.get('redis', 0):.0f} B{c.get('redis-benchmark', 0):.0f} O{c.get('others', 0):.0f}"]) + " |")
         L.append("")
         L.append("The flash-sale-shaped script: INCR a buyer counter, GET stock, SISMEMBER, DECR, SADD, XADD "
                  "(every call takes the full \"accepted\" path with a new buyer).")
@@ -816,7 +843,7 @@ def write_plots(res, outdir, rawdir):
                 shop_series.append((dat(f"shop-{ids}-{target}", pts), f"{label}, ids {ids}",
                                     "dt 1" if target == "surge" else "dt 2"))
     sale_series = []
-    pts = series(lambda r: r.get("scenario") == "seckill")
+    pts = series(lambda r: r.get("scenario") == "seckill" and not r.get("route_missing"))
     if pts:
         sale_series.append((dat("seckill-surge", pts), "Surge flash sale (HTTP, auth, Lua)", "dt 1"))
     for pl in (16, 1):
@@ -824,45 +851,73 @@ def write_plots(res, outdir, rawdir):
         if pts:
             sale_series.append((dat(f"seckill-redis-P{pl}", pts), f"redis-benchmark EVALSHA -P {pl} (ceiling)", "dt 2"))
 
-    def plot(png, title, ylabel, col, ser, xlabel, logy=False):
+    def plot(png, title, ylabel, using, ser, xlabel, logy=False, extra=()):
         if not ser:
             return
-        xt = ", ".join(f'"{c:,}" {c}' for c in sorted({int(l.split()[0]) for s in ser
-                                                        for l in open(s[0]) if not l.startswith("#")}))
+        xs = sorted({int(l.split()[0]) for s_ in ser for l in open(s_[0]) if not l.startswith("#")})
+        xt = ", ".join(f'"{c:,}" {c}' for c in xs)
         gp = [
-            'set terminal pngcairo size 960,560 enhanced font "DejaVu Sans,11"',
+            'set terminal pngcairo size 900,600 enhanced font "DejaVu Sans,11"',
             f'set output "{os.path.join(outdir, png)}"',
             f'set title "{title}"', f'set xlabel "{xlabel}"', f'set ylabel "{ylabel}"',
-            "set logscale x", f"set xtics ({xt})", "set grid", "set key outside right top",
-            "set yrange [0:*]" if not logy else "set logscale y",
-            "set format y \"%'.0f\"" if not logy else "",
+            "set logscale x", f"set xtics ({xt})", f"set xrange [{xs[0] * 0.8}:{xs[-1] * 1.25}]",
+            "set grid", "set bmargin 7", "set key at screen 0.5, screen 0.015 center bottom horizontal box maxrows 2",
+            "set logscale y" if logy else "set yrange [0:*]",
+            *extra,
         ]
-        cmds = [f'"{d}" using 1:{col} with linespoints lw 2 pt 7 {dt} title "{t}"' for d, t, dt in ser]
+        cmds = [f'"{d}" using 1:{using} with linespoints lw 2 pt 7 ps 1.2 {dt} title "{t}"' for d, t, dt in ser]
         gp.append("plot " + ", \\\n     ".join(cmds))
         script = os.path.join(rawdir, png.replace(".png", ".gp"))
         with open(script, "w") as f:
             f.write("\n".join(gp) + "\n")
-        r = subprocess.run(["gnuplot", script], capture_output=True, text=True, env=dict(os.environ, LC_NUMERIC="en_US.UTF-8"))
+        r = subprocess.run(["gnuplot", script], capture_output=True, text=True)
         if r.returncode != 0:
             log(f"gnuplot failed for {png}: {r.stderr.strip()[:300]}")
             return
         plots.append(png)
 
     m = res["machine"]
-    where = f"{m['cpus']} CPUs shared by server, stores and load generator"
-    plot("shop_throughput.png", f"GET /shop/{{id}}: throughput ({where})", "requests/s", 2, shop_series,
-         "connections")
-    plot("shop_p99.png", "GET /shop/{id}: p99 latency", "p99 latency (ms)", 3, shop_series, "connections", logy=True)
-    plot("flash_sale.png", f"Flash sale: throughput vs the Redis ceiling ({where})", "requests/s", 2, sale_series,
-         "connections (= distinct users for Surge)")
-    plot("flash_sale_p99.png", "Flash sale: p99 latency", "p99 latency (ms)", 3, sale_series,
-         "connections (= distinct users for Surge)", logy=True)
+    sub = f"{m['cpus']} CPUs shared by Surge/nginx, Redis, MariaDB and wrk; {res['started']}"
+    plot("shop_throughput.png", f"GET /shop/<id>: Surge vs nginx serving the same bytes\\n{{/*0.8 {sub}}}",
+         "thousand requests/s", "($2/1000)", shop_series, "connections")
+    plot("shop_p99.png", f"GET /shop/<id>: p99 latency\\n{{/*0.8 {sub}}}", "p99 latency (ms, log scale)", "3",
+         shop_series, "connections", logy=True)
+    ratio_series = []
+    for ids in ("1-1000", "1-50114"):
+        pts = sorted((r["connections"], r["ceiling"]["ratio"], r["ceiling"].get("p99_ratio") or 0) for r in rows
+                     if r.get("scenario") == "shop" and r.get("ids") == ids and r["target"] == "surge"
+                     and r.get("ceiling"))
+        if pts:
+            ratio_series.append((dat(f"shop-{ids}-ratio", pts), f"Surge / nginx req/s, ids {ids}", "dt 1"))
+    plot("shop_ratio.png", f"GET /shop/<id>: Surge throughput as a fraction of nginx's (target >= 0.9)\\n{{/*0.8 {sub}}}",
+         "Surge req/s / nginx req/s", "2", ratio_series, "connections",
+         extra=("set arrow from graph 0, first 0.9 to graph 1, first 0.9 nohead dt 3 lw 2 lc rgb 'red'",
+                "set label 'target 0.9' at graph 0.02, first 0.95 tc rgb 'red'"))
+    plot("flash_sale.png", f"Flash sale: Surge vs redis-benchmark running a flash-sale script\\n{{/*0.8 {sub}}}",
+         "thousand requests/s", "($2/1000)", sale_series, "connections (= distinct users for Surge)")
+    plot("flash_sale_p99.png", f"Flash sale: p99 latency\\n{{/*0.8 {sub}}}", "p99 latency (ms, log scale)", "3",
+         sale_series, "connections (= distinct users for Surge)", logy=True)
     return plots
 
 
 # --- main ------------------------------------------------------------------------------------
 
+def render(d):
+    """Re-renders results.md and the plots of a results folder from its results.json."""
+    with open(os.path.join(d, "results.json")) as f:
+        res = json.load(f)
+    raw = os.path.join(d, "raw")
+    os.makedirs(raw, exist_ok=True)
+    if not res.get("quick"):
+        res["plots"] = write_plots(res, d, raw)
+    write_markdown(res, os.path.join(d, "results.md"))
+    log(f"rendered {d}/results.md and {len(res.get('plots', []))} plots")
+    return 0
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--render":
+        return render(sys.argv[2])
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--repo", required=True)
     p.add_argument("--out", required=True)
