@@ -19,6 +19,7 @@ import re
 import resource
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -988,6 +989,10 @@ def main():
         a.ceilings = False
     a.tokens = os.path.join(a.work, "tokens.txt")
 
+    # Started in the background by bench/run, this process may have inherited SIGINT ignored:
+    # make Ctrl-C (and bench/run's cleanup) stop it with the partial results written.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     R = Runner(a)
     started = time.monotonic()
     res = {"started": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
@@ -1027,6 +1032,9 @@ def main():
     except KeyboardInterrupt:
         log("interrupted; writing what was measured so far")
         res["interrupted"] = True
+    except Exception as e:  # a scenario crashed (e.g. Surge died): keep what was measured
+        log(f"error: {type(e).__name__}: {e}; writing what was measured so far")
+        res["error"] = f"{type(e).__name__}: {e}"
     finally:
         res["elapsed_s"] = round(time.monotonic() - started, 1)
         res["checks"] = R.checks
@@ -1038,7 +1046,7 @@ def main():
             json.dump(res, f, indent=1, ensure_ascii=False)
         write_markdown(res, os.path.join(a.out, "results.md"))
     log(f"wrote {a.out}/results.md and results.json ({res['failed_checks']} failed checks of {len(R.checks)})")
-    return 1 if res["failed_checks"] or res.get("interrupted") else 0
+    return 1 if res["failed_checks"] or res.get("interrupted") or res.get("error") else 0
 
 
 if __name__ == "__main__":
