@@ -1,0 +1,1053 @@
+#!/usr/bin/env python3
+"""Scenario runner for bench/run (stdlib only).
+
+bench/run starts the servers (private Redis + MariaDB, Surge, nginx) and hands their addresses to
+this program, which prepares data (ceiling files for nginx, login tokens), runs every scenario
+with wrk and redis-benchmark, verifies flash-sale orders in MariaDB, and writes results.json,
+results.md and the gnuplot PNGs. Every number in the output comes from this run.
+"""
+import argparse
+import concurrent.futures
+import csv
+import datetime
+import http.client
+import io
+import json
+import os
+import platform
+import re
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+WRK_THREADS = 2
+ABSENT_LO, ABSENT_HI = 1_000_001, 1_100_000  # 100,000 ids that no shop has
+STORM_SHOP = 7
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+# --- small clients ---------------------------------------------------------------------------
+
+class Env:
+    def __init__(self, a):
+        self.a = a
+        self.surge = ("127.0.0.1", a.surge_port)
+        self.nginx = ("127.0.0.1", a.nginx_port) if a.nginx_port else None
+
+    # Redis through redis-cli (few calls; bulk loads go through --pipe)
+    def redis(self, *args, check=True):
+        r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.a.redis_port), *map(str, args)],
+                           capture_output=True, text=True, timeout=30)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"redis-cli {args[0]} failed: {r.stderr.strip()}")
+        return r.stdout.strip()
+
+    def redis_pipe(self, resp_bytes):
+        r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.a.redis_port), "--pipe"],
+                           input=resp_bytes, capture_output=True, timeout=120)
+        out = r.stdout.decode(errors="replace")
+        m = re.search(r"errors:\s*(\d+),\s*replies:\s*(\d+)", out)
+        if r.returncode != 0 or not m or int(m.group(1)) != 0:
+            raise RuntimeError(f"redis-cli --pipe failed: {out.strip()} {r.stderr.decode(errors='replace').strip()}")
+        return int(m.group(2))
+
+    def sql(self, query):
+        """Rows of a query (tab-separated text, no header)."""
+        cmd = ["mariadb", "--no-defaults", f"--socket={self.a.mysql_socket}", f"--user={self.a.mysql_user}",
+               f"--password={self.a.mysql_password}", "--batch", "--skip-column-names",
+               "-D", self.a.mysql_database, "-e", query]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError(f"mariadb query failed ({query}): {r.stderr.strip()}")
+        return [line.split("\t") for line in r.stdout.splitlines() if line]
+
+    def sql_int(self, query):
+        rows = self.sql(query)
+        return int(rows[0][0]) if rows and rows[0][0] not in ("NULL", "") else 0
+
+    def http(self, method, path, body=None, headers=None, target=None):
+        host, port = target or self.surge
+        c = http.client.HTTPConnection(host, port, timeout=10)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            return r.status, dict(r.getheaders()), r.read()
+        finally:
+            c.close()
+
+    def metrics(self):
+        """Surge's /metrics as {series: value}; {} if unavailable."""
+        try:
+            status, _, body = self.http("GET", "/metrics")
+        except OSError:
+            return {}
+        if status != 200:
+            return {}
+        out = {}
+        for line in body.decode(errors="replace").splitlines():
+            if not line or line.startswith("#"):
+                continue
+            name, _, value = line.rpartition(" ")
+            try:
+                out[name] = float(value)
+            except ValueError:
+                pass
+        return out
+
+
+def delta(after, before, key):
+    return after.get(key, 0.0) - before.get(key, 0.0)
+
+
+def cache_stats(before, after, cls="shop"):
+    def req(result):
+        return delta(after, before, f'surge_cache_requests_total{{class="{cls}",result="{result}"}}')
+    near, rhit, null, miss, bloom, stale = (req(r) for r in
+                                            ("near_hit", "redis_hit", "null_hit", "miss", "bloom_reject", "stale"))
+    lookups = near + rhit + null + miss + bloom
+    total = lambda n: delta(after, before, f'surge_cache_{n}_total{{class="{cls}"}}')
+    return {
+        "lookups": int(lookups),
+        "near_hit": int(near), "redis_hit": int(rhit), "null_hit": int(null), "miss": int(miss),
+        "bloom_reject": int(bloom), "stale": int(stale),
+        "hit_rate": (near + rhit + null) / lookups if lookups else None,
+        "near_share": near / lookups if lookups else None,
+        "db_loads": int(total("db_loads")), "lock_waits": int(total("lock_waits")),
+        "wait_timeouts": int(total("wait_timeouts")), "invalidations": int(total("invalidations")),
+    }
+
+
+# --- CPU accounting (who used the 2 cores during a row) --------------------------------------
+
+def proc_children():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        ppid = int(st.rsplit(")", 1)[1].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def cpu_ticks(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class CpuProbe:
+    def __init__(self, groups):
+        self.groups = groups  # name -> [root pids]; children are included (nginx workers)
+
+    def snapshot(self):
+        kids = proc_children()
+        snap = {}
+        for name, roots in self.groups.items():
+            pids, stack = set(), list(roots)
+            while stack:
+                p = stack.pop()
+                if p in pids:
+                    continue
+                pids.add(p)
+                stack.extend(kids.get(p, []))
+            snap[name] = sum(cpu_ticks(p) for p in pids)
+        with open("/proc/stat") as f:
+            total = f.readline().split()[1:]
+        snap["_machine_busy"] = sum(int(x) for x in total) - int(total[3]) - int(total[4])
+        return snap
+
+    @staticmethod
+    def percent(before, after, seconds):
+        """CPU used per process group in % of one core; _machine_busy is the whole machine."""
+        if seconds <= 0:
+            return {}
+        return {k: round(100.0 * (after[k] - before[k]) / CLK_TCK / seconds, 1) for k in after}
+
+
+def listen_overflows():
+    """TcpExt ListenOverflows: connections dropped because an accept queue was full."""
+    try:
+        with open("/proc/net/netstat") as f:
+            lines = f.read().splitlines()
+        for head, vals in zip(lines[::2], lines[1::2]):
+            if head.startswith("TcpExt:"):
+                return int(dict(zip(head.split()[1:], vals.split()[1:])).get("ListenOverflows", 0))
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+# --- load generators -------------------------------------------------------------------------
+
+class Runner:
+    def __init__(self, a):
+        self.a = a
+        self.env = Env(a)
+        self.rows = []
+        self.checks = []
+        self.cpu = CpuProbe({k: v for k, v in {
+            "surge": [a.surge_pid], "redis": [a.redis_pid], "mariadb": [a.mysql_pid],
+            "nginx": [a.nginx_pid] if a.nginx_pid else [],
+        }.items() if v and v[0]})
+        self.raw = a.raw
+        os.makedirs(self.raw, exist_ok=True)
+        self.seq = 0
+
+    def check(self, scenario, what, ok, detail):
+        self.checks.append({"scenario": scenario, "check": what, "ok": bool(ok), "detail": detail})
+        log(f"  check {'PASS' if ok else 'FAIL'}: {scenario}: {what} ({detail})")
+
+    def wrk(self, name, conns, duration, env, target="surge", on_running=None):
+        """Runs wrk; returns the parsed WRKJSON counters plus rates, CPU and metric deltas."""
+        self.seq += 1
+        host, port = self.env.surge if target == "surge" else self.env.nginx
+        url = f"http://{host}:{port}"
+        rawfile = os.path.join(self.raw, f"{self.seq:02d}-{name}.txt")
+        cmd = ["wrk", "-t", str(WRK_THREADS), "-c", str(max(conns, WRK_THREADS)), "-d", f"{int(duration)}s",
+               "--timeout", "10s", "--latency", "-s", self.a.lua, url]
+        wenv = dict(os.environ, BENCH_THREADS=str(WRK_THREADS), **{k: str(v) for k, v in env.items()})
+        m0 = self.env.metrics()
+        c0 = self.cpu.snapshot()
+        la = loadavg()
+        lo0 = listen_overflows()
+        t0 = time.monotonic()
+        with open(rawfile, "w") as out:
+            out.write(f"# {' '.join(cmd)}\n# env: {json.dumps(env)}\n")
+            out.flush()
+            p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=wenv)
+            # on_running(stop_event) runs beside wrk (e.g. expiring a key) and returns a summary.
+            stop, side, extra = threading.Event(), None, {}
+            if on_running:
+                side = threading.Thread(target=lambda: extra.update(on_running(stop) or {}), daemon=True)
+                side.start()
+            try:
+                _, status, ru = os.wait4(p.pid, 0)
+                p.returncode = os.waitstatus_to_exitcode(status)
+            finally:
+                stop.set()
+                if side:
+                    side.join()
+                if p.returncode is None:
+                    p.kill()
+                    p.wait()
+        elapsed = time.monotonic() - t0
+        c1 = self.cpu.snapshot()
+        m1 = self.env.metrics()
+        with open(rawfile) as f:
+            text = f.read()
+        res = {"name": name, "target": target, "connections": conns, "raw": os.path.basename(rawfile),
+               "loadavg_before": la, "listen_overflows": listen_overflows() - lo0}
+        m = re.search(r"^WRKJSON (\{.*\})$", text, re.M)
+        if not m or os.waitstatus_to_exitcode(status) != 0:
+            res["error"] = f"wrk failed (exit {os.waitstatus_to_exitcode(status)}): " + text.strip().splitlines()[-1][:200]
+            log(f"  {name}: {res['error']}")
+            return res
+        w = json.loads(m.group(1))
+        if w["requests"] == 0:
+            res["error"] = "no response at all (server down or out of file descriptors?)"
+            log(f"  {name}: {res['error']}")
+            return res
+        secs = w["duration_us"] / 1e6
+        res.update(w)
+        res["duration_s"] = round(secs, 2)
+        res["rps"] = w["requests"] / secs if secs else 0.0
+        res["sock_errors"] = w["err_connect"] + w["err_read"] + w["err_write"] + w["err_timeout"]
+        res["non2xx"] = w["s3xx"] + w["s4xx"] + w["s5xx"] + w["s_other"]
+        res["http_errors"] = res["non2xx"] + res["sock_errors"]
+        res["lat_ms"] = {k: round(w[src] / 1000.0, 2) for k, src in
+                         (("avg", "lat_mean"), ("p50", "p50"), ("p90", "p90"), ("p99", "p99"),
+                          ("p999", "p999"), ("max", "lat_max"))}
+        cpu = CpuProbe.percent(c0, c1, elapsed)
+        cpu["wrk"] = round(100.0 * (ru.ru_utime + ru.ru_stime) / elapsed, 1)
+        # Whatever else ran on the machine meanwhile (other users, builds): it took CPU from us.
+        cpu["others"] = round(max(0.0, cpu["_machine_busy"] - sum(v for k, v in cpu.items()
+                                                                  if not k.startswith("_"))), 1)
+        res["cpu_percent"] = cpu
+        if target == "surge" and m0 and m1:
+            res["cache"] = cache_stats(m0, m1)
+            res["metrics_delta"] = {k: m1[k] - m0.get(k, 0.0) for k in m1
+                                    if k.startswith("surge_orders_") and m1[k] != m0.get(k, 0.0)}
+        if on_running:
+            res["during"] = extra
+        log(f"  {name}: {res['rps']:,.0f} req/s  p99 {res['lat_ms']['p99']} ms  "
+            f"http errors {res['http_errors']}  business failures {res['biz_fail']}  "
+            f"(cpu {', '.join(f'{k} {v}%' for k, v in cpu.items() if not k.startswith('_'))})")
+        return res
+
+    def redis_benchmark(self, name, conns, pipeline, args, seconds):
+        """redis-benchmark for about `seconds`: a short probe sizes -n from the measured rate."""
+        def run(n):
+            cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(self.a.redis_port), "-c", str(conns),
+                   "-P", str(pipeline), "-n", str(n), "--threads", str(WRK_THREADS), "--csv", *map(str, args)]
+            c0, t0 = self.cpu.snapshot(), time.monotonic()
+            u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=max(120, seconds * 6))
+            u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            elapsed = time.monotonic() - t0
+            c1 = self.cpu.snapshot()
+            cpu = CpuProbe.percent(c0, c1, elapsed)
+            cpu["redis-benchmark"] = round(100.0 * (u1.ru_utime + u1.ru_stime - u0.ru_utime - u0.ru_stime)
+                                           / elapsed, 1)
+            cpu["others"] = round(max(0.0, cpu["_machine_busy"] - sum(v for k, v in cpu.items()
+                                                                      if not k.startswith("_"))), 1)
+            rows = list(csv.DictReader(io.StringIO(r.stdout)))
+            if r.returncode != 0 or not rows:
+                raise RuntimeError(f"redis-benchmark failed: {r.stderr.strip()[:300]} {r.stdout.strip()[:300]}")
+            return rows[0], cmd, cpu
+        self.seq += 1
+        la = loadavg()
+        probe, _, _ = run(max(conns * pipeline * 20, 20000))
+        rate = float(probe["rps"])
+        n = max(int(rate * seconds), conns * pipeline * 4)
+        row, cmd, cpu = run(n)
+        with open(os.path.join(self.raw, f"{self.seq:02d}-{name}.txt"), "w") as f:
+            f.write("# " + " ".join(cmd) + "\n" + json.dumps(row) + "\n")
+        res = {"name": name, "target": "redis-benchmark", "connections": conns, "pipeline": pipeline,
+               "requests": n, "rps": float(row["rps"]), "loadavg_before": la, "cpu_percent": cpu,
+               "lat_ms": {k: float(row.get(f"{k}_latency_ms", "nan")) for k in ("avg", "p50", "p95", "p99", "max")}}
+        log(f"  {name}: {res['rps']:,.0f} req/s  p99 {res['lat_ms']['p99']} ms")
+        return res
+
+
+# --- preparation -----------------------------------------------------------------------------
+
+def fetch_bodies(env, root, hi):
+    """Reads /shop/1..hi once (the cache warm-up) and, when root is set, stores Surge's exact
+    response bodies (and an absent id's) as the files nginx serves."""
+    if root:
+        os.makedirs(os.path.join(root, "shop"), exist_ok=True)
+    ctype = None
+
+    def worker(ids):
+        nonlocal ctype
+        c = http.client.HTTPConnection(*env.surge, timeout=10)
+        bad = 0
+        for i in ids:
+            c.request("GET", f"/shop/{i}")
+            r = c.getresponse()
+            body = r.read()
+            if r.status != 200 or b'"success":true' not in body:
+                bad += 1
+            ctype = ctype or r.getheader("Content-Type")
+            if root:
+                with open(os.path.join(root, "shop", str(i)), "wb") as f:
+                    f.write(body)
+        c.close()
+        return bad
+
+    ids = list(range(1, hi + 1))
+    chunks = [ids[k::4] for k in range(4)]
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        bad = sum(ex.map(worker, chunks))
+    status, headers, body = env.http("GET", f"/shop/{ABSENT_LO}")
+    if root:
+        with open(os.path.join(root, "absent.json"), "wb") as f:
+            f.write(body)
+    return {"shops": hi, "not_ok": bad, "content_type": ctype, "absent_body": body.decode(errors="replace")}
+
+
+def prepare_tokens(env, n, path):
+    """n distinct logged-in users (ids 1..n from tb_user): login:token:{t} hashes via --pipe."""
+    rows = env.sql(f"SELECT id, nick_name, IFNULL(icon,'') FROM tb_user WHERE id <= {int(n)} ORDER BY id")
+    if len(rows) < n:
+        raise RuntimeError(f"only {len(rows)} users with id <= {n} in tb_user")
+
+    def resp(*parts):
+        out = [f"*{len(parts)}\r\n".encode()]
+        for p in parts:
+            b = p.encode() if isinstance(p, str) else p
+            out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        return b"".join(out)
+
+    buf, tokens = [], []
+    for uid, nick, icon in (r + [""] * (3 - len(r)) for r in rows):
+        t = secrets.token_hex(16)
+        tokens.append(t)
+        key = f"login:token:{t}"
+        buf.append(resp("HSET", key, "id", uid, "nickName", nick, "icon", icon))
+        buf.append(resp("EXPIRE", key, "14400"))
+    env.redis_pipe(b"".join(buf))
+    with open(path, "w") as f:
+        f.write("\n".join(tokens) + "\n")
+    return tokens
+
+
+def machine_info(a):
+    def cmd(*c):
+        try:
+            r = subprocess.run(c, capture_output=True, text=True, timeout=10)
+            return (r.stdout + r.stderr).strip()
+        except OSError:
+            return ""
+    model = ""
+    for line in cmd("lscpu").splitlines():
+        if line.startswith("Model name:"):
+            model = line.split(":", 1)[1].strip()
+    mem = ""
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    os_name = ""
+    if os.path.exists("/etc/os-release"):
+        for line in open("/etc/os-release"):
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip().strip('"')
+    git = cmd("git", "-C", a.repo, "rev-parse", "--short", "HEAD")
+    dirty = cmd("git", "-C", a.repo, "status", "--porcelain", "--untracked-files=no")
+    return {
+        "cpu_model": model, "cpus": os.cpu_count(), "memory": mem, "os": os_name,
+        "kernel": platform.release(), "virtualization": cmd("systemd-detect-virt") or "unknown",
+        "surge_commit": git + ("-dirty" if dirty else ""),
+        "surge_workers": a.workers, "shop_cache": a.shop_cache,
+        "redis": cmd("redis-server", "--version").split(" sha=")[0],
+        "mariadb": cmd("mariadbd", "--version"),
+        "nginx": cmd("nginx", "-v"),
+        "wrk": cmd("sh", "-c", "wrk --version 2>&1 | head -1").split(" Copyright")[0],
+        "gnuplot": cmd("gnuplot", "--version"),
+        "loadavg_at_start": loadavg(),
+    }
+
+
+# --- scenarios -------------------------------------------------------------------------------
+
+def nginx_ceiling(s, n):
+    """Surge row s against nginx row n (same load, same bytes); None if either failed."""
+    if not s.get("rps") or not n.get("rps"):
+        return None
+    p99s, p99n = s["lat_ms"]["p99"], n["lat_ms"]["p99"]
+    return {"what": "nginx, identical bytes", "rps": n["rps"], "ratio": s["rps"] / n["rps"],
+            "p99_ms": p99n, "p99_ratio": p99s / p99n if p99n else None}
+
+
+def scenario_shop(R, res):
+    a = R.a
+    ranges = [(1, 1000)] if a.quick else [(1, 1000), (1, 50114)]
+    for lo, hi in ranges:
+        log(f"shop read, ids {lo}-{hi:,}")
+        for c in a.connections:
+            env = {"BENCH_MODE": "shop", "BENCH_ID_LO": lo, "BENCH_ID_HI": hi}
+            s = R.wrk(f"shop-{hi}-c{c}-surge", c, a.duration, env)
+            s.update(scenario="shop", ids=f"{lo}-{hi}")
+            res["rows"].append(s)
+            if a.ceilings:
+                n = R.wrk(f"shop-{hi}-c{c}-nginx", c, a.duration, env, target="nginx")
+                n.update(scenario="shop", ids=f"{lo}-{hi}")
+                res["rows"].append(n)
+                s["ceiling"] = nginx_ceiling(s, n)
+            if "error" in s:
+                R.check(s["name"], "wrk ran", False, s["error"])
+                continue
+            R.check(s["name"], "no HTTP errors", s["http_errors"] == 0, f"{s['http_errors']} errors")
+            R.check(s["name"], "every answer success:true", s["ok"] == s["requests"],
+                    f"{s['ok']} of {s['requests']}; {s['biz_fail']} business failures")
+
+
+def scenario_seckill(R, res):
+    a = R.a
+    env = R.env
+    # Is the route there at all? A missing route answers 404 before any handler runs.
+    status, _, body = env.http("POST", "/voucher-order/seckill/999999999",
+                               headers={"authorization": R.tokens[0]})
+    route = {"probe_status": status, "probe_body": body.decode(errors="replace")[:200]}
+    res["seckill_route"] = route
+    if status == 404:
+        log(f"flash sale: POST /voucher-order/seckill/{{id}} answers 404: the route is missing in this build")
+    vouchers = [int(v) for v in a.sale_vouchers]
+    for users, voucher in zip(a.sale_users, vouchers):
+        name = f"seckill-{users}u-v{voucher}"
+        log(f"flash sale, {users} users on voucher {voucher}")
+        stock0 = env.sql_int(f"SELECT stock FROM tb_seckill_voucher WHERE voucher_id = {voucher}")
+        orders0 = env.sql_int(f"SELECT COUNT(*) FROM tb_voucher_order WHERE voucher_id = {voucher}")
+        w = R.wrk(name, users, a.sale_duration, {"BENCH_MODE": "seckill", "BENCH_VOUCHER": voucher,
+                                                  "BENCH_TOKENS": a.tokens, "BENCH_USERS": users})
+        w.update(scenario="seckill", users=users, voucher=voucher, stock_before=stock0, orders_before=orders0)
+        res["rows"].append(w)
+        if "error" in w:
+            R.check(name, "wrk ran", False, w["error"])
+            continue
+        accepted = w["ok"]
+        # Wait for the order writer: until MariaDB holds every accepted order, or 10 s of no change.
+        t_end = time.monotonic()
+        last, last_change, orders = None, t_end, orders0
+        while True:
+            orders = env.sql_int(f"SELECT COUNT(*) FROM tb_voucher_order WHERE voucher_id = {voucher}") - orders0
+            now = time.monotonic()
+            if orders != last:
+                last, last_change = orders, now
+            if orders >= accepted and (accepted > 0 or now - t_end > 1):
+                break
+            if now - last_change > 10 or now - t_end > 60:
+                break
+            time.sleep(0.1)
+        lag = time.monotonic() - t_end
+        distinct = env.sql_int(f"SELECT COUNT(DISTINCT user_id) FROM tb_voucher_order WHERE voucher_id = {voucher}") \
+            - orders0
+        stock1 = env.sql_int(f"SELECT stock FROM tb_seckill_voucher WHERE voucher_id = {voucher}")
+        w["verify"] = {
+            "accepted": accepted, "orders_in_db": orders, "persist_wait_s": round(lag, 2),
+            "oversell": max(0, orders - stock0), "duplicate_users": orders - distinct,
+            "stock_after": stock1, "stock_deducted": stock0 - stock1,
+            "expected_accepted": min(users, stock0),
+        }
+        v = w["verify"]
+        if w["s404"] == w["requests"] and w["requests"] > 0:
+            w["verdict"] = "FAIL: route missing (every request answered HTTP 404)"
+            w["route_missing"] = True
+            R.check(name, "flash-sale route exists", False, "HTTP 404 on all requests; merge the flash sale first")
+            continue
+        checks = [
+            ("no HTTP errors", w["http_errors"] == 0, f"{w['http_errors']} errors ({w['s4xx']} 4xx, {w['s5xx']} 5xx)"),
+            ("orders in MariaDB == accepted", orders == accepted, f"{orders} orders, {accepted} accepted"),
+            ("no oversell", v["oversell"] == 0, f"{orders} orders for stock {stock0}"),
+            ("no user twice", v["duplicate_users"] == 0, f"{v['duplicate_users']} duplicates"),
+            ("every user who could buy did", accepted == v["expected_accepted"],
+             f"{accepted} accepted, min(users, stock) = {v['expected_accepted']}"),
+            ("DB stock deducted == orders", v["stock_deducted"] == orders, f"deducted {v['stock_deducted']}"),
+        ]
+        for what, ok, detail in checks:
+            R.check(name, what, ok, detail)
+        failed = [c[0] for c in checks if not c[1]]
+        w["verdict"] = "ok" if not failed else "FAIL: " + "; ".join(failed)
+
+
+def scenario_storm(R, res):
+    """Breakdown: one hot key expires again and again under load; each expiry must cost 1 DB load."""
+    a = R.a
+    env = R.env
+    c = a.storm_connections
+    shop = STORM_SHOP
+    env.http("GET", f"/shop/{shop}")
+    log(f"breakdown storm: /shop/{shop} at {c} connections, the key expires every {a.storm_interval}s")
+
+    def expire_repeatedly(stop):
+        times = []
+        t0 = time.monotonic()
+        if stop.wait(1.0):
+            return {"expiries": 0}
+        while not stop.is_set():
+            # What an expiry looks like to every instance: the Redis entry goes away and the near
+            # caches drop it (the same DEL + invalidation broadcast PUT /shop performs).
+            env.redis("DEL", f"cache:shop:{shop}")
+            env.redis("PUBLISH", "cache:invalidate:shop", shop)
+            times.append(time.monotonic())
+            # stop at least 0.5 s before wrk does, so the last expiry's load is counted
+            if stop.wait(a.storm_interval) or time.monotonic() - t0 > a.duration - 0.5 - a.storm_interval:
+                break
+        return {"expiries": len(times)}
+
+    env_ = {"BENCH_MODE": "fixed", "BENCH_PATH": f"/shop/{shop}"}
+    w = R.wrk(f"storm-c{c}-surge", c, a.duration, env_, on_running=expire_repeatedly)
+    w.update(scenario="storm")
+    res["rows"].append(w)
+    if a.ceilings:
+        n = R.wrk(f"storm-c{c}-nginx", c, a.duration, env_, target="nginx")
+        n.update(scenario="storm")
+        res["rows"].append(n)
+        w["ceiling"] = nginx_ceiling(w, n)
+    if "error" in w:
+        R.check(w["name"], "wrk ran", False, w["error"])
+        return
+    k = w["during"]["expiries"]
+    loads = w["cache"]["db_loads"] if "cache" in w else -1
+    R.check(w["name"], "no HTTP errors", w["http_errors"] == 0, f"{w['http_errors']} errors")
+    R.check(w["name"], "exactly one DB load per expiry", loads == k, f"{loads} DB loads for {k} expiries")
+
+
+def scenario_penetration(R, res):
+    """Penetration: random ids no shop has; the Bloom filter should keep them from MariaDB."""
+    a = R.a
+    c = a.storm_connections
+    log(f"penetration storm: ids {ABSENT_LO:,}-{ABSENT_HI:,} (all absent) at {c} connections")
+    env_ = {"BENCH_MODE": "shop", "BENCH_ID_LO": ABSENT_LO, "BENCH_ID_HI": ABSENT_HI}
+    w = R.wrk(f"penetration-c{c}-surge", c, a.duration, env_)
+    w.update(scenario="penetration", ids=f"{ABSENT_LO}-{ABSENT_HI}")
+    res["rows"].append(w)
+    if a.ceilings:
+        n = R.wrk(f"penetration-c{c}-nginx", c, a.duration, env_, target="nginx")
+        n.update(scenario="penetration")
+        res["rows"].append(n)
+        w["ceiling"] = nginx_ceiling(w, n)
+    if "error" in w:
+        R.check(w["name"], "wrk ran", False, w["error"])
+        return
+    distinct = ABSENT_HI - ABSENT_LO + 1
+    loads = w["cache"]["db_loads"] if "cache" in w else -1
+    R.check(w["name"], "no HTTP errors", w["http_errors"] == 0, f"{w['http_errors']} errors")
+    R.check(w["name"], "every answer is 店铺不存在", w["f_absent"] == w["requests"],
+            f"{w['f_absent']} of {w['requests']}")
+    # The filter is sized for a 0.1% false-positive rate; each false positive costs one load.
+    R.check(w["name"], "DB loads within the Bloom filter's false positives (<= 0.5% of ids)",
+            0 <= loads <= distinct * 0.005, f"{loads} DB loads for up to {distinct:,} distinct ids")
+
+
+def scenario_mixed(R, res):
+    a = R.a
+    c = a.mixed_connections
+    log(f"mixed: 90% GET /shop/{{1..1000}}, 5% GET /shop/of/type (geo), 5% PUT /shop, {c} connections")
+    w = R.wrk(f"mixed-c{c}-surge", c, a.duration, {"BENCH_MODE": "mixed", "BENCH_ID_LO": 1, "BENCH_ID_HI": 1000})
+    w.update(scenario="mixed")
+    res["rows"].append(w)
+    if "error" in w:
+        R.check(w["name"], "wrk ran", False, w["error"])
+        return
+    R.check(w["name"], "no HTTP errors", w["http_errors"] == 0, f"{w['http_errors']} errors")
+    R.check(w["name"], "every answer success:true", w["ok"] == w["requests"],
+            f"{w['ok']} of {w['requests']}")
+
+
+def scenario_redis_ceilings(R, res):
+    a = R.a
+    env = R.env
+    script = a.sale_script
+    sha = env.redis("SCRIPT", "LOAD", script)
+    keys = ["{bench}:stock", "{bench}:buyers", "{bench}:orders", "{bench}:users"]
+
+    def reset():
+        env.redis("DEL", *keys)
+        env.redis("SET", "{bench}:stock", 1_000_000_000)
+
+    log("ceilings: redis-benchmark GET of the cached shop value, and EVALSHA of a flash-sale-shaped script")
+    get_key = f"cache:shop:1"
+    env.http("GET", "/shop/1")
+    for c in a.connections:
+        for pl in (1, 16):
+            r = R.redis_benchmark(f"redis-get-c{c}-P{pl}", c, pl, ["GET", get_key], a.rb_duration)
+            r.update(scenario="redis-get", command=f"GET {get_key}")
+            res["rows"].append(r)
+    for c in a.sale_users:
+        for pl in (1, 16):
+            reset()
+            r = R.redis_benchmark(f"redis-sale-c{c}-P{pl}", c, pl, ["EVALSHA", sha, 4, *keys], a.rb_duration)
+            r.update(scenario="redis-sale", command="EVALSHA <flash-sale script> 4 {bench}:stock ...")
+            res["rows"].append(r)
+    env.redis("DEL", *keys)
+    # Attach ceilings to the flash-sale rows: -P 16 is the target's reference, -P 1 shown too.
+    for row in res["rows"]:
+        if row.get("scenario") == "seckill" and "rps" in row and not row.get("route_missing"):
+            ref = {r["pipeline"]: r for r in res["rows"]
+                   if r.get("scenario") == "redis-sale" and r["connections"] == row["users"]}
+            if 16 in ref:
+                row["ceiling"] = {"what": "redis-benchmark EVALSHA -P 16", "rps": ref[16]["rps"],
+                                  "ratio": row["rps"] / ref[16]["rps"],
+                                  "ratio_p1": row["rps"] / ref[1]["rps"] if 1 in ref else None}
+
+
+# --- output ----------------------------------------------------------------------------------
+
+def fmt_int(x):
+    return "—" if x is None else f"{x:,.0f}"
+
+
+def fmt_ms(x):
+    if x is None:
+        return "—"
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:,.0f}"
+
+
+def fmt_pct(x):
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+def fmt_ratio(row):
+    c = row.get("ceiling")
+    return "—" if not c else f"{c['ratio']:.2f}×"
+
+
+def lat_cells(r):
+    l = r.get("lat_ms", {})
+    return [fmt_ms(l.get(k)) for k in ("avg", "p50", "p90", "p99", "max")]
+
+
+def cpu_cell(r):
+    c = r.get("cpu_percent", {})
+    keys = [("surge", "S"), ("nginx", "N"), ("redis", "R"), ("mariadb", "M"), ("wrk", "W"), ("others", "O")]
+    if r["target"] == "nginx":
+        keys = [("nginx", "N"), ("wrk", "W"), ("others", "O")]
+    return " ".join(f"{tag}{c[k]:.0f}" for k, tag in keys if k in c and c[k] >= 0.5) or "—"
+
+
+def write_markdown(res, path):
+    m = res["machine"]
+    rows = res["rows"]
+    L = []
+    if res.get("quick"):
+        # --quick checks correctness only: no timing figures are written.
+        L.append(f"# Surge benchmark --quick (correctness only) — {res['started']}")
+        L.append("")
+        L.append(f"Surge {m['surge_commit']}. No throughput or latency is reported in quick mode.")
+        L.append("")
+        rows = []
+    else:
+        L += _markdown_tables(res, m, rows)
+    L.append("## Checks")
+    L.append("")
+    L.append("| scenario | check | result | detail |")
+    L.append("|---|---|---|---|")
+    for c in res["checks"]:
+        L.append(f"| {c['scenario']} | {c['check']} | {'pass' if c['ok'] else '**FAIL**'} | {c['detail']} |")
+    L.append("")
+    if res.get("plots"):
+        L.append("## Plots")
+        L.append("")
+        for p in res["plots"]:
+            L.append(f"![{p}]({p})")
+        L.append("")
+    with open(path, "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+def _markdown_tables(res, m, rows):
+    L = []
+    L.append(f"# Surge benchmark — {res['started']}")
+    L.append("")
+    L.append(f"Produced by `{res['command']}` in {res['elapsed_s'] / 60:.1f} min. Every number below comes "
+             "from this one run; ratios compare figures measured in this run on this machine only.")
+    L.append("")
+    L.append(f"- Machine: {m['cpu_model']}, {m['cpus']} CPUs, {m['memory']} RAM, {m['os']}, kernel {m['kernel']} "
+             f"(virtualization: {m['virtualization']}). Load average at start: {m['loadavg_at_start']}.")
+    L.append(f"- Surge {m['surge_commit']}, {m['surge_workers']} workers, shop cache `{m['shop_cache']}`; "
+             f"{m['redis']}; {m['mariadb']}; {m['nginx']}; {m['wrk']}.")
+    L.append(f"- wrk: {WRK_THREADS} threads, {res['params']['duration']} s per row "
+             f"(flash sale {res['params']['sale_duration']} s), keep-alive, `--latency`; latencies in ms. "
+             "The server, Redis, MariaDB, nginx and the load generators all share the same CPUs.")
+    others = [r["cpu_percent"].get("others") for r in rows if r.get("cpu_percent", {}).get("others") is not None]
+    if others:
+        avg = sum(others) / len(others)
+        L.append(f"- **Other load on the machine**: processes outside the benchmark used on average {avg:.0f}% "
+                 f"of one core (max {max(others):.0f}%) of the {m['cpus']} CPUs during the rows (column O). "
+                 + ("That is a large share: treat absolute figures and ratios as noisy; rerun on an idle machine."
+                    if avg > 20 else "The machine was mostly idle otherwise."))
+    L.append("- HTTP err = non-2xx answers + socket errors/timeouts. Biz fail = HTTP 200 with `success:false`, "
+             "never counted as success. Hit = near-cache + Redis hits (incl. null markers) / lookups. "
+             "CPU = % of one core used during the row (S surge, N nginx, R redis, M mariadb, W wrk, "
+             "O other processes on the machine that were not part of the benchmark).")
+    L.append("")
+    shop = [r for r in rows if r.get("scenario") == "shop"]
+    if shop:
+        L.append("## Shop reads — `GET /shop/{id}`, random id")
+        L.append("")
+        L.append("| ids | conns | server | req/s | avg | p50 | p90 | p99 | max | HTTP err | biz fail | hit | DB loads | × nginx | CPU % |")
+        L.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in shop:
+            if "error" in r:
+                L.append(f"| {r['ids']} | {r['connections']:,} | {r['target']} | error: {r['error']} |" + " |" * 11)
+                continue
+            cache = r.get("cache", {})
+            L.append("| " + " | ".join([
+                r["ids"], f"{r['connections']:,}", "Surge" if r["target"] == "surge" else "nginx (ceiling)",
+                fmt_int(r["rps"]), *lat_cells(r), fmt_int(r["http_errors"]), fmt_int(r["biz_fail"]),
+                fmt_pct(cache.get("hit_rate")) if cache else "—",
+                fmt_int(cache.get("db_loads")) if cache else "—", fmt_ratio(r), cpu_cell(r)]) + " |")
+        L.append("")
+    sale = [r for r in rows if r.get("scenario") == "seckill"]
+    if sale:
+        L.append("## Flash sale — `POST /voucher-order/seckill/{id}`, distinct logged-in users")
+        L.append("")
+        route = res.get("seckill_route", {})
+        L.append(f"Route probe (`POST /voucher-order/seckill/999999999`): HTTP {route.get('probe_status')}.")
+        L.append("")
+        L.append("| users | voucher (stock) | req/s | avg | p50 | p90 | p99 | max | HTTP err | accepted | 库存不足 | 不能重复下单 | other biz fail | orders in DB | oversell | dup users | in DB after | × redis -P16 | × redis -P1 | verdict |")
+        L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in sale:
+            if "error" in r:
+                L.append(f"| {r['users']:,} | {r['voucher']} | error: {r['error']} |" + " |" * 17)
+                continue
+            v = r.get("verify", {})
+            c = r.get("ceiling") or {}
+            L.append("| " + " | ".join([
+                f"{r['users']:,}", f"{r['voucher']} ({r['stock_before']:,})", fmt_int(r["rps"]), *lat_cells(r),
+                fmt_int(r["http_errors"]), fmt_int(r["ok"]), fmt_int(r["f_stock"]), fmt_int(r["f_repeat"]),
+                fmt_int(r["f_other"] + r["f_absent"]), fmt_int(v.get("orders_in_db")), fmt_int(v.get("oversell")),
+                fmt_int(v.get("duplicate_users")), f"{v.get('persist_wait_s', 0):.1f} s",
+                f"{c['ratio']:.2f}×" if c else "—",
+                f"{c['ratio_p1']:.2f}×" if c and c.get("ratio_p1") else "—", r.get("verdict", "")]) + " |")
+        L.append("")
+        L.append("Orders are counted in MariaDB (`tb_voucher_order`) after the run, waiting for the order writer "
+                 "until the count reaches the accepted number (or stops changing for 10 s); \"in DB after\" is that wait.")
+        L.append("")
+    storms = [r for r in rows if r.get("scenario") in ("storm", "penetration", "mixed")]
+    if storms:
+        L.append("## Cache storms and mixed load")
+        L.append("")
+        L.append("| scenario | conns | server | req/s | avg | p50 | p90 | p99 | max | HTTP err | biz fail | hit | DB loads | note | × nginx | CPU % |")
+        L.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
+        for r in storms:
+            if "error" in r:
+                L.append(f"| {r['scenario']} | {r['connections']:,} | {r['target']} | error: {r['error']} |" + " |" * 12)
+                continue
+            cache = r.get("cache", {})
+            note = ""
+            if r["scenario"] == "storm":
+                note = (f"`/shop/{STORM_SHOP}` expired {r['during']['expiries']}× during the run; "
+                        f"{cache.get('miss', 0):,} misses, {cache.get('lock_waits', 0):,} lock waits, "
+                        f"{cache.get('wait_timeouts', 0)} wait timeouts") if r["target"] == "surge" else f"`/shop/{STORM_SHOP}`"
+            elif r["scenario"] == "penetration":
+                note = (f"ids {ABSENT_LO:,}–{ABSENT_HI:,}, none exists (店铺不存在 expected); "
+                        f"{cache.get('bloom_reject', 0):,} Bloom rejects") if r["target"] == "surge" else "identical 店铺不存在 bytes"
+            else:
+                note = (f"sent: {r['sent_read']:,} shop reads, {r['sent_geo']:,} geo, {r['sent_write']:,} PUT /shop; "
+                        f"{cache.get('invalidations', 0):,} invalidations")
+            L.append("| " + " | ".join([
+                r["scenario"], f"{r['connections']:,}", "Surge" if r["target"] == "surge" else "nginx (ceiling)",
+                fmt_int(r["rps"]), *lat_cells(r), fmt_int(r["http_errors"]), fmt_int(r["biz_fail"]),
+                fmt_pct(cache.get("hit_rate")) if cache else "—",
+                fmt_int(cache.get("db_loads")) if cache else "—", note, fmt_ratio(r), cpu_cell(r)]) + " |")
+        L.append("")
+    rb = [r for r in rows if r.get("target") == "redis-benchmark"]
+    if rb:
+        L.append("## Ceilings — redis-benchmark against the same Redis")
+        L.append("")
+        L.append("| command | conns | pipeline | req/s | avg | p50 | p99 | max | CPU % |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in rb:
+            l = r["lat_ms"]
+            c = r.get("cpu_percent", {})
+            L.append("| " + " | ".join([
+                f"`{r['command']}`", f"{r['connections']:,}", f"-P {r['pipeline']}", fmt_int(r["rps"]),
+                fmt_ms(l.get("avg")), fmt_ms(l.get("p50")), fmt_ms(l.get("p99")), fmt_ms(l.get("max")),
+                f"R{c.get('redis', 0):.0f} B{c.get('redis-benchmark', 0):.0f} O{c.get('others', 0):.0f}"]) + " |")
+        L.append("")
+        L.append("The flash-sale-shaped script: INCR a buyer counter, GET stock, SISMEMBER, DECR, SADD, XADD "
+                 "(every call takes the full \"accepted\" path with a new buyer).")
+        L.append("")
+    return L
+
+
+def write_plots(res, outdir, rawdir):
+    rows = [r for r in res["rows"] if "rps" in r]
+    plots = []
+
+    def series(pred):
+        pts = sorted((r["connections"], r["rps"], r["lat_ms"]["p99"]) for r in rows if pred(r))
+        return pts
+
+    def dat(name, pts):
+        p = os.path.join(rawdir, name + ".dat")
+        with open(p, "w") as f:
+            f.write("# connections req_per_s p99_ms\n")
+            for c, rps, p99 in pts:
+                f.write(f"{c} {rps:.1f} {p99:.3f}\n")
+        return p
+
+    conns = sorted({r["connections"] for r in rows if r.get("scenario") == "shop"})
+    shop_series = []
+    for ids in ("1-1000", "1-50114"):
+        for target, label in (("surge", "Surge"), ("nginx", "nginx ceiling")):
+            pts = series(lambda r: r.get("scenario") == "shop" and r.get("ids") == ids and r["target"] == target)
+            if pts:
+                shop_series.append((dat(f"shop-{ids}-{target}", pts), f"{label}, ids {ids}",
+                                    "dt 1" if target == "surge" else "dt 2"))
+    sale_series = []
+    pts = series(lambda r: r.get("scenario") == "seckill" and not r.get("route_missing"))
+    if pts:
+        sale_series.append((dat("seckill-surge", pts), "Surge flash sale (HTTP, auth, Lua)", "dt 1"))
+    for pl in (16, 1):
+        pts = series(lambda r, pl=pl: r.get("scenario") == "redis-sale" and r.get("pipeline") == pl)
+        if pts:
+            sale_series.append((dat(f"seckill-redis-P{pl}", pts), f"redis-benchmark EVALSHA -P {pl} (ceiling)", "dt 2"))
+
+    def plot(png, title, ylabel, using, ser, xlabel, logy=False, extra=()):
+        if not ser:
+            return
+        xs = sorted({int(l.split()[0]) for s_ in ser for l in open(s_[0]) if not l.startswith("#")})
+        xt = ", ".join(f'"{c:,}" {c}' for c in xs)
+        gp = [
+            'set terminal pngcairo size 900,600 enhanced font "DejaVu Sans,11"',
+            f'set output "{os.path.join(outdir, png)}"',
+            f'set title "{title}"', f'set xlabel "{xlabel}"', f'set ylabel "{ylabel}"',
+            "set logscale x", f"set xtics ({xt})", f"set xrange [{xs[0] * 0.8}:{xs[-1] * 1.25}]",
+            "set grid", "set bmargin 7", "set key at screen 0.5, screen 0.015 center bottom horizontal box maxrows 2",
+            "set logscale y" if logy else "set yrange [0:*]",
+            *extra,
+        ]
+        cmds = [f'"{d}" using 1:{using} with linespoints lw 2 pt 7 ps 1.2 {dt} title "{t}"' for d, t, dt in ser]
+        gp.append("plot " + ", \\\n     ".join(cmds))
+        script = os.path.join(rawdir, png.replace(".png", ".gp"))
+        with open(script, "w") as f:
+            f.write("\n".join(gp) + "\n")
+        r = subprocess.run(["gnuplot", script], capture_output=True, text=True)
+        if r.returncode != 0:
+            log(f"gnuplot failed for {png}: {r.stderr.strip()[:300]}")
+            return
+        plots.append(png)
+
+    m = res["machine"]
+    sub = f"{m['cpus']} CPUs shared by Surge/nginx, Redis, MariaDB and wrk; {res['started']}"
+    plot("shop_throughput.png", f"GET /shop/<id>: Surge vs nginx serving the same bytes\\n{{/*0.8 {sub}}}",
+         "thousand requests/s", "($2/1000)", shop_series, "connections")
+    plot("shop_p99.png", f"GET /shop/<id>: p99 latency\\n{{/*0.8 {sub}}}", "p99 latency (ms, log scale)", "3",
+         shop_series, "connections", logy=True)
+    ratio_series = []
+    for ids in ("1-1000", "1-50114"):
+        pts = sorted((r["connections"], r["ceiling"]["ratio"], r["ceiling"].get("p99_ratio") or 0) for r in rows
+                     if r.get("scenario") == "shop" and r.get("ids") == ids and r["target"] == "surge"
+                     and r.get("ceiling"))
+        if pts:
+            ratio_series.append((dat(f"shop-{ids}-ratio", pts), f"Surge / nginx req/s, ids {ids}", "dt 1"))
+    plot("shop_ratio.png", f"GET /shop/<id>: Surge throughput as a fraction of nginx's (target >= 0.9)\\n{{/*0.8 {sub}}}",
+         "Surge req/s / nginx req/s", "2", ratio_series, "connections",
+         extra=("set arrow from graph 0, first 0.9 to graph 1, first 0.9 nohead dt 3 lw 2 lc rgb 'red'",
+                "set label 'target 0.9' at graph 0.02, first 0.95 tc rgb 'red'"))
+    no_surge = () if any("seckill-surge" in d for d, _, _ in sale_series) else (
+        "set label 'no Surge data: the flash-sale route failed in this run (see results.md)' "
+        "at graph 0.5, graph 0.93 center tc rgb 'red'",)
+    plot("flash_sale.png", f"Flash sale: Surge vs redis-benchmark running a flash-sale script\\n{{/*0.8 {sub}}}",
+         "thousand requests/s", "($2/1000)", sale_series, "connections (= distinct users for Surge)",
+         extra=no_surge)
+    plot("flash_sale_p99.png", f"Flash sale: p99 latency\\n{{/*0.8 {sub}}}", "p99 latency (ms, log scale)", "3",
+         sale_series, "connections (= distinct users for Surge)", logy=True, extra=no_surge)
+    return plots
+
+
+# --- main ------------------------------------------------------------------------------------
+
+def render(d):
+    """Re-renders results.md and the plots of a results folder from its results.json."""
+    with open(os.path.join(d, "results.json")) as f:
+        res = json.load(f)
+    raw = os.path.join(d, "raw")
+    os.makedirs(raw, exist_ok=True)
+    if not res.get("quick"):
+        res["plots"] = write_plots(res, d, raw)
+    write_markdown(res, os.path.join(d, "results.md"))
+    log(f"rendered {d}/results.md and {len(res.get('plots', []))} plots")
+    return 0
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--render":
+        return render(sys.argv[2])
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--repo", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--raw", required=True)
+    p.add_argument("--work", required=True, help="private temp dir (nginx root, tokens)")
+    p.add_argument("--lua", required=True)
+    p.add_argument("--surge-port", type=int, required=True)
+    p.add_argument("--surge-pid", type=int, required=True)
+    p.add_argument("--nginx-port", type=int, default=0)
+    p.add_argument("--nginx-pid", type=int, default=0)
+    p.add_argument("--nginx-root", default="")
+    p.add_argument("--redis-port", type=int, required=True)
+    p.add_argument("--redis-pid", type=int, default=0)
+    p.add_argument("--mysql-pid", type=int, default=0)
+    p.add_argument("--mysql-socket", required=True)
+    p.add_argument("--mysql-user", required=True)
+    p.add_argument("--mysql-password", required=True)
+    p.add_argument("--mysql-database", required=True)
+    p.add_argument("--workers", default="")
+    p.add_argument("--shop-cache", default="")
+    p.add_argument("--sale-script-file", required=True)
+    p.add_argument("--duration", type=int, default=10)
+    p.add_argument("--sale-duration", type=int, default=0)
+    p.add_argument("--rb-duration", type=int, default=0)
+    p.add_argument("--connections", default="50,500,1000,2000")
+    p.add_argument("--sale-users", default="500,1000,2000")
+    p.add_argument("--sale-vouchers", default="2,3,4")
+    p.add_argument("--storm-connections", type=int, default=1000)
+    p.add_argument("--storm-interval", type=float, default=1.0)
+    p.add_argument("--mixed-connections", type=int, default=500)
+    p.add_argument("--scenarios", default="shop,seckill,storm,penetration,mixed")
+    p.add_argument("--no-ceilings", dest="ceilings", action="store_false")
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--command", default="bench/run")
+    a = p.parse_args()
+    a.connections = [int(x) for x in a.connections.split(",") if x]
+    a.sale_users = [int(x) for x in a.sale_users.split(",") if x]
+    a.sale_vouchers = [int(x) for x in a.sale_vouchers.split(",") if x]
+    a.sale_duration = a.sale_duration or a.duration
+    a.rb_duration = a.rb_duration or a.duration
+    a.scenarios = [s for s in a.scenarios.split(",") if s]
+    if len(a.sale_vouchers) < len(a.sale_users):
+        p.error("need one voucher per flash-sale user count")
+    with open(a.sale_script_file) as f:
+        a.sale_script = f.read()
+    if a.quick or not a.nginx_port:
+        a.ceilings = False
+    a.tokens = os.path.join(a.work, "tokens.txt")
+
+    # Started in the background by bench/run, this process may have inherited SIGINT ignored:
+    # make Ctrl-C (and bench/run's cleanup) stop it with the partial results written.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    R = Runner(a)
+    started = time.monotonic()
+    res = {"started": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+           "command": a.command, "quick": a.quick,
+           "params": {"duration": a.duration, "sale_duration": a.sale_duration, "rb_duration": a.rb_duration,
+                      "connections": a.connections, "sale_users": a.sale_users, "sale_vouchers": a.sale_vouchers,
+                      "storm_connections": a.storm_connections, "mixed_connections": a.mixed_connections,
+                      "wrk_threads": WRK_THREADS, "scenarios": a.scenarios},
+           "machine": machine_info(a), "rows": []}
+    R.tokens = []
+    try:
+        # Warm-up: every shop a row will read is read once first, so no row starts cold (the
+        # storms measure cold keys on purpose). With ceilings the bodies become nginx's files.
+        hi = (1000 if a.quick else 50114) if ("shop" in a.scenarios or "mixed" in a.scenarios) else STORM_SHOP
+        t = time.monotonic()
+        log(f"warm-up: reading /shop/1..{hi:,} once" + (" and saving the bodies for nginx" if a.ceilings else ""))
+        res["warmup"] = fetch_bodies(R.env, a.nginx_root if a.ceilings else None, hi)
+        log(f"  done in {time.monotonic() - t:.1f} s ({res['warmup']['not_ok']} not success:true; "
+            f"Content-Type {res['warmup']['content_type']})")
+        if a.ceilings:
+            # nginx must answer with the same bytes Surge did: compare one.
+            s1 = R.env.http("GET", "/shop/1")
+            n1 = R.env.http("GET", "/shop/1", target=R.env.nginx)
+            R.check("ceiling", "nginx serves Surge's exact bytes", s1[2] == n1[2] and
+                    n1[1].get("Content-Type") == s1[1].get("Content-Type"),
+                    f"{len(n1[2])} bytes, Content-Type {n1[1].get('Content-Type')}")
+        if "seckill" in a.scenarios:
+            n = max(a.sale_users)
+            t = time.monotonic()
+            R.tokens = prepare_tokens(R.env, n, a.tokens)
+            log(f"prepared {len(R.tokens):,} logged-in users (login:token:* hashes) in {time.monotonic() - t:.1f} s")
+        for s in a.scenarios:
+            {"shop": scenario_shop, "seckill": scenario_seckill, "storm": scenario_storm,
+             "penetration": scenario_penetration, "mixed": scenario_mixed}[s](R, res)
+        if a.ceilings and ("shop" in a.scenarios or "seckill" in a.scenarios):
+            scenario_redis_ceilings(R, res)
+    except KeyboardInterrupt:
+        log("interrupted; writing what was measured so far")
+        res["interrupted"] = True
+    except Exception as e:  # a scenario crashed (e.g. Surge died): keep what was measured
+        log(f"error: {type(e).__name__}: {e}; writing what was measured so far")
+        res["error"] = f"{type(e).__name__}: {e}"
+    finally:
+        res["elapsed_s"] = round(time.monotonic() - started, 1)
+        res["checks"] = R.checks
+        res["failed_checks"] = sum(1 for c in R.checks if not c["ok"])
+        os.makedirs(a.out, exist_ok=True)
+        if not a.quick:
+            res["plots"] = write_plots(res, a.out, a.raw)
+        with open(os.path.join(a.out, "results.json"), "w") as f:
+            json.dump(res, f, indent=1, ensure_ascii=False)
+        write_markdown(res, os.path.join(a.out, "results.md"))
+    log(f"wrote {a.out}/results.md and results.json ({res['failed_checks']} failed checks of {len(R.checks)})")
+    return 1 if res["failed_checks"] or res.get("interrupted") or res.get("error") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
