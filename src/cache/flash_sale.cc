@@ -45,6 +45,8 @@ constexpr const char* kOutcomeNames[kSaleOutcomes] = {"accepted",        "no_sto
 
 }  // namespace
 
+const redis::Script& FlashSale::purchase_script() { return kBuy; }
+
 const char* outcome_name(SaleOutcome o) { return kOutcomeNames[static_cast<size_t>(o)]; }
 
 FlashSale::FlashSale(int shards) : shards_(shards < 1 ? 1 : shards) {}

@@ -19,6 +19,7 @@
 
 #include "db/voucher_repository.h"
 #include "redis/connection.h"
+#include "redis/script.h"
 
 namespace surge::cache {
 
@@ -56,6 +57,9 @@ class FlashSale {
   // not queued (persisted, or never accepted).
   asio::awaitable<Result<std::optional<std::string>>> queued(redis::Connection& c,
                                                              int64_t order_id);
+
+  // The purchase script, for benchmarks that run it next to redis-benchmark.
+  static const redis::Script& purchase_script();
 
   uint64_t count(SaleOutcome o) const {
     return counts_[static_cast<size_t>(o)].load(std::memory_order_relaxed);

@@ -125,7 +125,8 @@ asio::awaitable<Result<std::optional<int64_t>>> LockService::acquire(std::string
     auto now = redis::Clock::now();
     if (now >= deadline) break;
     // Sleep until the holder's lease would run out (pttl), a release wakes us, or the deadline.
-    auto nap = std::min<redis::Clock::duration>(deadline - now, Millis(std::max<int64_t>(value, 1)));
+    auto nap =
+        std::min<redis::Clock::duration>(deadline - now, Millis(std::max<int64_t>(value, 1)));
     if (self.woken) continue;
     timer.expires_after(nap);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));

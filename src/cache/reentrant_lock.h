@@ -63,7 +63,7 @@ class LockService {
 
   redis::Connection& redis_;
   LockOptions options_;
-  std::map<std::string, std::list<Waiter*>> waiters_;  // by lock key
+  std::map<std::string, std::list<Waiter*>> waiters_;           // by lock key
   std::map<std::string, std::shared_ptr<Watchdog>> watchdogs_;  // by key + '\n' + owner
 };
 

@@ -84,10 +84,10 @@ class Outage : public ::testing::Test {
 
 TEST_F(Outage, SaleGoesOnWhileMariaDbIsDownAndEveryOrderLandsAfterwards) {
   SurgeServer surge({}, env_);
-  auto [cs, cb] = http_send(
-      surge.port(), "POST", "/voucher/seckill",
-      R"({"shopId":1,"title":"停机抢购","payValue":100,"actualValue":200,"stock":100,)"
-      R"("beginTime":"2020-01-01T00:00:00","endTime":"2037-12-31T00:00:00"})");
+  auto [cs, cb] =
+      http_send(surge.port(), "POST", "/voucher/seckill",
+                R"({"shopId":1,"title":"停机抢购","payValue":100,"actualValue":200,"stock":100,)"
+                R"("beginTime":"2020-01-01T00:00:00","endTime":"2037-12-31T00:00:00"})");
   ASSERT_EQ(cs, 200) << cb;
   int64_t voucher = boost::json::parse(cb).at("data").as_int64();
 
@@ -123,9 +123,9 @@ TEST_F(Outage, SaleGoesOnWhileMariaDbIsDownAndEveryOrderLandsAfterwards) {
   EXPECT_EQ(http_get(surge.port(), "/health").first, 503) << "health must say MariaDB is down";
   std::this_thread::sleep_for(1s);  // the writer meets the outage and holds its batch
 
-  ASSERT_EQ(run({std::string(SURGE_SOURCE_DIR) + "/scripts/services", "start", "--dir", dir_,
-                 "--quiet"}),
-            0);
+  ASSERT_EQ(
+      run({std::string(SURGE_SOURCE_DIR) + "/scripts/services", "start", "--dir", dir_, "--quiet"}),
+      0);
   auto until = std::chrono::steady_clock::now() + 30s;
   while (orders_of(voucher) != 30 && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(100ms);

@@ -152,7 +152,8 @@ TEST(ReentrantLock, WatchdogKeepsALongHolderAndReleaseWakesAWaiterAtOnce) {
   EXPECT_FALSE(done);
   EXPECT_EQ(a.release(name, "holder"), 0);
   auto released = std::chrono::steady_clock::now();
-  drive(b.ctx, [&] { return done; }, 5s);
+  drive(
+      b.ctx, [&] { return done; }, 5s);
   EXPECT_LT(std::chrono::steady_clock::now() - released, 1s)
       << "the waiter slept through the release instead of being woken";
   EXPECT_TRUE(got);
@@ -213,7 +214,8 @@ TEST(LockRace, WorkerProcess) {
         n.ctx, increments(n, name, std::string(name) + ":counter", owner, &failures, &done),
         boost::asio::detached);
   }
-  drive(n.ctx, [&] { return done == kCoroutines; }, 60s);
+  drive(
+      n.ctx, [&] { return done == kCoroutines; }, 60s);
   EXPECT_EQ(failures, 0);
 }
 
