@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
   int64_t users = 100'000;
   size_t outstanding = 800;
   app::add_store_flags(cli, config);
-  cli.add_option("-n,--users", users, "Distinct buyers (= stock, all accepted)")->capture_default_str();
+  cli.add_option("-n,--users", users, "Distinct buyers (= stock, all accepted)")
+      ->capture_default_str();
   cli.add_option("-c,--outstanding", outstanding, "Purchases in flight")->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
 
@@ -88,12 +89,13 @@ int main(int argc, char** argv) {
     if (!id) co_return;
     voucher = *id;
     std::vector<int64_t> none;
-    auto primed = co_await sale.prime(*conn, db::SaleState{voucher, users, v.begin_ms, v.end_ms},
-                                      none);
+    auto primed =
+        co_await sale.prime(*conn, db::SaleState{voucher, users, v.begin_ms, v.end_ms}, none);
     ready = static_cast<bool>(primed);
   };
   asio::co_spawn(ctx, setup(), asio::detached);
-  run_until(ctx, [&] { return ready; }, std::chrono::seconds(10));
+  run_until(
+      ctx, [&] { return ready; }, std::chrono::seconds(10));
   if (!ready) {
     fmt::print(stderr, "order_writer_load: cannot create the voucher\n");
     return 1;
@@ -104,7 +106,8 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < outstanding; ++i, ++run.running) {
     asio::co_spawn(ctx, buyer(run), asio::detached);
   }
-  run_until(ctx, [&] { return run.running == 0; }, std::chrono::seconds(300));
+  run_until(
+      ctx, [&] { return run.running == 0; }, std::chrono::seconds(300));
   double accept_s = std::chrono::duration<double>(Clock::now() - started).count();
 
   cache::WriterOptions w;
@@ -112,8 +115,8 @@ int main(int argc, char** argv) {
   auto writer = cache::OrderWriter::create(ctx.get_executor(), config.redis, vouchers, sale, w);
   started = Clock::now();
   writer->start();
-  run_until(ctx, [&] { return writer->stats().persisted >= run.accepted; },
-            std::chrono::seconds(300));
+  run_until(
+      ctx, [&] { return writer->stats().persisted >= run.accepted; }, std::chrono::seconds(300));
   double persist_s = std::chrono::duration<double>(Clock::now() - started).count();
   auto st = writer->stats();
   writer->stop();
