@@ -44,8 +44,8 @@ boost::asio::awaitable<Result<std::optional<http::Principal>>> authenticate(
 }
 
 boost::asio::awaitable<Result<void>> store_session(redis::Connection& c, std::string token,
-                                                  http::Principal user,
-                                                  std::chrono::milliseconds ttl) {
+                                                   http::Principal user,
+                                                   std::chrono::milliseconds ttl) {
   std::string key = std::string(kTokenPrefix) + token;
   auto cmd = redis::Command::make("HSET", key, "id", std::to_string(user.id), "nickName",
                                   user.nick_name, "icon", user.icon);

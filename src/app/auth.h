@@ -27,7 +27,7 @@ boost::asio::awaitable<Result<std::optional<http::Principal>>> authenticate(
 
 // Stores a session for `user` under `token` with `ttl`.
 boost::asio::awaitable<Result<void>> store_session(redis::Connection& c, std::string token,
-                                                  http::Principal user,
-                                                  std::chrono::milliseconds ttl);
+                                                   http::Principal user,
+                                                   std::chrono::milliseconds ttl);
 
 }  // namespace surge::app

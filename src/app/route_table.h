@@ -26,11 +26,10 @@ class RouteTable {
   // `api` is shared by the registered closures and lives as long as the router.
   template <class Api>
   void add(boost::beast::http::verb v, std::string_view pattern, Access access,
-           std::shared_ptr<Api> api, boost::asio::awaitable<http::Response> (Api::*fn)(
-                                         http::Context&)) {
+           std::shared_ptr<Api> api,
+           boost::asio::awaitable<http::Response> (Api::*fn)(http::Context&)) {
     // A plain (non-coroutine) lambda forwarding to a member coroutine, per CONVENTIONS.md.
-    add_handler(v, pattern, access,
-                [api, fn](http::Context& ctx) { return ((*api).*fn)(ctx); });
+    add_handler(v, pattern, access, [api, fn](http::Context& ctx) { return ((*api).*fn)(ctx); });
   }
   void add_handler(boost::beast::http::verb v, std::string_view pattern, Access access,
                    http::Handler handler);

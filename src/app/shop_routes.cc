@@ -12,9 +12,9 @@
 #include <boost/json/object.hpp>
 
 #include "app/errors.h"
+#include "app/json.h"
 #include "app/request.h"
 #include "app/route_table.h"
-#include "app/json.h"
 #include "core/parse.h"
 #include "http/envelope.h"
 #include "redis/commands.h"
