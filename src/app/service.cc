@@ -186,6 +186,12 @@ int serve(Config config) {
     services.type_cache->on_feed_state(up);
   });
 
+  {
+    std::vector<redis::Connection*> uv_connections;
+    for (auto& c : services.redis) uv_connections.push_back(c.get());
+    services.uv = std::make_unique<UvRecorder>(std::move(uv_connections));
+  }
+
   http::Router router;
   auto names = register_routes(router, services);
   http::Metrics metrics(nworkers, names);
@@ -223,6 +229,7 @@ int serve(Config config) {
   }
   asio::co_spawn(*contexts[0], build_shop_bloom(services), asio::detached);
   asio::co_spawn(*contexts[0], build_geo_index(services), asio::detached);
+  asio::co_spawn(*contexts[0], load_follow_sets(services), asio::detached);
   spdlog::info("surge: serving on http://{}:{} with {} workers (redis {}:{}, mariadb {}, pool {})",
                config.http.address, server.port(), nworkers, config.redis.host, config.redis.port,
                config.db.socket.empty() ? fmt::format("{}:{}", config.db.host, config.db.port)

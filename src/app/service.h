@@ -6,9 +6,13 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/uv_recorder.h"
 #include "cache/read_through.h"
+#include "db/blog_repository.h"
+#include "db/follow_repository.h"
 #include "db/pool.h"
 #include "db/shop_repository.h"
+#include "db/user_repository.h"
 #include "http/metrics.h"
 #include "redis/connection.h"
 
@@ -25,6 +29,11 @@ struct Services {
   std::unique_ptr<cache::ReadThrough> shop_cache;
   std::unique_ptr<cache::BloomFilter> shop_bloom;
   std::unique_ptr<cache::ReadThrough> type_cache;
+  // Users and social features.
+  db::UserRepository users{db};
+  db::BlogRepository blogs{db};
+  db::FollowRepository follows{db};
+  std::unique_ptr<UvRecorder> uv;  // null: visitors are not counted
 
   redis::Connection& redis_for(size_t worker) { return *redis[worker]; }
 };
