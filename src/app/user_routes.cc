@@ -57,6 +57,14 @@ const redis::Script kConsumeCode(
     "if v == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end "
     "return 0");
 
+// data: the value, or success without data when there is none (the original's ok(null)).
+template <class T>
+Response ok_or_empty(const Result<std::optional<T>>& found) {
+  if (!found) return error_response(found.error());
+  if (!*found) return http::json(200, envelope::ok());
+  return http::json(200, envelope::ok_raw(to_json(**found)));
+}
+
 struct Limit {
   std::string scope;  // e.g. "phone:13800138000"
   int64_t max;
@@ -77,13 +85,19 @@ class UserApi {
         {"phone:" + phone, opt_.code_per_phone_hour, 3600000},
         {"phone:" + phone, opt_.code_per_phone_minute, 60000},
     };
-    for (auto& limit : limits) {
-      auto wait_ms = co_await admit(r, limit);
-      if (!wait_ms) co_return error_response(wait_ms.error());
-      if (*wait_ms > 0) {
-        co_return http::json(429, envelope::fail(fmt::format("发送过于频繁，请{}秒后再试",
-                                                             (*wait_ms + 999) / 1000)));
-      }
+    // A read-only look at every counter first, so a refused request consumes none of them;
+    // then each counter admits atomically (a race between the two can only refuse, not overrun).
+    auto full = co_await first_full(r, limits);
+    if (!full) co_return error_response(full.error());
+    int64_t wait_ms = *full;
+    for (size_t i = 0; i < limits.size() && wait_ms == 0; ++i) {
+      auto admitted = co_await admit(r, limits[i]);
+      if (!admitted) co_return error_response(admitted.error());
+      wait_ms = *admitted;
+    }
+    if (wait_ms > 0) {
+      co_return http::json(
+          429, envelope::fail(fmt::format("发送过于频繁，请{}秒后再试", (wait_ms + 999) / 1000)));
     }
     std::string code = random_string(6, "0123456789");
     auto cmd = redis::Command::make("SET", std::string(kCodePrefix) + phone, code, "PX",
@@ -153,9 +167,7 @@ class UserApi {
     auto id = core::parse_id(ctx.params[0]);
     if (!id) co_return bad_request("invalid user id");
     auto info = co_await s_.users.info(*id);
-    if (!info) co_return error_response(info.error());
-    if (!*info) co_return http::json(200, envelope::ok());
-    co_return http::json(200, envelope::ok_raw(to_json(**info)));
+    co_return ok_or_empty(info);
   }
 
   // GET /user/{id}: UserDTO, or success without data.
@@ -163,9 +175,7 @@ class UserApi {
     auto id = core::parse_id(ctx.params[0]);
     if (!id) co_return bad_request("invalid user id");
     auto user = co_await s_.users.find(*id);
-    if (!user) co_return error_response(user.error());
-    if (!*user) co_return http::json(200, envelope::ok());
-    co_return http::json(200, envelope::ok_raw(to_json(**user)));
+    co_return ok_or_empty(user);
   }
 
   // POST /user/sign: today's bit in sign:{userId}:{yyyyMM} (bit day-1); signing twice is a no-op.
@@ -203,13 +213,33 @@ class UserApi {
     return fmt::format("sign:{}:{}", user_id, core::format_yyyymm(d));
   }
 
+  static std::string limit_key(const Limit& limit, const core::Window& window) {
+    return fmt::format("limit:code:{}:{}:{}", limit.scope, limit.window_ms / 1000, window.index);
+  }
+
+  // 0 when no counter is full, else the milliseconds until the first full one's window ends.
+  awaitable<Result<int64_t>> first_full(redis::Connection& r, std::vector<Limit> limits) {
+    int64_t now = now_ms();
+    redis::Command cmd;
+    for (const auto& l : limits) cmd.add("GET", limit_key(l, core::fixed_window(now, l.window_ms)));
+    auto replies = co_await r.exec_all(std::move(cmd));
+    if (!replies) co_return replies.error();
+    for (size_t i = 0; i < limits.size(); ++i) {
+      auto n = redis::to_optional_string(Result<redis::Reply>((*replies)[i]));
+      if (!n) co_return n.error();
+      if (*n && core::parse_int64(**n).value_or(0) >= limits[i].max) {
+        int64_t ends = core::fixed_window(now, limits[i].window_ms).ends_at_ms;
+        co_return std::max<int64_t>(1, ends - now);
+      }
+    }
+    co_return int64_t{0};
+  }
+
   // 0 when admitted, else the milliseconds until the window reopens.
   awaitable<Result<int64_t>> admit(redis::Connection& r, Limit limit) {
     int64_t now = now_ms();
     auto window = core::fixed_window(now, limit.window_ms);
-    std::string key =
-        fmt::format("limit:code:{}:{}:{}", limit.scope, limit.window_ms / 1000, window.index);
-    std::vector<std::string> keys{std::move(key)};
+    std::vector<std::string> keys{limit_key(limit, window)};
     std::vector<std::string> args{std::to_string(limit.max),
                                   std::to_string(window.ends_at_ms - now + 1000)};
     auto admitted = redis::to_integer(co_await kAdmit.run(r, std::move(keys), std::move(args)));

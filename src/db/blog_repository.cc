@@ -64,12 +64,8 @@ asio::awaitable<Result<std::optional<Blog>>> BlogRepository::find(int64_t id) {
 
 asio::awaitable<Result<std::vector<Blog>>> BlogRepository::find_many(std::vector<int64_t> ids) {
   if (ids.empty()) co_return std::vector<Blog>();
-  std::string marks = placeholders(ids.size());
-  std::string sql =
-      std::string(kBlogSelect) + "WHERE id IN (" + marks + ") ORDER BY FIELD(id, " + marks + ")";
   Params params;
-  append_ids(params, ids);
-  append_ids(params, ids);
+  std::string sql = std::string(kBlogSelect) + where_id_in_order(ids, params);
   co_return blogs_from(co_await pool_.query(std::move(sql), std::move(params)));
 }
 

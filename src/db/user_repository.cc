@@ -65,12 +65,8 @@ asio::awaitable<Result<User>> UserRepository::find_or_create(std::string phone,
 
 asio::awaitable<Result<std::vector<User>>> UserRepository::find_many(std::vector<int64_t> ids) {
   if (ids.empty()) co_return std::vector<User>();
-  std::string marks = placeholders(ids.size());
-  std::string sql =
-      std::string(kUserColumns) + "WHERE id IN (" + marks + ") ORDER BY FIELD(id, " + marks + ")";
   Params params;
-  append_ids(params, ids);
-  append_ids(params, ids);
+  std::string sql = std::string(kUserColumns) + where_id_in_order(ids, params);
   co_return users_from(co_await pool_.query(std::move(sql), std::move(params)));
 }
 
