@@ -94,13 +94,13 @@ class UploadApi {
   awaitable<Response> remove(Context& ctx) {
     std::string name = ctx.query_param("name").value_or("");
     if (!core::is_blog_image_path(name)) co_return bad_request("错误的文件名称");
-    std::error_code ec;
     fs::path path = root_ / name.substr(1);
     // The layout has no "..", but a folder inside the root could still be a symlink.
-    fs::path parent = fs::weakly_canonical(path.parent_path(), ec);
-    fs::path root = fs::weakly_canonical(root_, ec);
+    std::error_code parent_ec, root_ec, ec;
+    fs::path parent = fs::weakly_canonical(path.parent_path(), parent_ec);
+    fs::path root = fs::weakly_canonical(root_, root_ec);
     auto [r, p] = std::mismatch(root.begin(), root.end(), parent.begin(), parent.end());
-    if (ec || r != root.end()) co_return bad_request("错误的文件名称");
+    if (parent_ec || root_ec || r != root.end()) co_return bad_request("错误的文件名称");
     if (fs::is_directory(fs::symlink_status(path, ec))) co_return bad_request("错误的文件名称");
     fs::remove(path, ec);  // an absent file is already deleted, as the original answered
     if (ec) {

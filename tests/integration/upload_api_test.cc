@@ -108,6 +108,16 @@ TEST_F(UploadApiTest, DeleteCannotLeaveTheRoot) {
   }
   EXPECT_EQ(slurp(outside), "keep me");
   EXPECT_TRUE(fs::is_directory(root_ / "blogs" / "1" / "2"));
+
+  // A well-formed name whose folder is a symlink out of the root.
+  std::string uuid = "0f8fad5b-d9cb-469f-a165-70867728950e";  // lands in /blogs/14/10
+  fs::create_directories(dir_ / "evil" / "10");
+  std::ofstream(dir_ / "evil" / "10" / (uuid + ".png")) << "keep me too";
+  fs::remove_all(root_ / "blogs" / "14");
+  fs::create_directory_symlink(dir_ / "evil", root_ / "blogs" / "14");
+  auto r = api(port(), "GET", "/upload/blog/delete?name=/blogs/14/10/" + uuid + ".png");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(slurp(dir_ / "evil" / "10" / (uuid + ".png")), "keep me too");
 }
 
 }  // namespace
