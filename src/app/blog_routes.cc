@@ -94,8 +94,13 @@ class BlogApi {
       std::vector<redis::Command> adds;
       adds.reserve(fans->size());
       int64_t now = now_ms();
-      for (int64_t fan : *fans)
-        adds.push_back(redis::Command::make("ZADD", feed_key(fan), now, *id));
+      // Each feed keeps its newest entries only: ZADD, then drop everything below them.
+      int64_t keep = s_.config.social.feed_keep;
+      for (int64_t fan : *fans) {
+        auto c = redis::Command::make("ZADD", feed_key(fan), now, *id);
+        c.add("ZREMRANGEBYRANK", feed_key(fan), 0, -(keep + 1));
+        adds.push_back(std::move(c));
+      }
       auto pushed = co_await redis::bulk(s_.redis_for(ctx.worker), std::move(adds));
       if (!pushed) co_return error_response(pushed.error());
       if (pushed->error_replies > 0) {

@@ -62,6 +62,9 @@ void add_social_flags(CLI::App& cmd, SocialOptions& s) {
   cmd.add_option("--feed-page-size", s.feed_page_size, "Blogs per page of /blog/of/follow")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  cmd.add_option("--feed-keep", s.feed_keep, "Newest blogs kept in each follower's feed")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   cmd.add_option("--upload-dir", s.upload_dir, "Root folder of uploaded images")
       ->envname("SURGE_UPLOAD_DIR")
       ->capture_default_str();

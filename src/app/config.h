@@ -26,6 +26,7 @@ struct SocialOptions {
   // Wrong codes tolerated before the code is withdrawn (6 digits must not be guessable).
   int code_max_attempts = 5;
   int feed_page_size = 2;  // the original's hard-coded page of /blog/of/follow
+  int feed_keep = 1000;    // newest entries kept per feed (the original never trimmed them)
   std::string upload_dir = "var/imgs";
   size_t upload_max_bytes = 1024 * 1024;  // also bounded by --body-limit
 };

@@ -19,7 +19,9 @@ namespace json = boost::json;
 
 class BlogApiTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { server_ = std::make_unique<SurgeServer>(api_flags()); }
+  static void SetUpTestSuite() {
+    server_ = std::make_unique<SurgeServer>(api_flags({"--feed-keep", "12"}));
+  }
   static void TearDownTestSuite() { server_.reset(); }
   void SetUp() override { ASSERT_NE(server_, nullptr); }
   static uint16_t port() { return server_->port(); }
@@ -234,6 +236,22 @@ TEST_F(BlogApiTest, FeedPagesNeverRepeatOrSkipWithEqualTimestamps) {
 
   EXPECT_EQ(api(port(), "GET", "/blog/of/follow", fan).status, 400);
   EXPECT_EQ(api(port(), "GET", "/blog/of/follow?lastId=1&offset=-1", fan).status, 400);
+}
+
+// The original's feeds grew for ever; Surge keeps each follower's newest --feed-keep entries.
+TEST_F(BlogApiTest, FeedsKeepOnlyTheNewestEntries) {
+  std::string author = login(port(), unique_phone());
+  std::string fan = login(port(), unique_phone());
+  std::string follow = "/follow/" + std::to_string(my_id(port(), author)) + "/true";
+  ASSERT_TRUE(api(port(), "PUT", follow, fan).success());
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 14; ++i) ids.push_back(create_blog(author, "多" + std::to_string(i)));
+  std::string feed = "feed:" + std::to_string(my_id(port(), fan));
+  EXPECT_EQ(redis_cli("ZCARD " + feed), "12");
+  int missing = 0;
+  for (int64_t id : ids) missing += redis_cli("ZSCORE " + feed + " " + std::to_string(id)).empty();
+  EXPECT_EQ(missing, 2);
+  EXPECT_NE(redis_cli("ZSCORE " + feed + " " + std::to_string(ids.back())), "");
 }
 
 }  // namespace
