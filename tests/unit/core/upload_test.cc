@@ -42,7 +42,7 @@ TEST(Upload, DeleteAcceptsOnlyTheLayout) {
            std::string("/blogs/14/10/0f8fad5b-d9cb-469f-a165-70867728950e.png/.."),
            std::string("/blogs/14/10//0f8fad5b-d9cb-469f-a165-70867728950e.png"),
            std::string("/x/blogs/14/10/0f8fad5b-d9cb-469f-a165-70867728950e.png"),
-           std::string("/blogs/14/10/0f8fad5b-d9cb-469f-a165-70867728950e.png\0x", 57),
+           std::string("/blogs/14/10/0f8fad5b-d9cb-469f-a165-70867728950e.png\0x", 55),
        }) {
     EXPECT_FALSE(is_blog_image_path(bad)) << bad;
   }
