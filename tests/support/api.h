@@ -115,4 +115,27 @@ inline std::string redis_cli(const std::string& args) {
   return out;
 }
 
+// Several redis-cli commands in one run (one per line); one output line per command.
+inline std::vector<std::string> redis_cli_batch(const std::vector<std::string>& commands) {
+  char path[] = "/tmp/surge-redis-cli-XXXXXX";
+  int fd = ::mkstemp(path);
+  std::string text;
+  for (const auto& c : commands) text += c + "\n";
+  if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    ADD_FAILURE() << "cannot write " << path;
+  }
+  ::close(fd);
+  std::string out = redis_cli(std::string("< ") + path);
+  ::unlink(path);
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos <= out.size() && !out.empty()) {
+    size_t nl = out.find('\n', pos);
+    lines.push_back(out.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos));
+    if (nl == std::string::npos) break;
+    pos = nl + 1;
+  }
+  return lines;
+}
+
 }  // namespace surge::test
