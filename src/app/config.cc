@@ -48,6 +48,47 @@ void add_http_flags(CLI::App& cmd, Config& c) {
       ->capture_default_str();
   cmd.add_option("--body-limit", c.http.body_limit, "Largest request body, bytes")
       ->capture_default_str();
+  add_social_flags(cmd, c.social);
+}
+
+void add_social_flags(CLI::App& cmd, SocialOptions& s) {
+  cmd.add_flag("--dev-return-code", s.dev_return_code,
+               "POST /user/code answers the login code (development only; it is always logged)")
+      ->envname("SURGE_DEV_RETURN_CODE");
+  cmd.add_option("--code-ttl", s.code_ttl_seconds, "Login code lifetime, seconds")
+      ->check(CLI::Range(10, 3600))
+      ->capture_default_str();
+  cmd.add_option("--code-per-phone-minute", s.code_per_phone_minute,
+                 "Login codes one phone may request per minute")
+      ->envname("SURGE_CODE_PER_PHONE_MINUTE")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd.add_option("--code-per-phone-hour", s.code_per_phone_hour,
+                 "Login codes one phone may request per hour")
+      ->envname("SURGE_CODE_PER_PHONE_HOUR")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd.add_option("--code-per-ip-hour", s.code_per_ip_hour,
+                 "Login codes one client address may request per hour")
+      ->envname("SURGE_CODE_PER_IP_HOUR")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd.add_option("--code-attempts", s.code_max_attempts,
+                 "Wrong codes tolerated before a login code is withdrawn")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  cmd.add_option("--feed-page-size", s.feed_page_size, "Blogs per page of /blog/of/follow")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  cmd.add_option("--feed-keep", s.feed_keep, "Newest blogs kept in each follower's feed")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd.add_option("--upload-dir", s.upload_dir, "Root folder of uploaded images")
+      ->envname("SURGE_UPLOAD_DIR")
+      ->capture_default_str();
+  cmd.add_option("--upload-max", s.upload_max_bytes, "Largest uploaded image, bytes")
+      ->check(CLI::Range(size_t{1}, size_t{64} << 20))
+      ->capture_default_str();
 }
 
 void add_store_flags(CLI::App& cmd, Config& c) {

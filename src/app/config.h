@@ -13,6 +13,24 @@
 
 namespace surge::app {
 
+// Users and social features (issue 6).
+struct SocialOptions {
+  // POST /user/code also answers the code. There is no SMS gateway: without this flag the code
+  // is only written to the log. Development and tests only.
+  bool dev_return_code = false;
+  int code_ttl_seconds = 120;
+  // Sending a login code: per phone per minute and per hour, per client address per hour.
+  int code_per_phone_minute = 1;
+  int code_per_phone_hour = 5;
+  int code_per_ip_hour = 20;
+  // Wrong codes tolerated before the code is withdrawn (6 digits must not be guessable).
+  int code_max_attempts = 5;
+  int feed_page_size = 2;  // the original's hard-coded page of /blog/of/follow
+  int feed_keep = 1000;    // newest entries kept per feed (the original never trimmed them)
+  std::string upload_dir = "var/imgs";
+  size_t upload_max_bytes = 1024 * 1024;  // also bounded by --body-limit
+};
+
 struct Config {
   http::ServerOptions http;
   size_t workers = 0;  // 0: one per core
@@ -28,6 +46,7 @@ struct Config {
   bool order_writer = true;
   int order_claim_idle_ms = 30'000;
   std::chrono::milliseconds login_ttl() const { return std::chrono::minutes(login_ttl_minutes); }
+  SocialOptions social;
 };
 
 struct SeedOptions {
@@ -43,6 +62,8 @@ struct SeedOptions {
 void add_store_flags(CLI::App& cmd, Config& config);
 void add_http_flags(CLI::App& cmd, Config& config);
 void add_seed_flags(CLI::App& cmd, SeedOptions& seed);
+// Login codes, rate limits, feed and upload settings (called by add_http_flags).
+void add_social_flags(CLI::App& cmd, SocialOptions& social);
 
 // Applies a DSN of the form mysql://user:password@host:port/database[?socket=/path] to `out`.
 // Returns false (leaving `out` untouched) if it does not parse.

@@ -1,12 +1,16 @@
 // JSON forms of domain rows, with the original's field names (camelCase, as Jackson wrote them).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/json_writer.h"
+#include "db/blog_repository.h"
 #include "db/shop_repository.h"
+#include "db/user_repository.h"
 #include "db/voucher_repository.h"
+#include "http/router.h"
 
 namespace surge::app {
 
@@ -14,6 +18,21 @@ void write_json(core::JsonWriter& w, const db::Shop& shop);
 void write_json(core::JsonWriter& w, const db::ShopType& type);
 // Flash-sale vouchers carry stock, beginTime and endTime; normal ones omit them.
 void write_json(core::JsonWriter& w, const db::Voucher& voucher);
+// UserDTO {id, nickName, icon}.
+void write_json(core::JsonWriter& w, const db::User& user);
+void write_json(core::JsonWriter& w, const http::Principal& user);
+// UserInfo without createTime/updateTime (the original nulled them); absent columns omitted.
+void write_json(core::JsonWriter& w, const db::UserInfo& info);
+// A blog as stored (of/me, of/user: the original returned raw rows).
+void write_json(core::JsonWriter& w, const db::Blog& blog);
+
+// A blog with its author's name and icon and, for a logged-in reader, isLike.
+struct BlogView {
+  const db::Blog* blog;
+  const db::User* author = nullptr;  // nullptr: name/icon omitted
+  std::optional<bool> is_like;       // nullopt: anonymous reader, isLike omitted
+};
+void write_json(core::JsonWriter& w, const BlogView& view);
 
 // The serialised form of one value or a list of values.
 template <class T>

@@ -1,15 +1,33 @@
-// The auth wrapper around every handler.
+// The wrapper around every handler: the original's two interceptors (sliding token refresh on
+// every path, 401 with an empty body where login is required) and the unique-visitor count.
 #include "app/route_table.h"
+
+#include <chrono>
 
 #include "app/auth.h"
 #include "app/errors.h"
+#include "app/request.h"
 
 namespace surge::app {
 
 namespace {
 
+// Probes and scrapes are not visitors.
+bool counts_as_visit(std::string_view pattern) {
+  return pattern != "/health" && pattern != "/metrics";
+}
+
+void record_visit(Services* s, const http::Context& ctx) {
+  if (!s->uv) return;
+  std::string visitor =
+      ctx.user ? "u:" + std::to_string(ctx.user->id) : "ip:" + client_address(ctx);
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  s->uv->record(ctx.worker, visitor, now.count());
+}
+
 // Coroutine parameters by value or pointer: the handler is owned by the router's route.
-boost::asio::awaitable<http::Response> guarded(Services* s, Access access,
+boost::asio::awaitable<http::Response> guarded(Services* s, Access access, bool visit,
                                                const http::Handler* handler, http::Context& ctx) {
   std::string_view token = ctx.header("authorization");
   if (plausible_token(token)) {
@@ -22,6 +40,7 @@ boost::asio::awaitable<http::Response> guarded(Services* s, Access access,
       co_return error_response(user.error());
     }
   }
+  if (visit) record_visit(s, ctx);
   if (access == Access::kLogin && !ctx.user) co_return http::Response{401, std::string()};
   co_return co_await (*handler)(ctx);
 }
@@ -32,8 +51,9 @@ void RouteTable::add_handler(boost::beast::http::verb v, std::string_view patter
                              http::Handler handler) {
   auto owned = std::make_shared<http::Handler>(std::move(handler));
   Services* s = &services_;
-  router_.add(v, pattern, [s, access, owned](http::Context& ctx) {
-    return guarded(s, access, owned.get(), ctx);
+  bool visit = counts_as_visit(pattern);
+  router_.add(v, pattern, [s, access, visit, owned](http::Context& ctx) {
+    return guarded(s, access, visit, owned.get(), ctx);
   });
   names_.push_back(std::string(boost::beast::http::to_string(v)) + " " + std::string(pattern));
 }

@@ -13,6 +13,15 @@ namespace surge::app {
 
 void register_shop_routes(RouteTable& t);  // shop_routes.cc: /shop, /shop-type, /health, /metrics
 void register_voucher_routes(RouteTable& t);  // voucher_routes.cc: /voucher, /voucher-order
+void register_user_routes(RouteTable& t);     // user_routes.cc: /user/**
+void register_blog_routes(RouteTable& t);     // blog_routes.cc: /blog/**
+void register_follow_routes(RouteTable& t);   // follow_routes.cc: /follow/**
+void register_upload_routes(RouteTable& t);   // upload_routes.cc: /upload/**
+void register_stats_routes(RouteTable& t);    // stats_routes.cc: /stats/uv
+
+// Fills the Redis follows:{id} sets from tb_follow at start (follow_routes.cc), so common-follow
+// lookups agree with the database after Redis lost its data.
+boost::asio::awaitable<void> load_follow_sets(Services& services);
 
 // Registers every route; returns the metric names of the route ids, in id order.
 std::vector<std::string> register_routes(http::Router& router, Services& services);

@@ -237,6 +237,11 @@ int serve(Config config) {
     ids.block = 100;  // one INCRBY per hundred orders
     services.order_ids.push_back(std::make_unique<cache::IdGenerator>(*services.redis[i], ids));
   }
+  {
+    std::vector<redis::Connection*> uv_connections;
+    for (auto& c : services.redis) uv_connections.push_back(c.get());
+    services.uv = std::make_unique<UvRecorder>(std::move(uv_connections));
+  }
 
   http::Router router;
   auto names = register_routes(router, services);
@@ -292,6 +297,7 @@ int serve(Config config) {
   asio::co_spawn(*contexts[0], build_geo_index(services), asio::detached);
   asio::co_spawn(*contexts[0], prime_at_start(services), asio::detached);
   if (services.order_writer) services.order_writer->start();
+  asio::co_spawn(*contexts[0], load_follow_sets(services), asio::detached);
   spdlog::info("surge: serving on http://{}:{} with {} workers (redis {}:{}, mariadb {}, pool {})",
                config.http.address, server.port(), nworkers, config.redis.host, config.redis.port,
                config.db.socket.empty() ? fmt::format("{}:{}", config.db.host, config.db.port)

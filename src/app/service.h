@@ -6,12 +6,16 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/uv_recorder.h"
 #include "cache/flash_sale.h"
 #include "cache/id_generator.h"
 #include "cache/order_writer.h"
 #include "cache/read_through.h"
+#include "db/blog_repository.h"
+#include "db/follow_repository.h"
 #include "db/pool.h"
 #include "db/shop_repository.h"
+#include "db/user_repository.h"
 #include "db/voucher_repository.h"
 #include "http/metrics.h"
 #include "redis/connection.h"
@@ -34,6 +38,11 @@ struct Services {
   std::unique_ptr<cache::FlashSale> sale{};
   std::vector<std::unique_ptr<cache::IdGenerator>> order_ids{};  // one per worker
   std::shared_ptr<cache::OrderWriter> order_writer{};            // null when disabled
+  // Users and social features.
+  db::UserRepository users{db};
+  db::BlogRepository blogs{db};
+  db::FollowRepository follows{db};
+  std::unique_ptr<UvRecorder> uv{};  // null: visitors are not counted
 
   redis::Connection& redis_for(size_t worker) { return *redis[worker]; }
 };

@@ -1,0 +1,127 @@
+// /upload/**: blog images stored under the configured root with the original's layout
+// (/blogs/{d1}/{d2}/{uuid}.{ext}), only real images (sniffed, not trusted from the name) and only
+// up to the size limit; deletes accept nothing but a name of that exact layout, so they cannot
+// reach outside the root.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+#include <boost/json/value.hpp>
+
+#include "app/errors.h"
+#include "app/random.h"
+#include "app/routes.h"
+#include "core/upload.h"
+#include "http/envelope.h"
+
+namespace surge::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace envelope = http::envelope;
+using boost::asio::awaitable;
+using boost::beast::http::verb;
+using http::Context;
+using http::Response;
+
+// Writes `data` to a new file (never replacing one); false with errno set on failure.
+bool write_new_file(const fs::path& path, std::string_view data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return false;
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int saved = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      errno = saved;
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return ::close(fd) == 0;
+}
+
+class UploadApi {
+ public:
+  explicit UploadApi(Services& s) : s_(s), root_(s.config.social.upload_dir) {}
+
+  // POST /upload/blog, multipart field "file" → data: "/blogs/d1/d2/uuid.ext".
+  // Small files written on the worker: at most upload-max bytes, one write, no fsync.
+  awaitable<Response> upload(Context& ctx) {
+    auto boundary = core::multipart_boundary(ctx.header("content-type"));
+    if (!boundary) co_return http::json(415, envelope::fail("multipart/form-data expected"));
+    auto parts = core::parse_multipart(ctx.request.body(), *boundary);
+    if (!parts) co_return bad_request("malformed multipart body");
+    const core::FormPart* file = nullptr;
+    for (const auto& p : *parts) {
+      if (p.name == "file") file = &p;
+    }
+    if (!file) co_return bad_request("missing multipart field: file");
+    if (file->data.empty()) co_return bad_request("empty file");
+    if (file->data.size() > s_.config.social.upload_max_bytes) {
+      co_return http::json(413, envelope::fail("file too large"));
+    }
+    std::string_view ext = core::sniff_image(file->data);
+    if (ext.empty()) {
+      co_return http::json(415,
+                           envelope::fail("unsupported image type (jpg, png, gif, webp, bmp)"));
+    }
+    unsigned char bytes[16];
+    random_bytes(bytes, sizeof bytes);
+    std::string name = core::blog_image_path(core::format_uuid_v4(bytes), ext);
+    fs::path path = root_ / name.substr(1);
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (ec || !write_new_file(path, file->data)) {
+      spdlog::error("upload: cannot write {}: {}", path.string(),
+                    ec ? ec.message() : std::strerror(errno));
+      co_return business_failure("文件上传失败");
+    }
+    spdlog::debug("upload: stored {}", name);
+    co_return http::json(200, envelope::ok(boost::json::value(name)));
+  }
+
+  // GET /upload/blog/delete?name=/blogs/d1/d2/uuid.ext
+  awaitable<Response> remove(Context& ctx) {
+    std::string name = ctx.query_param("name").value_or("");
+    if (!core::is_blog_image_path(name)) co_return bad_request("错误的文件名称");
+    fs::path path = root_ / name.substr(1);
+    // The layout has no "..", but a folder inside the root could still be a symlink.
+    std::error_code parent_ec, root_ec, ec;
+    fs::path parent = fs::weakly_canonical(path.parent_path(), parent_ec);
+    fs::path root = fs::weakly_canonical(root_, root_ec);
+    auto [r, p] = std::mismatch(root.begin(), root.end(), parent.begin(), parent.end());
+    if (parent_ec || root_ec || r != root.end()) co_return bad_request("错误的文件名称");
+    if (fs::is_directory(fs::symlink_status(path, ec))) co_return bad_request("错误的文件名称");
+    fs::remove(path, ec);  // an absent file is already deleted, as the original answered
+    if (ec) {
+      spdlog::error("upload: cannot delete {}: {}", path.string(), ec.message());
+      co_return business_failure("文件删除失败");
+    }
+    co_return http::json(200, envelope::ok());
+  }
+
+ private:
+  Services& s_;
+  fs::path root_;
+};
+
+}  // namespace
+
+void register_upload_routes(RouteTable& t) {
+  auto api = std::make_shared<UploadApi>(t.services());
+  using enum Access;
+  t.add(verb::post, "/upload/blog", kPublic, api, &UploadApi::upload);
+  t.add(verb::get, "/upload/blog/delete", kPublic, api, &UploadApi::remove);
+}
+
+}  // namespace surge::app

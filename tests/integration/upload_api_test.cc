@@ -1,0 +1,124 @@
+// /upload/** against a real `surge serve` with a private upload root: images stored with the
+// original's layout, wrong types and sizes refused, and deletes that try to leave the root
+// refused without touching anything.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/upload.h"
+#include "support/api.h"
+
+namespace surge::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string multipart(const std::string& field, const std::string& filename,
+                      const std::string& type, const std::string& data) {
+  return "--BOUNDARY\r\nContent-Disposition: form-data; name=\"" + field + "\"; filename=\"" +
+         filename + "\"\r\nContent-Type: " + type + "\r\n\r\n" + data + "\r\n--BOUNDARY--\r\n";
+}
+
+const std::string kForm = "Content-Type: multipart/form-data; boundary=BOUNDARY\r\n";
+const std::string kPng = std::string("\x89PNG\r\n\x1A\n", 8) + std::string(200, 'p');
+
+class UploadApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/surge-upload-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    root_ = dir_ / "imgs";
+    server_ = std::make_unique<SurgeServer>(
+        std::vector<std::string>{"--upload-dir", root_.string(), "--upload-max", "4096"});
+  }
+  static void TearDownTestSuite() {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+  void SetUp() override { ASSERT_NE(server_, nullptr); }
+  static uint16_t port() { return server_->port(); }
+  static ApiResult upload(const std::string& body, const std::string& headers = kForm) {
+    return api(port(), "POST", "/upload/blog", "", body, headers);
+  }
+  static std::unique_ptr<SurgeServer> server_;
+  static fs::path dir_, root_;
+};
+std::unique_ptr<SurgeServer> UploadApiTest::server_;
+fs::path UploadApiTest::dir_, UploadApiTest::root_;
+
+TEST_F(UploadApiTest, StoresImagesWithTheOriginalLayout) {
+  auto r = upload(multipart("file", "cat.jpeg", "image/png", kPng));
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string name(r.json().at("data").as_string());
+  EXPECT_TRUE(core::is_blog_image_path(name)) << name;
+  EXPECT_TRUE(name.ends_with(".png")) << "the extension follows the content, not the name";
+  EXPECT_EQ(slurp(root_ / name.substr(1)), kPng);
+
+  auto gone = api(port(), "GET", "/upload/blog/delete?name=" + name);
+  EXPECT_EQ(gone.body, R"({"success":true})");
+  EXPECT_FALSE(fs::exists(root_ / name.substr(1)));
+  // Deleting again is fine, as in the original.
+  EXPECT_EQ(api(port(), "GET", "/upload/blog/delete?name=" + name).body, R"({"success":true})");
+}
+
+TEST_F(UploadApiTest, RefusesWrongTypesSizesAndBodies) {
+  auto check = [](const ApiResult& r, int status, const std::string& message) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_NE(r.body.find(message), std::string::npos) << r.body;
+  };
+  check(upload(multipart("file", "x.php", "image/png", "<?php system($_GET[1]); ?>")), 415,
+        "unsupported image type");
+  check(upload(multipart("file", "big.png", "image/png", kPng + std::string(5000, 'x'))), 413,
+        "file too large");
+  check(upload(multipart("other", "a.png", "image/png", kPng)), 400, "missing multipart field");
+  check(upload(multipart("file", "a.png", "image/png", "")), 400, "empty file");
+  check(upload("--BOUNDARY\r\ngarbage"), 400, "malformed multipart body");
+  check(upload(R"({"file":"x"})", "Content-Type: application/json\r\n"), 415,
+        "multipart/form-data expected");
+  check(upload(multipart("file", "a.png", "image/png", std::string(2 << 20, 'x'))), 413,
+        "request body too large");
+}
+
+TEST_F(UploadApiTest, DeleteCannotLeaveTheRoot) {
+  fs::create_directories(root_);
+  fs::path outside = dir_ / "outside.txt";
+  std::ofstream(outside) << "keep me";
+  fs::create_directories(root_ / "blogs" / "1" / "2");
+  for (const std::string& name :
+       {std::string("../outside.txt"), std::string("/../outside.txt"),
+        std::string("/blogs/../../outside.txt"), std::string("%2e%2e%2foutside.txt"),
+        std::string("/blogs/1/2/..%2f..%2f..%2f..%2foutside.txt"), std::string("/blogs/1/2"),
+        std::string("/blogs"), std::string(""), outside.string(), std::string("/etc/passwd"),
+        std::string("/blogs/14/10/0f8fad5b-d9cb-469f-a165-70867728950e.png%00.txt")}) {
+    auto r = api(port(), "GET", "/upload/blog/delete?name=" + name);
+    EXPECT_EQ(r.status, 400) << name << " -> " << r.body;
+    EXPECT_EQ(r.body, R"({"success":false,"errorMsg":"错误的文件名称"})") << name;
+  }
+  EXPECT_EQ(slurp(outside), "keep me");
+  EXPECT_TRUE(fs::is_directory(root_ / "blogs" / "1" / "2"));
+
+  // A well-formed name whose folder is a symlink out of the root.
+  std::string uuid = "0f8fad5b-d9cb-469f-a165-70867728950e";  // lands in /blogs/14/10
+  fs::create_directories(dir_ / "evil" / "10");
+  std::ofstream(dir_ / "evil" / "10" / (uuid + ".png")) << "keep me too";
+  fs::remove_all(root_ / "blogs" / "14");
+  fs::create_directory_symlink(dir_ / "evil", root_ / "blogs" / "14");
+  auto r = api(port(), "GET", "/upload/blog/delete?name=/blogs/14/10/" + uuid + ".png");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(slurp(dir_ / "evil" / "10" / (uuid + ".png")), "keep me too");
+}
+
+}  // namespace
+}  // namespace surge::test
