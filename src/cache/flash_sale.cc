@@ -49,12 +49,13 @@ const redis::Script& FlashSale::purchase_script() { return kBuy; }
 
 const char* outcome_name(SaleOutcome o) { return kOutcomeNames[static_cast<size_t>(o)]; }
 
-FlashSale::FlashSale(int shards) : shards_(shards < 1 ? 1 : shards) {}
+FlashSale::FlashSale(int shards, std::string prefix)
+    : shards_(shards < 1 ? 1 : shards), prefix_(std::move(prefix)) {}
 
 int FlashSale::shard_of(int64_t voucher_id) const {
   return static_cast<int>(static_cast<uint64_t>(voucher_id) % static_cast<uint64_t>(shards_));
 }
-std::string FlashSale::tag(int shard) const { return fmt::format("seckill:{{sk{}}}", shard); }
+std::string FlashSale::tag(int shard) const { return fmt::format("{}:{{sk{}}}", prefix_, shard); }
 std::string FlashSale::voucher_key(int64_t v) const {
   return fmt::format("{}:voucher:{}", tag(shard_of(v)), v);
 }

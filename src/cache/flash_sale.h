@@ -32,8 +32,9 @@ const char* outcome_name(SaleOutcome o);  // metric label: accepted, no_stock, .
 // Thread-safe (immutable apart from relaxed counters); one per process.
 class FlashSale {
  public:
-  // Every instance must use the same number of shards.
-  explicit FlashSale(int shards);
+  // Every instance must use the same number of shards (and prefix). A prefix other than
+  // "seckill" gives a separate sale in the same Redis (tests use one per process).
+  explicit FlashSale(int shards, std::string prefix = "seckill");
 
   int shards() const { return shards_; }
   int shard_of(int64_t voucher_id) const;
@@ -69,6 +70,7 @@ class FlashSale {
  private:
   std::string tag(int shard) const;
   int shards_;
+  std::string prefix_;
   std::array<std::atomic<uint64_t>, kSaleOutcomes> counts_{};
 };
 

@@ -1,6 +1,8 @@
 // The flash sale and the order writer against the real fixture stores: oversubscribed sales sell
 // exactly the stock, one order per user, every accepted order lands in MariaDB exactly once, and
 // entries the database refuses end in the dead-letter stream instead of blocking the rest.
+#include <unistd.h>
+
 #include <set>
 #include <thread>
 
@@ -96,7 +98,9 @@ class FlashSaleTest : public ::testing::Test {
   std::vector<std::shared_ptr<redis::Connection>> conns_;
   db::Pool pool_{test::stores().db};
   db::VoucherRepository vouchers_{pool_};
-  FlashSale sale_{4};
+  // A sale of this process alone: surge instances of parallel tests share the fixture's Redis
+  // and would otherwise read (and, when killed, strand) these entries.
+  FlashSale sale_{4, "test" + std::to_string(::getpid()) + ":seckill"};
   std::shared_ptr<OrderWriter> writer_;
 };
 
