@@ -849,7 +849,7 @@ def write_plots(res, outdir, rawdir):
         with open(p, "w") as f:
             f.write("# connections req_per_s p99_ms\n")
             for c, rps, p99 in pts:
-                f.write(f"{c} {rps:.1f} {p99:.3f}\n")
+                f.write(f"{c} {rps:.3f} {p99:.3f}\n")  # .3f: ratios are plotted through here too
         return p
 
     conns = sorted({r["connections"] for r in rows if r.get("scenario") == "shop"})
