@@ -1,19 +1,11 @@
-// getrandom-backed helpers.
+// Random strings over common/random.
 #include "app/random.h"
-
-#include <sys/random.h>
 
 #include <string_view>
 
-namespace surge::app {
+#include "common/random.h"
 
-void random_bytes(unsigned char* out, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = ::getrandom(out + got, n - got, 0);
-    if (r > 0) got += static_cast<size_t>(r);
-  }
-}
+namespace surge::app {
 
 std::string random_string(size_t n, std::string_view alphabet) {
   // Rejection sampling: bytes past the largest multiple of the alphabet size would bias it.

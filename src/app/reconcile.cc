@@ -38,23 +38,6 @@ std::string join(const std::vector<int64_t>& ids) {
   return out;
 }
 
-// Queued orders of one shard: voucher id → users.
-asio::awaitable<Result<std::map<int64_t, std::set<int64_t>>>> queued_by_voucher(
-    redis::Connection& r, std::string key) {
-  auto all = co_await redis::hgetall(r, std::move(key));
-  if (!all) co_return all.error();
-  std::map<int64_t, std::set<int64_t>> out;
-  for (const auto& [order, owner] : *all) {
-    size_t colon = owner.find(':');
-    auto user = core::parse_id(std::string_view(owner).substr(0, colon));
-    auto voucher = colon == std::string::npos
-                       ? std::nullopt
-                       : core::parse_id(std::string_view(owner).substr(colon + 1));
-    if (user && voucher) out[*voucher].insert(*user);
-  }
-  co_return out;
-}
-
 asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouchers,
                                const cache::FlashSale& sale, bool repair,
                                std::vector<int64_t> only) {
@@ -68,25 +51,24 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
     fmt::print(stderr, "reconcile: cannot read vouchers: {}\n", states.error().message());
     co_return 2;
   }
-  if (!only.empty()) {
-    std::erase_if(*states, [&](const db::SaleState& st) {
-      return std::find(only.begin(), only.end(), st.voucher_id) == only.end();
-    });
-  }
-  std::vector<std::map<int64_t, std::set<int64_t>>> queued;
+  auto wanted = [&](int64_t voucher) {
+    return only.empty() || std::find(only.begin(), only.end(), voucher) != only.end();
+  };
+  std::erase_if(*states, [&](const db::SaleState& st) { return !wanted(st.voucher_id); });
+  // Queued buyers by voucher, over every shard.
+  std::map<int64_t, std::set<int64_t>> queued;
   size_t queued_total = 0;
   for (int s = 0; s < sale.shards(); ++s) {
-    auto q = co_await queued_by_voucher(r, sale.queued_key(s));
+    auto q = co_await sale.queued_in(r, s);
     if (!q) {
       fmt::print(stderr, "reconcile: cannot read queued orders: {}\n", q.error().message());
       co_return 2;
     }
-    for (auto& [v, users] : *q) {
-      if (only.empty() || std::find(only.begin(), only.end(), v) != only.end()) {
-        queued_total += users.size();
-      }
+    for (const auto& o : *q) {
+      if (!wanted(o.voucher_id)) continue;
+      queued[o.voucher_id].insert(o.user_id);
+      ++queued_total;
     }
-    queued.push_back(std::move(*q));
   }
   size_t differing = 0, orders = 0;
   for (const auto& st : *states) {
@@ -102,8 +84,7 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
     snap.db_buyers = std::set<int64_t>(db_buyers->begin(), db_buyers->end());
     if (*stock) snap.redis_stock = core::parse_int64(**stock);
     snap.redis_buyers = ids_of(*members);
-    auto& q = queued[static_cast<size_t>(sale.shard_of(st.voucher_id))];
-    if (auto it = q.find(st.voucher_id); it != q.end()) snap.queued_buyers = it->second;
+    if (auto it = queued.find(st.voucher_id); it != queued.end()) snap.queued_buyers = it->second;
     orders += snap.db_buyers.size();
     auto d = core::compare(snap);
     if (d.clean()) continue;

@@ -144,13 +144,17 @@ asio::awaitable<Result<size_t>> prime_flash_sale(db::VoucherRepository& vouchers
                                                  cache::FlashSale& sale, redis::Connection& redis) {
   auto states = co_await vouchers.sale_states();
   if (!states) co_return states.error();
-  for (const auto& st : *states) {
-    auto exists =
-        co_await redis.exec(redis::Command::make("EXISTS", sale.voucher_key(st.voucher_id)));
-    auto n = redis::to_integer(exists);
-    if (!n) co_return n.error();
+  if (states->empty()) co_return size_t{0};
+  // Which vouchers Redis already knows, in one round trip: only the others need their buyers
+  // read from MariaDB.
+  redis::Command exists;
+  for (const auto& st : *states) exists.add("EXISTS", sale.voucher_key(st.voucher_id));
+  auto known = co_await redis.exec_all(std::move(exists));
+  if (!known) co_return known.error();
+  for (size_t i = 0; i < states->size(); ++i) {
+    const auto& st = (*states)[i];
     std::vector<int64_t> buyers;
-    if (*n == 0) {
+    if ((*known)[i].as_integer().value_or(0) == 0) {
       auto b = co_await vouchers.buyers(st.voucher_id);
       if (!b) co_return b.error();
       buyers = std::move(*b);

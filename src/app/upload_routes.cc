@@ -16,6 +16,7 @@
 #include "app/errors.h"
 #include "app/random.h"
 #include "app/routes.h"
+#include "common/random.h"
 #include "core/upload.h"
 #include "http/envelope.h"
 

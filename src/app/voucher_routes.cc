@@ -127,15 +127,13 @@ class VoucherApi {
     auto queued = co_await s_.sale->queued(s_.redis_for(ctx.worker), *id);
     if (!queued) co_return error_response(queued.error());
     if (*queued) {
-      size_t colon = (*queued)->find(':');
-      auto user = core::parse_id(std::string_view(**queued).substr(0, colon));
-      auto voucher = core::parse_id(std::string_view(**queued).substr(colon + 1));
-      if (!user || !voucher || *user != ctx.user->id) co_return business_failure("订单不存在");
+      const auto& q = **queued;
+      if (q.user_id != ctx.user->id) co_return business_failure("订单不存在");
       core::JsonWriter w;
       w.begin_object()
-          .field("id", *id)
-          .field("userId", *user)
-          .field("voucherId", *voucher)
+          .field("id", q.order_id)
+          .field("userId", q.user_id)
+          .field("voucherId", q.voucher_id)
           .field("state", "queued")
           .end_object();
       co_return http::json(200, envelope::ok_raw(w.str()));

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "core/parse.h"
 #include "redis/commands.h"
 #include "redis/script.h"
 
@@ -96,8 +97,18 @@ asio::awaitable<Result<void>> FlashSale::prime(redis::Connection& c, db::SaleSta
   co_return Result<void>();
 }
 
-asio::awaitable<Result<std::optional<std::string>>> FlashSale::queued(redis::Connection& c,
-                                                                      int64_t order_id) {
+std::optional<FlashSale::QueuedOrder> FlashSale::parse_marker(int64_t order_id,
+                                                              std::string_view marker) {
+  size_t colon = marker.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto user = core::parse_id(marker.substr(0, colon));
+  auto voucher = core::parse_id(marker.substr(colon + 1));
+  if (!user || !voucher) return std::nullopt;
+  return QueuedOrder{order_id, *user, *voucher};
+}
+
+asio::awaitable<Result<std::optional<FlashSale::QueuedOrder>>> FlashSale::queued(
+    redis::Connection& c, int64_t order_id) const {
   // The order id does not say which shard holds it; one pipelined HGET per shard.
   redis::Command cmd;
   for (int s = 0; s < shards_; ++s) cmd.add("HGET", queued_key(s), std::to_string(order_id));
@@ -105,9 +116,22 @@ asio::awaitable<Result<std::optional<std::string>>> FlashSale::queued(redis::Con
   if (!replies) co_return replies.error();
   for (auto& r : *replies) {
     if (r.is_error()) co_return make_error_code(Errc::kServerError);
-    if (r.is_string()) co_return std::optional<std::string>(std::move(r.str));
+    if (r.is_string()) co_return parse_marker(order_id, r.str);
   }
-  co_return std::optional<std::string>();
+  co_return std::optional<QueuedOrder>();
+}
+
+asio::awaitable<Result<std::vector<FlashSale::QueuedOrder>>> FlashSale::queued_in(
+    redis::Connection& c, int shard) const {
+  auto all = co_await redis::hgetall(c, queued_key(shard));
+  if (!all) co_return all.error();
+  std::vector<QueuedOrder> out;
+  for (const auto& [order, marker] : *all) {
+    auto id = core::parse_id(order);
+    auto q = id ? parse_marker(*id, marker) : std::nullopt;
+    if (q) out.push_back(*q);
+  }
+  co_return out;
 }
 
 void FlashSale::render_metrics(std::string& out) const {

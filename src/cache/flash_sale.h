@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,10 +55,18 @@ class FlashSale {
   asio::awaitable<Result<void>> prime(redis::Connection& c, db::SaleState state,
                                       std::vector<int64_t> buyers);
 
-  // Where an accepted order waits until it is persisted: "user:voucher", or nullopt when it is
-  // not queued (persisted, or never accepted).
-  asio::awaitable<Result<std::optional<std::string>>> queued(redis::Connection& c,
-                                                             int64_t order_id);
+  // An accepted order that is not persisted yet (its marker in the shard's queued hash).
+  struct QueuedOrder {
+    int64_t order_id = 0;
+    int64_t user_id = 0;
+    int64_t voucher_id = 0;
+  };
+  // nullopt when the order is not queued (persisted, or never accepted).
+  asio::awaitable<Result<std::optional<QueuedOrder>>> queued(redis::Connection& c,
+                                                             int64_t order_id) const;
+  // Every order queued in one shard.
+  asio::awaitable<Result<std::vector<QueuedOrder>>> queued_in(redis::Connection& c,
+                                                              int shard) const;
 
   // The purchase script, for benchmarks that run it next to redis-benchmark.
   static const redis::Script& purchase_script();
@@ -69,6 +78,8 @@ class FlashSale {
 
  private:
   std::string tag(int shard) const;
+  // The marker the purchase script writes is "user:voucher".
+  static std::optional<QueuedOrder> parse_marker(int64_t order_id, std::string_view marker);
   int shards_;
   std::string prefix_;
   std::array<std::atomic<uint64_t>, kSaleOutcomes> counts_{};

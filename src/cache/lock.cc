@@ -1,14 +1,13 @@
 // Owner-token lock.
 #include "cache/lock.h"
 
-#include <sys/random.h>
-
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/random.h"
 #include "redis/commands.h"
 #include "redis/script.h"
 
@@ -16,11 +15,7 @@ namespace surge::cache {
 
 std::string random_token() {
   unsigned char bytes[16];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
+  random_bytes(bytes, sizeof bytes);
   std::string out;
   for (unsigned char b : bytes) fmt::format_to(std::back_inserter(out), "{:02x}", b);
   return out;

@@ -161,8 +161,7 @@ asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
 }
 
 asio::awaitable<void> OrderWriter::handle(Shard& s, std::vector<redis::StreamEntry> entries) {
-  std::vector<db::OrderRow> rows;
-  std::vector<std::string> ids;
+  std::vector<db::OrderRow> rows;  // rows[i] is parsed from kept[i]
   std::vector<redis::StreamEntry> kept;
   std::vector<std::string> deleted;
   for (auto& e : entries) {
@@ -176,17 +175,18 @@ asio::awaitable<void> OrderWriter::handle(Shard& s, std::vector<redis::StreamEnt
       continue;
     }
     rows.push_back(*row);
-    ids.push_back(e.id);
     kept.push_back(std::move(e));
   }
   if (!deleted.empty()) co_await acknowledge(s, std::move(deleted), {});
   if (rows.empty()) co_return;
-  auto done = co_await commit(s, rows, ids, false);
+  std::vector<std::string> ids;
+  for (const auto& e : kept) ids.push_back(e.id);
+  auto done = co_await commit(s, rows, std::move(ids), false);
   if (done != Commit::kRefused) co_return;
   // Something in the batch is refused: find it by committing entries one by one.
   for (size_t i = 0; i < kept.size() && !stopping_; ++i) {
     std::vector<db::OrderRow> one{rows[i]};
-    std::vector<std::string> one_id{ids[i]};
+    std::vector<std::string> one_id{kept[i].id};
     auto alone = co_await commit(s, std::move(one), std::move(one_id), true);
     if (alone == Commit::kRefused) {
       co_await dead_letter(s, std::move(kept[i]), "refused by the database");

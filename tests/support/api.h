@@ -36,20 +36,21 @@ struct ApiResult {
   }
 };
 
-// One request with Connection: close. `headers` are extra "Name: value\r\n" lines.
+// One request (test::http_send) with the token, if any, and `headers`, extra "Name: value\r\n"
+// lines.
 inline ApiResult api(uint16_t port, const std::string& method, const std::string& path,
                      const std::string& token = "", const std::string& body = "",
                      const std::string& headers = "") {
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n";
-  if (!token.empty()) req += "authorization: " + token + "\r\n";
-  if (!body.empty() && headers.find("Content-Type") == std::string::npos) {
-    req += "Content-Type: application/json\r\n";
+  std::vector<std::string> lines;
+  if (!token.empty()) lines.push_back("authorization: " + token);
+  for (size_t at = 0; at < headers.size();) {
+    size_t end = headers.find("\r\n", at);
+    if (end == std::string::npos) end = headers.size();
+    if (end > at) lines.push_back(headers.substr(at, end - at));
+    at = end + 2;
   }
-  req += headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  std::string resp = raw_http(port, req, std::chrono::seconds(10));
-  if (resp.size() < 12 || !resp.starts_with("HTTP/1.1 ")) return {0, resp};
-  auto pos = resp.find("\r\n\r\n");
-  return {std::stoi(resp.substr(9, 3)), pos == std::string::npos ? "" : resp.substr(pos + 4)};
+  auto [status, text] = http_send(port, method, path, body, lines);
+  return {status, text};
 }
 
 // `surge serve` flags for API tests: the code comes back in the response, and the send-code

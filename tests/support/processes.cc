@@ -192,13 +192,14 @@ std::pair<int, std::string> http_send(uint16_t port, const std::string& method,
                                       const std::string& path, const std::string& body,
                                       const std::vector<std::string>& headers) {
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n";
-  for (const auto& h : headers) req += h + "\r\n";
-  if (!body.empty() || method == "POST" || method == "PUT") {
-    req +=
-        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  bool typed = false;
+  for (const auto& h : headers) {
+    req += h + "\r\n";
+    typed = typed || h.starts_with("Content-Type");
   }
-  req += "\r\n" + body;
-  std::string resp = raw_http(port, req);
+  if (!body.empty() && !typed) req += "Content-Type: application/json\r\n";
+  req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string resp = raw_http(port, req, std::chrono::seconds(10));
   if (resp.size() < 12 || !resp.starts_with("HTTP/1.1 ")) return {0, resp};
   int status = std::atoi(resp.substr(9, 3).c_str());
   auto at = resp.find("\r\n\r\n");

@@ -67,7 +67,8 @@ std::string raw_http(uint16_t port, const std::string& raw,
                      std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
 // GET path with Connection: close; returns the status code and the body.
 std::pair<int, std::string> http_get(uint16_t port, const std::string& path);
-// Any method with a JSON body and extra header lines ("name: value"); status code and body.
+// Any method with a body (JSON unless a Content-Type header line says otherwise) and extra
+// header lines ("name: value"); returns the status code and the body.
 std::pair<int, std::string> http_send(uint16_t port, const std::string& method,
                                       const std::string& path, const std::string& body = "",
                                       const std::vector<std::string>& headers = {});
