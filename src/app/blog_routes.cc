@@ -45,14 +45,6 @@ const redis::Script kToggleLike(
     "else redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) end "
     "return redis.call('ZCARD', KEYS[1])");
 
-// A text field of a blog body: absent is "", present must be a string of at most `max` bytes.
-std::optional<std::string> text_field(const json::object& o, const char* name, size_t max) {
-  const json::value* v = o.if_contains(name);
-  if (!v || v->is_null()) return std::string();
-  if (!v->is_string() || v->as_string().size() > max) return std::nullopt;
-  return std::string(v->as_string());
-}
-
 class BlogApi {
  public:
   explicit BlogApi(Services& s) : s_(s) {}
@@ -62,24 +54,22 @@ class BlogApi {
     auto body = parse_object(ctx.request.body());
     if (auto* msg = std::get_if<std::string>(&body)) co_return bad_request(*msg);
     const auto& o = std::get<json::object>(body);
-    const json::value* shop = o.if_contains("shopId");
-    if (!shop || !shop->is_int64() || shop->as_int64() < 1) {
-      co_return bad_request("invalid field: shopId");
-    }
-    auto title = text_field(o, "title", 255);
-    auto images = text_field(o, "images", 2048);
-    auto content = text_field(o, "content", 2048);
-    if (!title || title->empty()) co_return bad_request("invalid field: title");
-    if (!images || std::count(images->begin(), images->end(), ',') >= 9) {
+    int64_t shop = 0;
+    std::string title, images, content;
+    FieldReader r(o);
+    r.integer("shopId", 1, INT64_MAX, shop, true)
+        .text("title", 255, title, true)
+        .text("images", 2048, images)
+        .text("content", 2048, content);
+    if (!r.ok()) co_return bad_request(r.error());
+    if (std::count(images.begin(), images.end(), ',') >= 9) {
       co_return bad_request("invalid field: images (at most 9, comma-separated)");
     }
-    if (!content) co_return bad_request("invalid field: content");
-    auto known = co_await s_.shop_cache->get(ctx.worker, std::to_string(shop->as_int64()));
+    auto known = co_await s_.shop_cache->get(ctx.worker, std::to_string(shop));
     if (!known) co_return error_response(known.error());
     if (!*known) co_return business_failure("店铺不存在");
 
-    db::NewBlog blog{shop->as_int64(), ctx.user->id, std::move(*title), std::move(*images),
-                     std::move(*content)};
+    db::NewBlog blog{shop, ctx.user->id, std::move(title), std::move(images), std::move(content)};
     auto id = co_await s_.blogs.insert(std::move(blog));
     if (!id) {
       if (id.error() == Errc::kUnavailable || id.error() == Errc::kTimeout) {

@@ -43,4 +43,54 @@ std::string client_address(const http::Context& ctx) {
   return ctx.remote.to_string();
 }
 
+const boost::json::value* FieldReader::field(std::string_view name, bool required) {
+  if (!ok()) return nullptr;
+  const boost::json::value* v = o_.if_contains(name);
+  if (v && !v->is_null()) return v;
+  if (required) fail(name);
+  return nullptr;
+}
+
+FieldReader& FieldReader::fail(std::string_view name) {
+  if (ok()) error_ = "invalid field: " + std::string(name);
+  return *this;
+}
+
+bool FieldReader::present(std::string_view name) const {
+  const boost::json::value* v = o_.if_contains(name);
+  return v && !v->is_null();
+}
+
+FieldReader& FieldReader::integer(std::string_view name, int64_t min, int64_t max, int64_t& out,
+                                  bool required) {
+  const boost::json::value* v = field(name, required);
+  if (!v) return *this;
+  if (v->is_uint64() && v->as_uint64() > static_cast<uint64_t>(INT64_MAX)) return fail(name);
+  if (!v->is_int64() && !v->is_uint64()) return fail(name);
+  int64_t n = v->to_number<int64_t>();
+  if (n < min || n > max) return fail(name);
+  out = n;
+  return *this;
+}
+
+FieldReader& FieldReader::number(std::string_view name, double min, double max, double& out,
+                                 bool required) {
+  const boost::json::value* v = field(name, required);
+  if (!v) return *this;
+  if (!v->is_number()) return fail(name);
+  double d = v->to_number<double>();
+  if (d < min || d > max) return fail(name);
+  out = d;
+  return *this;
+}
+
+FieldReader& FieldReader::text(std::string_view name, size_t max, std::string& out, bool required) {
+  const boost::json::value* v = field(name, required);
+  if (!v) return *this;
+  if (!v->is_string() || v->as_string().size() > max) return fail(name);
+  if (required && v->as_string().empty()) return fail(name);
+  out = std::string(v->as_string());
+  return *this;
+}
+
 }  // namespace surge::app

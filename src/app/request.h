@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include <boost/json/object.hpp>
@@ -21,5 +22,33 @@ std::string client_address(const http::Context& ctx);
 
 // The body as a JSON object, or the message for a 400.
 std::variant<boost::json::object, std::string> parse_object(const std::string& body);
+
+// Typed reads of a JSON body's fields, shared by every handler that takes one. Each read stores
+// the field into `out` when it is present and usable, leaves `out` alone when it is absent or
+// null, and otherwise (wrong type, out of bounds, or absent while required) records
+// "invalid field: <name>" as the error; after the first error later reads do nothing.
+class FieldReader {
+ public:
+  explicit FieldReader(const boost::json::object& o) : o_(o) {}
+
+  FieldReader& integer(std::string_view name, int64_t min, int64_t max, int64_t& out,
+                       bool required = false);
+  FieldReader& number(std::string_view name, double min, double max, double& out,
+                      bool required = false);
+  // At most `max` bytes; a required text must also be non-empty.
+  FieldReader& text(std::string_view name, size_t max, std::string& out, bool required = false);
+
+  bool present(std::string_view name) const;
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  // The field when it should be read: present, not null, and no error so far.
+  const boost::json::value* field(std::string_view name, bool required);
+  FieldReader& fail(std::string_view name);
+
+  const boost::json::object& o_;
+  std::string error_;
+};
 
 }  // namespace surge::app

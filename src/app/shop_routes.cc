@@ -52,24 +52,21 @@ constexpr ShopFieldSpec kShopFields[] = {
 
 // Collects the writable fields present in `o`; returns the message for a 400 on a bad value.
 std::optional<std::string> shop_fields(const json::object& o, db::ShopFields& out) {
+  FieldReader r(o);
   for (const auto& f : kShopFields) {
-    const json::value* v = o.if_contains(f.json);
-    if (!v || v->is_null()) continue;
-    std::string bad = std::string("invalid field: ") + f.json;
+    if (!r.present(f.json)) continue;
     if (f.kind == ShopFieldSpec::kText) {
-      if (!v->is_string() || v->as_string().size() > f.max) return bad;
-      out.emplace_back(f.column, std::string(v->as_string()));
+      std::string t;
+      if (r.text(f.json, static_cast<size_t>(f.max), t).ok()) out.emplace_back(f.column, t);
     } else if (f.kind == ShopFieldSpec::kInteger) {
-      if (!v->is_int64() && !v->is_uint64()) return bad;
-      double d = v->to_number<double>();
-      if (d < f.min || d > f.max) return bad;
-      out.emplace_back(f.column, v->to_number<int64_t>());
+      int64_t n = 0;
+      r.integer(f.json, static_cast<int64_t>(f.min), static_cast<int64_t>(f.max), n);
+      if (r.ok()) out.emplace_back(f.column, n);
     } else {
-      if (!v->is_number()) return bad;
-      double d = v->to_number<double>();
-      if (d < f.min || d > f.max) return bad;
-      out.emplace_back(f.column, d);
+      double d = 0;
+      if (r.number(f.json, f.min, f.max, d).ok()) out.emplace_back(f.column, d);
     }
+    if (!r.ok()) return r.error();
   }
   return std::nullopt;
 }

@@ -23,52 +23,33 @@ using http::Response;
 
 // Reads the fields of a voucher body; returns the message for a 400 when one is unusable.
 std::optional<std::string> voucher_fields(const json::object& o, bool flash_sale, db::Voucher& v) {
-  auto integer = [&](const char* name, int64_t min, int64_t max, int64_t& out,
-                     bool required) -> bool {
-    const json::value* x = o.if_contains(name);
-    if (!x || x->is_null()) return !required;
-    if (!x->is_int64() && !x->is_uint64()) return false;
-    if (x->is_uint64() && x->as_uint64() > static_cast<uint64_t>(INT64_MAX)) return false;
-    int64_t n = x->to_number<int64_t>();
-    if (n < min || n > max) return false;
-    out = n;
-    return true;
-  };
-  auto text = [&](const char* name, size_t max, std::string& out, bool required) -> bool {
-    const json::value* x = o.if_contains(name);
-    if (!x || x->is_null()) return !required;
-    if (!x->is_string() || x->as_string().size() > max) return false;
-    out = std::string(x->as_string());
-    return required ? !out.empty() : true;
-  };
+  FieldReader r(o);
+  r.integer("shopId", 1, INT64_MAX, v.shop_id, true)
+      .text("title", 255, v.title, true)
+      .text("subTitle", 255, v.sub_title)
+      .text("rules", 1024, v.rules)
+      .integer("payValue", 0, 1'000'000'000'000, v.pay_value, true)
+      .integer("actualValue", 0, 1'000'000'000'000, v.actual_value, true)
+      .integer("type", 0, 1, v.type)
+      .integer("status", 1, 3, v.status);
+  if (!r.ok()) return r.error();
+  if (!flash_sale) return std::nullopt;
+  int64_t stock = 0;
+  if (!r.integer("stock", 1, 100'000'000, stock, true).ok()) return r.error();
+  v.stock = stock;
   // A LocalDateTime string as the original's pages send it, or Unix milliseconds; within the
   // range of the original's TIMESTAMP columns (1970-01-01T00:00:01 .. 2038-01-19T03:14:07).
   constexpr int64_t kFirst = 1000, kLast = 2147483647000;
-  auto when = [&](const char* name, int64_t& out) -> bool {
+  for (auto [name, out] : {std::pair{"beginTime", &v.begin_ms}, std::pair{"endTime", &v.end_ms}}) {
     const json::value* x = o.if_contains(name);
-    if (!x) return false;
-    if (x->is_string()) {
+    if (x && x->is_string()) {
       auto ms = core::parse_datetime_ms(std::string_view(x->as_string()));
-      if (!ms || *ms < kFirst || *ms > kLast) return false;
-      out = *ms;
-      return true;
+      if (!ms || *ms < kFirst || *ms > kLast) return std::string("invalid field: ") + name;
+      *out = *ms;
+    } else if (!r.integer(name, kFirst, kLast, *out, true).ok()) {
+      return r.error();
     }
-    return integer(name, kFirst, kLast, out, true);
-  };
-  if (!integer("shopId", 1, INT64_MAX, v.shop_id, true)) return "invalid field: shopId";
-  if (!text("title", 255, v.title, true)) return "invalid field: title";
-  if (!text("subTitle", 255, v.sub_title, false)) return "invalid field: subTitle";
-  if (!text("rules", 1024, v.rules, false)) return "invalid field: rules";
-  if (!integer("payValue", 0, 1e12, v.pay_value, true)) return "invalid field: payValue";
-  if (!integer("actualValue", 0, 1e12, v.actual_value, true)) return "invalid field: actualValue";
-  if (!integer("type", 0, 1, v.type, false)) return "invalid field: type";
-  if (!integer("status", 1, 3, v.status, false)) return "invalid field: status";
-  if (!flash_sale) return std::nullopt;
-  int64_t stock = 0;
-  if (!integer("stock", 1, 100'000'000, stock, true)) return "invalid field: stock";
-  v.stock = stock;
-  if (!when("beginTime", v.begin_ms)) return "invalid field: beginTime";
-  if (!when("endTime", v.end_ms)) return "invalid field: endTime";
+  }
   if (v.end_ms <= v.begin_ms) return "endTime must be after beginTime";
   return std::nullopt;
 }
