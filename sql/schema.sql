@@ -191,6 +191,18 @@ CREATE TABLE IF NOT EXISTS tb_follow (
   KEY idx_follow_followed (follow_user_id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
+-- step: tb_upload
+-- Who uploaded each blog image: only that user may delete it, and the per-user daily quota
+-- counts these rows. The name is the upload layout path (/blogs/d1/d2/uuid.ext).
+CREATE TABLE IF NOT EXISTS tb_upload (
+  name        VARCHAR(64) NOT NULL,
+  user_id     BIGINT(20) UNSIGNED NOT NULL,
+  size        INT UNSIGNED NOT NULL,
+  create_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (name),
+  KEY idx_upload_user_time (user_id, create_time)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
+
 -- step: tb_sign
 -- Unused by the API (check-ins live in Redis bitmaps); kept for completeness.
 CREATE TABLE IF NOT EXISTS tb_sign (

@@ -15,6 +15,7 @@
 #include "db/follow_repository.h"
 #include "db/pool.h"
 #include "db/shop_repository.h"
+#include "db/upload_repository.h"
 #include "db/user_repository.h"
 #include "db/voucher_repository.h"
 #include "http/metrics.h"
@@ -42,6 +43,7 @@ struct Services {
   db::UserRepository users{db};
   db::BlogRepository blogs{db};
   db::FollowRepository follows{db};
+  db::UploadRepository uploads{db};
   std::unique_ptr<UvRecorder> uv{};  // null: visitors are not counted
 
   redis::Connection& redis_for(size_t worker) { return *redis[worker]; }

@@ -1,7 +1,9 @@
 // /upload/**: blog images stored under the configured root with the original's layout
 // (/blogs/{d1}/{d2}/{uuid}.{ext}), only real images (sniffed, not trusted from the name) and only
-// up to the size limit; deletes accept nothing but a name of that exact layout, so they cannot
-// reach outside the root.
+// up to the size limit. Both routes need a session: every file records its uploader, and only
+// the uploader may delete it. Deletes accept nothing but a name of that exact layout (with or
+// without the web root's /imgs in front, as the original page sends it), so they cannot reach
+// outside the root.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -87,14 +89,22 @@ class UploadApi {
                     ec ? ec.message() : std::strerror(errno));
       co_return business_failure("文件上传失败");
     }
-    spdlog::debug("upload: stored {}", name);
+    // A file nobody owns could never be deleted through the API, so it does not stay.
+    auto owned = co_await s_.uploads.record(name, ctx.user->id, file->data.size());
+    if (!owned) {
+      fs::remove(path, ec);
+      co_return error_response(owned.error());
+    }
+    spdlog::debug("upload: user {} stored {}", ctx.user->id, name);
     co_return http::json(200, envelope::ok(boost::json::value(name)));
   }
 
-  // GET /upload/blog/delete?name=/blogs/d1/d2/uuid.ext
+  // GET /upload/blog/delete?name=[/imgs]/blogs/d1/d2/uuid.ext, by the uploader only: anyone
+  // else gets 403 and the file stays.
   awaitable<Response> remove(Context& ctx) {
-    std::string name = ctx.query_param("name").value_or("");
-    if (!core::is_blog_image_path(name)) co_return bad_request("错误的文件名称");
+    auto requested = core::blog_image_path_from_request(ctx.query_param("name").value_or(""));
+    if (!requested) co_return bad_request("错误的文件名称");
+    const std::string& name = *requested;
     fs::path path = root_ / name.substr(1);
     // The layout has no "..", but a folder inside the root could still be a symlink.
     std::error_code parent_ec, root_ec, ec;
@@ -102,12 +112,24 @@ class UploadApi {
     fs::path root = fs::weakly_canonical(root_, root_ec);
     auto [r, p] = std::mismatch(root.begin(), root.end(), parent.begin(), parent.end());
     if (parent_ec || root_ec || r != root.end()) co_return bad_request("错误的文件名称");
-    if (fs::is_directory(fs::symlink_status(path, ec))) co_return bad_request("错误的文件名称");
-    fs::remove(path, ec);  // an absent file is already deleted, as the original answered
+    auto status = fs::symlink_status(path, ec);
+    if (fs::is_directory(status)) co_return bad_request("错误的文件名称");
+    auto owner = co_await s_.uploads.owner(name);
+    if (!owner) co_return error_response(owner.error());
+    if (!*owner) {
+      // Already deleted (the original answered success for an absent file); a file that is
+      // there without a recorded uploader belongs to nobody who could ask.
+      if (!fs::exists(status)) co_return http::json(200, envelope::ok());
+      co_return http::json(403, envelope::fail("无权删除该文件"));
+    }
+    if (**owner != ctx.user->id) co_return http::json(403, envelope::fail("无权删除该文件"));
+    fs::remove(path, ec);
     if (ec) {
       spdlog::error("upload: cannot delete {}: {}", path.string(), ec.message());
       co_return business_failure("文件删除失败");
     }
+    auto forgotten = co_await s_.uploads.forget(name);
+    if (!forgotten) co_return error_response(forgotten.error());
     co_return http::json(200, envelope::ok());
   }
 
@@ -121,8 +143,8 @@ class UploadApi {
 void register_upload_routes(RouteTable& t) {
   auto api = std::make_shared<UploadApi>(t.services());
   using enum Access;
-  t.add(verb::post, "/upload/blog", kPublic, api, &UploadApi::upload);
-  t.add(verb::get, "/upload/blog/delete", kPublic, api, &UploadApi::remove);
+  t.add(verb::post, "/upload/blog", kLogin, api, &UploadApi::upload);
+  t.add(verb::get, "/upload/blog/delete", kLogin, api, &UploadApi::remove);
 }
 
 }  // namespace surge::app

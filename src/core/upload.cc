@@ -96,6 +96,15 @@ bool is_blog_image_path(std::string_view name) {
   return known && blog_image_path(uuid, ext) == name;
 }
 
+std::optional<std::string> blog_image_path_from_request(std::string_view name) {
+  constexpr std::string_view kWebRoot = "/imgs";
+  if (name.starts_with(kWebRoot) && name.substr(kWebRoot.size()).starts_with("/blogs/")) {
+    name.remove_prefix(kWebRoot.size());
+  }
+  if (!is_blog_image_path(name)) return std::nullopt;
+  return std::string(name);
+}
+
 std::string_view sniff_image(std::string_view d) {
   auto starts = [&](std::string_view magic) { return d.substr(0, magic.size()) == magic; };
   if (starts("\xFF\xD8\xFF")) return "jpg";

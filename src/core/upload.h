@@ -23,6 +23,9 @@ std::string blog_image_path(std::string_view uuid, std::string_view ext);
 // True only for names blog_image_path can produce: a 36-character lower-case UUID, a known image
 // extension, and d1/d2 that match the UUID's hash. No "..", no extra separators, no other root.
 bool is_blog_image_path(std::string_view name);
+// The layout name a delete request means: the original page sends it as shown in an <img src>,
+// with the web root's "/imgs" in front, other clients without it. nullopt for anything else.
+std::optional<std::string> blog_image_path_from_request(std::string_view name);
 
 // The extension of the image format `data` starts with (jpg, png, gif, webp, bmp), or "" when
 // the bytes are not one of those formats, whatever the client claimed.

@@ -1,5 +1,6 @@
 // /upload/** against a real `surge serve` with a private upload root: images stored with the
-// original's layout, wrong types and sizes refused, and deletes that try to leave the root
+// original's layout, wrong types and sizes refused, deletes only by the uploader (also as the
+// original blog editor sends them, with /imgs in front), and deletes that try to leave the root
 // refused without touching anything.
 #include <unistd.h>
 
@@ -41,22 +42,43 @@ class UploadApiTest : public ::testing::Test {
     dir_ = ::mkdtemp(tmpl);
     root_ = dir_ / "imgs";
     server_ = std::make_unique<SurgeServer>(
-        std::vector<std::string>{"--upload-dir", root_.string(), "--upload-max", "4096"});
+        api_flags({"--upload-dir", root_.string(), "--upload-max", "4096"}));
+    owner_ = login(port(), unique_phone());
+    other_ = login(port(), unique_phone());
   }
   static void TearDownTestSuite() {
     server_.reset();
     fs::remove_all(dir_);
   }
-  void SetUp() override { ASSERT_NE(server_, nullptr); }
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr);
+    ASSERT_FALSE(owner_.empty());
+    ASSERT_FALSE(other_.empty());
+  }
   static uint16_t port() { return server_->port(); }
-  static ApiResult upload(const std::string& body, const std::string& headers = kForm) {
-    return api(port(), "POST", "/upload/blog", "", body, headers);
+  static ApiResult upload(const std::string& body, const std::string& headers = kForm,
+                          const std::string& token = owner_) {
+    return api(port(), "POST", "/upload/blog", token, body, headers);
+  }
+  static ApiResult remove(const std::string& name, const std::string& token = owner_) {
+    return api(port(), "GET", "/upload/blog/delete?name=" + name, token);
+  }
+  // Uploads kPng as the owner; returns the stored name (empty with a failure).
+  static std::string stored_png() {
+    auto r = upload(multipart("file", "cat.png", "image/png", kPng));
+    if (r.status != 200) {
+      ADD_FAILURE() << r.status << " " << r.body;
+      return "";
+    }
+    return std::string(r.json().at("data").as_string());
   }
   static std::unique_ptr<SurgeServer> server_;
   static fs::path dir_, root_;
+  static std::string owner_, other_;
 };
 std::unique_ptr<SurgeServer> UploadApiTest::server_;
 fs::path UploadApiTest::dir_, UploadApiTest::root_;
+std::string UploadApiTest::owner_, UploadApiTest::other_;
 
 TEST_F(UploadApiTest, StoresImagesWithTheOriginalLayout) {
   auto r = upload(multipart("file", "cat.jpeg", "image/png", kPng));
@@ -66,11 +88,52 @@ TEST_F(UploadApiTest, StoresImagesWithTheOriginalLayout) {
   EXPECT_TRUE(name.ends_with(".png")) << "the extension follows the content, not the name";
   EXPECT_EQ(slurp(root_ / name.substr(1)), kPng);
 
-  auto gone = api(port(), "GET", "/upload/blog/delete?name=" + name);
+  auto gone = remove(name);
   EXPECT_EQ(gone.body, R"({"success":true})");
   EXPECT_FALSE(fs::exists(root_ / name.substr(1)));
   // Deleting again is fine, as in the original.
-  EXPECT_EQ(api(port(), "GET", "/upload/blog/delete?name=" + name).body, R"({"success":true})");
+  EXPECT_EQ(remove(name).body, R"({"success":true})");
+}
+
+TEST_F(UploadApiTest, UploadAndDeleteNeedASession) {
+  auto anonymous = upload(multipart("file", "cat.png", "image/png", kPng), kForm, "");
+  EXPECT_EQ(anonymous.status, 401) << anonymous.body;
+  std::string name = stored_png();
+  ASSERT_FALSE(name.empty());
+  EXPECT_EQ(remove(name, "").status, 401);
+  EXPECT_EQ(remove("/imgs" + name, "").status, 401);
+  EXPECT_EQ(slurp(root_ / name.substr(1)), kPng);
+}
+
+// The request blog-edit.html sends for its × button: the name as displayed, /imgs in front.
+TEST_F(UploadApiTest, TheOriginalEditorDeletesItsOwnPictureWithTheImgsPrefix) {
+  std::string name = stored_png();
+  ASSERT_FALSE(name.empty());
+  auto r = remove("/imgs" + name);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"success":true})");
+  EXPECT_FALSE(fs::exists(root_ / name.substr(1)));
+}
+
+TEST_F(UploadApiTest, NobodyButTheUploaderDeletes) {
+  std::string name = stored_png();
+  ASSERT_FALSE(name.empty());
+  for (const std::string& asked : {name, "/imgs" + name}) {
+    auto r = remove(asked, other_);
+    EXPECT_EQ(r.status, 403) << asked << " -> " << r.body;
+    EXPECT_EQ(r.body, R"({"success":false,"errorMsg":"无权删除该文件"})");
+    EXPECT_EQ(slurp(root_ / name.substr(1)), kPng) << "the file stays";
+  }
+  // A file on disk with no recorded uploader (put there by hand) is nobody's to delete.
+  std::string uuid = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+  std::string planted = core::blog_image_path(uuid, "png");
+  fs::create_directories((root_ / planted.substr(1)).parent_path());
+  std::ofstream(root_ / planted.substr(1)) << "keep";
+  EXPECT_EQ(remove(planted).status, 403);
+  EXPECT_EQ(slurp(root_ / planted.substr(1)), "keep");
+  // The uploader still can.
+  EXPECT_EQ(remove(name).body, R"({"success":true})");
+  EXPECT_FALSE(fs::exists(root_ / name.substr(1)));
 }
 
 TEST_F(UploadApiTest, RefusesWrongTypesSizesAndBodies) {
@@ -101,8 +164,12 @@ TEST_F(UploadApiTest, DeleteCannotLeaveTheRoot) {
         std::string("/blogs/../../outside.txt"), std::string("%2e%2e%2foutside.txt"),
         std::string("/blogs/1/2/..%2f..%2f..%2f..%2foutside.txt"), std::string("/blogs/1/2"),
         std::string("/blogs"), std::string(""), outside.string(), std::string("/etc/passwd"),
-        std::string("/blogs/14/10/0f8fad5b-d9cb-469f-a165-70867728950e.png%00.txt")}) {
-    auto r = api(port(), "GET", "/upload/blog/delete?name=" + name);
+        std::string("/blogs/14/10/0f8fad5b-d9cb-469f-a165-70867728950e.png%00.txt"),
+        std::string("/imgs/../outside.txt"), std::string("/imgs/blogs/../../outside.txt"),
+        std::string("/imgs") + outside.string(), std::string("/imgs/imgs/blogs/1/2"),
+        std::string("/img/blogs/14/10/0f8fad5b-d9cb-469f-a165-70867728950e.png"),
+        std::string("/imgs/imgs/blogs/14/10/0f8fad5b-d9cb-469f-a165-70867728950e.png")}) {
+    auto r = remove(name);
     EXPECT_EQ(r.status, 400) << name << " -> " << r.body;
     EXPECT_EQ(r.body, R"({"success":false,"errorMsg":"错误的文件名称"})") << name;
   }
@@ -115,8 +182,10 @@ TEST_F(UploadApiTest, DeleteCannotLeaveTheRoot) {
   std::ofstream(dir_ / "evil" / "10" / (uuid + ".png")) << "keep me too";
   fs::remove_all(root_ / "blogs" / "14");
   fs::create_directory_symlink(dir_ / "evil", root_ / "blogs" / "14");
-  auto r = api(port(), "GET", "/upload/blog/delete?name=/blogs/14/10/" + uuid + ".png");
-  EXPECT_EQ(r.status, 400) << r.body;
+  for (std::string prefix : {"", "/imgs"}) {
+    auto r = remove(prefix + "/blogs/14/10/" + uuid + ".png");
+    EXPECT_EQ(r.status, 400) << r.body;
+  }
   EXPECT_EQ(slurp(dir_ / "evil" / "10" / (uuid + ".png")), "keep me too");
 }
 

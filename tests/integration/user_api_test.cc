@@ -29,7 +29,8 @@ class UserApiTest : public ::testing::Test {
 std::unique_ptr<SurgeServer> UserApiTest::server_;
 
 // Every protected route of the original (everything but /shop/**, /voucher/**, /shop-type/**,
-// /upload/**, /blog/hot, /user/code, /user/login) plus /stats/uv.
+// /upload/**, /blog/hot, /user/code, /user/login) plus /stats/uv and the uploads (a file records
+// its uploader).
 const std::vector<std::pair<std::string, std::string>> kProtected = {
     {"POST", "/user/logout"},
     {"GET", "/user/me"},
@@ -48,6 +49,8 @@ const std::vector<std::pair<std::string, std::string>> kProtected = {
     {"GET", "/follow/or/not/2"},
     {"GET", "/follow/common/2"},
     {"GET", "/stats/uv?date=2024-01-01"},
+    {"POST", "/upload/blog"},
+    {"GET", "/upload/blog/delete?name=/blogs/14/10/0f8fad5b-d9cb-469f-a165-70867728950e.png"},
 };
 
 void expect_all_401(uint16_t port, const std::string& token, const std::string& why) {

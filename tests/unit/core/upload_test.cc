@@ -48,6 +48,24 @@ TEST(Upload, DeleteAcceptsOnlyTheLayout) {
   }
 }
 
+TEST(Upload, DeleteRequestMayCarryTheWebRoot) {
+  std::string good = "/blogs/14/10/0f8fad5b-d9cb-469f-a165-70867728950e.png";
+  EXPECT_EQ(blog_image_path_from_request(good), good);
+  EXPECT_EQ(blog_image_path_from_request("/imgs" + good), good);
+  for (std::string bad : {
+           std::string("/imgs"),
+           std::string("/imgs/"),
+           std::string("/imgs/imgs") + good,
+           std::string("imgs") + good,
+           std::string("/img") + good,
+           std::string("/imgsx") + good,
+           std::string("/imgs/../etc/passwd"),
+           std::string("/imgs/blogs/14/10/../../../etc/passwd"),
+       }) {
+    EXPECT_EQ(blog_image_path_from_request(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(Upload, SniffsImageFormatsNotNames) {
   EXPECT_EQ(sniff_image("\xFF\xD8\xFF\xE0rest"), "jpg");
   EXPECT_EQ(sniff_image(std::string_view("\x89PNG\r\n\x1A\n....", 12)), "png");
