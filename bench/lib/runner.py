@@ -758,8 +758,8 @@ def scenario_scaleout(R, res):
 
     probe_sale_route(R, res)
     for i, c in enumerate(a.connections):
-        b = sale_row(R, res, "scaleout", c, a.scaleout_vouchers[2 * i], target="balancer")
-        d = sale_row(R, res, "scaleout", c, a.scaleout_vouchers[2 * i + 1])
+        d = sale_row(R, res, "scaleout", c, a.scaleout_vouchers[2 * i])
+        b = sale_row(R, res, "scaleout", c, a.scaleout_vouchers[2 * i + 1], target="balancer")
         b["instances"], d["instances"] = n, 1
         compare(b, d)
         every_instance(b)
@@ -1180,6 +1180,34 @@ def write_plots(res, outdir, rawdir):
          extra=no_surge)
     plot("flash_sale_p99.png", f"Flash sale: p99 latency\\n{{/*0.8 {sub}}}", "p99 latency (ms, log scale)", "3",
          sale_series, "connections (= distinct users for Surge)", logy=True, extra=no_surge)
+
+    # CPU per request: the column dat() calls req/s carries CPU-ms per 1,000 requests here.
+    def cpu_pts(pred, key):
+        return sorted((r["connections"], r["cpu_ms_per_1k"][key], 0) for r in rows
+                      if pred(r) and r.get("cpu_ms_per_1k", {}).get(key) is not None)
+    cpu_series = []
+    for ids in ("1-1000", "1-50114"):
+        for target, label in (("surge", "Surge"), ("nginx", "nginx ceiling")):
+            pts = cpu_pts(lambda r: r.get("scenario") == "shop" and r.get("ids") == ids and r["target"] == target,
+                          target)
+            if pts:
+                cpu_series.append((dat(f"shop-{ids}-{target}-cpu", pts), f"{label}, ids {ids}",
+                                   "dt 1" if target == "surge" else "dt 2"))
+    plot("shop_cpu.png", f"GET /shop/<id>: CPU per 1,000 requests (server side only)\\n{{/*0.8 {sub}}}",
+         "CPU-milliseconds per 1,000 requests", "2", cpu_series, "connections")
+
+    n = res["params"].get("instances", 3)
+    so_series = []
+    for kind, what in (("shop", "shop reads"), ("sale", "flash sale")):
+        for target, label in (("balancer", f"{n} instances behind nginx"), ("surge", "1 instance direct"),
+                              ("nginx", "nginx ceiling")):
+            pts = series(lambda r: r.get("scenario") == "scaleout" and r.get("kind") == kind and r["target"] == target)
+            if pts:
+                so_series.append((dat(f"scaleout-{kind}-{target}", pts), f"{what}: {label}",
+                                  {"balancer": "dt 1", "surge": "dt 2", "nginx": "dt 3"}[target]))
+    plot("scaleout.png", f"Scale-out: {n} instances behind nginx vs one instance (shared cores: overhead, "
+         f"not speed-up)\\n{{/*0.8 {sub}}}", "thousand requests/s", "($2/1000)", so_series,
+         "connections (= distinct users for the flash sale)")
     return plots
 
 
@@ -1262,7 +1290,7 @@ def main():
         if not a.balancer_port or len(a.instance_ports) < 2:
             p.error("the scaleout scenario needs --balancer-port and two or more --instance-ports")
         if len(a.scaleout_vouchers) < 2 * len(a.connections):
-            p.error("need two scale-out vouchers per connection count (balancer, direct)")
+            p.error("need two scale-out vouchers per connection count (direct, balancer)")
         a.scaleout_vouchers = a.scaleout_vouchers[:2 * len(a.connections)]
         # A voucher sold in two rows would mix their orders and their stock.
         used = a.scaleout_vouchers + (a.sale_vouchers if "seckill" in a.scenarios else [])
