@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Scenario runner for bench/run (stdlib only).
 
-bench/run starts the servers (private Redis + MariaDB, Surge, nginx) and hands their addresses to
-this program, which prepares data (ceiling files for nginx, login tokens), runs every scenario
-with wrk and redis-benchmark, verifies flash-sale orders in MariaDB, and writes results.json,
-results.md and the gnuplot PNGs. Every number in the output comes from this run.
+bench/run starts the servers (private Redis + MariaDB, Surge, nginx; for the scale-out rows more
+Surge instances and an nginx balancer) and hands their addresses to this program, which prepares
+data (ceiling files for nginx, login tokens), runs every scenario with wrk and redis-benchmark,
+verifies flash-sale orders in MariaDB, and writes results.json, results.md and the gnuplot PNGs.
+Every number in the output comes from this run.
 """
 import argparse
 import concurrent.futures
@@ -42,6 +43,10 @@ class Env:
         self.a = a
         self.surge = ("127.0.0.1", a.surge_port)
         self.nginx = ("127.0.0.1", a.nginx_port) if a.nginx_port else None
+        self.balancer = ("127.0.0.1", a.balancer_port) if a.balancer_port else None
+
+    def address(self, target):
+        return {"surge": self.surge, "nginx": self.nginx, "balancer": self.balancer}[target]
 
     # Redis through redis-cli (few calls; bulk loads go through --pipe)
     def redis(self, *args, check=True):
@@ -84,10 +89,11 @@ class Env:
         finally:
             c.close()
 
-    def metrics(self):
-        """Surge's /metrics as {series: value}; {} if unavailable."""
+    def metrics(self, port=None):
+        """/metrics of the Surge instance on port (default: the direct one) as {series: value};
+        {} if unavailable."""
         try:
-            status, _, body = self.http("GET", "/metrics")
+            status, _, body = self.http("GET", "/metrics", target=("127.0.0.1", port) if port else None)
         except OSError:
             return {}
         if status != 200:
@@ -106,6 +112,23 @@ class Env:
 
 def delta(after, before, key):
     return after.get(key, 0.0) - before.get(key, 0.0)
+
+
+def sum_metrics(snapshots):
+    """Several instances' /metrics added up series by series (counters of one topology)."""
+    out = {}
+    for snap in snapshots:
+        for k, v in snap.items():
+            out[k] = out.get(k, 0.0) + v
+    return out
+
+
+def requests_answered(before, after):
+    """HTTP requests an instance answered between two /metrics snapshots, scrapes and probes
+    excluded."""
+    return int(sum(v - before.get(k, 0.0) for k, v in after.items()
+                   if k.startswith("surge_http_requests_total{")
+                   and '/metrics"' not in k and '/health"' not in k))
 
 
 def cache_stats(before, after, cls="shop"):
@@ -180,6 +203,16 @@ class CpuProbe:
             return {}
         return {k: round(100.0 * (after[k] - before[k]) / CLK_TCK / seconds, 1) for k in after}
 
+    @staticmethod
+    def ms_per_1k(before, after, groups, requests):
+        """CPU-milliseconds the named groups used together per 1,000 requests. Unlike req/s this
+        hardly moves when other load shares the machine, so it compares servers on a noisy one.
+        /proc counts in clock ticks (10 ms): a row needs a few hundred of them to be precise."""
+        if requests <= 0 or not groups:
+            return None
+        ticks = sum(after[g] - before[g] for g in groups if g in after)
+        return 1000.0 * ticks / CLK_TCK / (requests / 1000.0)
+
 
 def listen_overflows():
     """TcpExt ListenOverflows: connections dropped because an accept queue was full."""
@@ -207,10 +240,13 @@ class Runner:
         self.env = Env(a)
         self.rows = []
         self.checks = []
-        self.cpu = CpuProbe({k: v for k, v in {
-            "surge": [a.surge_pid], "redis": [a.redis_pid], "mariadb": [a.mysql_pid],
-            "nginx": [a.nginx_pid] if a.nginx_pid else [],
-        }.items() if v and v[0]})
+        # Instance 1 is the direct one ("surge"); the balancer's others are "surge-2", "surge-3"...
+        self.instances = ["surge"] + [f"surge-{k}" for k in range(2, len(a.instance_pids) + 1)]
+        groups = {"redis": [a.redis_pid], "mariadb": [a.mysql_pid],
+                  "nginx": [a.nginx_pid] if a.nginx_pid else [],
+                  "balancer": [a.balancer_pid] if a.balancer_pid else []}
+        groups.update({name: [pid] for name, pid in zip(self.instances, a.instance_pids)})
+        self.cpu = CpuProbe({k: v for k, v in groups.items() if v and v[0]})
         self.raw = a.raw
         os.makedirs(self.raw, exist_ok=True)
         self.seq = 0
@@ -219,16 +255,25 @@ class Runner:
         self.checks.append({"scenario": scenario, "check": what, "ok": bool(ok), "detail": detail})
         log(f"  check {'PASS' if ok else 'FAIL'}: {scenario}: {what} ({detail})")
 
+    def topology(self, target):
+        """(Surge instances, front process) a target's requests pass through."""
+        return {"surge": (["surge"], None), "balancer": (self.instances, "balancer"),
+                "nginx": ([], "nginx")}[target]
+
     def wrk(self, name, conns, duration, env, target="surge", on_running=None):
-        """Runs wrk; returns the parsed WRKJSON counters plus rates, CPU and metric deltas."""
+        """Runs wrk against target (surge = the direct instance, balancer = nginx in front of
+        every instance, nginx = the ceiling); returns the parsed WRKJSON counters plus rates,
+        CPU and the Surge instances' metric deltas."""
         self.seq += 1
-        host, port = self.env.surge if target == "surge" else self.env.nginx
+        host, port = self.env.address(target)
         url = f"http://{host}:{port}"
+        surges, front = self.topology(target)
+        ports = self.a.instance_ports[:len(surges)]
         rawfile = os.path.join(self.raw, f"{self.seq:02d}-{name}.txt")
         cmd = ["wrk", "-t", str(WRK_THREADS), "-c", str(max(conns, WRK_THREADS)), "-d", f"{int(duration)}s",
                "--timeout", "10s", "--latency", "-s", self.a.lua, url]
         wenv = dict(os.environ, BENCH_THREADS=str(WRK_THREADS), **{k: str(v) for k, v in env.items()})
-        m0 = self.env.metrics()
+        m0 = [self.env.metrics(p) for p in ports]
         c0 = self.cpu.snapshot()
         la = loadavg()
         lo0 = listen_overflows()
@@ -254,7 +299,7 @@ class Runner:
                     p.wait()
         elapsed = time.monotonic() - t0
         c1 = self.cpu.snapshot()
-        m1 = self.env.metrics()
+        m1 = [self.env.metrics(p) for p in ports]
         with open(rawfile) as f:
             text = f.read()
         res = {"name": name, "target": target, "connections": conns, "raw": os.path.basename(rawfile),
@@ -285,10 +330,21 @@ class Runner:
         cpu["others"] = round(max(0.0, cpu["_machine_busy"] - sum(v for k, v in cpu.items()
                                                                   if not k.startswith("_"))), 1)
         res["cpu_percent"] = cpu
-        if target == "surge" and m0 and m1:
-            res["cache"] = cache_stats(m0, m1)
-            res["metrics_delta"] = {k: m1[k] - m0.get(k, 0.0) for k in m1
-                                    if k.startswith("surge_orders_") and m1[k] != m0.get(k, 0.0)}
+        # CPU per 1,000 answered requests: Surge summed over the instances of this topology, the
+        # nginx in front (ceiling or balancer), and the stores behind.
+        per1k = {"surge": CpuProbe.ms_per_1k(c0, c1, surges, w["requests"]),
+                 "redis": CpuProbe.ms_per_1k(c0, c1, ["redis"], w["requests"]),
+                 "mariadb": CpuProbe.ms_per_1k(c0, c1, ["mariadb"], w["requests"])}
+        if front:
+            per1k[front] = CpuProbe.ms_per_1k(c0, c1, [front], w["requests"])
+        res["cpu_ms_per_1k"] = {k: round(v, 3) for k, v in per1k.items() if v is not None}
+        if m0 and all(m0) and all(m1):
+            before, after = sum_metrics(m0), sum_metrics(m1)
+            res["cache"] = cache_stats(before, after)
+            res["metrics_delta"] = {k: after[k] - before.get(k, 0.0) for k in after
+                                    if k.startswith("surge_orders_") and after[k] != before.get(k, 0.0)}
+            if len(ports) > 1:
+                res["per_instance_requests"] = [requests_answered(b, a) for b, a in zip(m0, m1)]
         if on_running:
             res["during"] = extra
         log(f"  {name}: {res['rps']:,.0f} req/s  p99 {res['lat_ms']['p99']} ms  "
@@ -315,17 +371,18 @@ class Runner:
             rows = list(csv.DictReader(io.StringIO(r.stdout)))
             if r.returncode != 0 or not rows:
                 raise RuntimeError(f"redis-benchmark failed: {r.stderr.strip()[:300]} {r.stdout.strip()[:300]}")
-            return rows[0], cmd, cpu
+            return rows[0], cmd, cpu, CpuProbe.ms_per_1k(c0, c1, ["redis"], n)
         self.seq += 1
         la = loadavg()
-        probe, _, _ = run(max(conns * pipeline * 20, 20000))
+        probe, _, _, _ = run(max(conns * pipeline * 20, 20000))
         rate = float(probe["rps"])
         n = max(int(rate * seconds), conns * pipeline * 4)
-        row, cmd, cpu = run(n)
+        row, cmd, cpu, redis_per1k = run(n)
         with open(os.path.join(self.raw, f"{self.seq:02d}-{name}.txt"), "w") as f:
             f.write("# " + " ".join(cmd) + "\n" + json.dumps(row) + "\n")
         res = {"name": name, "target": "redis-benchmark", "connections": conns, "pipeline": pipeline,
                "requests": n, "rps": float(row["rps"]), "loadavg_before": la, "cpu_percent": cpu,
+               "cpu_ms_per_1k": {"redis": round(redis_per1k, 3)},
                "lat_ms": {k: float(row.get(f"{k}_latency_ms", "nan")) for k in ("avg", "p50", "p95", "p99", "max")}}
         log(f"  {name}: {res['rps']:,.0f} req/s  p99 {res['lat_ms']['p99']} ms")
         return res
@@ -333,16 +390,18 @@ class Runner:
 
 # --- preparation -----------------------------------------------------------------------------
 
-def fetch_bodies(env, root, hi):
-    """Reads /shop/1..hi once (the cache warm-up) and, when root is set, stores Surge's exact
-    response bodies (and an absent id's) as the files nginx serves."""
+def fetch_bodies(env, root, hi, target=None):
+    """Reads /shop/1..hi once from target (default: the direct instance) as the cache warm-up
+    and, when root is set, stores Surge's exact response bodies (and an absent id's) as the files
+    nginx serves."""
     if root:
         os.makedirs(os.path.join(root, "shop"), exist_ok=True)
     ctype = None
+    target = target or env.surge
 
     def worker(ids):
         nonlocal ctype
-        c = http.client.HTTPConnection(*env.surge, timeout=10)
+        c = http.client.HTTPConnection(*target, timeout=10)
         bad = 0
         for i in ids:
             c.request("GET", f"/shop/{i}")
@@ -361,7 +420,7 @@ def fetch_bodies(env, root, hi):
     chunks = [ids[k::4] for k in range(4)]
     with concurrent.futures.ThreadPoolExecutor(4) as ex:
         bad = sum(ex.map(worker, chunks))
-    status, headers, body = env.http("GET", f"/shop/{ABSENT_LO}")
+    status, headers, body = env.http("GET", f"/shop/{ABSENT_LO}", target=target)
     if root:
         with open(os.path.join(root, "absent.json"), "wb") as f:
             f.write(body)
@@ -434,12 +493,21 @@ def machine_info(a):
 # --- scenarios -------------------------------------------------------------------------------
 
 def nginx_ceiling(s, n):
-    """Surge row s against nginx row n (same load, same bytes); None if either failed."""
+    """Surge row s against nginx row n (same load, same bytes); None if either failed. The CPU
+    ratio is Surge's CPU per request (all instances of s's topology) over nginx's; for a row
+    through the balancer, cpu_ratio_with_balancer adds the balancer's CPU to Surge's."""
     if not s.get("rps") or not n.get("rps"):
         return None
     p99s, p99n = s["lat_ms"]["p99"], n["lat_ms"]["p99"]
-    return {"what": "nginx, identical bytes", "rps": n["rps"], "ratio": s["rps"] / n["rps"],
-            "p99_ms": p99n, "p99_ratio": p99s / p99n if p99n else None}
+    out = {"what": "nginx, identical bytes", "rps": n["rps"], "ratio": s["rps"] / n["rps"],
+           "p99_ms": p99n, "p99_ratio": p99s / p99n if p99n else None}
+    sc, nc = s.get("cpu_ms_per_1k", {}), n.get("cpu_ms_per_1k", {})
+    if sc.get("surge") is not None and nc.get("nginx"):
+        out["cpu_ms_per_1k"] = nc["nginx"]
+        out["cpu_ratio"] = sc["surge"] / nc["nginx"]
+        if "balancer" in sc:
+            out["cpu_ratio_with_balancer"] = (sc["surge"] + sc["balancer"]) / nc["nginx"]
+    return out
 
 
 def scenario_shop(R, res):
@@ -465,72 +533,86 @@ def scenario_shop(R, res):
                     f"{s['ok']} of {s['requests']}; {s['biz_fail']} business failures")
 
 
-def scenario_seckill(R, res):
-    a = R.a
-    env = R.env
-    # Is the route there at all? A missing route answers 404 before any handler runs.
-    status, _, body = env.http("POST", "/voucher-order/seckill/999999999",
-                               headers={"authorization": R.tokens[0]})
-    route = {"probe_status": status, "probe_body": body.decode(errors="replace")[:200]}
-    res["seckill_route"] = route
+def probe_sale_route(R, res):
+    """Is the flash-sale route there at all? A missing route answers 404 before any handler."""
+    if "seckill_route" in res:
+        return
+    status, _, body = R.env.http("POST", "/voucher-order/seckill/999999999",
+                                 headers={"authorization": R.tokens[0]})
+    res["seckill_route"] = {"probe_status": status, "probe_body": body.decode(errors="replace")[:200]}
     if status == 404:
         log(f"flash sale: POST /voucher-order/seckill/{{id}} answers 404: the route is missing in this build")
-    vouchers = [int(v) for v in a.sale_vouchers]
-    for users, voucher in zip(a.sale_users, vouchers):
-        name = f"seckill-{users}u-v{voucher}"
-        log(f"flash sale, {users} users on voucher {voucher}")
-        stock0 = env.sql_int(f"SELECT stock FROM tb_seckill_voucher WHERE voucher_id = {voucher}")
-        orders0 = env.sql_int(f"SELECT COUNT(*) FROM tb_voucher_order WHERE voucher_id = {voucher}")
-        w = R.wrk(name, users, a.sale_duration, {"BENCH_MODE": "seckill", "BENCH_VOUCHER": voucher,
-                                                  "BENCH_TOKENS": a.tokens, "BENCH_USERS": users})
-        w.update(scenario="seckill", users=users, voucher=voucher, stock_before=stock0, orders_before=orders0)
-        res["rows"].append(w)
-        if "error" in w:
-            R.check(name, "wrk ran", False, w["error"])
-            continue
-        accepted = w["ok"]
-        # Wait for the order writer: until MariaDB holds every accepted order, or 10 s of no change.
-        t_end = time.monotonic()
-        last, last_change, orders = None, t_end, orders0
-        while True:
-            orders = env.sql_int(f"SELECT COUNT(*) FROM tb_voucher_order WHERE voucher_id = {voucher}") - orders0
-            now = time.monotonic()
-            if orders != last:
-                last, last_change = orders, now
-            if orders >= accepted and (accepted > 0 or now - t_end > 1):
-                break
-            if now - last_change > 10 or now - t_end > 60:
-                break
-            time.sleep(0.1)
-        lag = time.monotonic() - t_end
-        distinct = env.sql_int(f"SELECT COUNT(DISTINCT user_id) FROM tb_voucher_order WHERE voucher_id = {voucher}") \
-            - orders0
-        stock1 = env.sql_int(f"SELECT stock FROM tb_seckill_voucher WHERE voucher_id = {voucher}")
-        w["verify"] = {
-            "accepted": accepted, "orders_in_db": orders, "persist_wait_s": round(lag, 2),
-            "oversell": max(0, orders - stock0), "duplicate_users": orders - distinct,
-            "stock_after": stock1, "stock_deducted": stock0 - stock1,
-            "expected_accepted": min(users, stock0),
-        }
-        v = w["verify"]
-        if w["s404"] == w["requests"] and w["requests"] > 0:
-            w["verdict"] = "FAIL: route missing (every request answered HTTP 404)"
-            w["route_missing"] = True
-            R.check(name, "flash-sale route exists", False, "HTTP 404 on all requests; merge the flash sale first")
-            continue
-        checks = [
-            ("no HTTP errors", w["http_errors"] == 0, f"{w['http_errors']} errors ({w['s4xx']} 4xx, {w['s5xx']} 5xx)"),
-            ("orders in MariaDB == accepted", orders == accepted, f"{orders} orders, {accepted} accepted"),
-            ("no oversell", v["oversell"] == 0, f"{orders} orders for stock {stock0}"),
-            ("no user twice", v["duplicate_users"] == 0, f"{v['duplicate_users']} duplicates"),
-            ("every user who could buy did", accepted == v["expected_accepted"],
-             f"{accepted} accepted, min(users, stock) = {v['expected_accepted']}"),
-            ("DB stock deducted == orders", v["stock_deducted"] == orders, f"deducted {v['stock_deducted']}"),
-        ]
-        for what, ok, detail in checks:
-            R.check(name, what, ok, detail)
-        failed = [c[0] for c in checks if not c[1]]
-        w["verdict"] = "ok" if not failed else "FAIL: " + "; ".join(failed)
+
+
+def sale_row(R, res, scenario, users, voucher, target="surge"):
+    """One flash-sale row: `users` distinct users buy voucher through target, then the orders in
+    MariaDB are verified (no HTTP errors, orders == accepted, no oversell, no user twice, every
+    user who could buy did, DB stock deducted == orders). Returns the row."""
+    a = R.a
+    env = R.env
+    name = f"{scenario}-{users}u-v{voucher}" + ("" if target == "surge" else f"-{target}")
+    log(f"flash sale, {users} users on voucher {voucher}" + ("" if target == "surge" else f" through the {target}"))
+    stock0 = env.sql_int(f"SELECT stock FROM tb_seckill_voucher WHERE voucher_id = {voucher}")
+    orders0 = env.sql_int(f"SELECT COUNT(*) FROM tb_voucher_order WHERE voucher_id = {voucher}")
+    w = R.wrk(name, users, a.sale_duration, {"BENCH_MODE": "seckill", "BENCH_VOUCHER": voucher,
+                                              "BENCH_TOKENS": a.tokens, "BENCH_USERS": users}, target=target)
+    w.update(scenario=scenario, kind="sale", users=users, voucher=voucher, stock_before=stock0,
+             orders_before=orders0)
+    res["rows"].append(w)
+    if "error" in w:
+        R.check(name, "wrk ran", False, w["error"])
+        return w
+    accepted = w["ok"]
+    # Wait for the order writer: until MariaDB holds every accepted order, or 10 s of no change.
+    t_end = time.monotonic()
+    last, last_change, orders = None, t_end, orders0
+    while True:
+        orders = env.sql_int(f"SELECT COUNT(*) FROM tb_voucher_order WHERE voucher_id = {voucher}") - orders0
+        now = time.monotonic()
+        if orders != last:
+            last, last_change = orders, now
+        if orders >= accepted and (accepted > 0 or now - t_end > 1):
+            break
+        if now - last_change > 10 or now - t_end > 60:
+            break
+        time.sleep(0.1)
+    lag = time.monotonic() - t_end
+    distinct = env.sql_int(f"SELECT COUNT(DISTINCT user_id) FROM tb_voucher_order WHERE voucher_id = {voucher}") \
+        - orders0
+    stock1 = env.sql_int(f"SELECT stock FROM tb_seckill_voucher WHERE voucher_id = {voucher}")
+    w["verify"] = {
+        "accepted": accepted, "orders_in_db": orders, "persist_wait_s": round(lag, 2),
+        "oversell": max(0, orders - stock0), "duplicate_users": orders - distinct,
+        "stock_after": stock1, "stock_deducted": stock0 - stock1,
+        "expected_accepted": min(users, stock0),
+    }
+    v = w["verify"]
+    if w["s404"] == w["requests"] and w["requests"] > 0:
+        w["verdict"] = "FAIL: route missing (every request answered HTTP 404)"
+        w["route_missing"] = True
+        R.check(name, "flash-sale route exists", False, "HTTP 404 on all requests; merge the flash sale first")
+        return w
+    checks = [
+        ("no HTTP errors", w["http_errors"] == 0, f"{w['http_errors']} errors ({w['s4xx']} 4xx, {w['s5xx']} 5xx)"),
+        ("orders in MariaDB == accepted", orders == accepted, f"{orders} orders, {accepted} accepted"),
+        ("no oversell", v["oversell"] == 0, f"{orders} orders for stock {stock0}"),
+        ("no user twice", v["duplicate_users"] == 0, f"{v['duplicate_users']} duplicates"),
+        ("every user who could buy did", accepted == v["expected_accepted"],
+         f"{accepted} accepted, min(users, stock) = {v['expected_accepted']}"),
+        ("DB stock deducted == orders", v["stock_deducted"] == orders, f"deducted {v['stock_deducted']}"),
+    ]
+    for what, ok, detail in checks:
+        R.check(name, what, ok, detail)
+    failed = [c[0] for c in checks if not c[1]]
+    w["verdict"] = "ok" if not failed else "FAIL: " + "; ".join(failed)
+    return w
+
+
+def scenario_seckill(R, res):
+    a = R.a
+    probe_sale_route(R, res)
+    for users, voucher in zip(a.sale_users, a.sale_vouchers):
+        sale_row(R, res, "seckill", users, voucher)
 
 
 def scenario_storm(R, res):
@@ -618,6 +700,71 @@ def scenario_mixed(R, res):
             f"{w['ok']} of {w['requests']}")
 
 
+def scenario_scaleout(R, res):
+    """The original's topology: shop reads (ids 1-1,000) and the flash sale at each connection
+    count through nginx (deploy/nginx/surge.conf.in) to every instance, beside the direct
+    instance and the nginx ceiling, measured one after the other. On a machine whose cores all
+    instances share, this shows the balancer's overhead and that correctness holds across
+    instances, not a speed-up."""
+    a = R.a
+    n = len(a.instance_ports)
+    log(f"scale-out: nginx balancer (deploy/nginx/surge.conf.in) in front of {n} instances")
+    # The other instances start with cold near caches; Redis is already warm.
+    for port in a.instance_ports[1:]:
+        fetch_bodies(R.env, None, 1000, target=("127.0.0.1", port))
+    s1 = R.env.http("GET", "/shop/1")
+    b1 = R.env.http("GET", "/shop/1", target=R.env.balancer)
+    R.check("scaleout", "the balancer passes Surge's exact bytes", s1[2] == b1[2] and
+            b1[1].get("Content-Type") == s1[1].get("Content-Type"),
+            f"{len(b1[2])} bytes, Content-Type {b1[1].get('Content-Type')}")
+
+    def every_instance(row):
+        share = row.get("per_instance_requests")
+        if share is not None:
+            R.check(row["name"], f"all {n} instances answered", len(share) == n and min(share) > 0,
+                    " / ".join(f"{x:,}" for x in share) + " requests")
+
+    def compare(b, d):
+        """The balanced row against the direct one: req/s and Surge CPU per request."""
+        if not b.get("rps") or not d.get("rps"):
+            return
+        bc, dc = b.get("cpu_ms_per_1k", {}), d.get("cpu_ms_per_1k", {})
+        b["vs_direct"] = {"ratio": b["rps"] / d["rps"],
+                          "cpu_ratio": bc["surge"] / dc["surge"] if bc.get("surge") and dc.get("surge") else None}
+
+    shop = {"BENCH_MODE": "shop", "BENCH_ID_LO": 1, "BENCH_ID_HI": 1000}
+    for c in a.connections:
+        log(f"scale-out shop read, ids 1-1,000, {c} connections")
+        rows = {}
+        for target in ("surge", "balancer") + (("nginx",) if a.ceilings else ()):
+            r = R.wrk(f"scaleout-shop-c{c}-{target}", c, a.duration, shop, target=target)
+            r.update(scenario="scaleout", kind="shop", ids="1-1000",
+                     instances={"surge": 1, "balancer": n, "nginx": 0}[target])
+            res["rows"].append(r)
+            rows[target] = r
+        d, b = rows["surge"], rows["balancer"]
+        if "nginx" in rows:
+            d["ceiling"] = nginx_ceiling(d, rows["nginx"])
+            b["ceiling"] = nginx_ceiling(b, rows["nginx"])
+        compare(b, d)
+        for r in (d, b):
+            if "error" in r:
+                R.check(r["name"], "wrk ran", False, r["error"])
+                continue
+            R.check(r["name"], "no HTTP errors", r["http_errors"] == 0, f"{r['http_errors']} errors")
+            R.check(r["name"], "every answer success:true", r["ok"] == r["requests"],
+                    f"{r['ok']} of {r['requests']}; {r['biz_fail']} business failures")
+        every_instance(b)
+
+    probe_sale_route(R, res)
+    for i, c in enumerate(a.connections):
+        d = sale_row(R, res, "scaleout", c, a.scaleout_vouchers[2 * i])
+        b = sale_row(R, res, "scaleout", c, a.scaleout_vouchers[2 * i + 1], target="balancer")
+        b["instances"], d["instances"] = n, 1
+        compare(b, d)
+        every_instance(b)
+
+
 def scenario_redis_ceilings(R, res):
     a = R.a
     env = R.env
@@ -655,6 +802,10 @@ def scenario_redis_ceilings(R, res):
                                   "ratio_p1": row["rps"] / ref[1]["rps"] if 1 in ref else None}
 
 
+SCENARIOS = {"shop": scenario_shop, "seckill": scenario_seckill, "storm": scenario_storm,
+             "penetration": scenario_penetration, "mixed": scenario_mixed, "scaleout": scenario_scaleout}
+
+
 # --- output ----------------------------------------------------------------------------------
 
 def fmt_int(x):
@@ -682,11 +833,36 @@ def lat_cells(r):
 
 
 def cpu_cell(r):
-    c = r.get("cpu_percent", {})
-    keys = [("surge", "S"), ("nginx", "N"), ("redis", "R"), ("mariadb", "M"), ("wrk", "W"), ("others", "O")]
+    c = dict(r.get("cpu_percent", {}))
+    if "surge" in c:  # every Surge instance together
+        c["surge"] = sum(v for k, v in c.items() if k == "surge" or k.startswith("surge-"))
+    keys = [("surge", "S"), ("balancer", "L"), ("nginx", "N"), ("redis", "R"), ("mariadb", "M"), ("wrk", "W"),
+            ("others", "O")]
     if r["target"] == "nginx":
         keys = [("nginx", "N"), ("wrk", "W"), ("others", "O")]
     return " ".join(f"{tag}{c[k]:.0f}" for k, tag in keys if k in c and c[k] >= 0.5) or "—"
+
+
+def fmt_cpu(x):
+    if x is None:
+        return "—"
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 1000 else f"{x:,.0f}"
+
+
+def cpu1k_cell(r):
+    """CPU-ms per 1,000 requests of the server side of the row: Surge (all its instances), the
+    nginx ceiling, or Surge + L(balancer)."""
+    c = r.get("cpu_ms_per_1k", {})
+    if r["target"] == "nginx":
+        return fmt_cpu(c.get("nginx"))
+    if r["target"] == "balancer":
+        return f"{fmt_cpu(c.get('surge'))} + L {fmt_cpu(c.get('balancer'))}"
+    return fmt_cpu(c.get("surge"))
+
+
+def cpu_ratio_cell(r):
+    c = r.get("ceiling") or {}
+    return "—" if c.get("cpu_ratio") is None else f"{c['cpu_ratio']:.2f}×"
 
 
 def write_markdown(res, path):
@@ -742,25 +918,31 @@ def _markdown_tables(res, m, rows):
                     if avg > 20 else "The machine was mostly idle otherwise."))
     L.append("- HTTP err = non-2xx answers + socket errors/timeouts. Biz fail = HTTP 200 with `success:false`, "
              "never counted as success. Hit = near-cache + Redis hits (incl. null markers) / lookups. "
-             "CPU = % of one core used during the row (S surge, N nginx, R redis, M mariadb, W wrk, "
+             "CPU = % of one core used during the row (S surge, every instance together; L the nginx balancer "
+             "of the scale-out rows; N nginx ceiling; R redis, M mariadb, W wrk, "
              "O other processes on the machine that were not part of the benchmark).")
+    L.append("- CPU ms/1k req = CPU-milliseconds (user + system, from `/proc/<pid>/stat`, children included) "
+             "the server side of the row used per 1,000 answered requests: Surge (summed over its instances) "
+             "for Surge rows, nginx for the ceiling rows. CPU × nginx = Surge's figure / nginx's in the ceiling "
+             "row beside it. Unlike req/s, this figure hardly moves when other load shares the machine.")
     L.append("")
     shop = [r for r in rows if r.get("scenario") == "shop"]
     if shop:
         L.append("## Shop reads — `GET /shop/{id}`, random id")
         L.append("")
-        L.append("| ids | conns | server | req/s | avg | p50 | p90 | p99 | max | HTTP err | biz fail | hit | DB loads | × nginx | CPU % |")
-        L.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        L.append("| ids | conns | server | req/s | avg | p50 | p90 | p99 | max | HTTP err | biz fail | hit | DB loads | × nginx | CPU ms/1k req | CPU × nginx | CPU % |")
+        L.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in shop:
             if "error" in r:
-                L.append(f"| {r['ids']} | {r['connections']:,} | {r['target']} | error: {r['error']} |" + " |" * 11)
+                L.append(f"| {r['ids']} | {r['connections']:,} | {r['target']} | error: {r['error']} |" + " |" * 13)
                 continue
             cache = r.get("cache", {})
             L.append("| " + " | ".join([
                 r["ids"], f"{r['connections']:,}", "Surge" if r["target"] == "surge" else "nginx (ceiling)",
                 fmt_int(r["rps"]), *lat_cells(r), fmt_int(r["http_errors"]), fmt_int(r["biz_fail"]),
                 fmt_pct(cache.get("hit_rate")) if cache else "—",
-                fmt_int(cache.get("db_loads")) if cache else "—", fmt_ratio(r), cpu_cell(r)]) + " |")
+                fmt_int(cache.get("db_loads")) if cache else "—", fmt_ratio(r), cpu1k_cell(r), cpu_ratio_cell(r),
+                cpu_cell(r)]) + " |")
         L.append("")
     sale = [r for r in rows if r.get("scenario") == "seckill"]
     if sale:
@@ -769,11 +951,11 @@ def _markdown_tables(res, m, rows):
         route = res.get("seckill_route", {})
         L.append(f"Route probe (`POST /voucher-order/seckill/999999999`): HTTP {route.get('probe_status')}.")
         L.append("")
-        L.append("| users | voucher (stock) | req/s | avg | p50 | p90 | p99 | max | HTTP err | accepted | 库存不足 | 不能重复下单 | other biz fail | orders in DB | oversell | dup users | in DB after | × redis -P16 | × redis -P1 | verdict |")
-        L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        L.append("| users | voucher (stock) | req/s | avg | p50 | p90 | p99 | max | HTTP err | accepted | 库存不足 | 不能重复下单 | other biz fail | orders in DB | oversell | dup users | in DB after | × redis -P16 | × redis -P1 | CPU ms/1k req | Redis CPU ms/1k | verdict |")
+        L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in sale:
             if "error" in r:
-                L.append(f"| {r['users']:,} | {r['voucher']} | error: {r['error']} |" + " |" * 17)
+                L.append(f"| {r['users']:,} | {r['voucher']} | error: {r['error']} |" + " |" * 19)
                 continue
             v = r.get("verify", {})
             c = r.get("ceiling") or {}
@@ -783,7 +965,8 @@ def _markdown_tables(res, m, rows):
                 fmt_int(r["f_other"] + r["f_absent"]), fmt_int(v.get("orders_in_db")), fmt_int(v.get("oversell")),
                 fmt_int(v.get("duplicate_users")), f"{v.get('persist_wait_s', 0):.1f} s",
                 f"{c['ratio']:.2f}×" if c else "—",
-                f"{c['ratio_p1']:.2f}×" if c and c.get("ratio_p1") else "—", r.get("verdict", "")]) + " |")
+                f"{c['ratio_p1']:.2f}×" if c and c.get("ratio_p1") else "—", cpu1k_cell(r),
+                fmt_cpu(r.get("cpu_ms_per_1k", {}).get("redis")), r.get("verdict", "")]) + " |")
         L.append("")
         L.append("Orders are counted in MariaDB (`tb_voucher_order`) after the run, waiting for the order writer "
                  "until the count reaches the accepted number (or stops changing for 10 s); \"in DB after\" is that wait.")
@@ -792,11 +975,11 @@ def _markdown_tables(res, m, rows):
     if storms:
         L.append("## Cache storms and mixed load")
         L.append("")
-        L.append("| scenario | conns | server | req/s | avg | p50 | p90 | p99 | max | HTTP err | biz fail | hit | DB loads | note | × nginx | CPU % |")
-        L.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
+        L.append("| scenario | conns | server | req/s | avg | p50 | p90 | p99 | max | HTTP err | biz fail | hit | DB loads | note | × nginx | CPU ms/1k req | CPU × nginx | CPU % |")
+        L.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|")
         for r in storms:
             if "error" in r:
-                L.append(f"| {r['scenario']} | {r['connections']:,} | {r['target']} | error: {r['error']} |" + " |" * 12)
+                L.append(f"| {r['scenario']} | {r['connections']:,} | {r['target']} | error: {r['error']} |" + " |" * 14)
                 continue
             cache = r.get("cache", {})
             note = ""
@@ -814,24 +997,102 @@ def _markdown_tables(res, m, rows):
                 r["scenario"], f"{r['connections']:,}", "Surge" if r["target"] == "surge" else "nginx (ceiling)",
                 fmt_int(r["rps"]), *lat_cells(r), fmt_int(r["http_errors"]), fmt_int(r["biz_fail"]),
                 fmt_pct(cache.get("hit_rate")) if cache else "—",
-                fmt_int(cache.get("db_loads")) if cache else "—", note, fmt_ratio(r), cpu_cell(r)]) + " |")
+                fmt_int(cache.get("db_loads")) if cache else "—", note, fmt_ratio(r), cpu1k_cell(r),
+                cpu_ratio_cell(r), cpu_cell(r)]) + " |")
         L.append("")
+    L += _scaleout_tables(res, m, rows)
     rb = [r for r in rows if r.get("target") == "redis-benchmark"]
     if rb:
         L.append("## Ceilings — redis-benchmark against the same Redis")
         L.append("")
-        L.append("| command | conns | pipeline | req/s | avg | p50 | p99 | max | CPU % |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        L.append("| command | conns | pipeline | req/s | avg | p50 | p99 | max | Redis CPU ms/1k | CPU % |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in rb:
             l = r["lat_ms"]
             c = r.get("cpu_percent", {})
             L.append("| " + " | ".join([
                 f"`{r['command']}`", f"{r['connections']:,}", f"-P {r['pipeline']}", fmt_int(r["rps"]),
                 fmt_ms(l.get("avg")), fmt_ms(l.get("p50")), fmt_ms(l.get("p99")), fmt_ms(l.get("max")),
+                fmt_cpu(r.get("cpu_ms_per_1k", {}).get("redis")),
                 f"R{c.get('redis', 0):.0f} B{c.get('redis-benchmark', 0):.0f} O{c.get('others', 0):.0f}"]) + " |")
         L.append("")
         L.append("The flash-sale-shaped script: INCR a buyer counter, GET stock, SISMEMBER, DECR, SADD, XADD "
                  "(every call takes the full \"accepted\" path with a new buyer).")
+        L.append("")
+    return L
+
+
+def _scaleout_tables(res, m, rows):
+    """The original's two tables (shop reads, flash sale) for N instances behind nginx, each row
+    beside one instance direct (and, for reads, nginx serving the same bytes)."""
+    so = [r for r in rows if r.get("scenario") == "scaleout"]
+    if not so:
+        return []
+    n = res["params"].get("instances", 3)
+    topo = {"surge": "1 instance, direct", "balancer": f"{n} instances behind nginx", "nginx": "nginx alone (ceiling)"}
+    L = [f"## Scale-out — nginx (`deploy/nginx/surge.conf.in`, least_conn) in front of {n} Surge instances", ""]
+    L.append(f"The topology the original ran ({n} instances behind nginx), each row measured right after one "
+             "instance answering directly (and, for reads, nginx serving the identical bytes), all in this run. "
+             f"All {n} instances, the balancer, Redis, MariaDB and wrk share the machine's {m['cpus']} cores: "
+             "**the point of these rows is the balancer's overhead and correctness across instances, not a "
+             "speed-up** (more instances cannot add cores). × 1 instance = this row's req/s over the direct "
+             "row's; Surge CPU × 1 instance = Surge CPU per request summed over the instances over the single "
+             "instance's; nginx CPU ms/1k is the balancer's in the balanced rows and the ceiling's in its row. "
+             "Per instance = requests each instance answered (from its `/metrics`).")
+    L.append("")
+
+    def per_instance(r):
+        share = r.get("per_instance_requests")
+        return " / ".join(fmt_int(x) for x in share) if share else "—"
+
+    def vs_direct(r, key):
+        v = (r.get("vs_direct") or {}).get(key)
+        return "—" if v is None else f"{v:.2f}×"
+
+    def nginx_cpu(r):
+        c = r.get("cpu_ms_per_1k", {})
+        return fmt_cpu(c.get("balancer", c.get("nginx")))
+
+    def surge_cpu(r):
+        return "—" if r["target"] == "nginx" else fmt_cpu(r.get("cpu_ms_per_1k", {}).get("surge"))
+
+    shop = [r for r in so if r.get("kind") == "shop"]
+    if shop:
+        L.append("### Shop reads — `GET /shop/{id}`, id uniform in 1–1,000")
+        L.append("")
+        L.append("| conns | topology | requests | req/s | avg | p50 | p90 | p99 | max | HTTP err | biz fail | per instance | × 1 instance | × nginx | Surge CPU ms/1k | nginx CPU ms/1k | Surge CPU × 1 instance | Surge CPU × nginx | CPU % |")
+        L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
+        for r in shop:
+            if "error" in r:
+                L.append(f"| {r['connections']:,} | {topo[r['target']]} | error: {r['error']} |" + " |" * 16)
+                continue
+            L.append("| " + " | ".join([
+                f"{r['connections']:,}", topo[r["target"]], fmt_int(r["requests"]), fmt_int(r["rps"]), *lat_cells(r),
+                fmt_int(r["http_errors"]), fmt_int(r["biz_fail"]), per_instance(r), vs_direct(r, "ratio"),
+                fmt_ratio(r), surge_cpu(r), nginx_cpu(r), vs_direct(r, "cpu_ratio"), cpu_ratio_cell(r),
+                cpu_cell(r)]) + " |")
+        L.append("")
+    sale = [r for r in so if r.get("kind") == "sale"]
+    if sale:
+        L.append("### Flash sale — `POST /voucher-order/seckill/{id}`, distinct logged-in users, one voucher per row")
+        L.append("")
+        L.append("| users | topology | voucher (stock) | requests | req/s | avg | p50 | p90 | p99 | max | HTTP err | accepted | 库存不足 | 不能重复下单 | orders in DB | oversell | dup users | per instance | × 1 instance | Surge CPU ms/1k | nginx CPU ms/1k | Surge CPU × 1 instance | CPU % | verdict |")
+        L.append("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---|")
+        for r in sale:
+            if "error" in r:
+                L.append(f"| {r['users']:,} | {topo[r['target']]} | {r['voucher']} | error: {r['error']} |" + " |" * 20)
+                continue
+            v = r.get("verify", {})
+            L.append("| " + " | ".join([
+                f"{r['users']:,}", topo[r["target"]], f"{r['voucher']} ({r['stock_before']:,})", fmt_int(r["requests"]),
+                fmt_int(r["rps"]), *lat_cells(r), fmt_int(r["http_errors"]), fmt_int(r["ok"]), fmt_int(r["f_stock"]),
+                fmt_int(r["f_repeat"]), fmt_int(v.get("orders_in_db")), fmt_int(v.get("oversell")),
+                fmt_int(v.get("duplicate_users")), per_instance(r), vs_direct(r, "ratio"), surge_cpu(r),
+                nginx_cpu(r), vs_direct(r, "cpu_ratio"), cpu_cell(r), r.get("verdict", "")]) + " |")
+        L.append("")
+        L.append("Every balanced row is verified like the flash-sale rows above: orders in MariaDB == accepted, "
+                 "no oversell, no user twice, DB stock deducted == orders, with the orders written by whichever "
+                 "instance's order writer read them.")
         L.append("")
     return L
 
@@ -919,6 +1180,34 @@ def write_plots(res, outdir, rawdir):
          extra=no_surge)
     plot("flash_sale_p99.png", f"Flash sale: p99 latency\\n{{/*0.8 {sub}}}", "p99 latency (ms, log scale)", "3",
          sale_series, "connections (= distinct users for Surge)", logy=True, extra=no_surge)
+
+    # CPU per request: the column dat() calls req/s carries CPU-ms per 1,000 requests here.
+    def cpu_pts(pred, key):
+        return sorted((r["connections"], r["cpu_ms_per_1k"][key], 0) for r in rows
+                      if pred(r) and r.get("cpu_ms_per_1k", {}).get(key) is not None)
+    cpu_series = []
+    for ids in ("1-1000", "1-50114"):
+        for target, label in (("surge", "Surge"), ("nginx", "nginx ceiling")):
+            pts = cpu_pts(lambda r: r.get("scenario") == "shop" and r.get("ids") == ids and r["target"] == target,
+                          target)
+            if pts:
+                cpu_series.append((dat(f"shop-{ids}-{target}-cpu", pts), f"{label}, ids {ids}",
+                                   "dt 1" if target == "surge" else "dt 2"))
+    plot("shop_cpu.png", f"GET /shop/<id>: CPU per 1,000 requests (server side only)\\n{{/*0.8 {sub}}}",
+         "CPU-milliseconds per 1,000 requests", "2", cpu_series, "connections")
+
+    n = res["params"].get("instances", 3)
+    so_series = []
+    for kind, what in (("shop", "shop reads"), ("sale", "flash sale")):
+        for target, label in (("balancer", f"{n} instances behind nginx"), ("surge", "1 instance direct"),
+                              ("nginx", "nginx ceiling")):
+            pts = series(lambda r: r.get("scenario") == "scaleout" and r.get("kind") == kind and r["target"] == target)
+            if pts:
+                so_series.append((dat(f"scaleout-{kind}-{target}", pts), f"{what}: {label}",
+                                  {"balancer": "dt 1", "surge": "dt 2", "nginx": "dt 3"}[target]))
+    plot("scaleout.png", f"Scale-out: {n} instances behind nginx vs one instance (shared cores: overhead, "
+         f"not speed-up)\\n{{/*0.8 {sub}}}", "thousand requests/s", "($2/1000)", so_series,
+         "connections (= distinct users for the flash sale)")
     return plots
 
 
@@ -951,6 +1240,11 @@ def main():
     p.add_argument("--nginx-port", type=int, default=0)
     p.add_argument("--nginx-pid", type=int, default=0)
     p.add_argument("--nginx-root", default="")
+    p.add_argument("--balancer-port", type=int, default=0)
+    p.add_argument("--balancer-pid", type=int, default=0)
+    p.add_argument("--instance-ports", default="", help="every Surge instance's port, the direct one first")
+    p.add_argument("--instance-pids", default="", help="their pids, in the same order")
+    p.add_argument("--scaleout-vouchers", default="12,13,5,6,7,8,9,10")
     p.add_argument("--redis-port", type=int, required=True)
     p.add_argument("--redis-pid", type=int, default=0)
     p.add_argument("--mysql-pid", type=int, default=0)
@@ -970,7 +1264,7 @@ def main():
     p.add_argument("--storm-connections", type=int, default=1000)
     p.add_argument("--storm-interval", type=float, default=1.0)
     p.add_argument("--mixed-connections", type=int, default=500)
-    p.add_argument("--scenarios", default="shop,seckill,storm,penetration,mixed")
+    p.add_argument("--scenarios", default="shop,seckill,storm,penetration,mixed,scaleout")
     p.add_argument("--no-ceilings", dest="ceilings", action="store_false")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--command", default="bench/run")
@@ -981,8 +1275,27 @@ def main():
     a.sale_duration = a.sale_duration or a.duration
     a.rb_duration = a.rb_duration or a.duration
     a.scenarios = [s for s in a.scenarios.split(",") if s]
+    a.scaleout_vouchers = [int(x) for x in a.scaleout_vouchers.split(",") if x]
+    a.instance_ports = [int(x) for x in a.instance_ports.split(",") if x] or [a.surge_port]
+    a.instance_pids = [int(x) for x in a.instance_pids.split(",") if x] or [a.surge_pid]
+    if len(a.instance_pids) != len(a.instance_ports) or a.instance_ports[0] != a.surge_port:
+        p.error("--instance-ports/--instance-pids: one pid per port, the direct instance first")
+    unknown = set(a.scenarios) - set(SCENARIOS)
+    if unknown:
+        p.error(f"unknown scenarios: {','.join(sorted(unknown))} (known: {','.join(SCENARIOS)})")
     if len(a.sale_vouchers) < len(a.sale_users):
         p.error("need one voucher per flash-sale user count")
+    a.sale_vouchers = a.sale_vouchers[:len(a.sale_users)]
+    if "scaleout" in a.scenarios:
+        if not a.balancer_port or len(a.instance_ports) < 2:
+            p.error("the scaleout scenario needs --balancer-port and two or more --instance-ports")
+        if len(a.scaleout_vouchers) < 2 * len(a.connections):
+            p.error("need two scale-out vouchers per connection count (direct, balancer)")
+        a.scaleout_vouchers = a.scaleout_vouchers[:2 * len(a.connections)]
+        # A voucher sold in two rows would mix their orders and their stock.
+        used = a.scaleout_vouchers + (a.sale_vouchers if "seckill" in a.scenarios else [])
+        if len(set(used)) != len(used):
+            p.error(f"every flash-sale row needs its own voucher; these repeat: {sorted(used)}")
     with open(a.sale_script_file) as f:
         a.sale_script = f.read()
     if a.quick or not a.nginx_port:
@@ -999,6 +1312,8 @@ def main():
            "command": a.command, "quick": a.quick,
            "params": {"duration": a.duration, "sale_duration": a.sale_duration, "rb_duration": a.rb_duration,
                       "connections": a.connections, "sale_users": a.sale_users, "sale_vouchers": a.sale_vouchers,
+                      "instances": len(a.instance_ports) if "scaleout" in a.scenarios else 1,
+                      "scaleout_vouchers": a.scaleout_vouchers if "scaleout" in a.scenarios else [],
                       "storm_connections": a.storm_connections, "mixed_connections": a.mixed_connections,
                       "wrk_threads": WRK_THREADS, "scenarios": a.scenarios},
            "machine": machine_info(a), "rows": []}
@@ -1006,7 +1321,8 @@ def main():
     try:
         # Warm-up: every shop a row will read is read once first, so no row starts cold (the
         # storms measure cold keys on purpose). With ceilings the bodies become nginx's files.
-        hi = (1000 if a.quick else 50114) if ("shop" in a.scenarios or "mixed" in a.scenarios) else STORM_SHOP
+        hi = ((1000 if a.quick else 50114) if ("shop" in a.scenarios or "mixed" in a.scenarios)
+              else 1000 if "scaleout" in a.scenarios else STORM_SHOP)
         t = time.monotonic()
         log(f"warm-up: reading /shop/1..{hi:,} once" + (" and saving the bodies for nginx" if a.ceilings else ""))
         res["warmup"] = fetch_bodies(R.env, a.nginx_root if a.ceilings else None, hi)
@@ -1019,14 +1335,14 @@ def main():
             R.check("ceiling", "nginx serves Surge's exact bytes", s1[2] == n1[2] and
                     n1[1].get("Content-Type") == s1[1].get("Content-Type"),
                     f"{len(n1[2])} bytes, Content-Type {n1[1].get('Content-Type')}")
-        if "seckill" in a.scenarios:
-            n = max(a.sale_users)
+        n = max((a.sale_users if "seckill" in a.scenarios else []) +
+                (a.connections if "scaleout" in a.scenarios else []), default=0)
+        if n:
             t = time.monotonic()
             R.tokens = prepare_tokens(R.env, n, a.tokens)
             log(f"prepared {len(R.tokens):,} logged-in users (login:token:* hashes) in {time.monotonic() - t:.1f} s")
         for s in a.scenarios:
-            {"shop": scenario_shop, "seckill": scenario_seckill, "storm": scenario_storm,
-             "penetration": scenario_penetration, "mixed": scenario_mixed}[s](R, res)
+            SCENARIOS[s](R, res)
         if a.ceilings and ("shop" in a.scenarios or "seckill" in a.scenarios):
             scenario_redis_ceilings(R, res)
     except KeyboardInterrupt:
