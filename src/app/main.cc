@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
 
   Config seed_config;
   SeedOptions seed_options;
-  auto* seed_cmd = cli.add_subcommand("seed", "Migrate the schema, then load the data set if the database has none");
+  auto* seed_cmd = cli.add_subcommand(
+      "seed", "Migrate the schema, then load the data set if the database has none");
   add_store_flags(*seed_cmd, seed_config);
   add_seed_flags(*seed_cmd, seed_options);
 

@@ -1,4 +1,5 @@
-// `surge seed`: migrates the schema to the current version and loads the deterministic data set (sql/seed.sql).
+// `surge seed`: migrates the schema to the current version and loads the deterministic data set
+// (sql/seed.sql).
 #pragma once
 
 #include "app/config.h"

@@ -63,6 +63,17 @@ std::string join_columns(const std::vector<std::string>& cols, std::string_view 
   return out;
 }
 
+// The table of a `CREATE TABLE IF NOT EXISTS t (...)`, or empty: such a statement is a no-op on
+// an existing table, so the runner says so instead of claiming to have run it.
+std::string created_if_absent(std::string_view sql) {
+  static const std::regex kCreate(R"(^\s*CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+`?(\w+)`?)",
+                                  std::regex::icase);
+  std::string text(sql);
+  std::smatch m;
+  if (!std::regex_search(text, m, kCreate)) return {};
+  return m[1].str();
+}
+
 struct Pending {
   const Migration* migration;
   std::vector<SqlStatement> statements;
@@ -104,8 +115,7 @@ void Runner::report_blocking(const Duplicates& d) {
     std::string on;
     for (const auto& c : d.key.columns) on += fmt::format("k.{0} = d.{0} AND ", c);
     say("  to keep the oldest row ({0}) of each group and delete the others:", d.primary_key);
-    say("    DELETE d FROM {0} d JOIN {0} k ON {1}k.{2} < d.{2};", d.key.table, on,
-        d.primary_key);
+    say("    DELETE d FROM {0} d JOIN {0} k ON {1}k.{2} < d.{2};", d.key.table, on, d.primary_key);
   }
 }
 
@@ -138,10 +148,11 @@ void Runner::plan(const Pending& p, SchemaSnapshot& snapshot) {
         say("  skip  {} {}: present as {}", key->unique ? "unique key" : "index", describe(*key),
             have->name);
       } else {
-        say("  add   {} {} on {}", key->unique ? "unique key" : "index", key->name,
-            describe(*key));
+        say("  add   {} {} on {}", key->unique ? "unique key" : "index", key->name, describe(*key));
         snapshot.indexes[key->table].push_back({key->name, key->unique, key->columns});
       }
+    } else if (auto t = created_if_absent(st.sql); !t.empty() && snapshot.has_table(t)) {
+      say("  skip  table {}: exists", t);
     } else if (!st.step.empty()) {
       say("  run   {:<40} {}", st.step, first_line(st.sql));
     }
@@ -176,8 +187,8 @@ bool Runner::apply(const Pending& p, SchemaSnapshot& snapshot) {
       if (key->unique && snapshot.has_table(key->table)) {
         // Checked again here: a data step of an earlier migration may have changed the rows.
         auto dups = find_duplicates(conn_, *key);
-        if (!dups) return give_up(fmt::format("checking {}: {}", describe(*key),
-                                              dups.error().message()));
+        if (!dups)
+          return give_up(fmt::format("checking {}: {}", describe(*key), dups.error().message()));
         if (dups->groups > 0) {
           dups->resolve = st.resolve;
           report_blocking(*dups);
@@ -185,16 +196,22 @@ bool Runner::apply(const Pending& p, SchemaSnapshot& snapshot) {
         }
       }
     }
+    if (auto t = created_if_absent(st.sql); !t.empty() && snapshot.has_table(t)) {
+      say("  skip  table {}: exists", t);
+      continue;
+    }
     if (auto r = conn_.simple(st.sql); !r) {
-      return give_up(fmt::format("step '{}' ({}): {}", st.step, r.error().message(),
-                                 first_line(st.sql)));
+      return give_up(
+          fmt::format("step '{}' ({}): {}", st.step, r.error().message(), first_line(st.sql)));
     }
     if (key) {
       snapshot.indexes[key->table].push_back({key->name, key->unique, key->columns});
-      say("  added {} {} on {} {:9.2f} s", key->unique ? "unique key" : "index", key->name,
-          describe(*key), seconds_since(step_started));
+      say("  added {:<58} {:6.2f} s",
+          fmt::format("{} {} on {}", key->unique ? "unique key" : "index", key->name,
+                      describe(*key)),
+          seconds_since(step_started));
     } else if (!st.step.empty()) {
-      say("  ran   {:<40} {:9.2f} s", st.step, seconds_since(step_started));
+      say("  ran   {:<58} {:6.2f} s", st.step, seconds_since(step_started));
     }
   }
   auto ms = static_cast<int64_t>(seconds_since(started) * 1000);
@@ -294,8 +311,8 @@ MigrateReport Runner::run(const std::vector<Migration>& migrations) {
         say("migrate: cannot check {} ({})", describe(*key), dups.error().message());
         return finish(MigrateOutcome::kFailed);
       }
-      say("migrate: checked {} for duplicates: {} found ({:.2f} s)", describe(*key),
-          dups->groups, seconds_since(check_started));
+      say("migrate: checked {} for duplicates: {} found ({:.2f} s)", describe(*key), dups->groups,
+          seconds_since(check_started));
       if (dups->groups > 0) {
         dups->resolve = st.resolve;
         report.blocking.push_back(std::move(*dups));
@@ -394,19 +411,18 @@ Result<Duplicates> find_duplicates(Connection& conn, const KeySpec& key, size_t 
     label += fmt::format("{}'{}=', {}", label.empty() ? "" : ", ', ', ", c, c);
   }
   // NULLs never collide in a unique key, so they are left out.
-  std::string groups = fmt::format("FROM {} WHERE {} GROUP BY {} HAVING COUNT(*) > 1",
-                                   key.table, not_null, cols);
-  auto total = conn.query(
-      fmt::format("SELECT COUNT(*), COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n {}) AS g",
-                  groups));
+  std::string groups =
+      fmt::format("FROM {} WHERE {} GROUP BY {} HAVING COUNT(*) > 1", key.table, not_null, cols);
+  auto total = conn.query(fmt::format(
+      "SELECT COUNT(*), COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n {}) AS g", groups));
   if (!total) return total.error();
   d.groups = to_int64(total->rows[0][0]).value_or(0);
   d.rows = to_int64(total->rows[0][1]).value_or(0);
   if (d.groups == 0) return d;
-  std::string ids = d.primary_key.empty()
-                        ? std::string("''")
-                        : fmt::format("GROUP_CONCAT({0} ORDER BY {0} SEPARATOR ', ')",
-                                      d.primary_key);
+  std::string ids =
+      d.primary_key.empty()
+          ? std::string("''")
+          : fmt::format("GROUP_CONCAT({0} ORDER BY {0} SEPARATOR ', ')", d.primary_key);
   auto rows = conn.query(fmt::format("SELECT CONCAT({}), COUNT(*), {} {} ORDER BY {} LIMIT {}",
                                      label, ids, groups, cols, samples));
   if (!rows) return rows.error();

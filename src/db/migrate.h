@@ -39,8 +39,8 @@ std::optional<KeySpec> parse_add_key(std::string_view sql);
 // Rows that share the columns of a unique key about to be added.
 struct Duplicates {
   KeySpec key;
-  int64_t groups = 0;  // distinct values held by more than one row
-  int64_t rows = 0;    // rows in those groups
+  int64_t groups = 0;                // distinct values held by more than one row
+  int64_t rows = 0;                  // rows in those groups
   std::vector<std::string> samples;  // first groups: "user_id=2, voucher_id=7: 2 rows (id 5, 9)"
   std::string primary_key;           // single-column primary key of the table, or empty
   std::vector<std::string> resolve;  // the migration's "-- resolve:" advice

@@ -141,9 +141,10 @@ bool verify_schema_at_start(const Options& options, bool allow_degraded) {
           check->expected));
     }
     for (const auto& k : check->missing_keys) {
-      problems.push_back(fmt::format("missing unique key {} ({} after `surge migrate`); not "
-                                     "guaranteed: {}",
-                                     describe(k.key), k.key.name, k.guarantees));
+      problems.push_back(
+          fmt::format("missing unique key {} ({} after `surge migrate`); not "
+                      "guaranteed: {}",
+                      describe(k.key), k.key.name, k.guarantees));
     }
   }
   if (problems.empty()) return true;
@@ -155,8 +156,9 @@ bool verify_schema_at_start(const Options& options, bool allow_degraded) {
     }
   }
   if (allow_degraded) {
-    spdlog::warn("schema: serving anyway; the guarantees above do NOT hold until `surge migrate` "
-                 "has run");
+    spdlog::warn(
+        "schema: serving anyway; the guarantees above do NOT hold until `surge migrate` "
+        "has run");
     return true;
   }
   spdlog::error(
