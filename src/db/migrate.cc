@@ -256,22 +256,6 @@ MigrateReport Runner::run(const std::vector<Migration>& migrations) {
     return report;
   };
 
-  if (!options_.dry_run) {
-    auto created = conn_.simple(fmt::format(
-        "CREATE TABLE IF NOT EXISTS {} (\n"
-        "  version     INT UNSIGNED NOT NULL,\n"
-        "  name        VARCHAR(128) NOT NULL,\n"
-        "  checksum    CHAR(16) NOT NULL COMMENT 'FNV-1a 64 of the migration file as applied',\n"
-        "  duration_ms BIGINT UNSIGNED NOT NULL,\n"
-        "  applied_at  TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
-        "  PRIMARY KEY (version)\n"
-        ") ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci",
-        kVersionTable));
-    if (!created) {
-      say("migrate: cannot create {} ({})", kVersionTable, created.error().message());
-      return finish(MigrateOutcome::kFailed);
-    }
-  }
   auto snapshot = read_snapshot(conn_);
   if (!snapshot) {
     say("migrate: cannot read the schema ({})", snapshot.error().message());
@@ -333,6 +317,23 @@ MigrateReport Runner::run(const std::vector<Migration>& migrations) {
     say("migrate: dry run: {} migration{} would be applied; nothing changed", pending.size(),
         pending.size() == 1 ? "" : "s");
     return finish(MigrateOutcome::kWouldApply);
+  }
+  {
+    // Created only now, so that a blocked run or a dry run leaves the database untouched.
+    auto created = conn_.simple(fmt::format(
+        "CREATE TABLE IF NOT EXISTS {} (\n"
+        "  version     INT UNSIGNED NOT NULL,\n"
+        "  name        VARCHAR(128) NOT NULL,\n"
+        "  checksum    CHAR(16) NOT NULL COMMENT 'FNV-1a 64 of the migration file as applied',\n"
+        "  duration_ms BIGINT UNSIGNED NOT NULL,\n"
+        "  applied_at  TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+        "  PRIMARY KEY (version)\n"
+        ") ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci",
+        kVersionTable));
+    if (!created) {
+      say("migrate: cannot create {} ({})", kVersionTable, created.error().message());
+      return finish(MigrateOutcome::kFailed);
+    }
   }
   for (const auto& p : pending) {
     if (!apply(p, *snapshot)) return finish(MigrateOutcome::kFailed);
