@@ -23,6 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kDatabase = "surge_adopt";
+constexpr const char* kFreshDatabase = "surge_fresh";
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -40,34 +41,60 @@ class Adopt : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = test::root_db();
-    db::Connection root(root_);
-    ASSERT_TRUE(root.simple(std::string("DROP DATABASE IF EXISTS ") + kDatabase));
-    ASSERT_TRUE(root.simple(std::string("CREATE DATABASE ") + kDatabase +
-                            " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"));
-    // The fixture's account, as the operator's application account would be.
-    for (const char* host : {"localhost", "127.0.0.1"}) {
-      ASSERT_TRUE(root.simple(std::string("GRANT ALL PRIVILEGES ON ") + kDatabase + ".* TO '" +
-                              test::stores().db.user + "'@'" + host + "'"));
-    }
+    create_database(kDatabase);
     adopted_ = test::stores().db;
     adopted_.database = kDatabase;
     db::Connection conn(adopted_);
-    auto text = read_text(std::string(SURGE_SOURCE_DIR) +
-                          "/tests/integration/data/hmdp_original.sql");
-    ASSERT_FALSE(text.empty());
-    for (const auto& st : db::split_sql(text)) ASSERT_TRUE(conn.simple(st.sql)) << st.sql;
+    for (const char* file : {"hmdp_original_schema.sql", "hmdp_original_rows.sql"}) {
+      auto text = read_text(std::string(SURGE_SOURCE_DIR) + "/tests/integration/data/" + file);
+      ASSERT_FALSE(text.empty()) << file;
+      for (const auto& st : db::split_sql(text)) ASSERT_TRUE(conn.simple(st.sql)) << st.sql;
+    }
   }
 
   void TearDown() override {
     db::Connection root(root_);
     (void)root.simple(std::string("DROP DATABASE IF EXISTS ") + kDatabase);
+    (void)root.simple(std::string("DROP DATABASE IF EXISTS ") + kFreshDatabase);
+  }
+
+  // An empty database that the fixture's account (as an operator's application account) owns.
+  void create_database(const std::string& name) {
+    db::Connection root(root_);
+    ASSERT_TRUE(root.simple("DROP DATABASE IF EXISTS " + name));
+    ASSERT_TRUE(root.simple("CREATE DATABASE " + name +
+                            " CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"));
+    for (const char* host : {"localhost", "127.0.0.1"}) {
+      ASSERT_TRUE(root.simple("GRANT ALL PRIVILEGES ON " + name + ".* TO '" +
+                              test::stores().db.user + "'@'" + host + "'"));
+    }
+  }
+
+  // Columns (type, nullability, default) and keys of every table, one line each, sorted.
+  std::vector<std::string> shape(const std::string& database) {
+    db::Connection root(root_);
+    std::vector<std::string> out;
+    auto columns = root.query(
+        "SELECT CONCAT_WS(' ', TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, "
+        "IFNULL(COLUMN_DEFAULT, '-'), EXTRA) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+        "'" +
+        database + "' ORDER BY 1");
+    auto keys = root.query(
+        "SELECT CONCAT_WS(' ', TABLE_NAME, INDEX_NAME, NON_UNIQUE, GROUP_CONCAT(COLUMN_NAME ORDER "
+        "BY SEQ_IN_INDEX)) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '" +
+        database + "' GROUP BY TABLE_NAME, INDEX_NAME, NON_UNIQUE ORDER BY 1");
+    EXPECT_TRUE(columns && keys);
+    if (!columns || !keys) return out;
+    for (const auto& r : columns->rows) out.push_back(r[0].value_or(""));
+    for (const auto& r : keys->rows) out.push_back(r[0].value_or(""));
+    return out;
   }
 
   // The fixture's environment pointed at the adopted database (and at `redis_port`, if set).
-  std::vector<std::string> env(uint16_t redis_port = 0) {
+  std::vector<std::string> env(uint16_t redis_port = 0, const std::string& database = kDatabase) {
     auto e = test::surge_env();
     for (auto& line : e) {
-      if (line.starts_with("SURGE_MYSQL_DATABASE=")) line = std::string(line.substr(0, 21)) + kDatabase;
+      if (line.starts_with("SURGE_MYSQL_DATABASE=")) line = "SURGE_MYSQL_DATABASE=" + database;
       if (redis_port && line.starts_with("SURGE_REDIS_PORT=")) {
         line = "SURGE_REDIS_PORT=" + std::to_string(redis_port);
       }
@@ -75,15 +102,15 @@ class Adopt : public ::testing::Test {
     return e;
   }
 
-  CommandRun surge(std::vector<std::string> args, std::chrono::seconds limit = 120s) {
+  CommandRun surge(std::vector<std::string> args, const std::string& database = kDatabase) {
     char path[] = "/tmp/surge-migrate-test-XXXXXX";
     int fd = ::mkstemp(path);
     ::close(fd);
     args.insert(args.begin(), SURGE_BINARY);
     CommandRun r;
     {
-      test::Child child(args, env(), path);
-      r.status = child.wait(limit);
+      test::Child child(args, env(0, database), path);
+      r.status = child.wait(120s);
     }
     r.output = read_text(path);
     ::unlink(path);
@@ -103,9 +130,9 @@ class Adopt : public ::testing::Test {
     ASSERT_TRUE(conn.simple(
         "DELETE d FROM tb_voucher_order d JOIN tb_voucher_order k ON k.user_id = d.user_id AND "
         "k.voucher_id = d.voucher_id AND k.id < d.id"));
-    ASSERT_TRUE(conn.simple(
-        "DELETE d FROM tb_follow d JOIN tb_follow k ON k.user_id = d.user_id AND "
-        "k.follow_user_id = d.follow_user_id AND k.id < d.id"));
+    ASSERT_TRUE(
+        conn.simple("DELETE d FROM tb_follow d JOIN tb_follow k ON k.user_id = d.user_id AND "
+                    "k.follow_user_id = d.follow_user_id AND k.id < d.id"));
   }
 
   db::Options root_;
@@ -119,8 +146,7 @@ TEST_F(Adopt, DryRunReportsTheDuplicateOrderAndFollowAndChangesNothing) {
                           "(user_id, voucher_id)"),
             std::string::npos)
       << r.output;
-  EXPECT_NE(r.output.find("user_id=2, voucher_id=2: 2 rows (id 270002, 270003)"),
-            std::string::npos)
+  EXPECT_NE(r.output.find("user_id=2, voucher_id=2: 2 rows (id 270002, 270003)"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("user_id=1, follow_user_id=2: 2 rows (id 1, 2)"), std::string::npos)
       << r.output;
@@ -147,7 +173,7 @@ TEST_F(Adopt, MigrateStopsBeforeItsFirstChangeWhileDuplicatesRemain) {
 }
 
 TEST_F(Adopt, ServeRefusesTheUnmigratedDatabaseNamingTheMissingKeys) {
-  auto r = surge({"serve", "--port", std::to_string(test::free_port()), "--workers", "1"}, 30s);
+  auto r = surge({"serve", "--port", std::to_string(test::free_port()), "--workers", "1"});
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("missing unique key tb_voucher_order (user_id, voucher_id)"),
             std::string::npos)
@@ -251,8 +277,8 @@ TEST_F(Adopt, TheApiServesTheMigratedDatabaseAndItsKeysHold) {
   auto vouchers = test::api(port, "GET", "/voucher/list/1");
   ASSERT_EQ(vouchers.json().at("data").as_array().size(), 2u) << vouchers.body;
   EXPECT_EQ(vouchers.json().at("data").at(1).at("stock").to_number<int64_t>(), 98);
-  EXPECT_EQ(test::api(port, "GET", "/blog/hot").json().at("data").at(0).at("id").to_number<int64_t>(),
-            4);
+  EXPECT_EQ(
+      test::api(port, "GET", "/blog/hot").json().at("data").at(0).at("id").to_number<int64_t>(), 4);
 
   // User 2 of the original bought voucher 2 there: the sale knows it and refuses a second one.
   std::string old_user = test::login(port, "13838411438");
@@ -288,8 +314,25 @@ TEST_F(Adopt, TheApiServesTheMigratedDatabaseAndItsKeysHold) {
   EXPECT_TRUE(followed.json().at("data").as_bool()) << followed.body;
 }
 
+TEST_F(Adopt, AnAdoptedAndAnEmptyDatabaseEndWithTheSameColumnsAndKeys) {
+  remove_duplicates();
+  ASSERT_EQ(surge({"migrate"}).status, 0);
+  create_database(kFreshDatabase);
+  auto fresh = surge({"migrate"}, kFreshDatabase);
+  ASSERT_EQ(fresh.status, 0) << fresh.output;
+  EXPECT_NE(fresh.output.find("version none, 3 of 3 migrations pending"), std::string::npos)
+      << fresh.output;
+  auto adopted_shape = shape(kDatabase);
+  auto fresh_shape = shape(kFreshDatabase);
+  EXPECT_GT(fresh_shape.size(), 100u);
+  EXPECT_EQ(adopted_shape, fresh_shape);
+  auto again = surge({"migrate"}, kFreshDatabase);
+  EXPECT_NE(again.output.find("up to date; nothing changed"), std::string::npos) << again.output;
+}
+
 TEST(SeededFixture, IsAtTheCurrentVersionWithEveryKey) {
-  // The fixture's own database went through `surge seed`, i.e. the same migrations from empty.
+  // The fixture's database was recreated in the original's shape and went through `surge seed`
+  // (tests/support/seed-adopted), which migrated it.
   db::Connection conn(test::stores().db);
   auto check = db::check_schema(conn);
   ASSERT_TRUE(check);
