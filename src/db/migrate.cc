@@ -114,7 +114,8 @@ void Runner::report_blocking(const Duplicates& d) {
   if (!d.primary_key.empty()) {
     std::string on;
     for (const auto& c : d.key.columns) on += fmt::format("k.{0} = d.{0} AND ", c);
-    say("  to keep the oldest row ({0}) of each group and delete the others:", d.primary_key);
+    say("  to keep the row with the lowest {0} of each group and delete the others:",
+        d.primary_key);
     say("    DELETE d FROM {0} d JOIN {0} k ON {1}k.{2} < d.{2};", d.key.table, on, d.primary_key);
   }
 }

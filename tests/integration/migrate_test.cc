@@ -126,7 +126,7 @@ class Adopt : public ::testing::Test {
 
   void remove_duplicates() {
     db::Connection conn(adopted_);
-    // What the report suggests: keep the oldest row of each group.
+    // What the report suggests: keep the row with the lowest id of each group.
     ASSERT_TRUE(conn.simple(
         "DELETE d FROM tb_voucher_order d JOIN tb_voucher_order k ON k.user_id = d.user_id AND "
         "k.voucher_id = d.voucher_id AND k.id < d.id"));
