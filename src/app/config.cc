@@ -132,8 +132,8 @@ void add_seed_flags(CLI::App& cmd, SeedOptions& s) {
   cmd.add_option("--seed", s.seed, "Generator seed; the same seed gives the same rows")
       ->capture_default_str();
   cmd.add_flag("--force", s.force, "Reload even if data exists (empties the tables first)");
-  cmd.add_flag("--schema-only", s.schema_only, "Create the tables and stop");
-  cmd.add_option("--sql-dir", s.sql_dir, "Folder with schema.sql and seed.sql");
+  cmd.add_flag("--schema-only", s.schema_only, "Migrate the schema and stop");
+  cmd.add_option("--sql-dir", s.sql_dir, "Folder with seed.sql");
 }
 
 bool apply_mysql_dsn(std::string_view dsn, db::Options& out) {

@@ -45,6 +45,8 @@ struct Config {
   std::string instance;  // consumer name in the order writers' group; default host-port
   bool order_writer = true;
   int order_claim_idle_ms = 30'000;
+  // Serve even if the start-up schema check finds the guarantees' keys missing (logged loudly).
+  bool allow_degraded_schema = false;
   std::chrono::milliseconds login_ttl() const { return std::chrono::minutes(login_ttl_minutes); }
   SocialOptions social;
 };

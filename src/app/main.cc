@@ -1,9 +1,10 @@
-// The `surge` command: serve the API, or load the schema and data set.
+// The `surge` command: serve the API, migrate the schema, load the data set, reconcile.
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
 
 #include "app/config.h"
+#include "app/migrate_command.h"
 #include "app/reconcile.h"
 #include "app/seed.h"
 #include "app/service.h"
@@ -20,9 +21,23 @@ int main(int argc, char** argv) {
   add_http_flags(*serve_cmd, config);
   add_store_flags(*serve_cmd, config);
 
+  serve_cmd
+      ->add_flag("--allow-degraded-schema", config.allow_degraded_schema,
+                 "Start even if the schema lacks keys the guarantees need (see `surge migrate`)")
+      ->envname("SURGE_ALLOW_DEGRADED_SCHEMA");
+
+  Config migrate_config;
+  bool dry_run = false;
+  auto* migrate_cmd = cli.add_subcommand(
+      "migrate", "Bring the database (hm-dianping, empty or older Surge) to the current schema");
+  add_store_flags(*migrate_cmd, migrate_config);
+  migrate_cmd->add_flag("--dry-run", dry_run,
+                        "Report pending steps and rows in the way; change nothing");
+
   Config seed_config;
   SeedOptions seed_options;
-  auto* seed_cmd = cli.add_subcommand("seed", "Create the schema and load the data set once");
+  auto* seed_cmd = cli.add_subcommand(
+      "seed", "Migrate the schema, then load the data set if the database has none");
   add_store_flags(*seed_cmd, seed_config);
   add_seed_flags(*seed_cmd, seed_options);
 
@@ -55,6 +70,10 @@ int main(int argc, char** argv) {
     if (*reconcile_cmd) {
       surge::init_logging(reconcile_config.log_level);
       return run_reconcile(reconcile_config, repair, only_vouchers);
+    }
+    if (*migrate_cmd) {
+      surge::init_logging(migrate_config.log_level);
+      return run_migrate(migrate_config, dry_run);
     }
     surge::init_logging(seed_config.log_level);
     return run_seed(seed_config, seed_options);

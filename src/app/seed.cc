@@ -1,4 +1,4 @@
-// Schema creation and data loading with progress output.
+// Schema migration and data loading with progress output.
 #include "app/seed.h"
 
 #include <chrono>
@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "app/migrate_command.h"
 #include "db/connection.h"
+#include "db/sql_script.h"
 
 #ifndef SURGE_SOURCE_DIR
 #define SURGE_SOURCE_DIR "."
@@ -17,16 +19,6 @@
 namespace surge::app {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 std::optional<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -43,7 +35,7 @@ bool run_file(db::Connection& conn, const std::string& path, std::string_view wh
     fmt::print(stderr, "seed: cannot read {}\n", path);
     return false;
   }
-  auto statements = split_sql(*text);
+  auto statements = db::split_sql(*text);
   std::string current;
   auto step_started = std::chrono::steady_clock::now();
   auto finish_step = [&] {
@@ -84,31 +76,6 @@ constexpr std::string_view kTables[] = {"tb_voucher_order", "tb_seckill_voucher"
 
 }  // namespace
 
-std::vector<SqlStatement> split_sql(std::string_view text) {
-  std::vector<SqlStatement> out;
-  std::string step;
-  std::string pending;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    std::string_view t = trim(line);
-    if (t.starts_with("--")) {
-      if (t.starts_with("-- step:")) step = std::string(trim(t.substr(8)));
-      continue;
-    }
-    if (t.empty() && pending.empty()) continue;
-    pending.append(line);
-    pending.push_back('\n');
-    if (t.ends_with(';')) {
-      out.push_back({step, std::move(pending)});
-      pending.clear();
-    }
-  }
-  if (!trim(pending).empty()) out.push_back({step, std::move(pending)});
-  return out;
-}
-
 int run_seed(const Config& config, const SeedOptions& options) {
   std::string dir =
       options.sql_dir.empty() ? std::string(SURGE_SOURCE_DIR) + "/sql" : options.sql_dir;
@@ -118,7 +85,8 @@ int run_seed(const Config& config, const SeedOptions& options) {
     return 2;
   }
   auto started = std::chrono::steady_clock::now();
-  if (!run_file(conn, dir + "/schema.sql", "schema")) return 1;
+  // The tables come from the migrations, so a seeded database is exactly a migrated one.
+  if (int rc = run_migrate(config, false); rc != kMigrateOk) return rc;
   if (options.schema_only) return 0;
 
   auto shops = count_rows(conn, "tb_shop");

@@ -20,6 +20,7 @@
 #include "app/json.h"
 #include "app/routes.h"
 #include "core/parse.h"
+#include "db/schema.h"
 #include "http/server.h"
 #include "redis/commands.h"
 
@@ -174,6 +175,7 @@ asio::awaitable<Result<cache::Loaded>> load_shop_types(db::ShopRepository& shops
 }
 
 int serve(Config config) {
+  if (!db::verify_schema_at_start(config.db, config.allow_degraded_schema)) return 1;
   // Installed first: a signal that arrives while starting up is then queued for the drain below
   // instead of killing the process with the default action.
   asio::io_context main_ctx;

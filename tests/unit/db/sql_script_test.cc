@@ -1,12 +1,13 @@
-// split_sql: how a schema or seed file is cut into statements and labelled by step.
-#include "app/seed.h"
+// split_sql: how a migration or seed file is cut into statements, labelled by step, and given
+// its resolution notes.
+#include "db/sql_script.h"
 
 #include <fstream>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
-namespace surge::app {
+namespace surge::db {
 namespace {
 
 TEST(SplitSql, EmptyInput) {
@@ -105,21 +106,32 @@ TEST(SplitSql, LastLineWithoutNewline) {
   EXPECT_EQ(st[0].sql, "SELECT 1;\n");
 }
 
-TEST(SplitSql, RealSchemaFileSplitsIntoCreateStatements) {
-  std::ifstream in(std::string(SURGE_SOURCE_DIR) + "/sql/schema.sql");
+TEST(SplitSql, ResolveNotesBelongToTheNextStatementOnly) {
+  auto st = split_sql(
+      "-- step: a\n"
+      "-- resolve: first line\n"
+      "-- a plain comment\n"
+      "-- resolve:   second line\n"
+      "ALTER TABLE t ADD UNIQUE KEY k (a);\n"
+      "SELECT 2;\n");
+  ASSERT_EQ(st.size(), 2u);
+  EXPECT_EQ(st[0].resolve, (std::vector<std::string>{"first line", "second line"}));
+  EXPECT_TRUE(st[1].resolve.empty());
+}
+
+TEST(SplitSql, FirstMigrationSplitsIntoTheElevenTables) {
+  std::ifstream in(std::string(SURGE_SOURCE_DIR) + "/sql/migrations/0001_original_tables.sql");
   ASSERT_TRUE(in);
   std::stringstream ss;
   ss << in.rdbuf();
   auto st = split_sql(ss.str());
-  ASSERT_FALSE(st.empty());
   size_t creates = 0;
   for (const auto& s : st) {
     EXPECT_EQ(s.sql.find("\n-- "), std::string::npos) << s.sql;
     if (s.sql.find("CREATE TABLE") != std::string::npos) ++creates;
   }
-  // At least the 11 tables the seed truncates.
-  EXPECT_GE(creates, 11u);
+  EXPECT_EQ(creates, 11u);
 }
 
 }  // namespace
-}  // namespace surge::app
+}  // namespace surge::db

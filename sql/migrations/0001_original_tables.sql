@@ -1,29 +1,17 @@
--- Surge schema: the 11 tables of hm-dianping (db "hmdp"), for MariaDB 10.11.
-
--- Column names and types follow the original Navicat dump so that rows mean
--- the same thing in both systems.  Differences from that dump, on purpose:
---   * CREATE TABLE IF NOT EXISTS, no DROP: the file is idempotent and is run
---     against a database the caller already created and selected.
---   * tb_shop.sold / comments / score lose ZEROFILL but keep UNSIGNED.
---     ZEROFILL only changes how values are displayed, yet over the text
---     protocol it makes the server send '0000004215' instead of '4215', which
---     the C++ side would have to strip again.
---   * Extra keys: unique (user_id, voucher_id) on tb_voucher_order and
---     unique (user_id, follow_user_id) on tb_follow, so the database itself
---     refuses a second order / a duplicate follow; plus one secondary index
---     per lookup the API performs (named idx_*).  Original key names are kept.
---   * ROW_FORMAT=Compact and the AUTO_INCREMENT start values are dropped
---     (server default row format; seed.sql sets explicit ids).
---   * Column comments are shortened to the facts code needs (units, enums).
-
--- Statement rules (a C++ runner splits this file): each statement ends with
--- ';' at the end of a line, comment lines start with '-- '.
+-- The 11 tables of hm-dianping as the original created them, so that a fresh database and one
+-- adopted from the Java system start from the same shape. CREATE TABLE IF NOT EXISTS: on an
+-- adopted (or older Surge) database every statement is a no-op.
+--
+-- Column names and types follow the original's dump so that rows mean the same thing in both
+-- systems, except that tb_shop.sold / comments / score are created without ZEROFILL (0003
+-- converts adopted tables). Only the original's own keys are here (primary keys,
+-- uniqe_key_phone -- typo included -- and foreign_key_type); 0002 adds the keys Surge needs.
+-- ROW_FORMAT and AUTO_INCREMENT start values of the dump are left to the server. Column
+-- comments are shortened to the facts code needs (units, enums).
 
 SET NAMES utf8mb4;
 
 -- step: tb_user
--- Login looks users up by phone (unique; key name, typo included, as in
--- the original).
 CREATE TABLE IF NOT EXISTS tb_user (
   id          BIGINT(20) UNSIGNED NOT NULL AUTO_INCREMENT,
   phone       VARCHAR(11)  NOT NULL,
@@ -53,11 +41,6 @@ CREATE TABLE IF NOT EXISTS tb_user_info (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 -- step: tb_shop
--- GET /shop/of/type without coordinates pages by type_id (original key
--- foreign_key_type).  JCOPY's sortBy=comments|score variant orders one type
--- by those columns: the composite keys let it read the top of a type
--- without a filesort.  GET /shop/of/name is LIKE '%name%', which no B-tree
--- index can serve, so name has none.
 CREATE TABLE IF NOT EXISTS tb_shop (
   id          BIGINT(20) UNSIGNED NOT NULL AUTO_INCREMENT,
   name        VARCHAR(128) NOT NULL,
@@ -75,9 +58,7 @@ CREATE TABLE IF NOT EXISTS tb_shop (
   create_time TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP,
   update_time TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
   PRIMARY KEY (id),
-  KEY foreign_key_type (type_id),
-  KEY idx_shop_type_comments (type_id, comments),
-  KEY idx_shop_type_score (type_id, score)
+  KEY foreign_key_type (type_id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 -- step: tb_shop_type
@@ -92,7 +73,6 @@ CREATE TABLE IF NOT EXISTS tb_shop_type (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 -- step: tb_voucher
--- GET /voucher/list/{shopId} filters by shop_id.
 CREATE TABLE IF NOT EXISTS tb_voucher (
   id           BIGINT(20) UNSIGNED NOT NULL AUTO_INCREMENT,
   shop_id      BIGINT(20) UNSIGNED NULL DEFAULT NULL,
@@ -105,8 +85,7 @@ CREATE TABLE IF NOT EXISTS tb_voucher (
   status       TINYINT(1) UNSIGNED NOT NULL DEFAULT 1 COMMENT '1 on sale, 2 withdrawn, 3 expired',
   create_time  TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
   update_time  TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
-  PRIMARY KEY (id),
-  KEY idx_voucher_shop (shop_id)
+  PRIMARY KEY (id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 -- step: tb_seckill_voucher
@@ -121,10 +100,6 @@ CREATE TABLE IF NOT EXISTS tb_seckill_voucher (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 -- step: tb_voucher_order
--- One order per user and voucher: the original only checks this in code,
--- so a replayed stream message could insert a second row; the unique key
--- makes the database refuse it.  Reconciliation counts orders per voucher
--- against the Redis stock, hence the voucher_id key.
 CREATE TABLE IF NOT EXISTS tb_voucher_order (
   id          BIGINT(20) NOT NULL COMMENT 'from the Redis id worker, not auto-increment',
   user_id     BIGINT(20) UNSIGNED NOT NULL,
@@ -136,14 +111,10 @@ CREATE TABLE IF NOT EXISTS tb_voucher_order (
   use_time    TIMESTAMP NULL DEFAULT NULL,
   refund_time TIMESTAMP NULL DEFAULT NULL,
   update_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
-  PRIMARY KEY (id),
-  UNIQUE KEY uk_order_user_voucher (user_id, voucher_id),
-  KEY idx_order_voucher (voucher_id)
+  PRIMARY KEY (id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 -- step: tb_blog
--- GET /blog/of/me and /blog/of/user filter by user_id.  GET /blog/hot is
--- ORDER BY liked DESC LIMIT n: the liked key is read backwards, no sort.
 CREATE TABLE IF NOT EXISTS tb_blog (
   id          BIGINT(20) UNSIGNED NOT NULL AUTO_INCREMENT,
   shop_id     BIGINT(20) NOT NULL,
@@ -155,13 +126,10 @@ CREATE TABLE IF NOT EXISTS tb_blog (
   comments    INT(8) UNSIGNED NULL DEFAULT NULL,
   create_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
   update_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
-  PRIMARY KEY (id),
-  KEY idx_blog_user (user_id),
-  KEY idx_blog_liked (liked)
+  PRIMARY KEY (id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 -- step: tb_blog_comments
--- No route reads or writes comments, so no secondary index.
 CREATE TABLE IF NOT EXISTS tb_blog_comments (
   id          BIGINT(20) UNSIGNED NOT NULL AUTO_INCREMENT,
   user_id     BIGINT(20) UNSIGNED NOT NULL,
@@ -177,34 +145,15 @@ CREATE TABLE IF NOT EXISTS tb_blog_comments (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 -- step: tb_follow
--- Follow, unfollow and "do I follow X" all look up the pair; it is unique
--- so a repeated PUT /follow/{id}/true cannot create a duplicate row.
--- Publishing a blog fans out to every follower of the author, hence the
--- follow_user_id key.
 CREATE TABLE IF NOT EXISTS tb_follow (
   id             BIGINT(20) NOT NULL AUTO_INCREMENT,
   user_id        BIGINT(20) UNSIGNED NOT NULL COMMENT 'the follower',
   follow_user_id BIGINT(20) UNSIGNED NOT NULL COMMENT 'the user being followed',
   create_time    TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (id),
-  UNIQUE KEY uk_follow_pair (user_id, follow_user_id),
-  KEY idx_follow_followed (follow_user_id)
-) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
-
--- step: tb_upload
--- Who uploaded each blog image: only that user may delete it, and the per-user daily quota
--- counts these rows. The name is the upload layout path (/blogs/d1/d2/uuid.ext).
-CREATE TABLE IF NOT EXISTS tb_upload (
-  name        VARCHAR(64) NOT NULL,
-  user_id     BIGINT(20) UNSIGNED NOT NULL,
-  size        INT UNSIGNED NOT NULL,
-  create_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-  PRIMARY KEY (name),
-  KEY idx_upload_user_time (user_id, create_time)
+  PRIMARY KEY (id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_general_ci;
 
 -- step: tb_sign
--- Unused by the API (check-ins live in Redis bitmaps); kept for completeness.
 CREATE TABLE IF NOT EXISTS tb_sign (
   id        BIGINT(20) UNSIGNED NOT NULL AUTO_INCREMENT,
   user_id   BIGINT(20) UNSIGNED NOT NULL,

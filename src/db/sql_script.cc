@@ -1,0 +1,48 @@
+// Line-based SQL splitting with step labels and resolution notes.
+#include "db/sql_script.h"
+
+namespace surge::db {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<SqlStatement> split_sql(std::string_view text) {
+  std::vector<SqlStatement> out;
+  std::string step;
+  std::string pending;
+  std::vector<std::string> resolve;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    std::string_view t = trim(line);
+    if (t.starts_with("--")) {
+      if (t.starts_with("-- step:")) step = std::string(trim(t.substr(8)));
+      if (t.starts_with("-- resolve:")) resolve.emplace_back(trim(t.substr(11)));
+      continue;
+    }
+    if (t.empty() && pending.empty()) continue;
+    pending.append(line);
+    pending.push_back('\n');
+    if (t.ends_with(';')) {
+      out.push_back({step, std::move(pending), std::move(resolve)});
+      pending.clear();
+      resolve.clear();
+    }
+  }
+  if (!trim(pending).empty()) out.push_back({step, std::move(pending), std::move(resolve)});
+  return out;
+}
+
+}  // namespace surge::db
