@@ -1,10 +1,11 @@
-// The `surge` command: serve the API, or load the schema and data set.
+// The `surge` command: serve the API, load the schema and data set, reconcile, or list routes.
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
 
 #include "app/config.h"
 #include "app/reconcile.h"
+#include "app/routes.h"
 #include "app/seed.h"
 #include "app/service.h"
 #include "common/log.h"
@@ -43,6 +44,9 @@ int main(int argc, char** argv) {
                           "Make Redis agree with MariaDB plus the queued orders (run it while "
                           "no sale is in progress)");
 
+  auto* routes_cmd = cli.add_subcommand(
+      "routes", "Print every HTTP route as METHOD PATTERN ACCESS (public or login)");
+
   CLI11_PARSE(cli, argc, argv);
 
   try {
@@ -52,6 +56,7 @@ int main(int argc, char** argv) {
       }
       return serve(config);
     }
+    if (*routes_cmd) return print_routes();
     if (*reconcile_cmd) {
       surge::init_logging(reconcile_config.log_level);
       return run_reconcile(reconcile_config, repair, only_vouchers);
