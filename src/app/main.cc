@@ -1,4 +1,5 @@
-// The `surge` command: serve the API, migrate the schema, load the data set, reconcile.
+// The `surge` command: serve the API, migrate the schema, load the data set, reconcile, or list
+// routes.
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
@@ -6,6 +7,7 @@
 #include "app/config.h"
 #include "app/migrate_command.h"
 #include "app/reconcile.h"
+#include "app/routes.h"
 #include "app/seed.h"
 #include "app/service.h"
 #include "common/log.h"
@@ -58,6 +60,9 @@ int main(int argc, char** argv) {
                           "Make Redis agree with MariaDB plus the queued orders (run it while "
                           "no sale is in progress)");
 
+  auto* routes_cmd = cli.add_subcommand(
+      "routes", "Print every HTTP route as METHOD PATTERN ACCESS (public or login)");
+
   CLI11_PARSE(cli, argc, argv);
 
   try {
@@ -67,6 +72,7 @@ int main(int argc, char** argv) {
       }
       return serve(config);
     }
+    if (*routes_cmd) return print_routes();
     if (*reconcile_cmd) {
       surge::init_logging(reconcile_config.log_level);
       return run_reconcile(reconcile_config, repair, only_vouchers);

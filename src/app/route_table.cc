@@ -55,7 +55,9 @@ void RouteTable::add_handler(boost::beast::http::verb v, std::string_view patter
   router_.add(v, pattern, [s, access, visit, owned](http::Context& ctx) {
     return guarded(s, access, visit, owned.get(), ctx);
   });
-  names_.push_back(std::string(boost::beast::http::to_string(v)) + " " + std::string(pattern));
+  std::string method(boost::beast::http::to_string(v));
+  names_.push_back(method + " " + std::string(pattern));
+  routes_.push_back({std::move(method), std::string(pattern), access});
 }
 
 }  // namespace surge::app

@@ -18,6 +18,13 @@ namespace surge::app {
 
 enum class Access { kPublic, kLogin };
 
+// One registered route as `surge routes` prints it: what the API document must describe.
+struct RouteInfo {
+  std::string method;   // "GET", "POST", ...
+  std::string pattern;  // "/shop/{id}"
+  Access access;
+};
+
 // Borrows the router and services, which outlive every request.
 class RouteTable {
  public:
@@ -37,11 +44,14 @@ class RouteTable {
   Services& services() { return services_; }
   // The metric name of each route id, in id order.
   const std::vector<std::string>& names() const { return names_; }
+  // Every route in id order, with its access level.
+  const std::vector<RouteInfo>& routes() const { return routes_; }
 
  private:
   http::Router& router_;
   Services& services_;
   std::vector<std::string> names_;
+  std::vector<RouteInfo> routes_;
 };
 
 }  // namespace surge::app

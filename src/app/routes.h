@@ -18,6 +18,7 @@ void register_blog_routes(RouteTable& t);     // blog_routes.cc: /blog/**
 void register_follow_routes(RouteTable& t);   // follow_routes.cc: /follow/**
 void register_upload_routes(RouteTable& t);   // upload_routes.cc: /upload/**
 void register_stats_routes(RouteTable& t);    // stats_routes.cc: /stats/uv
+void register_openapi_routes(RouteTable& t);  // openapi_routes.cc: /openapi.json
 
 // Fills the Redis follows:{id} sets from tb_follow at start (follow_routes.cc), so common-follow
 // lookups agree with the database after Redis lost its data.
@@ -25,5 +26,12 @@ boost::asio::awaitable<void> load_follow_sets(Services& services);
 
 // Registers every route; returns the metric names of the route ids, in id order.
 std::vector<std::string> register_routes(http::Router& router, Services& services);
+
+// The same registration on a throw-away router, without stores: what `surge routes` prints and
+// what the API document is checked against.
+std::vector<RouteInfo> list_routes();
+
+// `surge routes`: one "METHOD PATTERN ACCESS" line per route, ACCESS being public or login.
+int print_routes();
 
 }  // namespace surge::app

@@ -1,5 +1,6 @@
 // The real `surge serve` binary against the seeded fixture stores: shop and shop-type reads,
-// id validation, health and metrics, protocol abuse, and a clean exit on SIGTERM.
+// id validation, health, metrics and the API document, protocol abuse, and a clean exit on
+// SIGTERM.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -8,8 +9,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -147,6 +150,23 @@ TEST_F(HttpApiTest, MetricsExposition) {
       << raw;
   EXPECT_NE(raw.find("surge_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(raw.find("surge_redis_requests_total"), std::string::npos);
+}
+
+// The binary carries the document it was built with; no file is read at run time.
+TEST_F(HttpApiTest, OpenApiDocumentIsServedByteForByte) {
+  std::ifstream file(std::string(SURGE_SOURCE_DIR) + "/docs/openapi.json", std::ios::binary);
+  ASSERT_TRUE(file) << "docs/openapi.json not found";
+  std::ostringstream expected;
+  expected << file.rdbuf();
+  std::string raw =
+      test::raw_http(port(), "GET /openapi.json HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                     std::chrono::seconds(10));
+  ASSERT_TRUE(raw.starts_with("HTTP/1.1 200")) << raw.substr(0, 200);
+  EXPECT_NE(raw.find("Content-Type: application/json"), std::string::npos);
+  std::string body = raw.substr(raw.find("\r\n\r\n") + 4);
+  EXPECT_EQ(body.size(), expected.str().size());
+  EXPECT_TRUE(body == expected.str());
+  EXPECT_EQ(json::parse(body).at("openapi"), "3.0.3");
 }
 
 TEST_F(HttpApiTest, UnknownRouteAndWrongMethod) {
