@@ -45,6 +45,9 @@ struct Config {
   std::string instance;  // consumer name in the order writers' group; default host-port
   bool order_writer = true;
   int order_claim_idle_ms = 30'000;
+  // The order writer's own MariaDB connections (a bulkhead: public reads, however many or slow,
+  // cannot take them, so paid-for orders keep landing while the shared pool is saturated).
+  size_t order_writer_pool = 2;
   std::chrono::milliseconds login_ttl() const { return std::chrono::minutes(login_ttl_minutes); }
   SocialOptions social;
 };

@@ -110,6 +110,7 @@ class ShopApi {
     for (const char* count : {"sold", "comments", "score"}) {
       if (!has(count)) fields.emplace_back(count, int64_t{0});
     }
+    if (auto refused = db::check_shop_fields(fields)) co_return bad_request(*refused);
     auto id = co_await s_.shops.insert(std::move(fields));
     if (!id) co_return error_response(id.error());
     auto added = co_await s_.shop_bloom->add(s_.redis_for(ctx.worker), std::to_string(*id));
@@ -138,6 +139,7 @@ class ShopApi {
     db::ShopFields fields;
     if (auto bad = shop_fields(o, fields)) co_return bad_request(*bad);
     if (fields.empty()) co_return bad_request("nothing to update");
+    if (auto refused = db::check_shop_fields(fields)) co_return bad_request(*refused);
     auto found = co_await s_.shops.update(id, std::move(fields));
     if (!found) co_return error_response(found.error());
     if (!*found) co_return business_failure("店铺不存在");
