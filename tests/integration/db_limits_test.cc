@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <csignal>
-#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -112,7 +112,7 @@ TEST(StatementCache, VaryingShopUpdatesDoNotGrowServerStatements) {
     auto created = run_co(shops.insert(sample_shop()));
     ASSERT_TRUE(created);
     int64_t id = *created;
-    const char* columns[] = {"name", "area", "address", "avg_price", "sold",
+    const char* columns[] = {"name",     "area",  "address",    "avg_price", "sold",
                              "comments", "score", "open_hours", "images"};
     std::atomic<int> ok{0};
     asio::io_context ctx;
@@ -278,8 +278,11 @@ TEST(GeoLoad, ABadRowIsSkippedAndReportedAndTheRestLoads) {
   exec_root("DELETE FROM hmdp.tb_shop WHERE type_id = " + std::to_string(type));
   exec_root(
       "INSERT INTO hmdp.tb_shop (name, type_id, images, address, x, y, sold, comments, score) "
-      "VALUES ('geo good', " + std::to_string(type) + ", '', 'a', 120.1, 30.2, 0, 0, 0), "
-      "('geo bad', " + std::to_string(type) + ", '', 'a', 120.1, 89, 0, 0, 0)");
+      "VALUES ('geo good', " +
+      std::to_string(type) +
+      ", '', 'a', 120.1, 30.2, 0, 0, 0), "
+      "('geo bad', " +
+      std::to_string(type) + ", '', 'a', 120.1, 89, 0, 0, 0)");
   ASSERT_FALSE(HasFatalFailure());
   int64_t bad = count_root("SELECT id FROM hmdp.tb_shop WHERE name = 'geo bad' AND type_id = " +
                            std::to_string(type));
@@ -296,8 +299,8 @@ TEST(GeoLoad, ABadRowIsSkippedAndReportedAndTheRestLoads) {
     if (e.starts_with("SURGE_LOG_LEVEL=")) e = "SURGE_LOG_LEVEL=info";  // for the summary line
   }
   uint16_t port = test::free_port();
-  test::Child surge({SURGE_BINARY, "serve", "--port", std::to_string(port), "--listen",
-                     "127.0.0.1", "--workers", "1"},
+  test::Child surge({SURGE_BINARY, "serve", "--port", std::to_string(port), "--listen", "127.0.0.1",
+                     "--workers", "1"},
                     env, log);
   auto read_log = [&] {
     std::ifstream in(log);
@@ -314,8 +317,7 @@ TEST(GeoLoad, ABadRowIsSkippedAndReportedAndTheRestLoads) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   std::string text = read_log();
-  EXPECT_NE(text.find("geo: skipped shop " + std::to_string(bad) + ":"), std::string::npos)
-      << text;
+  EXPECT_NE(text.find("geo: skipped shop " + std::to_string(bad) + ":"), std::string::npos) << text;
   EXPECT_EQ(text.find("geo: loading the index failed"), std::string::npos) << text;
   EXPECT_EQ(test::redis_cli("ZCARD " + key), "1");
   EXPECT_EQ(test::redis_cli("ZSCORE " + key + " " + std::to_string(bad)), "");
