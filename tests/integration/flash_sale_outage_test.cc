@@ -333,15 +333,11 @@ TEST_F(Outage, OrdersLandWhileEveryPublicConnectionIsBusy) {
   root.password = "";
   db::Connection locker(root);
   ASSERT_TRUE(locker.simple("LOCK TABLES tb_shop WRITE"));
-  // Uncached public reads that need tb_shop: they take both public connections and wait.
-  std::atomic<int> reads_done{0};
+  // Uncached public reads that need tb_shop: they take both public connections and wait (the
+  // clients may give up meanwhile; what matters is the server's connections, counted below).
   std::vector<std::thread> readers;
   for (int i = 0; i < 4; ++i) {
-    readers.emplace_back([&, i] {
-      auto [st, body] = http_get(port, "/shop/of/name?name=zz" + std::to_string(i));
-      EXPECT_EQ(st, 200) << body;
-      ++reads_done;
-    });
+    readers.emplace_back([&, i] { http_get(port, "/shop/of/name?name=zz" + std::to_string(i)); });
   }
   db::Connection watcher(root);
   auto waiting = [&] {
@@ -365,11 +361,11 @@ TEST_F(Outage, OrdersLandWhileEveryPublicConnectionIsBusy) {
     std::this_thread::sleep_for(20ms);
   }
   EXPECT_EQ(orders_of(voucher), 20);
-  EXPECT_EQ(reads_done.load(), 0) << "the public pool was meant to be blocked throughout";
-  EXPECT_EQ(waiting(), 2);
+  EXPECT_EQ(waiting(), 2) << "the public connections were meant to be blocked throughout";
   ASSERT_TRUE(locker.simple("UNLOCK TABLES"));
   for (auto& t : readers) t.join();
-  EXPECT_EQ(reads_done.load(), 4);
+  // Once the lock is gone the public pool serves again.
+  EXPECT_EQ(http_get(port, "/shop/of/name?name=zz").first, 200);
 }
 
 }  // namespace
