@@ -23,42 +23,33 @@ std::string text(const std::optional<std::string>& v) { return v ? *v : std::str
 
 namespace {
 
-// One writable column: its JSON name, and the bounds every store accepts (for text, the longest
-// length in bytes, which is what VARCHAR(n) of utf8mb4 counts at most in characters).
-struct ColumnRule {
-  const char* column;
-  const char* json;
-  enum Kind { kText, kInteger, kNumber } kind;
-  double min;
-  double max;
-};
-constexpr ColumnRule kColumnRules[] = {
-    {"name", "name", ColumnRule::kText, 0, 128},
-    {"type_id", "typeId", ColumnRule::kInteger, 1, 1e12},
-    {"images", "images", ColumnRule::kText, 0, 1024},
-    {"area", "area", ColumnRule::kText, 0, 128},
-    {"address", "address", ColumnRule::kText, 0, 255},
-    {"x", "x", ColumnRule::kNumber, 0, kMaxLongitude},
-    {"y", "y", ColumnRule::kNumber, 0, kMaxLatitude},
-    {"avg_price", "avgPrice", ColumnRule::kInteger, 0, 1e12},
-    {"sold", "sold", ColumnRule::kInteger, 0, 4294967295.0},
-    {"comments", "comments", ColumnRule::kInteger, 0, 4294967295.0},
-    {"score", "score", ColumnRule::kInteger, 0, 50},
-    {"open_hours", "openHours", ColumnRule::kText, 0, 32},
+constexpr ShopColumn kWritableColumns[] = {
+    {"name", "name", ShopColumn::kText, 0, 128},
+    {"type_id", "typeId", ShopColumn::kInteger, 1, 1e12},
+    {"images", "images", ShopColumn::kText, 0, 1024},
+    {"area", "area", ShopColumn::kText, 0, 128},
+    {"address", "address", ShopColumn::kText, 0, 255},
+    {"x", "x", ShopColumn::kNumber, 0, kMaxLongitude},
+    {"y", "y", ShopColumn::kNumber, 0, kMaxLatitude},
+    {"avg_price", "avgPrice", ShopColumn::kInteger, 0, 1e12},
+    {"sold", "sold", ShopColumn::kInteger, 0, 4294967295.0},
+    {"comments", "comments", ShopColumn::kInteger, 0, 4294967295.0},
+    {"score", "score", ShopColumn::kInteger, 0, 50},
+    {"open_hours", "openHours", ShopColumn::kText, 0, 32},
 };
 
-std::optional<std::string> check_one(const ColumnRule& rule, const Param& value) {
+std::optional<std::string> check_one(const ShopColumn& rule, const Param& value) {
   auto bad = [&](std::string_view why) {
     return fmt::format("invalid field: {} ({})", rule.json, why);
   };
   switch (rule.kind) {
-    case ColumnRule::kText: {
+    case ShopColumn::kText: {
       const auto* t = std::get_if<std::string>(&value);
       if (!t) return bad("must be text");
       if (t->size() > rule.max) return bad(fmt::format("at most {} bytes", rule.max));
       return std::nullopt;
     }
-    case ColumnRule::kInteger: {
+    case ShopColumn::kInteger: {
       const auto* n = std::get_if<int64_t>(&value);
       if (!n) return bad("must be an integer");
       if (*n < rule.min || static_cast<double>(*n) > rule.max) {
@@ -66,7 +57,7 @@ std::optional<std::string> check_one(const ColumnRule& rule, const Param& value)
       }
       return std::nullopt;
     }
-    case ColumnRule::kNumber: {
+    case ShopColumn::kNumber: {
       double d = 0;
       if (const auto* n = std::get_if<int64_t>(&value)) {
         d = static_cast<double>(*n);
@@ -86,6 +77,8 @@ std::optional<std::string> check_one(const ColumnRule& rule, const Param& value)
 
 }  // namespace
 
+std::span<const ShopColumn> shop_columns() { return kWritableColumns; }
+
 bool geo_storable(double x, double y) {
   return std::isfinite(x) && std::isfinite(y) && x >= 0 && x <= kMaxLongitude && y >= 0 &&
          y <= kMaxLatitude;
@@ -93,8 +86,8 @@ bool geo_storable(double x, double y) {
 
 std::optional<std::string> check_shop_fields(const ShopFields& fields) {
   for (const auto& [column, value] : fields) {
-    const ColumnRule* rule = nullptr;
-    for (const auto& r : kColumnRules) {
+    const ShopColumn* rule = nullptr;
+    for (const auto& r : shop_columns()) {
       if (column == r.column) rule = &r;
     }
     if (!rule) return fmt::format("invalid field: {} (not writable)", column);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,18 @@ using ShopFields = std::vector<std::pair<std::string, Param>>;
 constexpr double kMaxLongitude = 180;
 constexpr double kMaxLatitude = 85.05112878;
 bool geo_storable(double x, double y);
+
+// A writable tb_shop column: its JSON name in the API, and the bounds every store accepts (for
+// text, the longest length in bytes; for numbers, the range).
+struct ShopColumn {
+  const char* column;
+  const char* json;
+  enum Kind { kText, kInteger, kNumber } kind;
+  double min;
+  double max;
+};
+// Every writable column, for handlers that read a shop body.
+std::span<const ShopColumn> shop_columns();
 
 // Checks a shop write against what every store accepts (column lengths and ranges, the geo
 // index's coordinates) before anything is written, so a value one store refuses never leaves a
