@@ -44,6 +44,18 @@ void add_http_flags(CLI::App& cmd, Config& c) {
       ->envname("SURGE_ORDER_CLAIM_IDLE")
       ->check(CLI::Range(100, 3'600'000))
       ->capture_default_str();
+  cmd.add_option("--order-writer-pool", c.order_writer_pool,
+                 "MariaDB connections reserved for the order writer (apart from --db-pool)")
+      ->envname("SURGE_ORDER_WRITER_POOL")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd.add_option_function<int64_t>(
+         "--db-queue-timeout",
+         [&c](int64_t ms) { c.db.queue_timeout = std::chrono::milliseconds(ms); },
+         "Milliseconds a database job may wait for a connection before it is dropped unrun "
+         "(default 5000)")
+      ->envname("SURGE_DB_QUEUE_TIMEOUT")
+      ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
   cmd.add_option("--header-limit", c.http.header_limit, "Largest request header, bytes")
       ->capture_default_str();
   cmd.add_option("--body-limit", c.http.body_limit, "Largest request body, bytes")

@@ -47,6 +47,9 @@ struct Config {
   int order_claim_idle_ms = 30'000;
   // Serve even if the start-up schema check finds the guarantees' keys missing (logged loudly).
   bool allow_degraded_schema = false;
+  // The order writer's own MariaDB connections (a bulkhead: public reads, however many or slow,
+  // cannot take them, so paid-for orders keep landing while the shared pool is saturated).
+  size_t order_writer_pool = 2;
   std::chrono::milliseconds login_ttl() const { return std::chrono::minutes(login_ttl_minutes); }
   SocialOptions social;
 };

@@ -49,8 +49,21 @@ asio::awaitable<void> build_geo_index(Services& s) {
                  places.error().message());
     co_return;
   }
+  // A row the index refuses would fail its whole GEOADD (and so hundreds of good rows with it):
+  // skip it, name it, and load the rest.
   std::map<int64_t, std::vector<const db::ShopRepository::Location*>> by_type;
-  for (const auto& p : *places) by_type[p.type_id].push_back(&p);
+  size_t skipped = 0;
+  for (const auto& p : *places) {
+    if (!db::geo_storable(p.x, p.y)) {
+      if (++skipped <= 20) {
+        spdlog::warn("geo: skipped shop {}: coordinates ({}, {}) are outside the geo index's range",
+                     p.id, p.x, p.y);
+      }
+      continue;
+    }
+    by_type[p.type_id].push_back(&p);
+  }
+  if (skipped > 0) spdlog::warn("geo: {} shops skipped for their coordinates", skipped);
   std::vector<redis::Command> commands;
   constexpr size_t kPerCommand = 500;
   for (const auto& [type, list] : by_type) {
@@ -71,7 +84,8 @@ asio::awaitable<void> build_geo_index(Services& s) {
   }
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  spdlog::info("geo: {} shops in {} type indexes, {:.0f} ms", places->size(), by_type.size(), ms);
+  spdlog::info("geo: {} shops in {} type indexes ({} skipped), {:.0f} ms", places->size() - skipped,
+               by_type.size(), skipped, ms);
 }
 
 // Fills the shop Bloom filter from MariaDB. Until it finishes, the cache simply does not consult
@@ -136,6 +150,8 @@ void add_store_metrics(http::Metrics& metrics, Services& s) {
                    "# TYPE surge_redis_reconnects_total counter\nsurge_redis_reconnects_total {}\n",
                    total.reconnects);
     fmt::format_to(it, "# TYPE surge_db_queue gauge\nsurge_db_queue {}\n", s.db.queued());
+    fmt::format_to(it, "# TYPE surge_db_expired_total counter\nsurge_db_expired_total {}\n",
+                   s.db.expired());
   });
 }
 
@@ -190,6 +206,11 @@ int serve(Config config) {
   }
 
   db::Pool pool(config.db);
+  // The order writer's bulkhead: connections of its own, which no public request can occupy.
+  db::Options writer_db = config.db;
+  writer_db.pool_size = config.order_writer_pool;
+  db::Pool writer_pool(writer_db);
+  auto writer_vouchers = std::make_unique<db::VoucherRepository>(writer_pool);
   Services services{config, pool, db::ShopRepository(pool), {}, nullptr};
   for (size_t i = 0; i < nworkers; ++i) {
     auto opts = config.redis;
@@ -272,7 +293,7 @@ int serve(Config config) {
     }
     w.claim_idle = std::chrono::milliseconds(config.order_claim_idle_ms);
     services.order_writer = cache::OrderWriter::create(contexts[0]->get_executor(), config.redis,
-                                                       *services.vouchers, *services.sale, w);
+                                                       *writer_vouchers, *services.sale, w);
     spdlog::info("orders: writer '{}' in group '{}'", w.consumer, w.group);
   }
 

@@ -25,40 +25,17 @@ namespace {
 
 namespace json = boost::json;
 
-// Writable shop fields: JSON name, column, type and bounds. Anything else in a body (id,
-// createTime, ...) is ignored, and so is a null, as the original's updateById did.
-struct ShopFieldSpec {
-  const char* json;
-  const char* column;
-  enum Kind { kText, kInteger, kNumber } kind;
-  double min;
-  double max;  // bounds for numbers, the longest length for text
-};
-constexpr ShopFieldSpec kShopFields[] = {
-    {"name", "name", ShopFieldSpec::kText, 0, 128},
-    {"typeId", "type_id", ShopFieldSpec::kInteger, 1, 1e12},
-    {"images", "images", ShopFieldSpec::kText, 0, 1024},
-    {"area", "area", ShopFieldSpec::kText, 0, 128},
-    {"address", "address", ShopFieldSpec::kText, 0, 255},
-    // The original's columns are UNSIGNED: eastern and northern coordinates only.
-    {"x", "x", ShopFieldSpec::kNumber, 0, 180},
-    {"y", "y", ShopFieldSpec::kNumber, 0, 90},
-    {"avgPrice", "avg_price", ShopFieldSpec::kInteger, 0, 1e12},
-    {"sold", "sold", ShopFieldSpec::kInteger, 0, 4294967295.0},
-    {"comments", "comments", ShopFieldSpec::kInteger, 0, 4294967295.0},
-    {"score", "score", ShopFieldSpec::kInteger, 0, 50},
-    {"openHours", "open_hours", ShopFieldSpec::kText, 0, 32},
-};
-
-// Collects the writable fields present in `o`; returns the message for a 400 on a bad value.
+// Collects the writable fields (db::shop_columns(): every store's bounds) present in `o`;
+// anything else in a body (id, createTime, ...) is ignored, and so is a null, as the original's
+// updateById did. Returns the message for a 400 on a bad value.
 std::optional<std::string> shop_fields(const json::object& o, db::ShopFields& out) {
   FieldReader r(o);
-  for (const auto& f : kShopFields) {
+  for (const auto& f : db::shop_columns()) {
     if (!r.present(f.json)) continue;
-    if (f.kind == ShopFieldSpec::kText) {
+    if (f.kind == db::ShopColumn::kText) {
       std::string t;
       if (r.text(f.json, static_cast<size_t>(f.max), t).ok()) out.emplace_back(f.column, t);
-    } else if (f.kind == ShopFieldSpec::kInteger) {
+    } else if (f.kind == db::ShopColumn::kInteger) {
       int64_t n = 0;
       r.integer(f.json, static_cast<int64_t>(f.min), static_cast<int64_t>(f.max), n);
       if (r.ok()) out.emplace_back(f.column, n);
@@ -70,6 +47,7 @@ std::optional<std::string> shop_fields(const json::object& o, db::ShopFields& ou
   }
   return std::nullopt;
 }
+
 namespace envelope = http::envelope;
 using boost::asio::awaitable;
 using boost::beast::http::verb;
@@ -110,6 +88,7 @@ class ShopApi {
     for (const char* count : {"sold", "comments", "score"}) {
       if (!has(count)) fields.emplace_back(count, int64_t{0});
     }
+    if (auto refused = db::check_shop_fields(fields)) co_return bad_request(*refused);
     auto id = co_await s_.shops.insert(std::move(fields));
     if (!id) co_return error_response(id.error());
     auto added = co_await s_.shop_bloom->add(s_.redis_for(ctx.worker), std::to_string(*id));
@@ -138,6 +117,7 @@ class ShopApi {
     db::ShopFields fields;
     if (auto bad = shop_fields(o, fields)) co_return bad_request(*bad);
     if (fields.empty()) co_return bad_request("nothing to update");
+    if (auto refused = db::check_shop_fields(fields)) co_return bad_request(*refused);
     auto found = co_await s_.shops.update(id, std::move(fields));
     if (!found) co_return error_response(found.error());
     if (!*found) co_return business_failure("店铺不存在");

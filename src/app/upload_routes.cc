@@ -85,8 +85,12 @@ class UploadApi {
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
     if (ec || !write_new_file(path, file->data)) {
-      spdlog::error("upload: cannot write {}: {}", path.string(),
-                    ec ? ec.message() : std::strerror(errno));
+      int err = ec ? ec.value() : errno;
+      spdlog::error("upload: cannot write {}: {}", path.string(), std::strerror(err));
+      // A full disk is the operator's to fix, not the client's: say so plainly.
+      if (err == ENOSPC || err == EDQUOT) {
+        co_return http::json(507, envelope::fail("upload storage is full; try again later"));
+      }
       co_return business_failure("文件上传失败");
     }
     // A file nobody owns could never be deleted through the API, so it does not stay.

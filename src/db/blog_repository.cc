@@ -72,6 +72,7 @@ asio::awaitable<Result<std::vector<Blog>>> BlogRepository::find_many(std::vector
 asio::awaitable<Result<std::vector<Blog>>> BlogRepository::page_by_user(int64_t user_id,
                                                                         int64_t offset,
                                                                         int64_t limit) {
+  if (!page_allowed(offset, limit)) co_return make_error_code(Errc::kInvalidArgument);
   static const std::string sql =
       std::string(kBlogSelect) + "WHERE user_id = ? ORDER BY id LIMIT ? OFFSET ?";
   Params params;
@@ -82,6 +83,7 @@ asio::awaitable<Result<std::vector<Blog>>> BlogRepository::page_by_user(int64_t 
 }
 
 asio::awaitable<Result<std::vector<Blog>>> BlogRepository::page_hot(int64_t offset, int64_t limit) {
+  if (!page_allowed(offset, limit)) co_return make_error_code(Errc::kInvalidArgument);
   static const std::string sql =
       std::string(kBlogSelect) + "ORDER BY liked DESC, id LIMIT ? OFFSET ?";
   Params params;

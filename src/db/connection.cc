@@ -2,6 +2,7 @@
 // rows as text, and turn client/server error numbers into Surge errors.
 #include "db/connection.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <errmsg.h>
@@ -24,8 +25,9 @@ bool connection_lost(unsigned err) {
 Connection::~Connection() { close(); }
 
 void Connection::close() {
-  for (auto& [sql, stmt] : statements_) mysql_stmt_close(stmt);
+  for (auto& [sql, cached] : statements_) mysql_stmt_close(cached.stmt);
   statements_.clear();
+  recent_.clear();
   if (mysql_) mysql_close(mysql_);
   mysql_ = nullptr;
 }
@@ -113,7 +115,19 @@ Result<st_mysql_stmt*> Connection::prepare(std::string_view sql, bool& fresh) {
   fresh = false;
   if (auto r = ensure_open(); !r) return r.error();
   std::string key(sql);
-  if (auto it = statements_.find(key); it != statements_.end()) return it->second;
+  if (auto it = statements_.find(key); it != statements_.end()) {
+    recent_.splice(recent_.begin(), recent_, it->second.place);
+    return it->second.stmt;
+  }
+  // Make room first: a client that can vary a statement's shape must not be able to grow the
+  // server's prepared statements (a global limit that, once reached, fails every new prepare).
+  while (!statements_.empty() &&
+         statements_.size() >= std::max<size_t>(options_.max_statements, 1)) {
+    auto oldest = statements_.find(recent_.back());
+    mysql_stmt_close(oldest->second.stmt);
+    statements_.erase(oldest);
+    recent_.pop_back();
+  }
   MYSQL_STMT* stmt = mysql_stmt_init(mysql_);
   if (!stmt) return Errc::kInternal;
   if (mysql_stmt_prepare(stmt, sql.data(), sql.size()) != 0) {
@@ -124,7 +138,8 @@ Result<st_mysql_stmt*> Connection::prepare(std::string_view sql, bool& fresh) {
   }
   my_bool update_max = 1;
   mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
-  statements_.emplace(std::move(key), stmt);
+  recent_.push_front(key);
+  statements_.emplace(std::move(key), Cached{stmt, recent_.begin()});
   fresh = true;
   return stmt;
 }

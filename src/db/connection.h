@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <list>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -29,6 +30,12 @@ struct Options {
   size_t max_queue = 4096;
   std::chrono::seconds connect_timeout{2};
   std::chrono::seconds io_timeout{10};
+  // Prepared statements each connection keeps (least recently used closed first). The server's
+  // statement limit is global, so this times every pool's size must stay well under it.
+  size_t max_statements = 64;
+  // A job that waited in the pool's queue longer than this is dropped with kTimeout without
+  // running: its client has most likely given up, and the work would only delay newer requests.
+  std::chrono::milliseconds queue_timeout{5000};
 };
 
 class Connection {
@@ -54,6 +61,8 @@ class Connection {
   Result<void> ping();
 
   bool is_open() const { return mysql_ != nullptr; }
+  // Prepared statements this connection holds open on the server.
+  size_t cached_statements() const { return statements_.size(); }
 
  private:
   Result<void> ensure_open();
@@ -65,7 +74,13 @@ class Connection {
   const Options& options_;
   st_mysql* mysql_ = nullptr;
   bool in_transaction_ = false;
-  std::unordered_map<std::string, st_mysql_stmt*> statements_;
+  // The statement cache: SQL → handle and its place in `recent_` (most recently used first).
+  struct Cached {
+    st_mysql_stmt* stmt;
+    std::list<std::string>::iterator place;
+  };
+  std::unordered_map<std::string, Cached> statements_;
+  std::list<std::string> recent_;
 };
 
 }  // namespace surge::db

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -34,10 +35,13 @@ class Pool {
 
   const Options& options() const { return options_; }
   size_t queued() const { return queued_.load(std::memory_order_relaxed); }
+  // Jobs dropped unrun because they outwaited Options::queue_timeout.
+  uint64_t expired() const { return expired_.load(std::memory_order_relaxed); }
 
   // Runs job(Connection&) on a pool thread and resumes the caller on its own executor with the
-  // job's result, which must be a Result<...>. Fails with kUnavailable without running the job
-  // when the queue is full, and with kShuttingDown after stop().
+  // job's result, which must be a Result<...>. Fails without running the job: with kUnavailable
+  // when the queue is full, with kTimeout when it waited in the queue beyond
+  // Options::queue_timeout, and with kShuttingDown after stop().
   template <class F>
   auto run(F job) -> asio::awaitable<std::invoke_result_t<F&, Connection&>> {
     using R = std::invoke_result_t<F&, Connection&>;
@@ -51,9 +55,10 @@ class Pool {
             });
             return;
           }
+          auto deadline = std::chrono::steady_clock::now() + options_.queue_timeout;
           asio::post(threads_, [this, job = std::move(job), h = std::move(handler),
-                                work = std::move(work)]() mutable {
-            R result = with_connection(job);
+                                work = std::move(work), deadline]() mutable {
+            R result = with_connection(job, deadline);
             auto ex = work.get_executor();
             asio::post(ex, [h = std::move(h), r = std::move(result)]() mutable {
               std::move(h)(std::move(r));
@@ -77,8 +82,13 @@ class Pool {
   void release(std::unique_ptr<Connection> c);
 
   template <class F>
-  auto with_connection(F& job) {
+  auto with_connection(F& job, std::chrono::steady_clock::time_point deadline)
+      -> std::invoke_result_t<F&, Connection&> {
     queued_.fetch_sub(1, std::memory_order_relaxed);
+    if (std::chrono::steady_clock::now() > deadline) {
+      expired_.fetch_add(1, std::memory_order_relaxed);
+      return make_error_code(Errc::kTimeout);
+    }
     auto conn = acquire();
     auto result = job(*conn);
     release(std::move(conn));
@@ -90,6 +100,7 @@ class Pool {
   std::mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_;
   std::atomic<size_t> queued_{0};
+  std::atomic<uint64_t> expired_{0};
   std::atomic<bool> stopped_{false};
 };
 

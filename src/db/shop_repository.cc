@@ -1,6 +1,12 @@
 // SQL for shops and shop types.
 #include "db/shop_repository.h"
 
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "db/sql_list.h"
+
 namespace surge::db {
 
 namespace {
@@ -14,6 +20,81 @@ constexpr const char* kShopColumns =
 std::string text(const std::optional<std::string>& v) { return v ? *v : std::string(); }
 
 }  // namespace
+
+namespace {
+
+constexpr ShopColumn kWritableColumns[] = {
+    {"name", "name", ShopColumn::kText, 0, 128},
+    {"type_id", "typeId", ShopColumn::kInteger, 1, 1e12},
+    {"images", "images", ShopColumn::kText, 0, 1024},
+    {"area", "area", ShopColumn::kText, 0, 128},
+    {"address", "address", ShopColumn::kText, 0, 255},
+    {"x", "x", ShopColumn::kNumber, 0, kMaxLongitude},
+    {"y", "y", ShopColumn::kNumber, 0, kMaxLatitude},
+    {"avg_price", "avgPrice", ShopColumn::kInteger, 0, 1e12},
+    {"sold", "sold", ShopColumn::kInteger, 0, 4294967295.0},
+    {"comments", "comments", ShopColumn::kInteger, 0, 4294967295.0},
+    {"score", "score", ShopColumn::kInteger, 0, 50},
+    {"open_hours", "openHours", ShopColumn::kText, 0, 32},
+};
+
+std::optional<std::string> check_one(const ShopColumn& rule, const Param& value) {
+  auto bad = [&](std::string_view why) {
+    return fmt::format("invalid field: {} ({})", rule.json, why);
+  };
+  switch (rule.kind) {
+    case ShopColumn::kText: {
+      const auto* t = std::get_if<std::string>(&value);
+      if (!t) return bad("must be text");
+      if (t->size() > rule.max) return bad(fmt::format("at most {} bytes", rule.max));
+      return std::nullopt;
+    }
+    case ShopColumn::kInteger: {
+      const auto* n = std::get_if<int64_t>(&value);
+      if (!n) return bad("must be an integer");
+      if (*n < rule.min || static_cast<double>(*n) > rule.max) {
+        return bad(fmt::format("must be within {}..{}", rule.min, rule.max));
+      }
+      return std::nullopt;
+    }
+    case ShopColumn::kNumber: {
+      double d = 0;
+      if (const auto* n = std::get_if<int64_t>(&value)) {
+        d = static_cast<double>(*n);
+      } else if (const auto* f = std::get_if<double>(&value)) {
+        d = *f;
+      } else {
+        return bad("must be a number");
+      }
+      if (!std::isfinite(d) || d < rule.min || d > rule.max) {
+        return bad(fmt::format("must be within {}..{}", rule.min, rule.max));
+      }
+      return std::nullopt;
+    }
+  }
+  return bad("unknown kind");
+}
+
+}  // namespace
+
+std::span<const ShopColumn> shop_columns() { return kWritableColumns; }
+
+bool geo_storable(double x, double y) {
+  return std::isfinite(x) && std::isfinite(y) && x >= 0 && x <= kMaxLongitude && y >= 0 &&
+         y <= kMaxLatitude;
+}
+
+std::optional<std::string> check_shop_fields(const ShopFields& fields) {
+  for (const auto& [column, value] : fields) {
+    const ShopColumn* rule = nullptr;
+    for (const auto& r : shop_columns()) {
+      if (column == r.column) rule = &r;
+    }
+    if (!rule) return fmt::format("invalid field: {} (not writable)", column);
+    if (auto why = check_one(*rule, value)) return why;
+  }
+  return std::nullopt;
+}
 
 Result<Shop> shop_from_row(const Rows& rows, size_t i) {
   const auto& r = rows.rows.at(i);
@@ -78,6 +159,7 @@ std::string like_escape(std::string_view s) {
 asio::awaitable<Result<std::vector<Shop>>> ShopRepository::page_by_type(int64_t type_id,
                                                                         int64_t offset,
                                                                         int64_t limit) {
+  if (!page_allowed(offset, limit)) co_return make_error_code(Errc::kInvalidArgument);
   static const std::string sql = std::string("SELECT ") + kShopColumns +
                                  " FROM tb_shop WHERE type_id = ? ORDER BY id LIMIT ? OFFSET ?";
   Params params;
@@ -91,6 +173,7 @@ asio::awaitable<Result<std::vector<Shop>>> ShopRepository::page_by_type(int64_t 
 asio::awaitable<Result<std::vector<Shop>>> ShopRepository::page_by_name(std::string part,
                                                                         int64_t offset,
                                                                         int64_t limit) {
+  if (!page_allowed(offset, limit)) co_return make_error_code(Errc::kInvalidArgument);
   static const std::string sql = std::string("SELECT ") + kShopColumns +
                                  " FROM tb_shop WHERE name LIKE ? ORDER BY id LIMIT ? OFFSET ?";
   Params params;
@@ -125,6 +208,7 @@ asio::awaitable<Result<std::vector<ShopType>>> ShopRepository::types() {
 }
 
 asio::awaitable<Result<int64_t>> ShopRepository::insert(ShopFields fields) {
+  if (check_shop_fields(fields)) co_return make_error_code(Errc::kInvalidArgument);
   std::string sql = "INSERT INTO tb_shop (";
   std::string marks;
   Params params;
@@ -140,7 +224,7 @@ asio::awaitable<Result<int64_t>> ShopRepository::insert(ShopFields fields) {
 }
 
 asio::awaitable<Result<bool>> ShopRepository::update(int64_t id, ShopFields fields) {
-  if (fields.empty())
+  if (fields.empty() || check_shop_fields(fields))
     co_return Result<bool>(boost::system::in_place_error, make_error_code(Errc::kInvalidArgument));
   std::string sql = "UPDATE tb_shop SET ";
   Params params;

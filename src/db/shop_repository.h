@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,31 @@ struct ShopType {
 // whitelist, never from user input.
 using ShopFields = std::vector<std::pair<std::string, Param>>;
 
+// Redis's geo index (GEOADD) accepts longitudes -180..180 and latitudes up to ±85.05112878
+// (the Web Mercator square); tb_shop's x and y are UNSIGNED, so only the eastern and northern
+// part of that is storable in both.
+constexpr double kMaxLongitude = 180;
+constexpr double kMaxLatitude = 85.05112878;
+bool geo_storable(double x, double y);
+
+// A writable tb_shop column: its JSON name in the API, and the bounds every store accepts (for
+// text, the longest length in bytes; for numbers, the range).
+struct ShopColumn {
+  const char* column;
+  const char* json;
+  enum Kind { kText, kInteger, kNumber } kind;
+  double min;
+  double max;
+};
+// Every writable column, for handlers that read a shop body.
+std::span<const ShopColumn> shop_columns();
+
+// Checks a shop write against what every store accepts (column lengths and ranges, the geo
+// index's coordinates) before anything is written, so a value one store refuses never leaves a
+// committed row behind. Returns the message for a 400 naming the first bad field (by its JSON
+// name), or nullopt when every field is acceptable.
+std::optional<std::string> check_shop_fields(const ShopFields& fields);
+
 // Borrows the pool, which must outlive it. Safe to share between threads.
 class ShopRepository {
  public:
@@ -50,14 +76,16 @@ class ShopRepository {
   // nullopt when no shop has that id.
   asio::awaitable<Result<std::optional<Shop>>> find(int64_t id);
   asio::awaitable<Result<std::vector<ShopType>>> types();
-  // Returns the new id.
+  // Returns the new id. Fields check_shop_fields() refuses: kInvalidArgument, nothing written.
   asio::awaitable<Result<int64_t>> insert(ShopFields fields);
-  // Returns false when no shop has that id.
+  // Returns false when no shop has that id. Refused fields as for insert().
   asio::awaitable<Result<bool>> update(int64_t id, ShopFields fields);
-  // A page of shops of one type, by id (the original's query without coordinates).
+  // A page of shops of one type, by id (the original's query without coordinates). Offsets past
+  // kMaxOffset (sql_list.h): kInvalidArgument.
   asio::awaitable<Result<std::vector<Shop>>> page_by_type(int64_t type_id, int64_t offset,
                                                           int64_t limit);
   // A page of shops whose name contains `part` (LIKE wildcards in it are matched literally).
+  // Offsets as for page_by_type.
   asio::awaitable<Result<std::vector<Shop>>> page_by_name(std::string part, int64_t offset,
                                                           int64_t limit);
   struct Location {

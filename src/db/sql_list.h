@@ -1,5 +1,5 @@
-// Building blocks for statements over id lists: "?, ?, ?" placeholders and their parameters, so
-// variable-length IN (...) / FIELD(...) queries stay prepared statements.
+// Building blocks for statements: "?, ?, ?" placeholders and their parameters, so variable-length
+// IN (...) / FIELD(...) queries stay prepared statements; and the bound on page offsets.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,15 @@ inline std::string where_id_in_order(const std::vector<int64_t>& ids, Params& pa
   append_ids(params, ids);
   append_ids(params, ids);
   return "WHERE id IN (" + marks + ") ORDER BY FIELD(id, " + marks + ")";
+}
+
+// The deepest row a public page may start at. OFFSET makes the server read and discard every
+// row before the page, so an unbounded offset is a cheap way to keep a pool connection busy;
+// pages beyond this answer kInvalidArgument without touching the database.
+constexpr int64_t kMaxOffset = 10000;
+
+inline bool page_allowed(int64_t offset, int64_t limit) {
+  return offset >= 0 && offset <= kMaxOffset && limit >= 0 && limit <= 1000;
 }
 
 inline std::string text_or_empty(const std::optional<std::string>& v) { return v ? *v : ""; }

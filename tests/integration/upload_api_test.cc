@@ -1,8 +1,11 @@
 // /upload/** against a real `surge serve` with a private upload root: images stored with the
 // original's layout, wrong types and sizes refused, deletes only by the uploader (also as the
-// original blog editor sends them, with /imgs in front), and deletes that try to leave the root
-// refused without touching anything.
+// original blog editor sends them, with /imgs in front), deletes that try to leave the root
+// refused without touching anything, and a full upload folder answered with a clear error.
+#include <sys/statvfs.h>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include <filesystem>
 #include <fstream>
@@ -187,6 +190,59 @@ TEST_F(UploadApiTest, DeleteCannotLeaveTheRoot) {
     EXPECT_EQ(r.status, 400) << r.body;
   }
   EXPECT_EQ(slurp(dir_ / "evil" / "10" / (uuid + ".png")), "keep me too");
+}
+
+// The upload folder on a full file system (a 256 KiB tmpfs filled to the last block): 507 with a
+// message that says so, no partial file left behind, and uploads work again once space is freed.
+TEST(UploadDiskFull, AFullUploadFolderIsAClear507) {
+  char tmpl[] = "/tmp/surge-upload-full-XXXXXX";
+  fs::path dir = ::mkdtemp(tmpl);
+  std::string mount = "mount -t tmpfs -o size=256k tmpfs '" + dir.string() + "' 2>/dev/null";
+  if (::geteuid() != 0 || std::system(mount.c_str()) != 0) {
+    fs::remove(dir);
+    GTEST_SKIP() << "mounting a small tmpfs needs root (CAP_SYS_ADMIN)";
+  }
+  struct Unmount {
+    fs::path d;
+    ~Unmount() {
+      std::string cmd = "umount -l '" + d.string() + "'";
+      (void)std::system(cmd.c_str());
+      std::error_code ec;
+      fs::remove_all(d, ec);
+    }
+  } unmount{dir};
+  SurgeServer server(api_flags({"--upload-dir", dir.string(), "--upload-max", "4096"}));
+  // A session, for servers that want one for uploads; harmless where they are public.
+  std::string token = login(server.port(), unique_phone());
+  auto send = [&] {
+    return api(server.port(), "POST", "/upload/blog", token,
+               multipart("file", "a.png", "image/png", kPng), kForm);
+  };
+  auto first = send();
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto count_files = [&] {
+    size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file();
+    return n;
+  };
+  ASSERT_EQ(count_files(), 1u);
+
+  // Fill every block (dd stops at ENOSPC).
+  std::string fill = "dd if=/dev/zero of='" + (dir / "filler").string() + "' bs=4k 2>/dev/null";
+  (void)std::system(fill.c_str());
+  struct statvfs st {};
+  ASSERT_EQ(::statvfs(dir.c_str(), &st), 0);
+  ASSERT_EQ(st.f_bavail, 0u) << "the tmpfs is meant to be full";
+
+  auto full = send();
+  EXPECT_EQ(full.status, 507) << full.body;
+  EXPECT_NE(full.body.find("upload storage is full"), std::string::npos) << full.body;
+  EXPECT_EQ(count_files(), 2u) << "only the first upload and the filler";
+
+  fs::remove(dir / "filler");
+  auto again = send();
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(count_files(), 2u);
 }
 
 }  // namespace
