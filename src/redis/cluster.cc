@@ -101,7 +101,8 @@ void ClusterClient::stop() {
   for (auto& [name, conn] : nodes_) conn->stop();
 }
 
-asio::awaitable<void> ClusterClient::refresh_loop(std::shared_ptr<ClusterClient> /*keeps us alive*/) {
+asio::awaitable<void> ClusterClient::refresh_loop(
+    std::shared_ptr<ClusterClient> /*keeps us alive*/) {
   while (!stopped_) {
     (void)co_await refresh();
     refresh_timer_.expires_after(options_.refresh_interval);
@@ -114,7 +115,8 @@ void ClusterClient::refresh_soon() {
   asio::co_spawn(ex_, refresh_detached(shared_from_this()), asio::detached);
 }
 
-asio::awaitable<void> ClusterClient::refresh_detached(std::shared_ptr<ClusterClient> /*keeps us alive*/) {
+asio::awaitable<void> ClusterClient::refresh_detached(
+    std::shared_ptr<ClusterClient> /*keeps us alive*/) {
   (void)co_await refresh();
 }
 

@@ -131,8 +131,8 @@ void SlotMap::assign(uint16_t slot, const Endpoint& to) {
 }
 
 size_t SlotMap::covered_slots() const {
-  return static_cast<size_t>(std::count_if(owner_.begin(), owner_.end(),
-                                           [](uint16_t i) { return i != kNone; }));
+  return static_cast<size_t>(
+      std::count_if(owner_.begin(), owner_.end(), [](uint16_t i) { return i != kNone; }));
 }
 
 }  // namespace surge::redis

@@ -117,7 +117,8 @@ TEST(SlotMap, BuildsFromClusterSlots) {
   // Three masters with a replica each, as Redis 7 answers CLUSTER SLOTS; the third master does
   // not know its own address (empty host) and is the node that was asked.
   Reply slots = array({
-      array({integer(0), integer(5460), node("127.0.0.1", 7001, "a"), node("127.0.0.1", 7004, "d")}),
+      array(
+          {integer(0), integer(5460), node("127.0.0.1", 7001, "a"), node("127.0.0.1", 7004, "d")}),
       array({integer(5461), integer(10922), node("127.0.0.1", 7002, "b")}),
       array({integer(10923), integer(16000), node("", 7003, "c"), node("127.0.0.1", 7006, "f")}),
       array({integer(16001), integer(16383), node("127.0.0.1", 7001, "a")}),
