@@ -111,13 +111,24 @@ asio::awaitable<void> ClusterClient::refresh_loop(
 }
 
 void ClusterClient::refresh_soon() {
-  if (stopped_ || refreshing_ || Clock::now() - last_refresh_ < options_.min_refresh_gap) return;
+  if (stopped_ || refresh_scheduled_) return;
+  refresh_scheduled_ = true;
   asio::co_spawn(ex_, refresh_detached(shared_from_this()), asio::detached);
 }
 
 asio::awaitable<void> ClusterClient::refresh_detached(
     std::shared_ptr<ClusterClient> /*keeps us alive*/) {
-  (void)co_await refresh();
+  // Not skipped when one just ran or is running: the event that asked for this one may be newer
+  // than what that one saw. Waits out the gap and any refresh in flight, then asks again.
+  asio::steady_timer pause(ex_);
+  while (!stopped_) {
+    auto due = last_refresh_ + options_.min_refresh_gap;
+    if (!refreshing_ && Clock::now() >= due) break;
+    pause.expires_at(refreshing_ ? Clock::now() + std::chrono::milliseconds(5) : due);
+    co_await pause.async_wait(kTuple);
+  }
+  refresh_scheduled_ = false;
+  if (!stopped_) (void)co_await refresh();
 }
 
 asio::awaitable<Result<std::shared_ptr<Connection>>> ClusterClient::node(Endpoint at) {

@@ -34,7 +34,8 @@ struct ClusterOptions {
   // costs one. Past it the batch fails (see ClusterClient::exec_all).
   int max_attempts = 6;
   std::chrono::milliseconds refresh_interval{5000};  // periodic CLUSTER SLOTS
-  // Many MOVED answers at once trigger one refresh, not one each.
+  // Many MOVED answers (or lost connections) at once trigger one refresh, not one each, and the
+  // refreshes they trigger are at least this far apart.
   std::chrono::milliseconds min_refresh_gap{100};
   // Before retrying after TRYAGAIN, CLUSTERDOWN or a lost connection.
   std::chrono::milliseconds retry_delay{50};
@@ -141,6 +142,7 @@ class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
   asio::steady_timer refresh_timer_;
   bool stopped_ = false;
   bool refreshing_ = false;
+  bool refresh_scheduled_ = false;  // a refresh_soon() waiting for its turn
   Clock::time_point last_refresh_{};
   ClusterStats stats_;
   std::string last_error_;

@@ -251,6 +251,70 @@ TEST_F(ClusterClientTest, ScriptsAreLoadedOnEachNodeThatRunsThem) {
   EXPECT_EQ(client_->stats().noscript, 4u);
 }
 
+// Polls (event-based, bounded by run_co's limit) until `done` holds.
+template <class Pred>
+asio::awaitable<void> until(Pred done) {
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  while (!done()) {
+    t.expires_after(2ms);
+    co_await t.async_wait(kTuple);
+  }
+}
+
+TEST_F(ClusterClientTest, PeriodicRefreshLearnsASlotThatMovedWithoutAnyRequest) {
+  ClusterOptions o;
+  o.seeds = g_cluster->seeds;
+  o.node = node_options();
+  o.refresh_interval = 50ms;
+  auto watcher = ClusterClient::create(ctx_.get_executor(), o);
+  watcher->start();
+  ASSERT_TRUE(run_co(ctx_, watcher->wait_ready(20s)));
+
+  // An empty slot handed to another master by configuration alone.
+  const uint16_t slot = key_slot("{periodic}");
+  const Endpoint from = *watcher->slot_map().owner(slot);
+  Endpoint to;
+  for (const auto& e : watcher->slot_map().masters()) {
+    if (!(e == from)) to = e;
+  }
+  std::string to_id = direct_exec(to, Command::make("CLUSTER", "MYID")).str;
+  for (const Endpoint& e : {to, from}) {
+    auto r = direct_exec(e, Command::make("CLUSTER", "SETSLOT", slot, "NODE", to_id));
+    ASSERT_FALSE(r.is_error()) << r.str;
+  }
+  for (const auto& e : watcher->slot_map().masters()) {
+    direct_exec(e, Command::make("CLUSTER", "SETSLOT", slot, "NODE", to_id));
+  }
+  const auto* map = &watcher->slot_map();
+  run_co(ctx_, until([&] { return *map->owner(slot) == to; }), 20s);
+  EXPECT_EQ(*watcher->slot_map().owner(slot), to);
+  EXPECT_EQ(watcher->stats().moved, 0u);  // learnt without being redirected
+  watcher->stop();
+}
+
+TEST_F(ClusterClientTest, LostNodeConnectionTriggersARefreshAndTheNodeServesAgain) {
+  const Endpoint m = client_->slot_map().masters().front();
+  std::string key;
+  for (int i = 0; key.empty(); ++i) {
+    std::string k = "lost:" + std::to_string(i);
+    if (*client_->slot_map().owner(key_slot(k)) == m) key = k;
+  }
+  auto first = run_co(ctx_, client_->exec(Request::keyed(1, "SET", key, "1")));
+  ASSERT_TRUE(first && first->as_string() == "OK");
+  const uint64_t before = client_->stats().refreshes;
+
+  // The node drops every client but the one asking (the timer refresh is an hour away).
+  auto killed = direct_exec(m, Command::make("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"));
+  ASSERT_GE(killed.as_integer().value_or(0), 1);
+  const auto* client = client_.get();
+  run_co(ctx_, until([&] { return client->stats().refreshes > before; }), 20s);
+  EXPECT_GT(client_->stats().refreshes, before);
+
+  auto again = run_co(ctx_, client_->exec(Request::keyed(1, "GET", key)));
+  ASSERT_TRUE(again) << client_->last_error();
+  EXPECT_EQ(again->as_string(), "1");
+}
+
 // INCR load on keys of one slot: each pass is one batch over all keys; every reply is checked
 // against the count this side expects.
 struct Load {
@@ -315,10 +379,10 @@ asio::awaitable<Result<void>> migrate_slot(std::shared_ptr<Connection> src,
   // Every key exists on the old owner first (a key created while the slot migrates goes
   // straight to the new one).
   co_await two_more_passes(load);
-  auto imp = co_await dst->exec(
-      Command::make("CLUSTER", "SETSLOT", m->slot, "IMPORTING", src_id->str));
-  auto mig = co_await src->exec(
-      Command::make("CLUSTER", "SETSLOT", m->slot, "MIGRATING", dst_id->str));
+  auto imp =
+      co_await dst->exec(Command::make("CLUSTER", "SETSLOT", m->slot, "IMPORTING", src_id->str));
+  auto mig =
+      co_await src->exec(Command::make("CLUSTER", "SETSLOT", m->slot, "MIGRATING", dst_id->str));
   if (!imp || imp->is_error() || !mig || mig->is_error()) co_return Errc::kServerError;
   co_await two_more_passes(load);
   for (;;) {
@@ -404,7 +468,8 @@ FakeRedis fake_node(std::atomic<uint16_t>* port, std::atomic<int>* commands,
       if (cmd->elements.size() == 2 && cmd->elements[0].str == "CLUSTER" &&
           cmd->elements[1].str == "SLOTS") {
         std::string p = std::to_string(port->load());
-        peer.send("*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n$9\r\n127.0.0.1\r\n:" + p + "\r\n$2\r\nid\r\n");
+        peer.send("*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n$9\r\n127.0.0.1\r\n:" + p +
+                  "\r\n$2\r\nid\r\n");
       } else {
         ++*commands;
         peer.send(answer(port->load()));
