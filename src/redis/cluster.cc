@@ -135,7 +135,8 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> ClusterClient::node(Endpoin
   if (stopped_) co_return Errc::kShuttingDown;
   std::string name = at.to_string();
   auto it = nodes_.find(name);
-  if (it == nodes_.end()) {
+  const bool fresh = it == nodes_.end();
+  if (fresh) {
     Options o = options_.node;
     o.host = at.host;
     o.port = at.port;
@@ -149,6 +150,10 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> ClusterClient::node(Endpoin
   }
   std::shared_ptr<Connection> conn = it->second;
   if (!conn->connected()) {
+    // A connection made just now gets its first connect. One that was lost is reconnecting in
+    // the background: like Connection itself, fail at once rather than queue behind a node
+    // that may be dead (a failover takes seconds); the round counts as one attempt.
+    if (!fresh) co_return Errc::kUnavailable;
     auto ready = co_await conn->wait_ready(options_.node.connect_timeout);
     if (!ready) co_return ready.error();
   }
@@ -158,11 +163,17 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> ClusterClient::node(Endpoin
 asio::awaitable<Result<void>> ClusterClient::refresh() {
   if (refreshing_) co_return Result<void>{};  // the one in flight will install its map
   refreshing_ = true;
-  // Masters first (they are known good), then the seeds (the only choice at start-up).
+  // Masters first (they are known good), then the seeds (the only choice at start-up); among
+  // them, nodes whose connection is up first, so a dead master (the usual reason for a refresh)
+  // costs no connect timeout.
   std::vector<Endpoint> ask = map_.masters();
   for (const auto& s : options_.seeds) {
     if (std::find(ask.begin(), ask.end(), s) == ask.end()) ask.push_back(s);
   }
+  std::stable_partition(ask.begin(), ask.end(), [this](const Endpoint& e) {
+    auto it = nodes_.find(e.to_string());
+    return it != nodes_.end() && it->second->connected();
+  });
   Result<void> outcome = Errc::kUnavailable;
   for (const auto& at : ask) {
     auto conn = co_await node(at);

@@ -114,7 +114,10 @@ class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
   // pipeline on its connection), replies returned in the order of `requests`. Fails as a whole
   // when a command still has no final answer after max_attempts rounds: with the transport error
   // of its node if that was the last failure (kUnavailable, kTimeout, kProtocol), otherwise
-  // kServerError (a redirection loop, a cluster that stays down); last_error() says which.
+  // kServerError (a redirection loop, a cluster that stays down); last_error() says which. A
+  // node whose connection is down (reconnecting in the background) fails its share of a round
+  // at once, so a dead master fails calls within max_attempts * retry_delay, not after seconds;
+  // the map refresh that its loss triggered finds the promoted replica.
   asio::awaitable<Result<std::vector<Reply>>> exec_all(std::vector<Request> requests);
   // Runs a script by SHA on the node of its first key.
   asio::awaitable<Result<Reply>> run(const Script& script, std::vector<std::string> keys,
