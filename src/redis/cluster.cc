@@ -131,6 +131,18 @@ asio::awaitable<void> ClusterClient::refresh_detached(
   if (!stopped_) (void)co_await refresh();
 }
 
+Stats ClusterClient::connection_stats() const {
+  Stats sum;
+  for (const auto& [name, conn] : nodes_) {
+    Stats s = conn->stats();
+    sum.requests += s.requests;
+    sum.writes += s.writes;
+    sum.reconnects += s.reconnects;
+    sum.timeouts += s.timeouts;
+  }
+  return sum;
+}
+
 asio::awaitable<Result<std::shared_ptr<Connection>>> ClusterClient::node(Endpoint at) {
   if (stopped_) co_return Errc::kShuttingDown;
   std::string name = at.to_string();

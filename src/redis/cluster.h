@@ -128,6 +128,8 @@ class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
 
   const SlotMap& slot_map() const { return map_; }
   const ClusterStats& stats() const { return stats_; }
+  // The node connections' counters added up (requests / writes is the pipelining factor).
+  Stats connection_stats() const;
   const std::string& last_error() const { return last_error_; }
 
  private:

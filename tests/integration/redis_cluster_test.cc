@@ -217,6 +217,32 @@ TEST_F(ClusterClientTest, PipelineAcrossAllMastersKeepsTheCallersOrder) {
   EXPECT_EQ(client_->stats().moved, 0u);
 }
 
+asio::awaitable<void> incr_one(std::shared_ptr<ClusterClient> c, std::string key, int* ok,
+                               int* finished) {
+  auto r = co_await c->exec(Request::keyed(1, "INCR", key));
+  if (r && r->as_integer() == 1) ++*ok;
+  ++*finished;
+}
+
+TEST_F(ClusterClientTest, ConcurrentCallersShareOnePipelinedConnectionPerNode) {
+  const Stats before = client_->connection_stats();
+  int ok = 0, finished = 0;
+  for (int i = 0; i < 3000; ++i) {
+    asio::co_spawn(ctx_, incr_one(client_, "conc:" + std::to_string(i), &ok, &finished),
+                   asio::detached);
+  }
+  drive(
+      ctx_, [&] { return finished == 3000; }, 30s);
+  EXPECT_EQ(ok, 3000);
+  const Stats after = client_->connection_stats();
+  const uint64_t requests = after.requests - before.requests;
+  const uint64_t writes = after.writes - before.writes;
+  // At least the 3000 INCRs (a slot-map refresh may add its CLUSTER SLOTS).
+  EXPECT_GE(requests, 3000u);
+  // Callers that arrive while a node's write is in flight leave together in its next write.
+  EXPECT_LE(writes * 10, requests) << writes << " writes";
+}
+
 asio::awaitable<int> run_script_on(std::shared_ptr<ClusterClient> c, const Script* script,
                                    std::vector<std::string> keys) {
   int ones = 0;
@@ -584,6 +610,26 @@ TEST(ClusterClientFaults, NodeAnsweringGarbageGivesAClearErrorAfterBoundedAttemp
       << client->last_error();
   EXPECT_GE(commands.load(), 1);
   EXPECT_LE(commands.load(), 6);
+  client->stop();
+  ctx.poll();
+}
+
+TEST(ClusterClientFaults, SeedAnsweringGarbageToClusterSlotsIsNeverReady) {
+  asio::io_context ctx;
+  FakeRedis fake([](Peer& peer, int) { peer.serve("@garbage\r\n"); });
+  auto client = ClusterClient::create(ctx.get_executor(), fake_options(fake.port()));
+  client->start();
+  auto ready = run_co(ctx, client->wait_ready(1s));
+  ASSERT_FALSE(ready);
+  EXPECT_EQ(ready.error(), make_error_code(Errc::kTimeout));
+  EXPECT_NE(client->last_error().find("127.0.0.1:" + std::to_string(fake.port())),
+            std::string::npos)
+      << client->last_error();
+  EXPECT_NE(client->last_error().find("CLUSTER SLOTS"), std::string::npos) << client->last_error();
+  EXPECT_TRUE(client->slot_map().empty());
+  // A call with no map fails too, after its bounded attempts.
+  auto r = run_co(ctx, client->exec(Request::keyed(1, "GET", "k")), 30s);
+  EXPECT_FALSE(r);
   client->stop();
   ctx.poll();
 }
