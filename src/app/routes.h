@@ -19,10 +19,6 @@ void register_follow_routes(RouteTable& t);   // follow_routes.cc: /follow/**
 void register_upload_routes(RouteTable& t);   // upload_routes.cc: /upload/**
 void register_stats_routes(RouteTable& t);    // stats_routes.cc: /stats/uv
 
-// Fills the Redis follows:{id} sets from tb_follow at start (follow_routes.cc), so common-follow
-// lookups agree with the database after Redis lost its data.
-boost::asio::awaitable<void> load_follow_sets(Services& services);
-
 // Registers every route; returns the metric names of the route ids, in id order.
 std::vector<std::string> register_routes(http::Router& router, Services& services);
 

@@ -3,7 +3,6 @@
 #include "app/service.h"
 
 #include <chrono>
-#include <map>
 #include <thread>
 
 #include <unistd.h>
@@ -39,38 +38,56 @@ asio::awaitable<Result<cache::Loaded>> load_shop(db::ShopRepository& shops, std:
   co_return cache::Loaded(to_json(**shop));
 }
 
-// Loads every shop's location into shop:geo:{typeId} with bounded pipelines.
+// Loads every shop's location into shop:geo:{typeId}.
 asio::awaitable<void> build_geo_index(Services& s) {
   auto started = std::chrono::steady_clock::now();
-  auto places = co_await s.shops.all_locations();
-  if (!places) {
-    spdlog::warn("geo: cannot read shop locations ({}); nearby search will be empty",
-                 places.error().message());
-    co_return;
-  }
-  std::map<int64_t, std::vector<const db::ShopRepository::Location*>> by_type;
-  for (const auto& p : *places) by_type[p.type_id].push_back(&p);
-  std::vector<redis::Command> commands;
-  constexpr size_t kPerCommand = 500;
-  for (const auto& [type, list] : by_type) {
-    for (size_t i = 0; i < list.size(); i += kPerCommand) {
-      size_t n = std::min(kPerCommand, list.size() - i);
-      redis::Command c;
-      c.begin(2 + 3 * n).arg("GEOADD").arg(geo_key(type));
-      for (size_t j = i; j < i + n; ++j) c.arg(list[j]->x).arg(list[j]->y).arg(list[j]->id);
-      commands.push_back(std::move(c));
-    }
-  }
-  auto done = co_await redis::bulk(s.redis_for(0), std::move(commands));
-  if (!done || done->error_replies > 0) {
-    std::string why = "error replies";
-    if (!done) why = done.error().message();
-    spdlog::warn("geo: loading the index failed ({})", why);
+  auto n = co_await s.catalog->build_geo_index(s.redis_for(0));
+  if (!n) {
+    spdlog::warn("geo: loading the index failed ({}); nearby search may be incomplete",
+                 n.error().message());
     co_return;
   }
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  spdlog::info("geo: {} shops in {} type indexes, {:.0f} ms", places->size(), by_type.size(), ms);
+  spdlog::info("geo: {} shops indexed, {:.0f} ms", *n, ms);
+}
+
+// Fills the Redis follows:{id} sets from tb_follow, so common-follow lookups agree with the
+// database after Redis lost its data.
+asio::awaitable<void> rebuild_follow_mirror(Services& s) {
+  auto st = co_await s.follow_graph->rebuild_mirror(s.redis_for(0));
+  if (!st) {
+    spdlog::warn(
+        "follows: rebuilding the Redis sets failed ({}); common follows may be "
+        "incomplete",
+        st.error().message());
+    co_return;
+  }
+  spdlog::info("follows: {} pairs of {} users in Redis", st->pairs, st->users);
+}
+
+// The engines behind the handlers; the stores and caches they borrow are already built.
+void build_engines(Services& s) {
+  const Config& config = s.config;
+  const Clock& clock = *s.clock;
+  s.catalog = std::make_unique<shop::Catalog>(s.shops, *s.shop_cache, *s.shop_bloom);
+  s.sessions = std::make_unique<social::Sessions>(config.login_ttl());
+  social::CodeLimits limits;
+  limits.per_ip_hour = config.social.code_per_ip_hour;
+  limits.per_phone_hour = config.social.code_per_phone_hour;
+  limits.per_phone_minute = config.social.code_per_phone_minute;
+  limits.code_ttl_ms = int64_t{config.social.code_ttl_seconds} * 1000;
+  limits.max_attempts = config.social.code_max_attempts;
+  s.login_codes = std::make_unique<social::LoginCodes>(limits, clock);
+  s.login = std::make_unique<social::Login>(*s.login_codes, *s.sessions, s.users);
+  s.check_ins = std::make_unique<social::CheckIns>(clock);
+  s.likes = std::make_unique<social::Likes>(s.blogs, s.users, clock);
+  social::FeedOptions feed;
+  feed.keep = config.social.feed_keep;
+  feed.page_size = config.social.feed_page_size;
+  s.feed = std::make_unique<social::Feed>(feed, s.follows, clock);
+  s.blog_pages = std::make_unique<social::Blogs>(s.blogs, s.users, *s.likes, *s.feed);
+  s.follow_graph = std::make_unique<social::Follows>(s.follows, s.users);
 }
 
 // Fills the shop Bloom filter from MariaDB. Until it finishes, the cache simply does not consult
@@ -165,8 +182,6 @@ asio::awaitable<Result<size_t>> prime_flash_sale(db::VoucherRepository& vouchers
   co_return states->size();
 }
 
-std::string geo_key(int64_t type_id) { return "shop:geo:" + std::to_string(type_id); }
-
 asio::awaitable<Result<cache::Loaded>> load_shop_types(db::ShopRepository& shops) {
   auto types = co_await shops.types();
   if (!types) co_return types.error();
@@ -244,8 +259,9 @@ int serve(Config config) {
   {
     std::vector<redis::Connection*> uv_connections;
     for (auto& c : services.redis) uv_connections.push_back(c.get());
-    services.uv = std::make_unique<UvRecorder>(std::move(uv_connections));
+    services.uv = std::make_unique<social::UvRecorder>(std::move(uv_connections));
   }
+  build_engines(services);
 
   http::Router router;
   auto names = register_routes(router, services);
@@ -301,7 +317,7 @@ int serve(Config config) {
   asio::co_spawn(*contexts[0], build_geo_index(services), asio::detached);
   asio::co_spawn(*contexts[0], prime_at_start(services), asio::detached);
   if (services.order_writer) services.order_writer->start();
-  asio::co_spawn(*contexts[0], load_follow_sets(services), asio::detached);
+  asio::co_spawn(*contexts[0], rebuild_follow_mirror(services), asio::detached);
   spdlog::info("surge: serving on http://{}:{} with {} workers (redis {}:{}, mariadb {}, pool {})",
                config.http.address, server.port(), nworkers, config.redis.host, config.redis.port,
                config.db.socket.empty() ? fmt::format("{}:{}", config.db.host, config.db.port)

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "app/config.h"
-#include "app/uv_recorder.h"
 #include "cache/read_through.h"
+#include "common/clock.h"
 #include "db/blog_repository.h"
 #include "db/follow_repository.h"
 #include "db/pool.h"
@@ -19,6 +19,12 @@
 #include "sale/flash_sale.h"
 #include "sale/id_generator.h"
 #include "sale/order_writer.h"
+#include "shop/catalog.h"
+#include "social/blogs.h"
+#include "social/check_ins.h"
+#include "social/follows.h"
+#include "social/login.h"
+#include "social/visitors.h"
 
 namespace surge::app {
 
@@ -42,13 +48,21 @@ struct Services {
   db::UserRepository users{db};
   db::BlogRepository blogs{db};
   db::FollowRepository follows{db};
-  std::unique_ptr<UvRecorder> uv{};  // null: visitors are not counted
+  std::unique_ptr<social::UvRecorder> uv{};  // null: visitors are not counted
+  // The engines behind the handlers (built by build_engines()).
+  const Clock* clock = &Clock::system();
+  std::unique_ptr<shop::Catalog> catalog{};
+  std::unique_ptr<social::Sessions> sessions{};
+  std::unique_ptr<social::LoginCodes> login_codes{};
+  std::unique_ptr<social::Login> login{};
+  std::unique_ptr<social::CheckIns> check_ins{};
+  std::unique_ptr<social::Likes> likes{};
+  std::unique_ptr<social::Feed> feed{};
+  std::unique_ptr<social::Blogs> blog_pages{};
+  std::unique_ptr<social::Follows> follow_graph{};
 
   redis::Connection& redis_for(size_t worker) { return *redis[worker]; }
 };
-
-// The original's geo index of shops of one type: shop:geo:{typeId}.
-std::string geo_key(int64_t type_id);
 
 // Makes every flash-sale voucher in MariaDB known to the sale in Redis (stock and buyers only
 // where Redis has no state for it). Returns the number of vouchers.

@@ -14,7 +14,6 @@
 #include <boost/json/value.hpp>
 
 #include "app/errors.h"
-#include "app/random.h"
 #include "app/routes.h"
 #include "common/random.h"
 #include "core/upload.h"

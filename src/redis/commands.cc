@@ -123,6 +123,13 @@ Result<StreamEntry> to_stream_entry(const Reply& r) {
   return e;
 }
 
+asio::awaitable<Result<void>> ping(Connection& c) {
+  auto pong = co_await c.exec(Command::make("PING"));
+  if (!pong) co_return pong.error();
+  if (!pong->is_string()) co_return make_error_code(Errc::kProtocol);
+  co_return Result<void>();
+}
+
 asio::awaitable<Result<std::optional<std::string>>> get(Connection& c, std::string key) {
   auto cmd = Command::make("GET", key);
   co_return to_optional_string(co_await c.exec(std::move(cmd)));
@@ -286,12 +293,16 @@ asio::awaitable<Result<int64_t>> pfcount(Connection& c, std::vector<std::string>
   co_return to_integer(co_await c.exec(std::move(cmd)));
 }
 
-asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
-                                        std::vector<GeoMember> members) {
+Command geoadd_command(const std::string& key, const std::vector<GeoMember>& members) {
   Command cmd;
   cmd.begin(2 + 3 * members.size()).arg("GEOADD").arg(key);
   for (const auto& m : members) cmd.arg(m.lon).arg(m.lat).arg(m.member);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+  return cmd;
+}
+
+asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
+                                        std::vector<GeoMember> members) {
+  co_return to_integer(co_await c.exec(geoadd_command(key, members)));
 }
 
 asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Connection& c, std::string key, double lon,

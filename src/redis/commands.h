@@ -27,6 +27,9 @@ Result<std::vector<std::string>> to_string_list(const Result<Reply>& r);
 Result<std::vector<std::optional<std::string>>> to_optional_list(const Result<Reply>& r);
 Result<FieldValues> to_pairs(const Result<Reply>& r);  // flat [k1, v1, k2, v2, ...]
 
+// Liveness: success when the server answers PING with a status.
+asio::awaitable<Result<void>> ping(Connection& c);
+
 // Strings and keys.
 asio::awaitable<Result<std::optional<std::string>>> get(Connection& c, std::string key);
 // ttl 0 = no expiry. Returns false when NX/XX prevented the write.
@@ -88,6 +91,8 @@ struct GeoHit {
 };
 asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
                                         std::vector<GeoMember> members);
+// The GEOADD command alone, for bulk loads.
+Command geoadd_command(const std::string& key, const std::vector<GeoMember>& members);
 // GEOSEARCH key FROMLONLAT lon lat BYRADIUS r m ASC COUNT n WITHDIST.
 asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Connection& c, std::string key, double lon,
                                                        double lat, double radius_m, int64_t count);
