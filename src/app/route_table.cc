@@ -16,9 +16,8 @@ bool counts_as_visit(std::string_view pattern) {
 
 void record_visit(Services* s, const http::Context& ctx) {
   if (!s->uv) return;
-  std::string visitor =
-      ctx.user ? "u:" + std::to_string(ctx.user->id) : "ip:" + client_address(ctx);
-  s->uv->record(ctx.worker, visitor, s->clock->now_ms());
+  std::string visitor = ctx.user ? "u:" + std::to_string(ctx.me().id) : "ip:" + client_address(ctx);
+  s->uv->record(visitor, s->clock->now_ms());
 }
 
 // Coroutine parameters by value or pointer: the handler is owned by the router's route.
@@ -26,7 +25,7 @@ boost::asio::awaitable<http::Response> guarded(Services* s, Access access, bool 
                                                const http::Handler* handler, http::Context& ctx) {
   std::string_view token = ctx.header("authorization");
   if (social::Sessions::plausible_token(token)) {
-    auto user = co_await s->sessions->find_and_renew(s->redis_for(ctx.worker), std::string(token));
+    auto user = co_await s->sessions->find_and_renew(s->local_redis(), std::string(token));
     if (user) {
       ctx.user = std::move(*user);
     } else if (access == Access::kLogin) {

@@ -7,7 +7,9 @@
 
 #include "app/config.h"
 #include "cache/read_through.h"
+#include "cache/reentrant_lock.h"
 #include "common/clock.h"
+#include "common/per_worker.h"
 #include "db/blog_repository.h"
 #include "db/follow_repository.h"
 #include "db/pool.h"
@@ -28,22 +30,23 @@
 
 namespace surge::app {
 
-// Shared by every handler. Per-worker members are indexed by Context::worker and only touched
-// on that worker's thread.
+// Shared by every handler. Per-worker members (PerWorker<T>) are touched only through local() on
+// their own worker's thread; everything else is shared and safe to use from any worker.
 struct Services {
   const Config& config;
   db::Pool& db;
   db::ShopRepository shops;
-  std::vector<std::shared_ptr<redis::Connection>> redis;  // one per worker
+  PerWorker<std::shared_ptr<redis::Connection>> redis{};
   http::Metrics* metrics = nullptr;
   std::unique_ptr<cache::ReadThrough> shop_cache{};
   std::unique_ptr<cache::BloomFilter> shop_bloom{};
   std::unique_ptr<cache::ReadThrough> type_cache{};
+  std::unique_ptr<cache::LockService> locks{};  // worker 0's; guards start-up priming
   // Vouchers and the flash sale.
   std::unique_ptr<db::VoucherRepository> vouchers{};
   std::unique_ptr<sale::FlashSale> sale{};
-  std::vector<std::unique_ptr<sale::IdGenerator>> order_ids{};  // one per worker
-  std::shared_ptr<sale::OrderWriter> order_writer{};            // null when disabled
+  PerWorker<std::unique_ptr<sale::IdGenerator>> order_ids{};
+  std::shared_ptr<sale::OrderWriter> order_writer{};  // null when disabled
   // Users and social features.
   db::UserRepository users{db};
   db::BlogRepository blogs{db};
@@ -61,14 +64,9 @@ struct Services {
   std::unique_ptr<social::Blogs> blog_pages{};
   std::unique_ptr<social::Follows> follow_graph{};
 
-  redis::Connection& redis_for(size_t worker) { return *redis[worker]; }
+  // The calling worker's Redis connection.
+  redis::Connection& local_redis() { return *redis.local(); }
 };
-
-// Makes every flash-sale voucher in MariaDB known to the sale in Redis (stock and buyers only
-// where Redis has no state for it). Returns the number of vouchers.
-boost::asio::awaitable<Result<size_t>> prime_flash_sale(db::VoucherRepository& vouchers,
-                                                        sale::FlashSale& sale,
-                                                        redis::Connection& redis);
 
 // Serves until SIGINT/SIGTERM, then drains; returns the process exit code.
 int serve(Config config);

@@ -108,7 +108,7 @@ class ShopApi {
     shop.type_id = o.at("typeId").to_number<int64_t>();
     shop.x = o.at("x").to_number<double>();
     shop.y = o.at("y").to_number<double>();
-    auto id = co_await s_.catalog->create(ctx.worker, s_.redis_for(ctx.worker), std::move(shop));
+    auto id = co_await s_.catalog->create(ctx.worker, s_.local_redis(), std::move(shop));
     if (!id) co_return error_response(id.error());
     co_return http::json(200, envelope::ok(json::value(*id)));
   }
@@ -160,8 +160,8 @@ class ShopApi {
     if (!x || !y || *x < -180 || *x > 180 || *y < -85.05112878 || *y > 85.05112878) {
       co_return bad_request("invalid coordinates");
     }
-    auto shops = co_await s_.catalog->nearby(ctx.worker, s_.redis_for(ctx.worker), *type, *x, *y,
-                                             5000, from, kPage);
+    auto shops =
+        co_await s_.catalog->nearby(ctx.worker, s_.local_redis(), *type, *x, *y, 5000, from, kPage);
     if (!shops) co_return error_response(shops.error());
     std::string out = "[";
     for (const auto& shop : *shops) {
@@ -187,8 +187,8 @@ class ShopApi {
   }
 
   // 200 when Redis and MariaDB both answer, 503 otherwise; the body says which is down.
-  awaitable<Response> health(Context& ctx) {
-    auto pong = co_await redis::ping(s_.redis_for(ctx.worker));
+  awaitable<Response> health(Context&) {
+    auto pong = co_await redis::ping(s_.local_redis());
     bool redis_up = static_cast<bool>(pong);
     auto db = co_await s_.db.ping();
     bool db_up = static_cast<bool>(db);

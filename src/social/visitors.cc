@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/per_worker.h"
 #include "redis/commands.h"
 #include "redis/pipeline.h"
 
@@ -23,7 +24,8 @@ UvRecorder::UvRecorder(std::vector<redis::Connection*> connections) {
   for (size_t i = 0; i < connections.size(); ++i) workers_[i].conn = connections[i];
 }
 
-void UvRecorder::record(size_t worker, std::string_view visitor, int64_t now_ms) {
+void UvRecorder::record(std::string_view visitor, int64_t now_ms) {
+  size_t worker = this_worker::index();
   Worker& w = workers_[worker];
   if (now_ms >= w.day_ends_at_ms) {
     auto day = core::local_day(now_ms);

@@ -27,7 +27,8 @@ class UvRecorder {
  public:
   explicit UvRecorder(std::vector<redis::Connection*> connections);
 
-  void record(size_t worker, std::string_view visitor, int64_t now_ms);
+  // On a worker thread: records the visitor in that worker's batch.
+  void record(std::string_view visitor, int64_t now_ms);
 
  private:
   struct Worker {
