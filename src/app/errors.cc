@@ -10,7 +10,6 @@ namespace surge::app {
 http::Response error_response(error_code ec) {
   namespace envelope = http::envelope;
   if (ec == Errc::kInvalidArgument) return http::json(400, envelope::fail("invalid request"));
-  if (ec == Errc::kNotFound) return http::json(404, envelope::fail("not found"));
   if (ec == Errc::kConflict) return http::json(409, envelope::fail("conflict"));
   if (ec == Errc::kUnavailable || ec == Errc::kTimeout || ec == Errc::kShuttingDown) {
     return http::json(503, envelope::fail("service temporarily unavailable: " + ec.message()));

@@ -6,7 +6,7 @@
 
 namespace surge::app {
 
-// kInvalidArgument → 400, kNotFound → 404, kConflict → 409, kUnavailable/kTimeout/
+// kInvalidArgument → 400, kConflict → 409, kUnavailable/kTimeout/
 // kShuttingDown → 503, everything else → 500; the body is always the failure envelope.
 http::Response error_response(error_code ec);
 

@@ -83,7 +83,7 @@ void write_json(core::JsonWriter& w, const db::User& u) {
   user_fields(w, u.id, u.nick_name, u.icon);
 }
 
-void write_json(core::JsonWriter& w, const http::Principal& u) {
+void write_json(core::JsonWriter& w, const core::LoggedInUser& u) {
   user_fields(w, u.id, u.nick_name, u.icon);
 }
 
@@ -108,11 +108,11 @@ void write_json(core::JsonWriter& w, const db::Blog& b) {
   w.end_object();
 }
 
-void write_json(core::JsonWriter& w, const BlogView& v) {
+void write_json(core::JsonWriter& w, const social::BlogItem& v) {
   w.begin_object();
-  blog_fields(w, *v.blog);
+  blog_fields(w, v.blog);
   if (v.author) w.field("name", v.author->nick_name).field("icon", v.author->icon);
-  if (v.is_like) w.field("isLike", *v.is_like);
+  if (v.liked) w.field("isLike", *v.liked);
   w.end_object();
 }
 

@@ -6,11 +6,12 @@
 #include <vector>
 
 #include "core/json_writer.h"
+#include "core/user.h"
 #include "db/blog_repository.h"
 #include "db/shop_repository.h"
 #include "db/user_repository.h"
 #include "db/voucher_repository.h"
-#include "http/router.h"
+#include "social/blogs.h"
 
 namespace surge::app {
 
@@ -20,19 +21,15 @@ void write_json(core::JsonWriter& w, const db::ShopType& type);
 void write_json(core::JsonWriter& w, const db::Voucher& voucher);
 // UserDTO {id, nickName, icon}.
 void write_json(core::JsonWriter& w, const db::User& user);
-void write_json(core::JsonWriter& w, const http::Principal& user);
+void write_json(core::JsonWriter& w, const core::LoggedInUser& user);
 // UserInfo without createTime/updateTime (the original nulled them); absent columns omitted.
 void write_json(core::JsonWriter& w, const db::UserInfo& info);
 // A blog as stored (of/me, of/user: the original returned raw rows).
 void write_json(core::JsonWriter& w, const db::Blog& blog);
 
-// A blog with its author's name and icon and, for a logged-in reader, isLike.
-struct BlogView {
-  const db::Blog* blog;
-  const db::User* author = nullptr;  // nullptr: name/icon omitted
-  std::optional<bool> is_like;       // nullopt: anonymous reader, isLike omitted
-};
-void write_json(core::JsonWriter& w, const BlogView& view);
+// A blog with its author's name and icon (omitted without an author) and, for a logged-in
+// reader, isLike.
+void write_json(core::JsonWriter& w, const social::BlogItem& item);
 
 // The serialised form of one value or a list of values.
 template <class T>

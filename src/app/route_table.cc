@@ -2,9 +2,6 @@
 // every path, 401 with an empty body where login is required) and the unique-visitor count.
 #include "app/route_table.h"
 
-#include <chrono>
-
-#include "app/auth.h"
 #include "app/errors.h"
 #include "app/request.h"
 
@@ -19,20 +16,16 @@ bool counts_as_visit(std::string_view pattern) {
 
 void record_visit(Services* s, const http::Context& ctx) {
   if (!s->uv) return;
-  std::string visitor =
-      ctx.user ? "u:" + std::to_string(ctx.user->id) : "ip:" + client_address(ctx);
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  s->uv->record(ctx.worker, visitor, now.count());
+  std::string visitor = ctx.user ? "u:" + std::to_string(ctx.me().id) : "ip:" + client_address(ctx);
+  s->uv->record(visitor, s->clock->now_ms());
 }
 
 // Coroutine parameters by value or pointer: the handler is owned by the router's route.
 boost::asio::awaitable<http::Response> guarded(Services* s, Access access, bool visit,
                                                const http::Handler* handler, http::Context& ctx) {
   std::string_view token = ctx.header("authorization");
-  if (plausible_token(token)) {
-    auto user =
-        co_await authenticate(s->redis_for(ctx.worker), std::string(token), s->config.login_ttl());
+  if (social::Sessions::plausible_token(token)) {
+    auto user = co_await s->sessions->find_and_renew(s->local_redis(), std::string(token));
     if (user) {
       ctx.user = std::move(*user);
     } else if (access == Access::kLogin) {

@@ -35,7 +35,8 @@ class RouteTable {
   void add(boost::beast::http::verb v, std::string_view pattern, Access access,
            std::shared_ptr<Api> api,
            boost::asio::awaitable<http::Response> (Api::*fn)(http::Context&)) {
-    // A plain (non-coroutine) lambda forwarding to a member coroutine, per CONVENTIONS.md.
+    // A plain (non-coroutine) lambda forwarding to a member coroutine: a capturing lambda that
+    // is itself a coroutine would lose its captures when it suspends.
     add_handler(v, pattern, access, [api, fn](http::Context& ctx) { return ((*api).*fn)(ctx); });
   }
   void add_handler(boost::beast::http::verb v, std::string_view pattern, Access access,

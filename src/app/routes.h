@@ -20,10 +20,6 @@ void register_upload_routes(RouteTable& t);   // upload_routes.cc: /upload/**
 void register_stats_routes(RouteTable& t);    // stats_routes.cc: /stats/uv
 void register_openapi_routes(RouteTable& t);  // openapi_routes.cc: /openapi.json
 
-// Fills the Redis follows:{id} sets from tb_follow at start (follow_routes.cc), so common-follow
-// lookups agree with the database after Redis lost its data.
-boost::asio::awaitable<void> load_follow_sets(Services& services);
-
 // Registers every route; returns the metric names of the route ids, in id order.
 std::vector<std::string> register_routes(http::Router& router, Services& services);
 

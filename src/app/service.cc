@@ -3,7 +3,6 @@
 #include "app/service.h"
 
 #include <chrono>
-#include <map>
 #include <thread>
 
 #include <unistd.h>
@@ -19,10 +18,14 @@
 
 #include "app/json.h"
 #include "app/routes.h"
+#include "cache/reentrant_lock.h"
+#include "common/random.h"
 #include "core/parse.h"
 #include "db/schema.h"
 #include "http/server.h"
 #include "redis/commands.h"
+#include "redis/pipeline.h"
+#include "sale/priming.h"
 
 namespace surge::app {
 
@@ -40,52 +43,62 @@ asio::awaitable<Result<cache::Loaded>> load_shop(db::ShopRepository& shops, std:
   co_return cache::Loaded(to_json(**shop));
 }
 
-// Loads every shop's location into shop:geo:{typeId} with bounded pipelines.
+asio::awaitable<Result<cache::Loaded>> load_shop_types(db::ShopRepository& shops) {
+  auto types = co_await shops.types();
+  if (!types) co_return types.error();
+  co_return cache::Loaded(to_json(*types));
+}
+
+// Loads every shop's location into shop:geo:{typeId}.
 asio::awaitable<void> build_geo_index(Services& s) {
   auto started = std::chrono::steady_clock::now();
-  auto places = co_await s.shops.all_locations();
-  if (!places) {
-    spdlog::warn("geo: cannot read shop locations ({}); nearby search will be empty",
-                 places.error().message());
-    co_return;
-  }
-  // A row the index refuses would fail its whole GEOADD (and so hundreds of good rows with it):
-  // skip it, name it, and load the rest.
-  std::map<int64_t, std::vector<const db::ShopRepository::Location*>> by_type;
-  size_t skipped = 0;
-  for (const auto& p : *places) {
-    if (!db::geo_storable(p.x, p.y)) {
-      if (++skipped <= 20) {
-        spdlog::warn("geo: skipped shop {}: coordinates ({}, {}) are outside the geo index's range",
-                     p.id, p.x, p.y);
-      }
-      continue;
-    }
-    by_type[p.type_id].push_back(&p);
-  }
-  if (skipped > 0) spdlog::warn("geo: {} shops skipped for their coordinates", skipped);
-  std::vector<redis::Command> commands;
-  constexpr size_t kPerCommand = 500;
-  for (const auto& [type, list] : by_type) {
-    for (size_t i = 0; i < list.size(); i += kPerCommand) {
-      size_t n = std::min(kPerCommand, list.size() - i);
-      redis::Command c;
-      c.begin(2 + 3 * n).arg("GEOADD").arg(geo_key(type));
-      for (size_t j = i; j < i + n; ++j) c.arg(list[j]->x).arg(list[j]->y).arg(list[j]->id);
-      commands.push_back(std::move(c));
-    }
-  }
-  auto done = co_await redis::bulk(s.redis_for(0), std::move(commands));
-  if (!done || done->error_replies > 0) {
-    std::string why = "error replies";
-    if (!done) why = done.error().message();
-    spdlog::warn("geo: loading the index failed ({})", why);
+  auto n = co_await s.catalog->build_geo_index(*s.redis.at(0));
+  if (!n) {
+    spdlog::warn("geo: loading the index failed ({}); nearby search may be incomplete",
+                 n.error().message());
     co_return;
   }
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  spdlog::info("geo: {} shops in {} type indexes ({} skipped), {:.0f} ms", places->size() - skipped,
-               by_type.size(), skipped, ms);
+  spdlog::info("geo: {} shops indexed, {:.0f} ms", *n, ms);
+}
+
+// Fills the Redis follows:{id} sets from tb_follow, so common-follow lookups agree with the
+// database after Redis lost its data.
+asio::awaitable<void> rebuild_follow_mirror(Services& s) {
+  auto st = co_await s.follow_graph->rebuild_mirror(*s.redis.at(0));
+  if (!st) {
+    spdlog::warn(
+        "follows: rebuilding the Redis sets failed ({}); common follows may be "
+        "incomplete",
+        st.error().message());
+    co_return;
+  }
+  spdlog::info("follows: {} pairs of {} users in Redis", st->pairs, st->users);
+}
+
+// The engines behind the handlers; the stores and caches they borrow are already built.
+void build_engines(Services& s) {
+  const Config& config = s.config;
+  const Clock& clock = *s.clock;
+  s.catalog = std::make_unique<shop::Catalog>(s.shops, *s.shop_cache, *s.shop_bloom);
+  s.sessions = std::make_unique<social::Sessions>(config.login_ttl());
+  social::CodeLimits limits;
+  limits.per_ip_hour = config.social.code_per_ip_hour;
+  limits.per_phone_hour = config.social.code_per_phone_hour;
+  limits.per_phone_minute = config.social.code_per_phone_minute;
+  limits.code_ttl_ms = int64_t{config.social.code_ttl_seconds} * 1000;
+  limits.max_attempts = config.social.code_max_attempts;
+  s.login_codes = std::make_unique<social::LoginCodes>(limits, clock);
+  s.login = std::make_unique<social::Login>(*s.login_codes, *s.sessions, s.users);
+  s.check_ins = std::make_unique<social::CheckIns>(clock);
+  s.likes = std::make_unique<social::Likes>(s.blogs, s.users, clock);
+  social::FeedOptions feed;
+  feed.keep = config.social.feed_keep;
+  feed.page_size = config.social.feed_page_size;
+  s.feed = std::make_unique<social::Feed>(feed, s.follows, clock);
+  s.blog_pages = std::make_unique<social::Blogs>(s.blogs, s.users, *s.likes, *s.feed);
+  s.follow_graph = std::make_unique<social::Follows>(s.follows, s.users);
 }
 
 // Fills the shop Bloom filter from MariaDB. Until it finishes, the cache simply does not consult
@@ -99,12 +112,12 @@ asio::awaitable<void> build_shop_bloom(Services& s) {
     co_return;
   }
   size_t n = ids->size();
-  auto built = co_await s.shop_bloom->build(s.redis_for(0), std::move(*ids));
+  auto built = co_await s.shop_bloom->build(*s.redis.at(0), std::move(*ids));
   if (!built) {
     spdlog::warn("bloom: build failed ({})", built.error().message());
     co_return;
   }
-  auto st = co_await s.shop_bloom->stats(s.redis_for(0));
+  auto st = co_await s.shop_bloom->stats(*s.redis.at(0));
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   spdlog::info(
@@ -114,10 +127,23 @@ asio::awaitable<void> build_shop_bloom(Services& s) {
       st ? st->fill_ratio : 0.0, st ? st->estimated_fpr : 0.0, ms);
 }
 
+// Primes the sale while holding lock:{sale:prime}, so two instances that start together take
+// turns (the second finds the vouchers known and only rewrites their windows).
+asio::awaitable<Result<size_t>> prime_under_lock(Services& s) {
+  std::string owner = random_token();
+  auto token = co_await s.locks->acquire("sale:prime", owner, std::chrono::seconds(60));
+  if (!token) co_return token.error();
+  if (!*token) co_return make_error_code(Errc::kTimeout);
+  auto n = co_await sale::prime_all(*s.vouchers, *s.sale, *s.redis.at(0));
+  auto released = co_await s.locks->release("sale:prime", owner);
+  if (!released) spdlog::warn("flash sale: releasing the priming lock failed; its lease ends it");
+  co_return n;
+}
+
 // Logs the outcome of priming the sale; runs once at start.
 asio::awaitable<void> prime_at_start(Services& s) {
   auto started = std::chrono::steady_clock::now();
-  auto n = co_await prime_flash_sale(*s.vouchers, *s.sale, s.redis_for(0));
+  auto n = co_await prime_under_lock(s);
   if (!n) {
     spdlog::warn(
         "flash sale: cannot load vouchers ({}); POST /voucher/seckill or a restart "
@@ -131,7 +157,8 @@ asio::awaitable<void> prime_at_start(Services& s) {
                s.sale->shards(), ms);
 }
 
-void add_store_metrics(http::Metrics& metrics, Services& s) {
+// Every component's metrics, rendered by one collector in a fixed order.
+void add_metrics(http::Metrics& metrics, Services& s) {
   metrics.add_collector([&s](std::string& out) {
     redis::Stats total;
     for (auto& c : s.redis) {
@@ -149,194 +176,166 @@ void add_store_metrics(http::Metrics& metrics, Services& s) {
     fmt::format_to(it,
                    "# TYPE surge_redis_reconnects_total counter\nsurge_redis_reconnects_total {}\n",
                    total.reconnects);
+    fmt::format_to(it, "# TYPE surge_redis_timeouts_total counter\nsurge_redis_timeouts_total {}\n",
+                   total.timeouts);
     fmt::format_to(it, "# TYPE surge_db_queue gauge\nsurge_db_queue {}\n", s.db.queued());
     fmt::format_to(it, "# TYPE surge_db_expired_total counter\nsurge_db_expired_total {}\n",
                    s.db.expired());
+    cache::ReadThrough::render_metrics(out, {s.shop_cache.get(), s.type_cache.get()});
+    s.sale->render_metrics(out);
+    if (s.order_writer) s.order_writer->render_metrics(out);
   });
 }
 
-}  // namespace
-
-asio::awaitable<Result<size_t>> prime_flash_sale(db::VoucherRepository& vouchers,
-                                                 cache::FlashSale& sale, redis::Connection& redis) {
-  auto states = co_await vouchers.sale_states();
-  if (!states) co_return states.error();
-  if (states->empty()) co_return size_t{0};
-  // Which vouchers Redis already knows, in one round trip: only the others need their buyers
-  // read from MariaDB.
-  redis::Command exists;
-  for (const auto& st : *states) exists.add("EXISTS", sale.voucher_key(st.voucher_id));
-  auto known = co_await redis.exec_all(std::move(exists));
-  if (!known) co_return known.error();
-  for (size_t i = 0; i < states->size(); ++i) {
-    const auto& st = (*states)[i];
-    std::vector<int64_t> buyers;
-    if ((*known)[i].as_integer().value_or(0) == 0) {
-      auto b = co_await vouchers.buyers(st.voucher_id);
-      if (!b) co_return b.error();
-      buyers = std::move(*b);
+// The worker io_contexts, one thread each. Worker i's thread marks itself as worker i, so
+// PerWorker<T>::local() finds its own element there.
+class Workers {
+ public:
+  explicit Workers(size_t n) {
+    for (size_t i = 0; i < n; ++i) contexts_.push_back(std::make_unique<asio::io_context>(1));
+  }
+  size_t size() const { return contexts_.size(); }
+  asio::io_context& at(size_t i) { return *contexts_[i]; }
+  std::vector<asio::io_context*> all() {
+    std::vector<asio::io_context*> out;
+    for (auto& c : contexts_) out.push_back(c.get());
+    return out;
+  }
+  void start() {
+    for (size_t i = 0; i < contexts_.size(); ++i) {
+      guards_.push_back(asio::make_work_guard(*contexts_[i]));
+      threads_.emplace_back([ctx = contexts_[i].get(), i] {
+        this_worker::enter(i);
+        pthread_setname_np(pthread_self(), fmt::format("worker-{}", i).c_str());
+        ctx->run();
+      });
     }
-    auto primed = co_await sale.prime(redis, st, std::move(buyers));
-    if (!primed) co_return primed.error();
   }
-  co_return states->size();
-}
-
-std::string geo_key(int64_t type_id) { return "shop:geo:" + std::to_string(type_id); }
-
-asio::awaitable<Result<cache::Loaded>> load_shop_types(db::ShopRepository& shops) {
-  auto types = co_await shops.types();
-  if (!types) co_return types.error();
-  co_return cache::Loaded(to_json(*types));
-}
-
-int serve(Config config) {
-  if (!db::verify_schema_at_start(config.db, config.allow_degraded_schema)) return 1;
-  // Installed first: a signal that arrives while starting up is then queued for the drain below
-  // instead of killing the process with the default action.
-  asio::io_context main_ctx;
-  asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
-  size_t nworkers =
-      config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::unique_ptr<asio::io_context>> contexts;
-  std::vector<asio::io_context*> raw;
-  for (size_t i = 0; i < nworkers; ++i) {
-    contexts.push_back(std::make_unique<asio::io_context>(1));
-    raw.push_back(contexts.back().get());
+  void stop() {
+    guards_.clear();
+    for (auto& c : contexts_) c->stop();
+    for (auto& t : threads_) t.join();
   }
 
-  db::Pool pool(config.db);
-  // The order writer's bulkhead: connections of its own, which no public request can occupy.
-  db::Options writer_db = config.db;
-  writer_db.pool_size = config.order_writer_pool;
-  db::Pool writer_pool(writer_db);
-  auto writer_vouchers = std::make_unique<db::VoucherRepository>(writer_pool);
-  Services services{config, pool, db::ShopRepository(pool), {}, nullptr};
-  for (size_t i = 0; i < nworkers; ++i) {
-    auto opts = config.redis;
+ private:
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::vector<std::thread> threads_;
+};
+
+// The stores: one Redis connection per worker (MariaDB's pool is built by the caller).
+void build_stores(Services& s, Workers& workers) {
+  for (size_t i = 0; i < workers.size(); ++i) {
+    auto opts = s.config.redis;
     opts.client_name = fmt::format("surge-w{}", i);
-    services.redis.push_back(redis::Connection::create(contexts[i]->get_executor(), opts));
+    s.redis.add(redis::Connection::create(workers.at(i).get_executor(), opts));
   }
+}
 
+// The caches and their invalidation feed: one subscriber connection per process, on worker 0.
+std::shared_ptr<redis::Connection> build_caches(Services& s, Workers& workers) {
   std::vector<cache::ReadThrough::Worker> cache_workers;
-  for (size_t i = 0; i < nworkers; ++i) {
-    cache_workers.push_back({contexts[i]->get_executor(), services.redis[i].get()});
+  for (size_t i = 0; i < workers.size(); ++i) {
+    cache_workers.push_back({workers.at(i).get_executor(), s.redis.at(i).get()});
   }
   cache::ClassOptions shop_options;
-  shop_options.strategy = config.shop_cache == "mutex"     ? cache::Strategy::kMutex
-                          : config.shop_cache == "logical" ? cache::Strategy::kLogicalExpiry
-                                                           : cache::Strategy::kEarlyRefresh;
-  services.shop_cache = std::make_unique<cache::ReadThrough>(
-      shop_options,
-      [&shops = services.shops](std::string id) { return load_shop(shops, std::move(id)); },
+  shop_options.strategy = s.config.shop_cache == "mutex"     ? cache::Strategy::kMutex
+                          : s.config.shop_cache == "logical" ? cache::Strategy::kLogicalExpiry
+                                                             : cache::Strategy::kEarlyRefresh;
+  s.shop_cache = std::make_unique<cache::ReadThrough>(
+      shop_options, [&shops = s.shops](std::string id) { return load_shop(shops, std::move(id)); },
       cache_workers);
   cache::ClassOptions type_options;
   type_options.name = "shopType";
-  services.type_cache = std::make_unique<cache::ReadThrough>(
-      type_options, [&shops = services.shops](std::string) { return load_shop_types(shops); },
+  s.type_cache = std::make_unique<cache::ReadThrough>(
+      type_options, [&shops = s.shops](std::string) { return load_shop_types(shops); },
       cache_workers);
   // Room for four times the seed-scale 50,114 shops at 0.1% false positives (2.9 Mbit, 360 KB);
   // at seed scale the real rate is about one in a million.
-  services.shop_bloom = std::make_unique<cache::BloomFilter>("shop", 200000, 0.001);
-  services.shop_cache->set_bloom(services.shop_bloom.get());
-  // One subscriber per process carries the cache's fill and invalidation messages.
-  auto feed_options = config.redis;
+  s.shop_bloom = std::make_unique<cache::BloomFilter>("shop", 200000, 0.001);
+  s.shop_cache->set_bloom(s.shop_bloom.get());
+  auto feed_options = s.config.redis;
   feed_options.client_name = "surge-feed";
-  auto feed = redis::Connection::create(contexts[0]->get_executor(), feed_options);
-  for (auto* c : {services.shop_cache.get(), services.type_cache.get()}) {
+  auto feed = redis::Connection::create(workers.at(0).get_executor(), feed_options);
+  for (auto* c : {s.shop_cache.get(), s.type_cache.get()}) {
     feed->add_subscription(c->filled_channel());
     feed->add_subscription(c->invalidate_channel());
   }
-  feed->set_push_handler([&services](redis::Reply m) {
-    // ["message", channel, payload]; each cache ignores channels that are not its own.
-    services.shop_cache->on_message(m.elements[1].str, m.elements[2].str);
-    services.type_cache->on_message(m.elements[1].str, m.elements[2].str);
+  // Worker 0's lock service (start-up priming) hears releases on the same feed.
+  s.locks = std::make_unique<cache::LockService>(*s.redis.at(0));
+  feed->add_subscription(cache::LockService::kReleasedChannel);
+  feed->set_push_handler([&s](redis::Reply m) {
+    // ["message", channel, payload]; each listener ignores channels that are not its own.
+    s.shop_cache->on_message(m.elements[1].str, m.elements[2].str);
+    s.type_cache->on_message(m.elements[1].str, m.elements[2].str);
+    s.locks->on_message(m.elements[1].str, m.elements[2].str);
   });
-  feed->set_state_handler([&services](bool up) {
-    services.shop_cache->on_feed_state(up);
-    services.type_cache->on_feed_state(up);
+  feed->set_state_handler([&s](bool up) {
+    s.shop_cache->on_feed_state(up);
+    s.type_cache->on_feed_state(up);
   });
+  return feed;
+}
 
-  services.vouchers = std::make_unique<db::VoucherRepository>(pool);
-  services.sale = std::make_unique<cache::FlashSale>(config.order_shards);
-  for (size_t i = 0; i < nworkers; ++i) {
-    cache::IdOptions ids;
+// The flash sale and the visitor recorder (per-worker parts).
+void build_sale_and_visitors(Services& s) {
+  s.vouchers = std::make_unique<db::VoucherRepository>(s.db);
+  s.sale = std::make_unique<sale::FlashSale>(s.config.order_shards);
+  std::vector<redis::Connection*> uv_connections;
+  for (auto& conn : s.redis) {
+    sale::IdOptions ids;
     ids.block = 100;  // one INCRBY per hundred orders
-    services.order_ids.push_back(std::make_unique<cache::IdGenerator>(*services.redis[i], ids));
+    s.order_ids.add(std::make_unique<sale::IdGenerator>(*conn, ids));
+    uv_connections.push_back(conn.get());
   }
-  {
-    std::vector<redis::Connection*> uv_connections;
-    for (auto& c : services.redis) uv_connections.push_back(c.get());
-    services.uv = std::make_unique<UvRecorder>(std::move(uv_connections));
+  s.uv = std::make_unique<social::UvRecorder>(std::move(uv_connections));
+}
+
+// Start-up state, all on worker 0 (its extra duty), in the background: serving begins at once
+// and each loader is safe to be late (see each one).
+void load_startup_state(Services& s, Workers& workers) {
+  asio::io_context& w0 = workers.at(0);
+  asio::co_spawn(w0, build_shop_bloom(s), asio::detached);
+  asio::co_spawn(w0, build_geo_index(s), asio::detached);
+  asio::co_spawn(w0, prime_at_start(s), asio::detached);
+  asio::co_spawn(w0, rebuild_follow_mirror(s), asio::detached);
+}
+
+// The order writer (worker 0's duty): its shard loops run there, each with its own Redis
+// connection, and its MariaDB work goes through `writer_db`, a pool of its own (the bulkhead:
+// public requests, however many or slow, cannot take those connections).
+void build_order_writer(Services& s, Workers& workers, uint16_t port, db::Pool& writer_db) {
+  if (!s.config.order_writer) return;
+  sale::WriterOptions w;
+  w.consumer = s.config.instance;
+  if (w.consumer.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    w.consumer = fmt::format("{}-{}", host, port);
   }
+  w.claim_idle = std::chrono::milliseconds(s.config.order_claim_idle_ms);
+  s.writer_vouchers = std::make_unique<db::VoucherRepository>(writer_db);
+  s.order_writer = sale::OrderWriter::create(workers.at(0).get_executor(), s.config.redis,
+                                             *s.writer_vouchers, *s.sale, w);
+  spdlog::info("orders: writer '{}' in group '{}'", w.consumer, w.group);
+}
 
-  http::Router router;
-  auto names = register_routes(router, services);
-  http::Metrics metrics(nworkers, names);
-  services.metrics = &metrics;
-  add_store_metrics(metrics, services);
-  metrics.add_collector([&services](std::string& out) {
-    cache::ReadThrough::render_metrics(out, {services.shop_cache.get(), services.type_cache.get()});
-    services.sale->render_metrics(out);
-    if (services.order_writer) services.order_writer->render_metrics(out);
-  });
-
-  http::Server server(raw, router, metrics, config.http);
-  if (!server.listen()) return 1;
-  if (config.order_writer) {
-    cache::WriterOptions w;
-    w.consumer = config.instance;
-    if (w.consumer.empty()) {
-      char host[256] = {};
-      ::gethostname(host, sizeof host - 1);
-      w.consumer = fmt::format("{}-{}", host, server.port());
-    }
-    w.claim_idle = std::chrono::milliseconds(config.order_claim_idle_ms);
-    services.order_writer = cache::OrderWriter::create(contexts[0]->get_executor(), config.redis,
-                                                       *writer_vouchers, *services.sale, w);
-    spdlog::info("orders: writer '{}' in group '{}'", w.consumer, w.group);
+// Reports the stores' state once at start; serving begins either way (health says 503).
+void report_stores(Services& s, Workers& workers) {
+  auto ready = asio::co_spawn(workers.at(0), s.redis.at(0)->wait_ready(std::chrono::seconds(3)),
+                              asio::use_future);
+  if (!ready.get()) {
+    spdlog::warn("redis {}:{} not reachable yet; retrying in the background", s.config.redis.host,
+                 s.config.redis.port);
   }
+  auto pong = asio::co_spawn(workers.at(0), s.db.ping(), asio::use_future);
+  if (!pong.get()) spdlog::warn("mariadb not reachable yet; requests will get 503 until it is");
+}
 
-  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
-  std::vector<std::thread> threads;
-  asio::post(*contexts[0], [feed] { feed->start(); });
-  for (size_t i = 0; i < nworkers; ++i) {
-    guards.push_back(asio::make_work_guard(*contexts[i]));
-    asio::post(*contexts[i], [c = services.redis[i]] { c->start(); });
-    threads.emplace_back([ctx = contexts[i].get(), i] {
-      pthread_setname_np(pthread_self(), fmt::format("worker-{}", i).c_str());
-      ctx->run();
-    });
-  }
-
-  // Report the stores' state once at start; serving begins either way (health says 503).
-  {
-    auto ready = asio::co_spawn(
-        *contexts[0], services.redis[0]->wait_ready(std::chrono::seconds(3)), asio::use_future);
-    if (!ready.get()) {
-      spdlog::warn("redis {}:{} not reachable yet; retrying in the background", config.redis.host,
-                   config.redis.port);
-    }
-    auto pong = asio::co_spawn(*contexts[0], pool.ping(), asio::use_future);
-    if (!pong.get()) spdlog::warn("mariadb not reachable yet; requests will get 503 until it is");
-  }
-  asio::co_spawn(*contexts[0], build_shop_bloom(services), asio::detached);
-  asio::co_spawn(*contexts[0], build_geo_index(services), asio::detached);
-  asio::co_spawn(*contexts[0], prime_at_start(services), asio::detached);
-  if (services.order_writer) services.order_writer->start();
-  asio::co_spawn(*contexts[0], load_follow_sets(services), asio::detached);
-  spdlog::info("surge: serving on http://{}:{} with {} workers (redis {}:{}, mariadb {}, pool {})",
-               config.http.address, server.port(), nworkers, config.redis.host, config.redis.port,
-               config.db.socket.empty() ? fmt::format("{}:{}", config.db.host, config.db.port)
-                                        : config.db.socket,
-               config.db.pool_size);
-
-  signals.async_wait([&](error_code, int sig) {
-    spdlog::info("surge: signal {} received; draining {} connections", sig,
-                 server.open_connections());
-  });
-  main_ctx.run();
-
+// Drain: no new connections, busy ones finish (10 s at most), then the background work and
+// the stores stop.
+void drain(Services& s, Workers& workers, http::Server& server,
+           const std::shared_ptr<redis::Connection>& feed) {
   server.drain();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (server.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -348,15 +347,73 @@ int serve(Config config) {
   }
   // Orders read but not yet committed stay pending under this instance's consumer name; the
   // next start (or another instance's claim) finishes them.
-  if (services.order_writer) services.order_writer->stop();
-  asio::post(*contexts[0], [feed] { feed->stop(); });
-  for (size_t i = 0; i < nworkers; ++i) {
-    asio::post(*contexts[i], [c = services.redis[i]] { c->stop(); });
+  if (s.order_writer) s.order_writer->stop();
+  asio::post(workers.at(0), [feed] { feed->stop(); });
+  for (size_t i = 0; i < workers.size(); ++i) {
+    asio::post(workers.at(i), [c = s.redis.at(i)] { c->stop(); });
   }
-  guards.clear();
-  for (auto& c : contexts) c->stop();
-  for (auto& t : threads) t.join();
-  pool.stop();
+  workers.stop();
+  s.db.stop();
+}
+
+}  // namespace
+
+int serve(Config config) {
+  if (!db::verify_schema_at_start(config.db, config.allow_degraded_schema)) return 1;
+  // Installed first: a signal that arrives while starting up is then queued for the drain below
+  // instead of killing the process with the default action.
+  asio::io_context main_ctx;
+  asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
+  Workers workers(config.workers ? config.workers
+                                 : std::max(1u, std::thread::hardware_concurrency()));
+
+  // 1. Stores.
+  db::Pool pool(config.db);
+  db::Options writer_options = config.db;
+  writer_options.pool_size = config.order_writer_pool;
+  db::Pool writer_pool(writer_options);
+  Services services{config, pool, db::ShopRepository(pool)};
+  build_stores(services, workers);
+  // 2. Engines.
+  auto feed = build_caches(services, workers);
+  build_sale_and_visitors(services);
+  build_engines(services);
+
+  // 3. The server and its metrics.
+  http::Router router;
+  auto names = register_routes(router, services);
+  http::Metrics metrics(workers.size(), names);
+  services.metrics = &metrics;
+  add_metrics(metrics, services);
+  http::Server server(workers.all(), router, metrics, config.http);
+  if (!server.listen()) return 1;
+  build_order_writer(services, workers, server.port(), writer_pool);
+
+  // 4. Connections start on their own workers, then the workers run.
+  asio::post(workers.at(0), [feed] { feed->start(); });
+  for (size_t i = 0; i < workers.size(); ++i) {
+    asio::post(workers.at(i), [c = services.redis.at(i)] { c->start(); });
+  }
+  workers.start();
+  report_stores(services, workers);
+  // 5. Start-up state and background work.
+  load_startup_state(services, workers);
+  if (services.order_writer) services.order_writer->start();
+  spdlog::info("surge: serving on http://{}:{} with {} workers (redis {}:{}, mariadb {}, pool {})",
+               config.http.address, server.port(), workers.size(), config.redis.host,
+               config.redis.port,
+               config.db.socket.empty() ? fmt::format("{}:{}", config.db.host, config.db.port)
+                                        : config.db.socket,
+               config.db.pool_size);
+
+  signals.async_wait([&](error_code, int sig) {
+    spdlog::info("surge: signal {} received; draining {} connections", sig,
+                 server.open_connections());
+  });
+  main_ctx.run();
+  // 6. Drain.
+  drain(services, workers, server, feed);
+  writer_pool.stop();
   spdlog::info("surge: stopped cleanly");
   return 0;
 }

@@ -6,11 +6,10 @@
 #include <vector>
 
 #include "app/config.h"
-#include "app/uv_recorder.h"
-#include "cache/flash_sale.h"
-#include "cache/id_generator.h"
-#include "cache/order_writer.h"
 #include "cache/read_through.h"
+#include "cache/reentrant_lock.h"
+#include "common/clock.h"
+#include "common/per_worker.h"
 #include "db/blog_repository.h"
 #include "db/follow_repository.h"
 #include "db/pool.h"
@@ -20,43 +19,57 @@
 #include "db/voucher_repository.h"
 #include "http/metrics.h"
 #include "redis/connection.h"
+#include "sale/flash_sale.h"
+#include "sale/id_generator.h"
+#include "sale/order_writer.h"
+#include "shop/catalog.h"
+#include "social/blogs.h"
+#include "social/check_ins.h"
+#include "social/follows.h"
+#include "social/login.h"
+#include "social/visitors.h"
 
 namespace surge::app {
 
-// Shared by every handler. Per-worker members are indexed by Context::worker and only touched
-// on that worker's thread.
+// Shared by every handler. Per-worker members (PerWorker<T>) are touched only through local() on
+// their own worker's thread; everything else is shared and safe to use from any worker.
 struct Services {
   const Config& config;
   db::Pool& db;
   db::ShopRepository shops;
-  std::vector<std::shared_ptr<redis::Connection>> redis;  // one per worker
+  PerWorker<std::shared_ptr<redis::Connection>> redis{};
   http::Metrics* metrics = nullptr;
   std::unique_ptr<cache::ReadThrough> shop_cache{};
   std::unique_ptr<cache::BloomFilter> shop_bloom{};
   std::unique_ptr<cache::ReadThrough> type_cache{};
+  std::unique_ptr<cache::LockService> locks{};  // worker 0's; guards start-up priming
   // Vouchers and the flash sale.
   std::unique_ptr<db::VoucherRepository> vouchers{};
-  std::unique_ptr<cache::FlashSale> sale{};
-  std::vector<std::unique_ptr<cache::IdGenerator>> order_ids{};  // one per worker
-  std::shared_ptr<cache::OrderWriter> order_writer{};            // null when disabled
+  std::unique_ptr<db::VoucherRepository> writer_vouchers{};  // on the order writer's own pool
+  std::unique_ptr<sale::FlashSale> sale{};
+  PerWorker<std::unique_ptr<sale::IdGenerator>> order_ids{};
+  std::shared_ptr<sale::OrderWriter> order_writer{};  // null when disabled
   // Users and social features.
   db::UserRepository users{db};
   db::BlogRepository blogs{db};
   db::FollowRepository follows{db};
   db::UploadRepository uploads{db};
-  std::unique_ptr<UvRecorder> uv{};  // null: visitors are not counted
+  std::unique_ptr<social::UvRecorder> uv{};  // null: visitors are not counted
+  // The engines behind the handlers (built by build_engines()).
+  const Clock* clock = &Clock::system();
+  std::unique_ptr<shop::Catalog> catalog{};
+  std::unique_ptr<social::Sessions> sessions{};
+  std::unique_ptr<social::LoginCodes> login_codes{};
+  std::unique_ptr<social::Login> login{};
+  std::unique_ptr<social::CheckIns> check_ins{};
+  std::unique_ptr<social::Likes> likes{};
+  std::unique_ptr<social::Feed> feed{};
+  std::unique_ptr<social::Blogs> blog_pages{};
+  std::unique_ptr<social::Follows> follow_graph{};
 
-  redis::Connection& redis_for(size_t worker) { return *redis[worker]; }
+  // The calling worker's Redis connection.
+  redis::Connection& local_redis() { return *redis.local(); }
 };
-
-// The original's geo index of shops of one type: shop:geo:{typeId}.
-std::string geo_key(int64_t type_id);
-
-// Makes every flash-sale voucher in MariaDB known to the sale in Redis (stock and buyers only
-// where Redis has no state for it). Returns the number of vouchers.
-boost::asio::awaitable<Result<size_t>> prime_flash_sale(db::VoucherRepository& vouchers,
-                                                        cache::FlashSale& sale,
-                                                        redis::Connection& redis);
 
 // Serves until SIGINT/SIGTERM, then drains; returns the process exit code.
 int serve(Config config);

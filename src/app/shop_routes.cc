@@ -18,6 +18,7 @@
 #include "core/parse.h"
 #include "http/envelope.h"
 #include "redis/commands.h"
+#include "shop/catalog.h"
 
 namespace surge::app {
 
@@ -68,39 +69,28 @@ class ShopApi {
     co_return http::json(200, envelope::ok_raw(**shop));
   }
 
-  // POST /shop: insert, then make the id known to the Bloom filter.
+  // POST /shop: the row, the Bloom filter, the geo index and the caches, in the engine.
   awaitable<Response> create_shop(Context& ctx) {
     auto body = parse_object(ctx.request.body());
     if (auto* msg = std::get_if<std::string>(&body)) co_return bad_request(*msg);
     const auto& o = std::get<json::object>(body);
-    db::ShopFields fields;
-    if (auto bad = shop_fields(o, fields)) co_return bad_request(*bad);
+    shop::NewShop shop;
+    if (auto bad = shop_fields(o, shop.fields)) co_return bad_request(*bad);
     auto has = [&](std::string_view column) {
-      return std::any_of(fields.begin(), fields.end(), [&](auto& f) { return f.first == column; });
+      return std::any_of(shop.fields.begin(), shop.fields.end(),
+                         [&](auto& f) { return f.first == column; });
     };
     if (!has("name") || !has("type_id") || !has("x") || !has("y")) {
       co_return bad_request("name, typeId, x and y are required");
     }
-    // NOT NULL columns without a default in the original schema.
-    for (const char* text : {"images", "address"}) {
-      if (!has(text)) fields.emplace_back(text, std::string());
-    }
-    for (const char* count : {"sold", "comments", "score"}) {
-      if (!has(count)) fields.emplace_back(count, int64_t{0});
-    }
-    if (auto refused = db::check_shop_fields(fields)) co_return bad_request(*refused);
-    auto id = co_await s_.shops.insert(std::move(fields));
+    // Checked against what every store accepts (the geo index's latitude range included)
+    // before the engine writes anything.
+    if (auto refused = db::check_shop_fields(shop.fields)) co_return bad_request(*refused);
+    shop.type_id = o.at("typeId").to_number<int64_t>();
+    shop.x = o.at("x").to_number<double>();
+    shop.y = o.at("y").to_number<double>();
+    auto id = co_await s_.catalog->create(ctx.worker, s_.local_redis(), std::move(shop));
     if (!id) co_return error_response(id.error());
-    auto added = co_await s_.shop_bloom->add(s_.redis_for(ctx.worker), std::to_string(*id));
-    if (!added) co_return error_response(added.error());
-    auto type = o.at("typeId").to_number<int64_t>();
-    std::vector<redis::GeoMember> place{
-        {std::to_string(*id), o.at("x").to_number<double>(), o.at("y").to_number<double>()}};
-    auto placed = co_await redis::geoadd(s_.redis_for(ctx.worker), geo_key(type), std::move(place));
-    if (!placed) co_return error_response(placed.error());
-    // An instance whose filter was not ready may have cached this id as absent a moment ago.
-    auto cleared = co_await s_.shop_cache->invalidate(ctx.worker, std::to_string(*id));
-    if (!cleared) co_return error_response(cleared.error());
     co_return http::json(200, envelope::ok(json::value(*id)));
   }
 
@@ -113,16 +103,13 @@ class ShopApi {
     const json::value* idv = o.if_contains("id");
     if (!idv || idv->is_null()) co_return business_failure("店铺id不能为空");
     if (!idv->is_int64() || idv->as_int64() < 1) co_return bad_request("invalid field: id");
-    int64_t id = idv->as_int64();
     db::ShopFields fields;
     if (auto bad = shop_fields(o, fields)) co_return bad_request(*bad);
     if (fields.empty()) co_return bad_request("nothing to update");
     if (auto refused = db::check_shop_fields(fields)) co_return bad_request(*refused);
-    auto found = co_await s_.shops.update(id, std::move(fields));
+    auto found = co_await s_.catalog->update(ctx.worker, idv->as_int64(), std::move(fields));
     if (!found) co_return error_response(found.error());
     if (!*found) co_return business_failure("店铺不存在");
-    auto invalidated = co_await s_.shop_cache->invalidate(ctx.worker, std::to_string(id));
-    if (!invalidated) co_return error_response(invalidated.error());
     co_return http::json(200, envelope::ok());
   }
 
@@ -155,18 +142,15 @@ class ShopApi {
     if (!x || !y || *x < -180 || *x > 180 || *y < -85.05112878 || *y > 85.05112878) {
       co_return bad_request("invalid coordinates");
     }
-    redis::Connection& r = s_.redis_for(ctx.worker);
-    auto hits = co_await redis::geosearch(r, geo_key(*type), *x, *y, 5000, from + kPage);
-    if (!hits) co_return error_response(hits.error());
+    auto shops =
+        co_await s_.catalog->nearby(ctx.worker, s_.local_redis(), *type, *x, *y, 5000, from, kPage);
+    if (!shops) co_return error_response(shops.error());
     std::string out = "[";
-    for (size_t i = static_cast<size_t>(from); i < hits->size(); ++i) {
-      auto shop = co_await s_.shop_cache->get(ctx.worker, (*hits)[i].member);
-      if (!shop) co_return error_response(shop.error());
-      if (!*shop) continue;  // deleted since it was indexed
+    for (const auto& shop : *shops) {
       if (out.size() > 1) out += ',';
       // Splice the distance into the cached JSON object instead of re-encoding it.
-      out.append(**shop, 0, (*shop)->size() - 1);
-      fmt::format_to(std::back_inserter(out), ",\"distance\":{}}}", (*hits)[i].distance_m);
+      out.append(shop.json, 0, shop.json.size() - 1);
+      fmt::format_to(std::back_inserter(out), ",\"distance\":{}}}", shop.distance_m);
     }
     out += ']';
     co_return http::json(200, envelope::ok_raw(out));
@@ -185,9 +169,9 @@ class ShopApi {
   }
 
   // 200 when Redis and MariaDB both answer, 503 otherwise; the body says which is down.
-  awaitable<Response> health(Context& ctx) {
-    auto pong = co_await s_.redis_for(ctx.worker).exec(redis::Command::make("PING"));
-    bool redis_up = pong && pong->is_string();
+  awaitable<Response> health(Context&) {
+    auto pong = co_await redis::ping(s_.local_redis());
+    bool redis_up = static_cast<bool>(pong);
     auto db = co_await s_.db.ping();
     bool db_up = static_cast<bool>(db);
     json::object data;

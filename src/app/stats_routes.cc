@@ -1,14 +1,13 @@
-// /stats/uv: unique visitors of one day (PFCOUNT uv:{yyyyMMdd}) or of a date range (each day,
-// and the union over the range, which counts a visitor of several days once).
+// /stats/uv: unique visitors of one day or of a date range (each day, and the union over the
+// range, which counts a visitor of several days once). The counting lives in social/visitors.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include "app/errors.h"
 #include "app/routes.h"
-#include "app/uv_recorder.h"
 #include "core/calendar.h"
 #include "http/envelope.h"
-#include "redis/commands.h"
+#include "social/visitors.h"
 
 namespace surge::app {
 
@@ -30,12 +29,11 @@ class StatsApi {
   // GET /stats/uv?date=YYYY-MM-DD → data: count
   // GET /stats/uv?from=YYYY-MM-DD&to=YYYY-MM-DD → data: {from, to, total, days: [{date, uv}]}
   awaitable<Response> uv(Context& ctx) {
-    redis::Connection& r = s_.redis_for(ctx.worker);
+    redis::Connection& r = s_.local_redis();
     if (auto date = ctx.query_param("date")) {
       auto d = core::parse_date(*date);
       if (!d) co_return bad_request("invalid date (YYYY-MM-DD)");
-      std::vector<std::string> keys{uv_key(*d)};
-      auto n = co_await redis::pfcount(r, std::move(keys));
+      auto n = co_await social::count_visitors(r, *d);
       if (!n) co_return error_response(n.error());
       co_return http::json(200, envelope::ok(json::value(*n)));
     }
@@ -47,32 +45,19 @@ class StatsApi {
     if (last < first) co_return bad_request("from is after to");
     if (last - first + 1 > kMaxRangeDays) co_return bad_request("at most 366 days");
 
-    // Each day's count and the union, in one round trip.
-    redis::Command cmd;
-    std::vector<std::string> keys;
-    for (int64_t day = first; day <= last; ++day) {
-      keys.push_back(uv_key(core::civil_from_days(day)));
-      cmd.add("PFCOUNT", keys.back());
-    }
-    cmd.begin(1 + keys.size()).arg("PFCOUNT");
-    for (const auto& k : keys) cmd.arg(k);
-    auto replies = co_await r.exec_all(std::move(cmd));
-    if (!replies) co_return error_response(replies.error());
+    auto counts = co_await social::count_visitors(r, *from, *to);
+    if (!counts) co_return error_response(counts.error());
     json::array days;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      auto n = redis::to_integer(Result<redis::Reply>((*replies)[i]));
-      if (!n) co_return error_response(n.error());
+    for (size_t i = 0; i < counts->per_day.size(); ++i) {
       json::object day;
       day.emplace("date", core::format_date(core::civil_from_days(first + int64_t(i))));
-      day.emplace("uv", *n);
+      day.emplace("uv", counts->per_day[i]);
       days.push_back(std::move(day));
     }
-    auto total = redis::to_integer(Result<redis::Reply>(replies->back()));
-    if (!total) co_return error_response(total.error());
     json::object data;
     data.emplace("from", core::format_date(*from));
     data.emplace("to", core::format_date(*to));
-    data.emplace("total", *total);
+    data.emplace("total", counts->total);
     data.emplace("days", std::move(days));
     co_return http::json(200, envelope::ok(data));
   }

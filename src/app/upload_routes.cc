@@ -16,7 +16,6 @@
 #include <boost/json/value.hpp>
 
 #include "app/errors.h"
-#include "app/random.h"
 #include "app/routes.h"
 #include "common/random.h"
 #include "core/upload.h"
@@ -94,12 +93,12 @@ class UploadApi {
       co_return business_failure("文件上传失败");
     }
     // A file nobody owns could never be deleted through the API, so it does not stay.
-    auto owned = co_await s_.uploads.record(name, ctx.user->id, file->data.size());
+    auto owned = co_await s_.uploads.record(name, ctx.me().id, file->data.size());
     if (!owned) {
       fs::remove(path, ec);
       co_return error_response(owned.error());
     }
-    spdlog::debug("upload: user {} stored {}", ctx.user->id, name);
+    spdlog::debug("upload: user {} stored {}", ctx.me().id, name);
     co_return http::json(200, envelope::ok(boost::json::value(name)));
   }
 
@@ -126,7 +125,7 @@ class UploadApi {
       if (!fs::exists(status)) co_return http::json(200, envelope::ok());
       co_return http::json(403, envelope::fail("无权删除该文件"));
     }
-    if (**owner != ctx.user->id) co_return http::json(403, envelope::fail("无权删除该文件"));
+    if (**owner != ctx.me().id) co_return http::json(403, envelope::fail("无权删除该文件"));
     fs::remove(path, ec);
     if (ec) {
       spdlog::error("upload: cannot delete {}: {}", path.string(), ec.message());

@@ -77,23 +77,22 @@ class VoucherApi {
   awaitable<Response> seckill(Context& ctx) {
     auto voucher = core::parse_id(ctx.params[0]);
     if (!voucher) co_return bad_request("invalid voucher id");
-    auto order_id = co_await s_.order_ids[ctx.worker]->next();
+    auto order_id = co_await s_.order_ids.local()->next();
     if (!order_id) co_return error_response(order_id.error());
-    auto outcome =
-        co_await s_.sale->buy(s_.redis_for(ctx.worker), *voucher, ctx.user->id, *order_id);
+    auto outcome = co_await s_.sale->buy(s_.local_redis(), *voucher, ctx.me().id, *order_id);
     if (!outcome) co_return error_response(outcome.error());
     switch (*outcome) {
-      case cache::SaleOutcome::kAccepted:
+      case sale::SaleOutcome::kAccepted:
         co_return http::json(200, envelope::ok(json::value(*order_id)));
-      case cache::SaleOutcome::kNoStock:
+      case sale::SaleOutcome::kNoStock:
         co_return business_failure("库存不足");
-      case cache::SaleOutcome::kDuplicate:
+      case sale::SaleOutcome::kDuplicate:
         co_return business_failure("不能重复下单");
-      case cache::SaleOutcome::kNotStarted:
+      case sale::SaleOutcome::kNotStarted:
         co_return business_failure("秒杀尚未开始");
-      case cache::SaleOutcome::kEnded:
+      case sale::SaleOutcome::kEnded:
         co_return business_failure("秒杀已经结束");
-      case cache::SaleOutcome::kNoSuchVoucher:
+      case sale::SaleOutcome::kNoSuchVoucher:
         break;
     }
     co_return business_failure("秒杀券不存在");
@@ -105,11 +104,11 @@ class VoucherApi {
     if (!id) co_return bad_request("invalid order id");
     // Queued first: the marker is removed only after the commit, so an order is always in one
     // of the two places when looked up in this order.
-    auto queued = co_await s_.sale->queued(s_.redis_for(ctx.worker), *id);
+    auto queued = co_await s_.sale->queued(s_.local_redis(), *id);
     if (!queued) co_return error_response(queued.error());
     if (*queued) {
       const auto& q = **queued;
-      if (q.user_id != ctx.user->id) co_return business_failure("订单不存在");
+      if (q.user_id != ctx.me().id) co_return business_failure("订单不存在");
       core::JsonWriter w;
       w.begin_object()
           .field("id", q.order_id)
@@ -121,7 +120,7 @@ class VoucherApi {
     }
     auto found = co_await s_.vouchers->find_order(*id);
     if (!found) co_return error_response(found.error());
-    if (!*found || (*found)->row.user_id != ctx.user->id) co_return business_failure("订单不存在");
+    if (!*found || (*found)->row.user_id != ctx.me().id) co_return business_failure("订单不存在");
     const db::Order& o = **found;
     core::JsonWriter w;
     w.begin_object()
@@ -150,7 +149,7 @@ class VoucherApi {
     if (flash_sale) {
       state.voucher_id = *id;
       std::vector<int64_t> no_buyers;
-      auto primed = co_await s_.sale->prime(s_.redis_for(ctx.worker), state, std::move(no_buyers));
+      auto primed = co_await s_.sale->prime(s_.local_redis(), state, std::move(no_buyers));
       if (!primed) co_return error_response(primed.error());
     }
     co_return http::json(200, envelope::ok(json::value(*id)));

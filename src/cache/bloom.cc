@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "redis/commands.h"
+#include "redis/pipeline.h"
 
 namespace surge::cache {
 
@@ -29,11 +30,8 @@ asio::awaitable<Result<void>> BloomFilter::build(redis::Connection& c,
   cmd.add("SET", staging, bitmap, "PX", 60000);
   cmd.add("BITOP", "OR", key_, key_, staging);
   cmd.add("DEL", staging);
-  auto replies = co_await c.exec_all(std::move(cmd));
-  if (!replies) co_return replies.error();
-  for (const auto& r : *replies) {
-    if (r.is_error()) co_return make_error_code(Errc::kServerError);
-  }
+  auto done = co_await redis::exec_as<redis::Done, int64_t, int64_t>(c, std::move(cmd));
+  if (!done) co_return done.error();
   ready_.store(true, std::memory_order_release);
   co_return Result<void>{};
 }

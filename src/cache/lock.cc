@@ -13,14 +13,6 @@
 
 namespace surge::cache {
 
-std::string random_token() {
-  unsigned char bytes[16];
-  random_bytes(bytes, sizeof bytes);
-  std::string out;
-  for (unsigned char b : bytes) fmt::format_to(std::back_inserter(out), "{:02x}", b);
-  return out;
-}
-
 asio::awaitable<Result<std::optional<LockLease>>> try_lock(redis::Connection& c, std::string key,
                                                            std::chrono::milliseconds ttl) {
   std::string token = random_token();

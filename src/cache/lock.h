@@ -15,9 +15,6 @@ namespace surge::cache {
 
 namespace asio = boost::asio;
 
-// 32 hex characters from the OS CSPRNG (getrandom).
-std::string random_token();
-
 struct LockLease {
   std::string key;
   std::string token;

@@ -17,6 +17,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "common/assert.h"
+#include "core/user.h"
+
 namespace surge::http {
 
 namespace asio = boost::asio;
@@ -35,13 +38,6 @@ Response json(unsigned status, std::string body);
 
 inline constexpr size_t kMaxParams = 4;
 
-// The logged-in user of a request, as the session store holds it (the original's UserDTO).
-struct Principal {
-  int64_t id = 0;
-  std::string nick_name;
-  std::string icon;
-};
-
 // What a handler sees of one request. Borrowed views live as long as the request.
 struct Context {
   const Request& request;
@@ -50,7 +46,14 @@ struct Context {
   std::array<std::string_view, kMaxParams> params{};
   size_t worker = 0;  // index of the io_context running this request
   asio::ip::address remote;
-  std::optional<Principal> user;  // set by the app's auth wrapper when a valid token was sent
+  std::optional<core::LoggedInUser> user;  // set by the app's auth wrapper for a valid token
+
+  // The logged-in user, for handlers registered as login-only (the wrapper answers 401 before
+  // they run otherwise); calling it anywhere else is a bug and aborts.
+  const core::LoggedInUser& me() const {
+    SURGE_CHECK(user.has_value());
+    return *user;
+  }
 
   // The first value of a query parameter, URL-decoded; nullopt if absent or badly escaped.
   std::optional<std::string> query_param(std::string_view name) const;

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace surge::redis {
 
@@ -34,6 +35,20 @@ class Command {
   Command& add(const Args&... args) {
     begin(sizeof...(Args));
     (push(args), ...);
+    return *this;
+  }
+
+  // Appends one command whose last arguments are a list (SADD key m1 m2 ..., PFCOUNT k1 k2 ...);
+  // the argument count comes from the list.
+  Command& add_list(std::string_view verb, const std::vector<std::string>& tail) {
+    begin(1 + tail.size()).arg(verb);
+    for (const auto& t : tail) arg(t);
+    return *this;
+  }
+  Command& add_list(std::string_view verb, std::string_view key,
+                    const std::vector<std::string>& tail) {
+    begin(2 + tail.size()).arg(verb).arg(key);
+    for (const auto& t : tail) arg(t);
     return *this;
   }
 

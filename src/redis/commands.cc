@@ -25,16 +25,12 @@ std::optional<double> parse_double(std::string_view s) {
 Command with_keys(std::string_view verb, const std::string& key,
                   const std::vector<std::string>& rest) {
   Command c;
-  c.begin(2 + rest.size()).arg(verb).arg(key);
-  for (const auto& r : rest) c.arg(r);
-  return c;
+  return c.add_list(verb, key, rest);
 }
 
 Command keys_only(std::string_view verb, const std::vector<std::string>& keys) {
   Command c;
-  c.begin(1 + keys.size()).arg(verb);
-  for (const auto& k : keys) c.arg(k);
-  return c;
+  return c.add_list(verb, keys);
 }
 
 // Result<bool> cannot be built implicitly from an error_code (both convert to bool).
@@ -64,6 +60,9 @@ Result<std::optional<std::string>> to_optional_string(const Result<Reply>& r) {
   return std::optional<std::string>(r->str);
 }
 
+namespace {
+
+// An array of strings, integers (as text) and nils.
 Result<std::vector<std::optional<std::string>>> to_optional_list(const Result<Reply>& r) {
   if (!r) return r.error();
   if (r->is_error()) return reply_error(*r);
@@ -84,6 +83,8 @@ Result<std::vector<std::optional<std::string>>> to_optional_list(const Result<Re
   }
   return out;
 }
+
+}  // namespace
 
 Result<std::vector<std::string>> to_string_list(const Result<Reply>& r) {
   auto list = to_optional_list(r);
@@ -109,6 +110,9 @@ Result<FieldValues> to_pairs(const Result<Reply>& r) {
   return out;
 }
 
+namespace {
+
+// One stream entry reply [id, [f1, v1, ...]].
 Result<StreamEntry> to_stream_entry(const Reply& r) {
   if (!r.is_array() || r.elements.size() != 2 || !r.elements[0].is_string()) {
     return Errc::kProtocol;
@@ -121,6 +125,15 @@ Result<StreamEntry> to_stream_entry(const Reply& r) {
   if (!fields) return fields.error();
   e.fields = std::move(*fields);
   return e;
+}
+
+}  // namespace
+
+asio::awaitable<Result<void>> ping(Connection& c) {
+  auto pong = co_await c.exec(Command::make("PING"));
+  if (!pong) co_return pong.error();
+  if (!pong->is_string()) co_return make_error_code(Errc::kProtocol);
+  co_return Result<void>();
 }
 
 asio::awaitable<Result<std::optional<std::string>>> get(Connection& c, std::string key) {
@@ -286,12 +299,16 @@ asio::awaitable<Result<int64_t>> pfcount(Connection& c, std::vector<std::string>
   co_return to_integer(co_await c.exec(std::move(cmd)));
 }
 
-asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
-                                        std::vector<GeoMember> members) {
+Command geoadd_command(const std::string& key, const std::vector<GeoMember>& members) {
   Command cmd;
   cmd.begin(2 + 3 * members.size()).arg("GEOADD").arg(key);
   for (const auto& m : members) cmd.arg(m.lon).arg(m.lat).arg(m.member);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+  return cmd;
+}
+
+asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
+                                        std::vector<GeoMember> members) {
+  co_return to_integer(co_await c.exec(geoadd_command(key, members)));
 }
 
 asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Connection& c, std::string key, double lon,
@@ -412,11 +429,6 @@ asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Connection& c, std::
 
 asio::awaitable<Result<int64_t>> publish(Connection& c, std::string channel, std::string message) {
   auto cmd = Command::make("PUBLISH", channel, message);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
-}
-
-asio::awaitable<Result<int64_t>> client_id(Connection& c) {
-  auto cmd = Command::make("CLIENT", "ID");
   co_return to_integer(co_await c.exec(std::move(cmd)));
 }
 

@@ -19,13 +19,15 @@ namespace surge::redis {
 using Millis = std::chrono::milliseconds;
 using FieldValues = std::vector<std::pair<std::string, std::string>>;
 
-// Reply shape converters (also used by code that batches commands itself).
+// Reply shape converters (also behind the typed pipelines in redis/pipeline.h).
 Result<void> expect_ok(const Result<Reply>& r);
 Result<int64_t> to_integer(const Result<Reply>& r);
 Result<std::optional<std::string>> to_optional_string(const Result<Reply>& r);
 Result<std::vector<std::string>> to_string_list(const Result<Reply>& r);
-Result<std::vector<std::optional<std::string>>> to_optional_list(const Result<Reply>& r);
 Result<FieldValues> to_pairs(const Result<Reply>& r);  // flat [k1, v1, k2, v2, ...]
+
+// Liveness: success when the server answers PING with a status.
+asio::awaitable<Result<void>> ping(Connection& c);
 
 // Strings and keys.
 asio::awaitable<Result<std::optional<std::string>>> get(Connection& c, std::string key);
@@ -88,6 +90,8 @@ struct GeoHit {
 };
 asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
                                         std::vector<GeoMember> members);
+// The GEOADD command alone, for bulk loads.
+Command geoadd_command(const std::string& key, const std::vector<GeoMember>& members);
 // GEOSEARCH key FROMLONLAT lon lat BYRADIUS r m ASC COUNT n WITHDIST.
 asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Connection& c, std::string key, double lon,
                                                        double lat, double radius_m, int64_t count);
@@ -125,7 +129,6 @@ asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Connection& c, std::
 
 // Pub/sub and client-side caching.
 asio::awaitable<Result<int64_t>> publish(Connection& c, std::string channel, std::string message);
-asio::awaitable<Result<int64_t>> client_id(Connection& c);
 
 // Bulk loads (50k GEOADDs, a Bloom filter build): merges commands into pipelines of at most
 // `chunk_bytes` and keeps one chunk in flight, so memory stays bounded whatever the input size.
@@ -136,8 +139,5 @@ struct BulkResult {
 };
 asio::awaitable<Result<BulkResult>> bulk(Connection& c, std::vector<Command> commands,
                                          size_t chunk_bytes = 256 * 1024);
-
-// Converts one stream entry reply [id, [f1, v1, ...]].
-Result<StreamEntry> to_stream_entry(const Reply& r);
 
 }  // namespace surge::redis

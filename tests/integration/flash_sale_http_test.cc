@@ -11,11 +11,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 
-#include "app/auth.h"
-#include "cache/flash_sale.h"
-#include "cache/lock.h"
 #include "db/connection.h"
 #include "redis/commands.h"
+#include "sale/flash_sale.h"
+#include "social/sessions.h"
 #include "support/drive.h"
 #include "support/processes.h"
 #include "support/stores.h"
@@ -38,11 +37,10 @@ class Sessions {
     drive_for(ctx_, 20ms);
   }
   std::string login(int64_t user) {
-    std::string token = cache::random_token();
-    http::Principal p{user, "user_" + std::to_string(user), ""};
-    auto ok = run_co(ctx_, app::store_session(*conn_, token, p, std::chrono::minutes(10)));
-    EXPECT_TRUE(ok);
-    return "authorization: " + token;
+    core::LoggedInUser u{user, "user_" + std::to_string(user), ""};
+    auto token = run_co(ctx_, social::Sessions(std::chrono::minutes(10)).open(*conn_, u));
+    EXPECT_TRUE(token);
+    return "authorization: " + token.value();
   }
   redis::Connection& redis() { return *conn_; }
   boost::asio::io_context& ctx() { return ctx_; }
@@ -192,7 +190,7 @@ void killed_instance_loses_nothing(bool restart_same_name) {
   }
   // Wait until a's writer holds some as pending (read, stuck in its transaction); the rest wait
   // unread in the stream behind them.
-  cache::FlashSale sale(4);
+  sale::FlashSale sale(4);
   std::string stream = sale.stream_key(sale.shard_of(voucher));
   auto until = std::chrono::steady_clock::now() + 10s;
   int64_t pending = 0;
@@ -251,7 +249,7 @@ TEST(FlashSaleHttp, ReconcileReportsAndRepairsADifference) {
     SurgeServer a;
     voucher = create_sale(a.port(), 5);
   }
-  cache::FlashSale sale(4);
+  sale::FlashSale sale(4);
   // A buyer Redis knows of with no order anywhere: an order lost before the fix.
   ASSERT_TRUE(
       run_co(sessions.ctx(), redis::sadd(sessions.redis(), sale.buyers_key(voucher), {"4242"})));

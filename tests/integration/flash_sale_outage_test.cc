@@ -17,9 +17,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 
-#include "app/auth.h"
-#include "cache/lock.h"
 #include "db/connection.h"
+#include "social/sessions.h"
 #include "support/drive.h"
 #include "support/processes.h"
 
@@ -106,10 +105,11 @@ class Outage : public ::testing::Test {
       ADD_FAILURE() << "redis not ready";
       return out;
     }
+    social::Sessions sessions(10min);
     for (int i = 0; i < n; ++i) {
-      std::string t = cache::random_token();
-      EXPECT_TRUE(run_co(ctx, app::store_session(*conn, t, {first + i, "u", ""}, 10min)));
-      out.push_back("authorization: " + t);
+      auto t = run_co(ctx, sessions.open(*conn, core::LoggedInUser{first + i, "u", ""}));
+      EXPECT_TRUE(t);
+      if (t) out.push_back("authorization: " + *t);
     }
     conn->stop();
     drive_for(ctx, 20ms);
@@ -160,9 +160,9 @@ TEST_F(Outage, SaleGoesOnWhileMariaDbIsDownAndEveryOrderLandsAfterwards) {
   ASSERT_TRUE(run_co(ctx, conn->wait_ready(3s)));
   std::vector<std::string> tokens;
   for (int i = 0; i < 30; ++i) {
-    std::string t = cache::random_token();
-    ASSERT_TRUE(run_co(ctx, app::store_session(*conn, t, {100 + i, "u", ""}, 10min)));
-    tokens.push_back("authorization: " + t);
+    auto t = run_co(ctx, social::Sessions(10min).open(*conn, {100 + i, "u", ""}));
+    ASSERT_TRUE(t);
+    tokens.push_back("authorization: " + *t);
   }
 
   // Stop MariaDB (SIGTERM, as an operator or a crash-restart would).

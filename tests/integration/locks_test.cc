@@ -16,6 +16,7 @@
 
 #include "cache/lock.h"
 #include "cache/reentrant_lock.h"
+#include "common/random.h"
 #include "redis/commands.h"
 #include "support/drive.h"
 #include "support/processes.h"

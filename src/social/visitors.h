@@ -1,7 +1,7 @@
 // Unique visitors per day: every routed request adds its visitor (user id when logged in, client
 // address otherwise) to the HyperLogLog uv:{yyyyMMdd} of the server's local day. Recording never
 // waits and never fails a request: each worker batches visitors and keeps at most one PFADD in
-// flight, and skips visitors it already sent today.
+// flight, and skips visitors it already sent today. Counting reads the same logs.
 #pragma once
 
 #include <cstdint>
@@ -10,21 +10,25 @@
 #include <unordered_set>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+
+#include "common/error.h"
 #include "core/calendar.h"
 #include "redis/connection.h"
 
-namespace surge::app {
+namespace surge::social {
 
 // The HyperLogLog of one day.
 std::string uv_key(core::Date day);
 
 // Per-worker state, each touched only on its worker's thread. Borrows the connections, which
-// must outlive it (Services owns both).
+// must outlive it.
 class UvRecorder {
  public:
   explicit UvRecorder(std::vector<redis::Connection*> connections);
 
-  void record(size_t worker, std::string_view visitor, int64_t now_ms);
+  // On a worker thread: records the visitor in that worker's batch.
+  void record(std::string_view visitor, int64_t now_ms);
 
  private:
   struct Worker {
@@ -40,4 +44,16 @@ class UvRecorder {
   std::vector<Worker> workers_;
 };
 
-}  // namespace surge::app
+// Each day's count and the union over the range (a visitor of several days counts once).
+struct VisitorCounts {
+  std::vector<int64_t> per_day;  // from the first day on
+  int64_t total = 0;
+};
+
+// The visitors of one day.
+boost::asio::awaitable<Result<int64_t>> count_visitors(redis::Connection& c, core::Date day);
+// The visitors of every day from `first` to `last` (inclusive, first <= last), in one round trip.
+boost::asio::awaitable<Result<VisitorCounts>> count_visitors(redis::Connection& c, core::Date first,
+                                                             core::Date last);
+
+}  // namespace surge::social

@@ -1,10 +1,14 @@
 // Self-clocking PFADD batches: the first visitor goes out at once; visitors arriving while that
 // PFADD is in flight leave together when its reply comes back.
-#include "app/uv_recorder.h"
+#include "social/visitors.h"
 
 #include <spdlog/spdlog.h>
 
-namespace surge::app {
+#include "common/per_worker.h"
+#include "redis/commands.h"
+#include "redis/pipeline.h"
+
+namespace surge::social {
 
 namespace {
 // Bounds each worker's memory of today's visitors; past it the set restarts (costing only
@@ -20,7 +24,8 @@ UvRecorder::UvRecorder(std::vector<redis::Connection*> connections) {
   for (size_t i = 0; i < connections.size(); ++i) workers_[i].conn = connections[i];
 }
 
-void UvRecorder::record(size_t worker, std::string_view visitor, int64_t now_ms) {
+void UvRecorder::record(std::string_view visitor, int64_t now_ms) {
+  size_t worker = this_worker::index();
   Worker& w = workers_[worker];
   if (now_ms >= w.day_ends_at_ms) {
     auto day = core::local_day(now_ms);
@@ -39,12 +44,11 @@ void UvRecorder::flush(size_t worker) {
   Worker& w = workers_[worker];
   if (w.pending.empty()) return;
   size_t n = std::min(w.pending.size(), kMaxBatch);
-  redis::Command cmd;
-  cmd.begin(2 + n).arg("PFADD").arg(w.key);
   std::vector<std::string> batch(std::make_move_iterator(w.pending.begin()),
                                  std::make_move_iterator(w.pending.begin() + n));
   w.pending.erase(w.pending.begin(), w.pending.begin() + n);
-  for (const auto& v : batch) cmd.arg(v);
+  redis::Command cmd;
+  cmd.add_list("PFADD", w.key, batch);
   w.in_flight = true;
   // The connection completes handlers on its own (this worker's) thread.
   w.conn->async_exec(std::move(cmd), [this, worker, batch = std::move(batch)](
@@ -60,4 +64,27 @@ void UvRecorder::flush(size_t worker) {
   });
 }
 
-}  // namespace surge::app
+boost::asio::awaitable<Result<int64_t>> count_visitors(redis::Connection& c, core::Date day) {
+  std::vector<std::string> keys{uv_key(day)};
+  co_return co_await redis::pfcount(c, std::move(keys));
+}
+
+boost::asio::awaitable<Result<VisitorCounts>> count_visitors(redis::Connection& c, core::Date first,
+                                                             core::Date last) {
+  redis::Command cmd;
+  std::vector<std::string> keys;
+  for (int64_t day = core::days_from_civil(first); day <= core::days_from_civil(last); ++day) {
+    keys.push_back(uv_key(core::civil_from_days(day)));
+    cmd.add("PFCOUNT", keys.back());
+  }
+  cmd.add_list("PFCOUNT", keys);
+  auto counts = co_await redis::exec_each<int64_t>(c, std::move(cmd));
+  if (!counts) co_return counts.error();
+  VisitorCounts out;
+  out.total = counts->back();
+  counts->pop_back();
+  out.per_day = std::move(*counts);
+  co_return out;
+}
+
+}  // namespace surge::social

@@ -1,13 +1,14 @@
 // The flash-sale scripts.
-#include "cache/flash_sale.h"
+#include "sale/flash_sale.h"
 
 #include <fmt/format.h>
 
 #include "core/parse.h"
 #include "redis/commands.h"
+#include "redis/pipeline.h"
 #include "redis/script.h"
 
-namespace surge::cache {
+namespace surge::sale {
 
 namespace {
 
@@ -40,6 +41,26 @@ end
 redis.call('HSET', KEYS[1], 'begin', ARGV[2], 'end', ARGV[3])
 return 1
 )lua");
+
+// The purchase script's return codes, by value: the enum's order is free to change.
+std::optional<SaleOutcome> outcome_of_code(int64_t code) {
+  switch (code) {
+    case 0:
+      return SaleOutcome::kAccepted;
+    case 1:
+      return SaleOutcome::kNoStock;
+    case 2:
+      return SaleOutcome::kDuplicate;
+    case 3:
+      return SaleOutcome::kNoSuchVoucher;
+    case 4:
+      return SaleOutcome::kNotStarted;
+    case 5:
+      return SaleOutcome::kEnded;
+    default:
+      return std::nullopt;
+  }
+}
 
 constexpr const char* kOutcomeNames[kSaleOutcomes] = {"accepted",        "no_stock",    "duplicate",
                                                       "no_such_voucher", "not_started", "ended"};
@@ -77,12 +98,10 @@ asio::awaitable<Result<SaleOutcome>> FlashSale::buy(redis::Connection& c, int64_
   auto r = co_await kBuy.run(c, std::move(keys), std::move(args));
   auto n = redis::to_integer(r);
   if (!n) co_return n.error();
-  if (*n < 0 || *n >= static_cast<int64_t>(kSaleOutcomes)) {
-    co_return make_error_code(Errc::kProtocol);
-  }
-  auto outcome = static_cast<SaleOutcome>(*n);
-  counts_[static_cast<size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
-  co_return outcome;
+  auto outcome = outcome_of_code(*n);
+  if (!outcome) co_return make_error_code(Errc::kProtocol);
+  counts_[static_cast<size_t>(*outcome)].fetch_add(1, std::memory_order_relaxed);
+  co_return *outcome;
 }
 
 asio::awaitable<Result<void>> FlashSale::prime(redis::Connection& c, db::SaleState state,
@@ -112,11 +131,10 @@ asio::awaitable<Result<std::optional<FlashSale::QueuedOrder>>> FlashSale::queued
   // The order id does not say which shard holds it; one pipelined HGET per shard.
   redis::Command cmd;
   for (int s = 0; s < shards_; ++s) cmd.add("HGET", queued_key(s), std::to_string(order_id));
-  auto replies = co_await c.exec_all(std::move(cmd));
-  if (!replies) co_return replies.error();
-  for (auto& r : *replies) {
-    if (r.is_error()) co_return make_error_code(Errc::kServerError);
-    if (r.is_string()) co_return parse_marker(order_id, r.str);
+  auto markers = co_await redis::exec_each<std::optional<std::string>>(c, std::move(cmd));
+  if (!markers) co_return markers.error();
+  for (const auto& m : *markers) {
+    if (m) co_return parse_marker(order_id, *m);
   }
   co_return std::optional<QueuedOrder>();
 }
@@ -145,4 +163,4 @@ void FlashSale::render_metrics(std::string& out) const {
                  count(SaleOutcome::kAccepted));
 }
 
-}  // namespace surge::cache
+}  // namespace surge::sale

@@ -1,0 +1,102 @@
+// The shop create path and the geo index.
+#include "shop/catalog.h"
+
+#include <algorithm>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "redis/commands.h"
+
+namespace surge::shop {
+
+std::string geo_key(int64_t type_id) { return "shop:geo:" + std::to_string(type_id); }
+
+asio::awaitable<Result<int64_t>> Catalog::create(size_t worker, redis::Connection& c,
+                                                 NewShop shop) {
+  auto has = [&](std::string_view column) {
+    return std::any_of(shop.fields.begin(), shop.fields.end(),
+                       [&](auto& f) { return f.first == column; });
+  };
+  // NOT NULL columns without a default in the original schema.
+  for (const char* text : {"images", "address"}) {
+    if (!has(text)) shop.fields.emplace_back(text, std::string());
+  }
+  for (const char* count : {"sold", "comments", "score"}) {
+    if (!has(count)) shop.fields.emplace_back(count, int64_t{0});
+  }
+  auto id = co_await shops_.insert(std::move(shop.fields));
+  if (!id) co_return id.error();
+  auto added = co_await bloom_.add(c, std::to_string(*id));
+  if (!added) co_return added.error();
+  std::vector<redis::GeoMember> place{{std::to_string(*id), shop.x, shop.y}};
+  auto placed = co_await redis::geoadd(c, geo_key(shop.type_id), std::move(place));
+  if (!placed) co_return placed.error();
+  // An instance whose filter was not ready may have cached this id as absent a moment ago.
+  auto cleared = co_await cache_.invalidate(worker, std::to_string(*id));
+  if (!cleared) co_return cleared.error();
+  co_return *id;
+}
+
+asio::awaitable<Result<bool>> Catalog::update(size_t worker, int64_t id, db::ShopFields fields) {
+  auto found = co_await shops_.update(id, std::move(fields));
+  if (!found || !*found) co_return found;
+  auto invalidated = co_await cache_.invalidate(worker, std::to_string(id));
+  if (!invalidated) co_return Result<bool>(boost::system::in_place_error, invalidated.error());
+  co_return true;
+}
+
+asio::awaitable<Result<std::vector<NearbyShop>>> Catalog::nearby(size_t worker,
+                                                                 redis::Connection& c,
+                                                                 int64_t type_id, double x,
+                                                                 double y, double radius_m,
+                                                                 int64_t from, int64_t count) {
+  auto hits = co_await redis::geosearch(c, geo_key(type_id), x, y, radius_m, from + count);
+  if (!hits) co_return hits.error();
+  std::vector<NearbyShop> out;
+  for (size_t i = static_cast<size_t>(from); i < hits->size(); ++i) {
+    auto shop = co_await cache_.get(worker, (*hits)[i].member);
+    if (!shop) co_return shop.error();
+    if (!*shop) continue;  // deleted since it was indexed
+    out.push_back({std::move(**shop), (*hits)[i].distance_m});
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<size_t>> Catalog::build_geo_index(redis::Connection& c) {
+  auto places = co_await shops_.all_locations();
+  if (!places) co_return places.error();
+  // A row the index refuses would fail its whole GEOADD (and so hundreds of good rows with it):
+  // skip it, name it, and load the rest.
+  std::map<int64_t, std::vector<const db::ShopRepository::Location*>> by_type;
+  size_t skipped = 0;
+  for (const auto& p : *places) {
+    if (!db::geo_storable(p.x, p.y)) {
+      if (++skipped <= 20) {
+        spdlog::warn("geo: skipped shop {}: coordinates ({}, {}) are outside the geo index's range",
+                     p.id, p.x, p.y);
+      }
+      continue;
+    }
+    by_type[p.type_id].push_back(&p);
+  }
+  if (skipped > 0) spdlog::warn("geo: {} shops skipped for their coordinates", skipped);
+  std::vector<redis::Command> commands;
+  constexpr size_t kPerCommand = 500;
+  for (const auto& [type, list] : by_type) {
+    for (size_t i = 0; i < list.size(); i += kPerCommand) {
+      size_t n = std::min(kPerCommand, list.size() - i);
+      std::vector<redis::GeoMember> members;
+      for (size_t j = i; j < i + n; ++j) {
+        members.push_back({std::to_string(list[j]->id), list[j]->x, list[j]->y});
+      }
+      commands.push_back(redis::geoadd_command(geo_key(type), members));
+    }
+  }
+  auto done = co_await redis::bulk(c, std::move(commands));
+  if (!done) co_return done.error();
+  if (done->error_replies > 0) co_return make_error_code(Errc::kServerError);
+  co_return places->size() - skipped;
+}
+
+}  // namespace surge::shop

@@ -1,0 +1,51 @@
+// Follows: tb_follow is the truth; follows:{userId}, the set of users one follows, is its Redis
+// mirror for set intersections ("users we both follow"), rebuilt from the table at start.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "common/error.h"
+#include "db/follow_repository.h"
+#include "db/user_repository.h"
+#include "redis/connection.h"
+
+namespace surge::social {
+
+namespace asio = boost::asio;
+
+enum class FollowOutcome { kDone, kSelf, kNoSuchUser };
+
+struct MirrorStats {
+  size_t pairs = 0;
+  size_t users = 0;
+};
+
+// Stateless; shared by every worker. Borrows the repositories, which must outlive it.
+class Follows {
+ public:
+  Follows(db::FollowRepository& follows, db::UserRepository& users)
+      : follows_(follows), users_(users) {}
+
+  // Both directions are idempotent; following oneself or a missing user is refused.
+  asio::awaitable<Result<FollowOutcome>> follow(redis::Connection& c, int64_t me, int64_t other);
+  asio::awaitable<Result<void>> unfollow(redis::Connection& c, int64_t me, int64_t other);
+  // From the database.
+  asio::awaitable<Result<bool>> is_following(int64_t me, int64_t other);
+  // The users both `a` and `b` follow, ordered by id.
+  asio::awaitable<Result<std::vector<db::User>>> common(redis::Connection& c, int64_t a, int64_t b);
+  // Fills every follows:{id} from tb_follow (at start, so intersections agree with the table
+  // after Redis lost its data).
+  asio::awaitable<Result<MirrorStats>> rebuild_mirror(redis::Connection& c);
+
+  static std::string key(int64_t user);
+
+ private:
+  db::FollowRepository& follows_;
+  db::UserRepository& users_;
+};
+
+}  // namespace surge::social

@@ -1,0 +1,133 @@
+// Login codes and their rate limits, each limit one fixed-window counter in Redis.
+#include "social/login_codes.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "common/random.h"
+#include "core/parse.h"
+#include "core/social.h"
+#include "redis/commands.h"
+#include "redis/pipeline.h"
+#include "redis/script.h"
+
+namespace surge::social {
+
+namespace {
+
+std::string code_key(const std::string& phone) { return "login:code:" + phone; }
+std::string tries_key(const std::string& phone) { return "login:code:tries:" + phone; }
+
+// One fixed-window counter that only counts admitted requests: 1 admitted, 0 refused.
+const redis::Script kAdmit(
+    "local n = tonumber(redis.call('GET', KEYS[1]) or '0') "
+    "if n >= tonumber(ARGV[1]) then return 0 end "
+    "redis.call('INCR', KEYS[1]) "
+    "if n == 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
+    "return 1");
+
+// Compares the code and deletes it on a match, atomically, so one code logs in once:
+// 1 match, 0 mismatch, -1 no code (never sent, expired, used or withdrawn).
+const redis::Script kConsumeCode(
+    "local v = redis.call('GET', KEYS[1]) "
+    "if not v then return -1 end "
+    "if v == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end "
+    "return 0");
+
+}  // namespace
+
+std::string LoginCodes::limit_key(const Limit& limit, int64_t window_index) {
+  return fmt::format("limit:code:{}:{}:{}", limit.scope, limit.window_ms / 1000, window_index);
+}
+
+asio::awaitable<Result<IssuedCode>> LoginCodes::issue(redis::Connection& c, std::string phone,
+                                                      std::string client) {
+  std::vector<Limit> limits = {
+      {"ip:" + client, limits_.per_ip_hour, 3600000},
+      {"phone:" + phone, limits_.per_phone_hour, 3600000},
+      {"phone:" + phone, limits_.per_phone_minute, 60000},
+  };
+  // A read-only look at every counter first, so a refused request consumes none of them;
+  // then each counter admits atomically (a race between the two can only refuse, not overrun).
+  auto full = co_await first_full(c, limits);
+  if (!full) co_return full.error();
+  int64_t wait_ms = *full;
+  for (size_t i = 0; i < limits.size() && wait_ms == 0; ++i) {
+    auto admitted = co_await admit(c, limits[i]);
+    if (!admitted) co_return admitted.error();
+    wait_ms = *admitted;
+  }
+  if (wait_ms > 0) co_return IssuedCode{std::string(), wait_ms};
+  std::string code = random_string(6, "0123456789");
+  auto cmd = redis::Command::make("SET", code_key(phone), code, "PX", limits_.code_ttl_ms);
+  cmd.add("DEL", tries_key(phone));
+  auto stored = co_await redis::exec_as<redis::Done, int64_t>(c, std::move(cmd));
+  if (!stored) co_return stored.error();
+  co_return IssuedCode{std::move(code), 0};
+}
+
+asio::awaitable<Result<bool>> LoginCodes::redeem(redis::Connection& c, std::string phone,
+                                                 std::string code) {
+  std::vector<std::string> keys{code_key(phone)}, args{std::move(code)};
+  auto consumed = redis::to_integer(co_await kConsumeCode.run(c, std::move(keys), std::move(args)));
+  if (!consumed) co_return Result<bool>(boost::system::in_place_error, consumed.error());
+  if (*consumed == 0) {
+    auto counted = co_await count_wrong_code(c, phone);
+    if (!counted) co_return Result<bool>(boost::system::in_place_error, counted.error());
+  }
+  co_return *consumed == 1;
+}
+
+// 0 when no counter is full, else the milliseconds until the first full one's window ends.
+asio::awaitable<Result<int64_t>> LoginCodes::first_full(redis::Connection& c,
+                                                        std::vector<Limit> limits) {
+  int64_t now = clock_.now_ms();
+  redis::Command cmd;
+  for (const auto& l : limits) {
+    cmd.add("GET", limit_key(l, core::fixed_window(now, l.window_ms).index));
+  }
+  auto counts = co_await redis::exec_each<std::optional<std::string>>(c, std::move(cmd));
+  if (!counts) co_return counts.error();
+  for (size_t i = 0; i < limits.size(); ++i) {
+    const auto& n = (*counts)[i];
+    if (n && core::parse_int64(*n).value_or(0) >= limits[i].max) {
+      int64_t ends = core::fixed_window(now, limits[i].window_ms).ends_at_ms;
+      co_return std::max<int64_t>(1, ends - now);
+    }
+  }
+  co_return int64_t{0};
+}
+
+// 0 when admitted, else the milliseconds until the window reopens.
+asio::awaitable<Result<int64_t>> LoginCodes::admit(redis::Connection& c, Limit limit) {
+  int64_t now = clock_.now_ms();
+  auto window = core::fixed_window(now, limit.window_ms);
+  std::vector<std::string> keys{limit_key(limit, window.index)};
+  std::vector<std::string> args{std::to_string(limit.max),
+                                std::to_string(window.ends_at_ms - now + 1000)};
+  auto admitted = redis::to_integer(co_await kAdmit.run(c, std::move(keys), std::move(args)));
+  if (!admitted) co_return admitted.error();
+  co_return *admitted == 1 ? int64_t{0} : std::max<int64_t>(1, window.ends_at_ms - now);
+}
+
+// A wrong code counts against the code; too many and it is withdrawn, so six digits cannot
+// be guessed within its lifetime.
+asio::awaitable<Result<void>> LoginCodes::count_wrong_code(redis::Connection& c,
+                                                           std::string phone) {
+  std::string tries = tries_key(phone);
+  auto cmd = redis::Command::make("INCR", tries);
+  cmd.add("PEXPIRE", tries, limits_.code_ttl_ms);
+  auto counted = co_await redis::exec_as<int64_t, redis::Done>(c, std::move(cmd));
+  if (!counted) co_return counted.error();
+  if (std::get<0>(*counted) >= limits_.max_attempts) {
+    // Two single-key DELs rather than one: the keys may live on different cluster nodes.
+    auto drop = redis::Command::make("DEL", code_key(phone));
+    drop.add("DEL", tries);
+    auto gone = co_await redis::exec_as<int64_t, int64_t>(c, std::move(drop));
+    if (!gone) co_return gone.error();
+  }
+  co_return Result<void>();
+}
+
+}  // namespace surge::social

@@ -1,0 +1,61 @@
+// Login codes: six digits per phone with a short life, rate limited per client address and per
+// phone (fixed windows that count only admitted requests), consumed once, and withdrawn after
+// too many wrong guesses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "redis/connection.h"
+
+namespace surge::social {
+
+namespace asio = boost::asio;
+
+struct CodeLimits {
+  int64_t per_ip_hour = 20;
+  int64_t per_phone_hour = 5;
+  int64_t per_phone_minute = 1;
+  int64_t code_ttl_ms = 120000;
+  int64_t max_attempts = 5;  // wrong guesses before the code is withdrawn
+};
+
+// Either a fresh code, or how long until the caller may ask again.
+struct IssuedCode {
+  std::string code;            // empty when refused
+  int64_t retry_after_ms = 0;  // > 0 when refused
+};
+
+// Immutable after construction; shared by every worker, each passing its own connection. Borrows
+// the clock, which must outlive it.
+class LoginCodes {
+ public:
+  LoginCodes(CodeLimits limits, const Clock& clock) : limits_(limits), clock_(clock) {}
+
+  // Checks every limit without consuming any, then admits against each; a refused request
+  // consumes none of them. `client` is the caller's address.
+  asio::awaitable<Result<IssuedCode>> issue(redis::Connection& c, std::string phone,
+                                            std::string client);
+  // True when `code` is the phone's current code; the code is then consumed.
+  asio::awaitable<Result<bool>> redeem(redis::Connection& c, std::string phone, std::string code);
+
+ private:
+  struct Limit {
+    std::string scope;  // e.g. "phone:13800138000"
+    int64_t max;
+    int64_t window_ms;
+  };
+  asio::awaitable<Result<int64_t>> first_full(redis::Connection& c, std::vector<Limit> limits);
+  asio::awaitable<Result<int64_t>> admit(redis::Connection& c, Limit limit);
+  asio::awaitable<Result<void>> count_wrong_code(redis::Connection& c, std::string phone);
+  static std::string limit_key(const Limit& limit, int64_t window_index);
+
+  CodeLimits limits_;
+  const Clock& clock_;
+};
+
+}  // namespace surge::social

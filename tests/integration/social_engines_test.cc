@@ -1,0 +1,299 @@
+// The social engines driven directly against the fixture Redis and MariaDB: sessions, login
+// codes and their limits (on a hand-moved clock), check-in streaks across a month boundary,
+// likes and the database counter, the feed, follows and their mirror, visitor counts, and the
+// shop create path with its indexes. Ids and phones carry the process id, so the suites that
+// share the fixture stores never see each other's data.
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+
+#include "cache/bloom.h"
+#include "cache/read_through.h"
+#include "common/clock.h"
+#include "core/calendar.h"
+#include "db/blog_repository.h"
+#include "db/follow_repository.h"
+#include "db/pool.h"
+#include "db/shop_repository.h"
+#include "db/user_repository.h"
+#include "redis/commands.h"
+#include "shop/catalog.h"
+#include "social/blogs.h"
+#include "social/check_ins.h"
+#include "social/follows.h"
+#include "social/login.h"
+#include "social/visitors.h"
+#include "support/drive.h"
+#include "support/stores.h"
+
+namespace surge::social {
+namespace {
+
+using namespace std::chrono_literals;
+using test::run_co;
+
+// Midday of a local date, so moving by whole days never crosses into another date by accident.
+int64_t local_noon(int y, int m, int d) {
+  int64_t days = core::days_from_civil(core::Date{y, m, d});
+  int64_t guess = days * 86400000 + 12 * 3600000;
+  // local_day tells the offset of the server's zone: correct the guess by the difference.
+  auto seen = core::local_day(guess).date;
+  int64_t off_days = core::days_from_civil(seen) - days;
+  return guess - off_days * 86400000;
+}
+
+class SocialEngines : public ::testing::Test {
+ protected:
+  SocialEngines()
+      : pool_(test::stores().db),
+        redis_(redis::Connection::create(ctx_.get_executor(), test::stores().redis)),
+        clock_(local_noon(2031, 2, 27)) {
+    redis_->start();
+    EXPECT_TRUE(run_co(ctx_, redis_->wait_ready(3s)));
+  }
+  ~SocialEngines() override {
+    redis_->stop();
+    test::drive_for(ctx_, 20ms);
+    pool_.stop();
+  }
+
+  // A phone of the original's pattern, distinct per process and per `n`.
+  static std::string phone(int n) {
+    return "139" + std::to_string(10000000 + (::getpid() * 10 + n) % 90000000);
+  }
+  db::User user(int n) {
+    auto u = run_co(ctx_, users_.find_or_create(phone(n), "tester" + std::to_string(n)));
+    EXPECT_TRUE(u);
+    return u.value();
+  }
+
+  boost::asio::io_context ctx_;
+  db::Pool pool_;
+  std::shared_ptr<redis::Connection> redis_;
+  ManualClock clock_;
+  db::UserRepository users_{pool_};
+  db::BlogRepository blogs_{pool_};
+  db::FollowRepository follows_{pool_};
+};
+
+TEST_F(SocialEngines, SessionOpensRenewsAndCloses) {
+  Sessions sessions(10min);
+  auto token = run_co(ctx_, sessions.open(*redis_, {42, "nick", "/icon.png"}));
+  ASSERT_TRUE(token);
+  EXPECT_TRUE(Sessions::plausible_token(*token));
+  auto found = run_co(ctx_, sessions.find_and_renew(*redis_, *token));
+  ASSERT_TRUE(found);
+  ASSERT_TRUE(*found);
+  EXPECT_EQ((*found)->id, 42);
+  EXPECT_EQ((*found)->nick_name, "nick");
+  EXPECT_EQ((*found)->icon, "/icon.png");
+  auto ttl = run_co(ctx_, redis::pttl(*redis_, Sessions::key(*token)));
+  ASSERT_TRUE(ttl);
+  EXPECT_GT(*ttl, 9 * 60 * 1000);
+  ASSERT_TRUE(run_co(ctx_, sessions.close(*redis_, *token)));
+  auto gone = run_co(ctx_, sessions.find_and_renew(*redis_, *token));
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(*gone);
+  EXPECT_FALSE(Sessions::plausible_token("not-a-token"));
+}
+
+TEST_F(SocialEngines, LoginCodeIsLimitedPerMinuteAndRedeemedOnce) {
+  LoginCodes codes(CodeLimits{}, clock_);
+  std::string p = phone(1), client = "test-" + std::to_string(::getpid());
+  auto first = run_co(ctx_, codes.issue(*redis_, p, client));
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->code.size(), 6u);
+  // A second code within the same minute window is refused until that window ends.
+  auto second = run_co(ctx_, codes.issue(*redis_, p, client));
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->code.empty());
+  EXPECT_GT(second->retry_after_ms, 0);
+  EXPECT_LE(second->retry_after_ms, 60000);
+  clock_.advance(std::chrono::milliseconds(second->retry_after_ms));
+  auto third = run_co(ctx_, codes.issue(*redis_, p, client));
+  ASSERT_TRUE(third);
+  ASSERT_EQ(third->code.size(), 6u);
+  // The newest code logs in once; the replaced one and a replay do not.
+  std::string wrong = third->code == "000000" ? "111111" : "000000";
+  EXPECT_FALSE(run_co(ctx_, codes.redeem(*redis_, p, wrong)).value());
+  EXPECT_TRUE(run_co(ctx_, codes.redeem(*redis_, p, third->code)).value());
+  EXPECT_FALSE(run_co(ctx_, codes.redeem(*redis_, p, third->code)).value());
+}
+
+TEST_F(SocialEngines, TooManyWrongGuessesWithdrawTheCode) {
+  CodeLimits limits;
+  limits.max_attempts = 3;
+  LoginCodes codes(limits, clock_);
+  std::string p = phone(2);
+  auto issued = run_co(ctx_, codes.issue(*redis_, p, "guesser-" + std::to_string(::getpid())));
+  ASSERT_TRUE(issued);
+  ASSERT_EQ(issued->code.size(), 6u);
+  std::string wrong = issued->code == "000000" ? "111111" : "000000";
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(run_co(ctx_, codes.redeem(*redis_, p, wrong)).value());
+  EXPECT_FALSE(run_co(ctx_, codes.redeem(*redis_, p, issued->code)).value());
+}
+
+TEST_F(SocialEngines, LoginCreatesTheUserAndOpensASession) {
+  Sessions sessions(10min);
+  LoginCodes codes(CodeLimits{}, clock_);
+  Login login(codes, sessions, users_);
+  std::string p = phone(3);
+  auto issued = run_co(ctx_, codes.issue(*redis_, p, "login-" + std::to_string(::getpid())));
+  ASSERT_TRUE(issued);
+  auto token = run_co(ctx_, login.log_in(*redis_, p, issued->code));
+  ASSERT_TRUE(token);
+  ASSERT_TRUE(*token);
+  auto who = run_co(ctx_, sessions.find_and_renew(*redis_, **token));
+  ASSERT_TRUE(who && *who);
+  auto row = run_co(ctx_, users_.find((*who)->id));
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*who)->nick_name, (*row)->nick_name);
+}
+
+TEST_F(SocialEngines, StreakCarriesAcrossTheMonthBoundary) {
+  CheckIns check_ins(clock_);
+  int64_t user = 900000000 + ::getpid();
+  // 27 and 28 February, 1 and 2 March (2031 is not a leap year); the 3rd is missed.
+  for (int day = 0; day < 4; ++day) {
+    ASSERT_TRUE(run_co(ctx_, check_ins.sign(*redis_, user)));
+    ASSERT_TRUE(run_co(ctx_, check_ins.sign(*redis_, user)));  // twice is once
+    clock_.advance(24h);
+  }
+  clock_.advance(-24h);
+  EXPECT_EQ(run_co(ctx_, check_ins.streak(*redis_, user)).value(), 4);
+  clock_.advance(48h);  // 4 March: yesterday was not signed
+  EXPECT_EQ(run_co(ctx_, check_ins.streak(*redis_, user)).value(), 0);
+  std::vector<std::string> keys{CheckIns::key(user, {2031, 2, 1}),
+                                CheckIns::key(user, {2031, 3, 1})};
+  ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, std::move(keys))));
+}
+
+TEST_F(SocialEngines, LikeTogglesAndTheCounterFollows) {
+  Likes likes(blogs_, users_, clock_);
+  db::User author = user(4), reader = user(5);
+  auto blog = run_co(ctx_, blogs_.insert({1, author.id, "likes", "", "body"}));
+  ASSERT_TRUE(blog);
+  EXPECT_EQ(run_co(ctx_, likes.toggle(*redis_, *blog, reader.id)).value(), LikeOutcome::kToggled);
+  EXPECT_EQ(run_co(ctx_, likes.liked_by(*redis_, {*blog}, reader.id)).value(),
+            std::vector<bool>{true});
+  auto likers = run_co(ctx_, likes.first_likers(*redis_, *blog));
+  ASSERT_TRUE(likers);
+  ASSERT_EQ(likers->size(), 1u);
+  EXPECT_EQ(likers->front().id, reader.id);
+  EXPECT_EQ(run_co(ctx_, blogs_.find(*blog)).value()->liked, 1);
+  EXPECT_EQ(run_co(ctx_, likes.toggle(*redis_, *blog, reader.id)).value(), LikeOutcome::kToggled);
+  EXPECT_EQ(run_co(ctx_, likes.liked_by(*redis_, {*blog}, reader.id)).value(),
+            std::vector<bool>{false});
+  EXPECT_EQ(run_co(ctx_, blogs_.find(*blog)).value()->liked, 0);
+  EXPECT_EQ(run_co(ctx_, likes.toggle(*redis_, 0x7fffffffffff, reader.id)).value(),
+            LikeOutcome::kNoSuchBlog);
+}
+
+TEST_F(SocialEngines, PublishedBlogReachesFollowersFeeds) {
+  Likes likes(blogs_, users_, clock_);
+  Feed feed(FeedOptions{}, follows_, clock_);
+  Blogs blogs(blogs_, users_, likes, feed);
+  Follows follows(follows_, users_);
+  db::User author = user(6), fan = user(7);
+  ASSERT_EQ(run_co(ctx_, follows.follow(*redis_, fan.id, author.id)).value(), FollowOutcome::kDone);
+  auto id = run_co(ctx_, blogs.publish(*redis_, {1, author.id, "fed", "", "to fans"}));
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(*id);
+  auto page = run_co(ctx_, blogs.following(*redis_, fan.id, clock_.now_ms() + 1, 0));
+  ASSERT_TRUE(page);
+  ASSERT_TRUE(*page);
+  ASSERT_FALSE((*page)->items.empty());
+  const BlogItem& newest = (*page)->items.front();
+  EXPECT_EQ(newest.blog.id, **id);
+  ASSERT_TRUE(newest.author);
+  EXPECT_EQ(newest.author->id, author.id);
+  EXPECT_EQ(newest.liked, std::optional<bool>(false));
+  EXPECT_EQ((*page)->next.min_time, clock_.now_ms());
+  // The author's own feed did not receive it.
+  auto own = run_co(ctx_, feed.page(*redis_, author.id, clock_.now_ms() + 1, 0));
+  ASSERT_TRUE(own);
+  EXPECT_TRUE(!*own || std::find((*own)->blog_ids.begin(), (*own)->blog_ids.end(), **id) ==
+                           (*own)->blog_ids.end());
+}
+
+TEST_F(SocialEngines, FollowsRefuseSelfAndStrangersAndMirrorForCommonFollows) {
+  Follows follows(follows_, users_);
+  db::User a = user(8), b = user(9), c = user(10);
+  EXPECT_EQ(run_co(ctx_, follows.follow(*redis_, a.id, a.id)).value(), FollowOutcome::kSelf);
+  EXPECT_EQ(run_co(ctx_, follows.follow(*redis_, a.id, 0x7fffffffffff)).value(),
+            FollowOutcome::kNoSuchUser);
+  ASSERT_TRUE(run_co(ctx_, follows.follow(*redis_, a.id, c.id)));
+  ASSERT_TRUE(run_co(ctx_, follows.follow(*redis_, b.id, c.id)));
+  EXPECT_TRUE(run_co(ctx_, follows.is_following(a.id, c.id)).value());
+  auto both = run_co(ctx_, follows.common(*redis_, a.id, b.id));
+  ASSERT_TRUE(both);
+  ASSERT_EQ(both->size(), 1u);
+  EXPECT_EQ(both->front().id, c.id);
+  // A mirror that lost its sets is whole again after the rebuild.
+  std::vector<std::string> keys{Follows::key(a.id), Follows::key(b.id)};
+  ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, keys)));
+  EXPECT_TRUE(run_co(ctx_, follows.common(*redis_, a.id, b.id)).value().empty());
+  auto st = run_co(ctx_, follows.rebuild_mirror(*redis_), 60s);
+  ASSERT_TRUE(st);
+  EXPECT_GE(st->pairs, 2u);
+  EXPECT_EQ(run_co(ctx_, follows.common(*redis_, a.id, b.id)).value().size(), 1u);
+  ASSERT_TRUE(run_co(ctx_, follows.unfollow(*redis_, a.id, c.id)));
+  EXPECT_FALSE(run_co(ctx_, follows.is_following(a.id, c.id)).value());
+  EXPECT_TRUE(run_co(ctx_, follows.common(*redis_, a.id, b.id)).value().empty());
+}
+
+TEST_F(SocialEngines, VisitorCountsPerDayAndUnion) {
+  // Far-future days nobody else writes to; the process id keeps runs apart.
+  int year = 2200 + ::getpid() % 500;
+  core::Date d1{year, 1, 1}, d2{year, 1, 2}, d3{year, 1, 3};
+  ASSERT_TRUE(run_co(ctx_, redis::pfadd(*redis_, uv_key(d1), {"a", "b"})));
+  ASSERT_TRUE(run_co(ctx_, redis::pfadd(*redis_, uv_key(d2), {"b", "c", "d"})));
+  EXPECT_EQ(run_co(ctx_, count_visitors(*redis_, d2)).value(), 3);
+  auto range = run_co(ctx_, count_visitors(*redis_, d1, d3));
+  ASSERT_TRUE(range);
+  EXPECT_EQ(range->per_day, (std::vector<int64_t>{2, 3, 0}));
+  EXPECT_EQ(range->total, 4);
+  std::vector<std::string> keys{uv_key(d1), uv_key(d2)};
+  ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, keys)));
+}
+
+TEST_F(SocialEngines, CreatedShopIsInTheFilterTheGeoIndexAndNearbySearch) {
+  db::ShopRepository shops(pool_);
+  cache::ClassOptions options;
+  options.name = "shoptest" + std::to_string(::getpid());
+  cache::ReadThrough cache(options,
+                           [&shops](std::string id) -> asio::awaitable<Result<cache::Loaded>> {
+                             auto row = co_await shops.find(std::stoll(id));
+                             if (!row) co_return row.error();
+                             if (!*row) co_return cache::Loaded();
+                             co_return cache::Loaded("{\"name\":\"" + (*row)->name + "\"}");
+                           },
+                           {{ctx_.get_executor(), redis_.get()}});
+  cache::BloomFilter bloom("shoptest" + std::to_string(::getpid()), 1000, 0.01);
+  shop::Catalog catalog(shops, cache, bloom);
+  // A point far from the seed data (which is all near 120.1, 30.3).
+  double x = 10 + (::getpid() % 1000) / 100.0, y = 10.5;
+  shop::NewShop shop;
+  shop.fields = {{"name", std::string("engine shop")}, {"type_id", int64_t{1}}, {"x", x}, {"y", y}};
+  shop.type_id = 1;
+  shop.x = x;
+  shop.y = y;
+  auto id = run_co(ctx_, catalog.create(0, *redis_, std::move(shop)));
+  ASSERT_TRUE(id);
+  EXPECT_TRUE(run_co(ctx_, bloom.might_contain(*redis_, std::to_string(*id))).value());
+  auto near = run_co(ctx_, catalog.nearby(0, *redis_, 1, x, y, 5000, 0, 5));
+  ASSERT_TRUE(near);
+  ASSERT_EQ(near->size(), 1u);
+  EXPECT_EQ(near->front().json, "{\"name\":\"engine shop\"}");
+  EXPECT_LT(near->front().distance_m, 1.0);
+  // Another type's index does not have it.
+  EXPECT_TRUE(run_co(ctx_, catalog.nearby(0, *redis_, 2, x, y, 5000, 0, 5)).value().empty());
+  std::vector<std::string> keys{bloom.key()};
+  ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, keys)));
+}
+
+}  // namespace
+}  // namespace surge::social
