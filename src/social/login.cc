@@ -10,7 +10,7 @@ boost::asio::awaitable<Result<std::optional<std::string>>> Login::log_in(redis::
                                                                          std::string code) {
   auto redeemed = co_await codes_.redeem(c, phone, std::move(code));
   if (!redeemed) co_return redeemed.error();
-  if (!*redeemed) co_return std::optional<std::string>();
+  if (*redeemed != Redeemed::kMatch) co_return std::optional<std::string>();
   auto user = co_await users_.find_or_create(
       phone, "user_" + random_string(10, "abcdefghijklmnopqrstuvwxyz0123456789"));
   if (!user) co_return user.error();

@@ -16,8 +16,9 @@ namespace surge::social {
 
 namespace {
 
-std::string code_key(const std::string& phone) { return "login:code:" + phone; }
-std::string tries_key(const std::string& phone) { return "login:code:tries:" + phone; }
+// Both keys of a phone share one hash tag, so the redeem script may touch both on a cluster.
+std::string code_key(const std::string& phone) { return "login:code:{" + phone + "}"; }
+std::string tries_key(const std::string& phone) { return "login:code:tries:{" + phone + "}"; }
 
 // One fixed-window counter that only counts admitted requests: 1 admitted, 0 refused.
 const redis::Script kAdmit(
@@ -27,12 +28,18 @@ const redis::Script kAdmit(
     "if n == 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end "
     "return 1");
 
-// Compares the code and deletes it on a match, atomically, so one code logs in once:
-// 1 match, 0 mismatch, -1 no code (never sent, expired, used or withdrawn).
-const redis::Script kConsumeCode(
+// Counts the attempt, then compares, in one step: however many guesses arrive at once, at most
+// ARGV[2] of them are ever compared with a code. A match consumes the code (it logs in once);
+// the last allowed mismatch withdraws it. 1 match, 0 mismatch, -1 no code (never sent, expired,
+// used or withdrawn).
+const redis::Script kRedeemCode(
     "local v = redis.call('GET', KEYS[1]) "
     "if not v then return -1 end "
-    "if v == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end "
+    "local tries = redis.call('INCR', KEYS[2]) "
+    "if tries == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end "
+    "if tries > tonumber(ARGV[2]) then redis.call('DEL', KEYS[1], KEYS[2]) return -1 end "
+    "if v == ARGV[1] then redis.call('DEL', KEYS[1], KEYS[2]) return 1 end "
+    "if tries == tonumber(ARGV[2]) then redis.call('DEL', KEYS[1], KEYS[2]) end "
     "return 0");
 
 }  // namespace
@@ -61,22 +68,27 @@ asio::awaitable<Result<IssuedCode>> LoginCodes::issue(redis::Connection& c, std:
   if (wait_ms > 0) co_return IssuedCode{std::string(), wait_ms};
   std::string code = random_string(6, "0123456789");
   auto cmd = redis::Command::make("SET", code_key(phone), code, "PX", limits_.code_ttl_ms);
-  cmd.add("DEL", tries_key(phone));
+  cmd.add("DEL", tries_key(phone));  // a new code gets its own attempts
   auto stored = co_await redis::exec_as<redis::Done, int64_t>(c, std::move(cmd));
   if (!stored) co_return stored.error();
   co_return IssuedCode{std::move(code), 0};
 }
 
-asio::awaitable<Result<bool>> LoginCodes::redeem(redis::Connection& c, std::string phone,
-                                                 std::string code) {
-  std::vector<std::string> keys{code_key(phone)}, args{std::move(code)};
-  auto consumed = redis::to_integer(co_await kConsumeCode.run(c, std::move(keys), std::move(args)));
-  if (!consumed) co_return Result<bool>(boost::system::in_place_error, consumed.error());
-  if (*consumed == 0) {
-    auto counted = co_await count_wrong_code(c, phone);
-    if (!counted) co_return Result<bool>(boost::system::in_place_error, counted.error());
+asio::awaitable<Result<Redeemed>> LoginCodes::redeem(redis::Connection& c, std::string phone,
+                                                     std::string code) {
+  std::vector<std::string> keys{code_key(phone), tries_key(phone)};
+  std::vector<std::string> args{std::move(code), std::to_string(limits_.max_attempts),
+                                std::to_string(limits_.code_ttl_ms)};
+  auto outcome = redis::to_integer(co_await kRedeemCode.run(c, std::move(keys), std::move(args)));
+  if (!outcome) co_return outcome.error();
+  switch (*outcome) {
+    case 1:
+      co_return Redeemed::kMatch;
+    case 0:
+      co_return Redeemed::kMismatch;
+    default:
+      co_return Redeemed::kNoCode;
   }
-  co_return *consumed == 1;
 }
 
 // 0 when no counter is full, else the milliseconds until the first full one's window ends.
@@ -109,25 +121,6 @@ asio::awaitable<Result<int64_t>> LoginCodes::admit(redis::Connection& c, Limit l
   auto admitted = redis::to_integer(co_await kAdmit.run(c, std::move(keys), std::move(args)));
   if (!admitted) co_return admitted.error();
   co_return *admitted == 1 ? int64_t{0} : std::max<int64_t>(1, window.ends_at_ms - now);
-}
-
-// A wrong code counts against the code; too many and it is withdrawn, so six digits cannot
-// be guessed within its lifetime.
-asio::awaitable<Result<void>> LoginCodes::count_wrong_code(redis::Connection& c,
-                                                           std::string phone) {
-  std::string tries = tries_key(phone);
-  auto cmd = redis::Command::make("INCR", tries);
-  cmd.add("PEXPIRE", tries, limits_.code_ttl_ms);
-  auto counted = co_await redis::exec_as<int64_t, redis::Done>(c, std::move(cmd));
-  if (!counted) co_return counted.error();
-  if (std::get<0>(*counted) >= limits_.max_attempts) {
-    // Two single-key DELs rather than one: the keys may live on different cluster nodes.
-    auto drop = redis::Command::make("DEL", code_key(phone));
-    drop.add("DEL", tries);
-    auto gone = co_await redis::exec_as<int64_t, int64_t>(c, std::move(drop));
-    if (!gone) co_return gone.error();
-  }
-  co_return Result<void>();
 }
 
 }  // namespace surge::social

@@ -21,13 +21,20 @@ struct CodeLimits {
   int64_t per_phone_hour = 5;
   int64_t per_phone_minute = 1;
   int64_t code_ttl_ms = 120000;
-  int64_t max_attempts = 5;  // wrong guesses before the code is withdrawn
+  int64_t max_attempts = 5;  // attempts compared with one code; then it is withdrawn
 };
 
 // Either a fresh code, or how long until the caller may ask again.
 struct IssuedCode {
   std::string code;            // empty when refused
   int64_t retry_after_ms = 0;  // > 0 when refused
+};
+
+// What a redeem attempt found. Every attempt on a live code counts, before the comparison.
+enum class Redeemed {
+  kMatch,     // the phone's current code: consumed, it logs in once
+  kMismatch,  // compared and wrong (the last allowed one withdraws the code)
+  kNoCode,    // nothing compared: never sent, expired, used, or out of attempts
 };
 
 // Immutable after construction; shared by every worker, each passing its own connection. Borrows
@@ -40,8 +47,10 @@ class LoginCodes {
   // consumes none of them. `client` is the caller's address.
   asio::awaitable<Result<IssuedCode>> issue(redis::Connection& c, std::string phone,
                                             std::string client);
-  // True when `code` is the phone's current code; the code is then consumed.
-  asio::awaitable<Result<bool>> redeem(redis::Connection& c, std::string phone, std::string code);
+  // One attempt at the phone's code; at most max_attempts attempts are ever compared with one
+  // code, however many arrive at once.
+  asio::awaitable<Result<Redeemed>> redeem(redis::Connection& c, std::string phone,
+                                           std::string code);
 
  private:
   struct Limit {
@@ -51,7 +60,6 @@ class LoginCodes {
   };
   asio::awaitable<Result<int64_t>> first_full(redis::Connection& c, std::vector<Limit> limits);
   asio::awaitable<Result<int64_t>> admit(redis::Connection& c, Limit limit);
-  asio::awaitable<Result<void>> count_wrong_code(redis::Connection& c, std::string phone);
   static std::string limit_key(const Limit& limit, int64_t window_index);
 
   CodeLimits limits_;

@@ -6,8 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "cache/bloom.h"
@@ -118,9 +121,9 @@ TEST_F(SocialEngines, LoginCodeIsLimitedPerMinuteAndRedeemedOnce) {
   ASSERT_EQ(third->code.size(), 6u);
   // The newest code logs in once; the replaced one and a replay do not.
   std::string wrong = third->code == "000000" ? "111111" : "000000";
-  EXPECT_FALSE(run_co(ctx_, codes.redeem(*redis_, p, wrong)).value());
-  EXPECT_TRUE(run_co(ctx_, codes.redeem(*redis_, p, third->code)).value());
-  EXPECT_FALSE(run_co(ctx_, codes.redeem(*redis_, p, third->code)).value());
+  EXPECT_EQ(run_co(ctx_, codes.redeem(*redis_, p, wrong)).value(), Redeemed::kMismatch);
+  EXPECT_EQ(run_co(ctx_, codes.redeem(*redis_, p, third->code)).value(), Redeemed::kMatch);
+  EXPECT_EQ(run_co(ctx_, codes.redeem(*redis_, p, third->code)).value(), Redeemed::kNoCode);
 }
 
 TEST_F(SocialEngines, TooManyWrongGuessesWithdrawTheCode) {
@@ -132,8 +135,47 @@ TEST_F(SocialEngines, TooManyWrongGuessesWithdrawTheCode) {
   ASSERT_TRUE(issued);
   ASSERT_EQ(issued->code.size(), 6u);
   std::string wrong = issued->code == "000000" ? "111111" : "000000";
-  for (int i = 0; i < 3; ++i) EXPECT_FALSE(run_co(ctx_, codes.redeem(*redis_, p, wrong)).value());
-  EXPECT_FALSE(run_co(ctx_, codes.redeem(*redis_, p, issued->code)).value());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(run_co(ctx_, codes.redeem(*redis_, p, wrong)).value(), Redeemed::kMismatch);
+  }
+  EXPECT_EQ(run_co(ctx_, codes.redeem(*redis_, p, issued->code)).value(), Redeemed::kNoCode);
+}
+
+// 200 wrong guesses sent at once, pipelined on one connection (so Redis sees them back to
+// back): exactly --code-attempts of them are compared with the code, and the right code sent
+// after them is refused.
+TEST_F(SocialEngines, ParallelGuessesGetAtMostTheAllowedComparisons) {
+  CodeLimits limits;
+  LoginCodes codes(limits, clock_);
+  std::string p = phone(4);
+  auto issued = run_co(ctx_, codes.issue(*redis_, p, "flood-" + std::to_string(::getpid())));
+  ASSERT_TRUE(issued);
+  ASSERT_EQ(issued->code.size(), 6u);
+  std::string wrong = issued->code == "000000" ? "111111" : "000000";
+  constexpr int kGuesses = 200;
+  std::vector<Redeemed> outcomes(kGuesses, Redeemed::kMatch);
+  int done = 0;
+  for (int i = 0; i < kGuesses; ++i) {
+    asio::co_spawn(
+        ctx_,
+        [](LoginCodes* codes, redis::Connection* c, std::string phone, std::string guess,
+           Redeemed* out, int* done) -> asio::awaitable<void> {
+          auto r = co_await codes->redeem(*c, std::move(phone), std::move(guess));
+          *out = r ? *r : Redeemed::kMatch;  // an error shows up as a (wrong) match below
+          ++*done;
+        }(&codes, redis_.get(), p, wrong, &outcomes[i], &done),
+        asio::detached);
+  }
+  ctx_.restart();
+  while (done < kGuesses) ctx_.run_one();
+  int compared = 0, refused = 0;
+  for (auto o : outcomes) {
+    compared += o == Redeemed::kMismatch;
+    refused += o == Redeemed::kNoCode;
+  }
+  EXPECT_EQ(compared, limits.max_attempts);
+  EXPECT_EQ(refused, kGuesses - limits.max_attempts);
+  EXPECT_EQ(run_co(ctx_, codes.redeem(*redis_, p, issued->code)).value(), Redeemed::kNoCode);
 }
 
 TEST_F(SocialEngines, LoginCreatesTheUserAndOpensASession) {

@@ -76,8 +76,8 @@ TEST_F(UserApiTest, CodeIsSixDigitsStoredForTwoMinutes) {
   ASSERT_EQ(r.status, 200) << r.body;
   std::string code(r.json().at("data").as_string());
   EXPECT_TRUE(std::regex_match(code, std::regex("[0-9]{6}"))) << code;
-  EXPECT_EQ(redis_cli("GET login:code:" + phone), code);
-  int ttl = std::stoi(redis_cli("TTL login:code:" + phone));
+  EXPECT_EQ(redis_cli("GET login:code:{" + phone + "}"), code);
+  int ttl = std::stoi(redis_cli("TTL login:code:{" + phone + "}"));
   EXPECT_GT(ttl, 110);
   EXPECT_LE(ttl, 120);
 }
@@ -141,7 +141,7 @@ TEST_F(UserApiTest, FiveWrongGuessesWithdrawTheCode) {
   auto late = api(port(), "POST", "/user/login", "",
                   R"({"phone":")" + phone + R"(","code":")" + code + R"("})");
   EXPECT_EQ(late.body, R"({"success":false,"errorMsg":"验证码错误"})");
-  EXPECT_EQ(redis_cli("EXISTS login:code:" + phone), "0");
+  EXPECT_EQ(redis_cli("EXISTS login:code:{" + phone + "}"), "0");
 }
 
 TEST_F(UserApiTest, EveryProtectedRouteIs401WithoutAValidToken) {
