@@ -12,8 +12,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include "app/config.h"
-#include "cache/flash_sale.h"
-#include "cache/order_writer.h"
+#include "sale/flash_sale.h"
+#include "sale/order_writer.h"
 
 namespace {
 
@@ -22,7 +22,7 @@ using namespace surge;
 using Clock = std::chrono::steady_clock;
 
 struct Run {
-  cache::FlashSale& sale;
+  sale::FlashSale& sale;
   redis::Connection& conn;
   int64_t voucher;
   int64_t next_user = 1;
@@ -37,7 +37,7 @@ asio::awaitable<void> buyer(Run& run) {
     auto r = co_await run.sale.buy(run.conn, run.voucher, user, run.voucher * 10'000'000 + user);
     if (!r) {
       ++run.errors;
-    } else if (*r == cache::SaleOutcome::kAccepted) {
+    } else if (*r == sale::SaleOutcome::kAccepted) {
       ++run.accepted;
     } else {
       ++run.refused;
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   asio::io_context ctx;
   db::Pool pool(config.db);
   db::VoucherRepository vouchers(pool);
-  cache::FlashSale sale(config.order_shards);
+  sale::FlashSale sale(config.order_shards);
   auto conn = redis::Connection::create(ctx.get_executor(), config.redis);
   conn->start();
 
@@ -110,9 +110,9 @@ int main(int argc, char** argv) {
       ctx, [&] { return run.running == 0; }, std::chrono::seconds(300));
   double accept_s = std::chrono::duration<double>(Clock::now() - started).count();
 
-  cache::WriterOptions w;
+  sale::WriterOptions w;
   w.consumer = fmt::format("bench-{}", ::getpid());
-  auto writer = cache::OrderWriter::create(ctx.get_executor(), config.redis, vouchers, sale, w);
+  auto writer = sale::OrderWriter::create(ctx.get_executor(), config.redis, vouchers, sale, w);
   started = Clock::now();
   writer->start();
   run_until(
@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
       "\"persisted\":{},\"batches\":{},\"persist_per_sec\":{:.0f},\"sha\":\"{}\","
       "\"keys\":[\"{}\",\"{}\",\"{}\",\"{}\"]}}\n",
       voucher, run.accepted, run.refused, run.errors, run.accepted / accept_s, st.persisted,
-      st.batches, st.persisted / persist_s, cache::FlashSale::purchase_script().sha(),
+      st.batches, st.persisted / persist_s, sale::FlashSale::purchase_script().sha(),
       sale.voucher_key(voucher), sale.buyers_key(voucher), sale.stream_key(shard),
       sale.queued_key(shard));
   return run.errors == 0 && st.persisted == run.accepted ? 0 : 1;

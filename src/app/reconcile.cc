@@ -11,11 +11,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include "cache/flash_sale.h"
 #include "core/parse.h"
 #include "core/reconcile.h"
 #include "db/voucher_repository.h"
 #include "redis/commands.h"
+#include "sale/flash_sale.h"
 
 namespace surge::app {
 
@@ -39,7 +39,7 @@ std::string join(const std::vector<int64_t>& ids) {
 }
 
 asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouchers,
-                               const cache::FlashSale& sale, bool repair,
+                               const sale::FlashSale& sale, bool repair,
                                std::vector<int64_t> only) {
   auto ready = co_await r.wait_ready(std::chrono::seconds(3));
   if (!ready) {
@@ -142,7 +142,7 @@ int run_reconcile(const Config& config, bool repair, std::vector<int64_t> only) 
   dbo.pool_size = 2;
   db::Pool pool(dbo);
   db::VoucherRepository vouchers(pool);
-  cache::FlashSale sale(config.order_shards);
+  sale::FlashSale sale(config.order_shards);
   auto opts = config.redis;
   opts.client_name = "surge-reconcile";
   auto r = redis::Connection::create(ctx.get_executor(), opts);

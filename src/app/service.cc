@@ -141,7 +141,7 @@ void add_store_metrics(http::Metrics& metrics, Services& s) {
 }  // namespace
 
 asio::awaitable<Result<size_t>> prime_flash_sale(db::VoucherRepository& vouchers,
-                                                 cache::FlashSale& sale, redis::Connection& redis) {
+                                                 sale::FlashSale& sale, redis::Connection& redis) {
   auto states = co_await vouchers.sale_states();
   if (!states) co_return states.error();
   if (states->empty()) co_return size_t{0};
@@ -235,11 +235,11 @@ int serve(Config config) {
   });
 
   services.vouchers = std::make_unique<db::VoucherRepository>(pool);
-  services.sale = std::make_unique<cache::FlashSale>(config.order_shards);
+  services.sale = std::make_unique<sale::FlashSale>(config.order_shards);
   for (size_t i = 0; i < nworkers; ++i) {
-    cache::IdOptions ids;
+    sale::IdOptions ids;
     ids.block = 100;  // one INCRBY per hundred orders
-    services.order_ids.push_back(std::make_unique<cache::IdGenerator>(*services.redis[i], ids));
+    services.order_ids.push_back(std::make_unique<sale::IdGenerator>(*services.redis[i], ids));
   }
   {
     std::vector<redis::Connection*> uv_connections;
@@ -261,7 +261,7 @@ int serve(Config config) {
   http::Server server(raw, router, metrics, config.http);
   if (!server.listen()) return 1;
   if (config.order_writer) {
-    cache::WriterOptions w;
+    sale::WriterOptions w;
     w.consumer = config.instance;
     if (w.consumer.empty()) {
       char host[256] = {};
@@ -269,8 +269,8 @@ int serve(Config config) {
       w.consumer = fmt::format("{}-{}", host, server.port());
     }
     w.claim_idle = std::chrono::milliseconds(config.order_claim_idle_ms);
-    services.order_writer = cache::OrderWriter::create(contexts[0]->get_executor(), config.redis,
-                                                       *services.vouchers, *services.sale, w);
+    services.order_writer = sale::OrderWriter::create(contexts[0]->get_executor(), config.redis,
+                                                      *services.vouchers, *services.sale, w);
     spdlog::info("orders: writer '{}' in group '{}'", w.consumer, w.group);
   }
 

@@ -7,9 +7,6 @@
 
 #include "app/config.h"
 #include "app/uv_recorder.h"
-#include "cache/flash_sale.h"
-#include "cache/id_generator.h"
-#include "cache/order_writer.h"
 #include "cache/read_through.h"
 #include "db/blog_repository.h"
 #include "db/follow_repository.h"
@@ -19,6 +16,9 @@
 #include "db/voucher_repository.h"
 #include "http/metrics.h"
 #include "redis/connection.h"
+#include "sale/flash_sale.h"
+#include "sale/id_generator.h"
+#include "sale/order_writer.h"
 
 namespace surge::app {
 
@@ -35,9 +35,9 @@ struct Services {
   std::unique_ptr<cache::ReadThrough> type_cache{};
   // Vouchers and the flash sale.
   std::unique_ptr<db::VoucherRepository> vouchers{};
-  std::unique_ptr<cache::FlashSale> sale{};
-  std::vector<std::unique_ptr<cache::IdGenerator>> order_ids{};  // one per worker
-  std::shared_ptr<cache::OrderWriter> order_writer{};            // null when disabled
+  std::unique_ptr<sale::FlashSale> sale{};
+  std::vector<std::unique_ptr<sale::IdGenerator>> order_ids{};  // one per worker
+  std::shared_ptr<sale::OrderWriter> order_writer{};            // null when disabled
   // Users and social features.
   db::UserRepository users{db};
   db::BlogRepository blogs{db};
@@ -53,7 +53,7 @@ std::string geo_key(int64_t type_id);
 // Makes every flash-sale voucher in MariaDB known to the sale in Redis (stock and buyers only
 // where Redis has no state for it). Returns the number of vouchers.
 boost::asio::awaitable<Result<size_t>> prime_flash_sale(db::VoucherRepository& vouchers,
-                                                        cache::FlashSale& sale,
+                                                        sale::FlashSale& sale,
                                                         redis::Connection& redis);
 
 // Serves until SIGINT/SIGTERM, then drains; returns the process exit code.

@@ -83,17 +83,17 @@ class VoucherApi {
         co_await s_.sale->buy(s_.redis_for(ctx.worker), *voucher, ctx.user->id, *order_id);
     if (!outcome) co_return error_response(outcome.error());
     switch (*outcome) {
-      case cache::SaleOutcome::kAccepted:
+      case sale::SaleOutcome::kAccepted:
         co_return http::json(200, envelope::ok(json::value(*order_id)));
-      case cache::SaleOutcome::kNoStock:
+      case sale::SaleOutcome::kNoStock:
         co_return business_failure("库存不足");
-      case cache::SaleOutcome::kDuplicate:
+      case sale::SaleOutcome::kDuplicate:
         co_return business_failure("不能重复下单");
-      case cache::SaleOutcome::kNotStarted:
+      case sale::SaleOutcome::kNotStarted:
         co_return business_failure("秒杀尚未开始");
-      case cache::SaleOutcome::kEnded:
+      case sale::SaleOutcome::kEnded:
         co_return business_failure("秒杀已经结束");
-      case cache::SaleOutcome::kNoSuchVoucher:
+      case sale::SaleOutcome::kNoSuchVoucher:
         break;
     }
     co_return business_failure("秒杀券不存在");

@@ -12,10 +12,10 @@
 #include <boost/json/parse.hpp>
 
 #include "app/auth.h"
-#include "cache/flash_sale.h"
 #include "cache/lock.h"
 #include "db/connection.h"
 #include "redis/commands.h"
+#include "sale/flash_sale.h"
 #include "support/drive.h"
 #include "support/processes.h"
 #include "support/stores.h"
@@ -192,7 +192,7 @@ void killed_instance_loses_nothing(bool restart_same_name) {
   }
   // Wait until a's writer holds some as pending (read, stuck in its transaction); the rest wait
   // unread in the stream behind them.
-  cache::FlashSale sale(4);
+  sale::FlashSale sale(4);
   std::string stream = sale.stream_key(sale.shard_of(voucher));
   auto until = std::chrono::steady_clock::now() + 10s;
   int64_t pending = 0;
@@ -251,7 +251,7 @@ TEST(FlashSaleHttp, ReconcileReportsAndRepairsADifference) {
     SurgeServer a;
     voucher = create_sale(a.port(), 5);
   }
-  cache::FlashSale sale(4);
+  sale::FlashSale sale(4);
   // A buyer Redis knows of with no order anywhere: an order lost before the fix.
   ASSERT_TRUE(
       run_co(sessions.ctx(), redis::sadd(sessions.redis(), sale.buyers_key(voucher), {"4242"})));

@@ -11,13 +11,13 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "cache/flash_sale.h"
-#include "cache/order_writer.h"
 #include "redis/commands.h"
+#include "sale/flash_sale.h"
+#include "sale/order_writer.h"
 #include "support/drive.h"
 #include "support/stores.h"
 
-namespace surge::cache {
+namespace surge::sale {
 namespace {
 
 using namespace std::chrono_literals;
@@ -297,4 +297,4 @@ TEST(OrderEntry, ParsesTheStreamFieldsAndTheAcceptTime) {
 }
 
 }  // namespace
-}  // namespace surge::cache
+}  // namespace surge::sale

@@ -8,11 +8,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include "cache/id_generator.h"
 #include "redis/commands.h"
+#include "sale/id_generator.h"
 #include "support/stores.h"
 
-namespace surge::cache {
+namespace surge::sale {
 namespace {
 
 using namespace std::chrono_literals;
@@ -116,4 +116,4 @@ TEST(IdGenerator, ABlockNeverCrossesMidnight) {
 }
 
 }  // namespace
-}  // namespace surge::cache
+}  // namespace surge::sale

@@ -22,7 +22,7 @@
 #include "redis/connection.h"
 #include "redis/script.h"
 
-namespace surge::cache {
+namespace surge::sale {
 
 namespace asio = boost::asio;
 
@@ -85,4 +85,4 @@ class FlashSale {
   std::array<std::atomic<uint64_t>, kSaleOutcomes> counts_{};
 };
 
-}  // namespace surge::cache
+}  // namespace surge::sale

@@ -1,5 +1,5 @@
 // The flash-sale scripts.
-#include "cache/flash_sale.h"
+#include "sale/flash_sale.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include "redis/commands.h"
 #include "redis/script.h"
 
-namespace surge::cache {
+namespace surge::sale {
 
 namespace {
 
@@ -145,4 +145,4 @@ void FlashSale::render_metrics(std::string& out) const {
                  count(SaleOutcome::kAccepted));
 }
 
-}  // namespace surge::cache
+}  // namespace surge::sale

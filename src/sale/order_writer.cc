@@ -1,5 +1,5 @@
 // The order writer's loops.
-#include "cache/order_writer.h"
+#include "sale/order_writer.h"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -11,7 +11,7 @@
 
 #include "core/parse.h"
 
-namespace surge::cache {
+namespace surge::sale {
 
 namespace {
 
@@ -304,4 +304,4 @@ void OrderWriter::render_metrics(std::string& out) const {
   fmt::format_to(it, "# TYPE surge_order_stream_lag gauge\nsurge_order_stream_lag {}\n", st.lag);
 }
 
-}  // namespace surge::cache
+}  // namespace surge::sale

@@ -1,5 +1,5 @@
 // Block-allocating id generator.
-#include "cache/id_generator.h"
+#include "sale/id_generator.h"
 
 #include <chrono>
 #include <ctime>
@@ -8,7 +8,7 @@
 
 #include "redis/commands.h"
 
-namespace surge::cache {
+namespace surge::sale {
 
 IdGenerator::IdGenerator(redis::Connection& redis, IdOptions options, Clock clock)
     : redis_(redis), options_(std::move(options)), clock_(std::move(clock)) {
@@ -52,4 +52,4 @@ asio::awaitable<Result<int64_t>> IdGenerator::next() {
   co_return (seconds << 32) | next_++;
 }
 
-}  // namespace surge::cache
+}  // namespace surge::sale

@@ -13,7 +13,7 @@
 
 #include "redis/connection.h"
 
-namespace surge::cache {
+namespace surge::sale {
 
 namespace asio = boost::asio;
 
@@ -47,4 +47,4 @@ class IdGenerator {
   int64_t end_ = 0;   // one past the block's last sequence number
 };
 
-}  // namespace surge::cache
+}  // namespace surge::sale

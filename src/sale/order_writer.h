@@ -20,12 +20,12 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include "cache/flash_sale.h"
 #include "db/voucher_repository.h"
 #include "redis/commands.h"
 #include "redis/connection.h"
+#include "sale/flash_sale.h"
 
-namespace surge::cache {
+namespace surge::sale {
 
 struct WriterOptions {
   std::string group = "order-writers";
@@ -91,4 +91,4 @@ class OrderWriter : public std::enable_shared_from_this<OrderWriter> {
 // Parses one stream entry into an order row; the accept time is the entry id's milliseconds.
 Result<db::OrderRow> order_from_entry(const redis::StreamEntry& e);
 
-}  // namespace surge::cache
+}  // namespace surge::sale
