@@ -44,6 +44,11 @@ void add_http_flags(CLI::App& cmd, Config& c) {
       ->envname("SURGE_ORDER_CLAIM_IDLE")
       ->check(CLI::Range(100, 3'600'000))
       ->capture_default_str();
+  cmd.add_option("--order-retention", c.order_retention_s,
+                 "Seconds an acknowledged order stays in its stream before it is trimmed")
+      ->envname("SURGE_ORDER_RETENTION")
+      ->check(CLI::Range(0, 30 * 86'400))
+      ->capture_default_str();
   cmd.add_option("--header-limit", c.http.header_limit, "Largest request header, bytes")
       ->capture_default_str();
   cmd.add_option("--body-limit", c.http.body_limit, "Largest request body, bytes")

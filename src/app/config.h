@@ -45,6 +45,7 @@ struct Config {
   std::string instance;  // consumer name in the order writers' group; default host-port
   bool order_writer = true;
   int order_claim_idle_ms = 30'000;
+  int order_retention_s = 86'400;  // acknowledged stream entries older than this are trimmed
   std::chrono::milliseconds login_ttl() const { return std::chrono::minutes(login_ttl_minutes); }
   SocialOptions social;
 };

@@ -19,6 +19,7 @@
 
 #include "app/json.h"
 #include "app/routes.h"
+#include "cache/shop_places.h"
 #include "core/parse.h"
 #include "http/server.h"
 #include "redis/commands.h"
@@ -68,9 +69,17 @@ asio::awaitable<void> build_geo_index(Services& s) {
     spdlog::warn("geo: loading the index failed ({})", why);
     co_return;
   }
+  // The load only adds: members left from before (moved to another type, deleted) go now.
+  std::vector<int64_t> types;
+  if (auto known = co_await s.shops.types()) {
+    for (const auto& t : *known) types.push_back(t.id);
+  }
+  auto stale = co_await cache::remove_stale_places(s.redis_for(0), *places, std::move(types));
+  if (!stale) spdlog::warn("geo: removing stale members failed ({})", stale.error().message());
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  spdlog::info("geo: {} shops in {} type indexes, {:.0f} ms", places->size(), by_type.size(), ms);
+  spdlog::info("geo: {} shops in {} type indexes ({} stale members removed), {:.0f} ms",
+               places->size(), by_type.size(), stale ? *stale : 0, ms);
 }
 
 // Fills the shop Bloom filter from MariaDB. Until it finishes, the cache simply does not consult
@@ -165,7 +174,7 @@ asio::awaitable<Result<size_t>> prime_flash_sale(db::VoucherRepository& vouchers
   co_return states->size();
 }
 
-std::string geo_key(int64_t type_id) { return "shop:geo:" + std::to_string(type_id); }
+std::string geo_key(int64_t type_id) { return cache::shop_geo_key(type_id); }
 
 asio::awaitable<Result<cache::Loaded>> load_shop_types(db::ShopRepository& shops) {
   auto types = co_await shops.types();
@@ -269,6 +278,7 @@ int serve(Config config) {
       w.consumer = fmt::format("{}-{}", host, server.port());
     }
     w.claim_idle = std::chrono::milliseconds(config.order_claim_idle_ms);
+    w.retention = std::chrono::seconds(config.order_retention_s);
     services.order_writer = sale::OrderWriter::create(contexts[0]->get_executor(), config.redis,
                                                       *services.vouchers, *services.sale, w);
     spdlog::info("orders: writer '{}' in group '{}'", w.consumer, w.group);
