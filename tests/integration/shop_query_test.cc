@@ -103,8 +103,12 @@ TEST_F(ShopQueries, NearbyShopsAreNearestFirstWithinFiveKilometres) {
   for (int type = 1; type <= 10; ++type) {
     auto expected = distances_in_db(type);
     for (const auto& [id, d] : expected) {
-      if (d < 4990) EXPECT_TRUE(seen_of[type].contains(id)) << "type " << type << " shop " << id;
-      if (d > 5010) EXPECT_FALSE(seen_of[type].contains(id)) << "type " << type << " shop " << id;
+      if (d < 4990) {
+        EXPECT_TRUE(seen_of[type].contains(id)) << "type " << type << " shop " << id;
+      }
+      if (d > 5010) {
+        EXPECT_FALSE(seen_of[type].contains(id)) << "type " << type << " shop " << id;
+      }
     }
     if (!expected.empty() && expected.front().second < 4990 &&
         (expected.size() < 2 || expected[1].second - expected.front().second > 1)) {
