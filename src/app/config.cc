@@ -56,6 +56,11 @@ void add_http_flags(CLI::App& cmd, Config& c) {
          "(default 5000)")
       ->envname("SURGE_DB_QUEUE_TIMEOUT")
       ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
+  cmd.add_option("--order-retention", c.order_retention_s,
+                 "Seconds an acknowledged order stays in its stream before it is trimmed")
+      ->envname("SURGE_ORDER_RETENTION")
+      ->check(CLI::Range(0, 30 * 86'400))
+      ->capture_default_str();
   cmd.add_option("--header-limit", c.http.header_limit, "Largest request header, bytes")
       ->capture_default_str();
   cmd.add_option("--body-limit", c.http.body_limit, "Largest request body, bytes")

@@ -50,6 +50,7 @@ struct Config {
   // The order writer's own MariaDB connections (a bulkhead: public reads, however many or slow,
   // cannot take them, so paid-for orders keep landing while the shared pool is saturated).
   size_t order_writer_pool = 2;
+  int order_retention_s = 86'400;  // acknowledged stream entries older than this are trimmed
   std::chrono::milliseconds login_ttl() const { return std::chrono::minutes(login_ttl_minutes); }
   SocialOptions social;
 };

@@ -57,8 +57,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   reconcile_cmd->add_option("--voucher", only_vouchers, "Only these vouchers (repeatable)");
   reconcile_cmd->add_flag("--repair", repair,
-                          "Make Redis agree with MariaDB plus the queued orders (run it while "
-                          "no sale is in progress)");
+                          "Make Redis agree with MariaDB plus the queued orders (refused for a "
+                          "voucher whose sale window is open or whose orders are queued)");
 
   auto* routes_cmd = cli.add_subcommand(
       "routes", "Print every HTTP route as METHOD PATTERN ACCESS (public or login)");

@@ -1,9 +1,10 @@
 // Reconciliation of the flash sale. Differences while a sale is running can be transient (an
-// order accepted between two reads), so repairs are meant for a quiet sale; the report is safe
-// at any time.
+// order accepted between two reads), so a repair is refused for a voucher whose window is open
+// or whose orders are queued; the report is safe at any time.
 #include "app/reconcile.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include <fmt/format.h>
@@ -38,6 +39,21 @@ std::string join(const std::vector<int64_t>& ids) {
   return out;
 }
 
+// Empty when the voucher is quiet enough to repair: its sale window (with a minute's margin for
+// clock differences with Redis, whose clock the sale script uses) is closed and none of its
+// orders waits in a stream.
+std::string why_not_quiet(const db::SaleState& st, const core::VoucherSnapshot& snap) {
+  constexpr int64_t kMargin = 60'000;
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  if (now >= st.begin_ms - kMargin && now < st.end_ms + kMargin) return "its sale window is open";
+  if (!snap.queued_buyers.empty()) {
+    return fmt::format("{} of its orders are queued", snap.queued_buyers.size());
+  }
+  return {};
+}
+
 asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouchers,
                                const sale::FlashSale& sale, bool repair,
                                std::vector<int64_t> only) {
@@ -57,7 +73,7 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
   std::erase_if(*states, [&](const db::SaleState& st) { return !wanted(st.voucher_id); });
   // Queued buyers by voucher, over every shard.
   std::map<int64_t, std::set<int64_t>> queued;
-  size_t queued_total = 0;
+  size_t queued_total = 0, dead_total = 0;
   for (int s = 0; s < sale.shards(); ++s) {
     auto q = co_await sale.queued_in(r, s);
     if (!q) {
@@ -66,11 +82,16 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
     }
     for (const auto& o : *q) {
       if (!wanted(o.voucher_id)) continue;
+      // A dead letter will never be persisted: its stock and buyer show up as differences.
+      if (o.dead) {
+        ++dead_total;
+        continue;
+      }
       queued[o.voucher_id].insert(o.user_id);
       ++queued_total;
     }
   }
-  size_t differing = 0, orders = 0;
+  size_t differing = 0, orders = 0, refused = 0;
   for (const auto& st : *states) {
     core::VoucherSnapshot snap;
     snap.db_stock = st.stock;
@@ -107,6 +128,14 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
                  st.voucher_id, d.missing.size(), join(d.missing));
     }
     if (!repair) continue;
+    // The repair writes an absolute stock computed from reads that were not atomic: while the
+    // sale can still take orders, or orders wait to be persisted, it could hand back a unit that
+    // was just sold. Such a voucher is left alone.
+    if (auto busy = why_not_quiet(st, snap); !busy.empty()) {
+      fmt::print("voucher {}: not repaired: {}\n", st.voucher_id, busy);
+      ++refused;
+      continue;
+    }
     // Redis is made to agree with MariaDB plus the queued orders: lost buyers may buy again and
     // their stock returns; persisted buyers cannot buy twice.
     redis::Command fix;
@@ -128,10 +157,15 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
     }
     fmt::print("voucher {}: repaired\n", st.voucher_id);
   }
-  fmt::print("reconcile: {} vouchers, {} persisted orders, {} queued, {} with differences{}\n",
-             states->size(), orders, queued_total, differing,
-             differing && repair ? " (repaired)" : "");
-  co_return differing == 0 || repair ? 0 : 1;
+  fmt::print(
+      "reconcile: {} vouchers, {} persisted orders, {} queued, {} dead-lettered, {} with "
+      "differences{}\n",
+      states->size(), orders, queued_total, dead_total, differing,
+      differing && repair ? " (repaired)" : "");
+  if (refused) {
+    fmt::print("reconcile: {} vouchers not repaired while their sale is live\n", refused);
+  }
+  co_return differing == 0 || (repair && refused == 0) ? 0 : 1;
 }
 
 }  // namespace

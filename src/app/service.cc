@@ -314,6 +314,7 @@ void build_order_writer(Services& s, Workers& workers, uint16_t port, db::Pool& 
     w.consumer = fmt::format("{}-{}", host, port);
   }
   w.claim_idle = std::chrono::milliseconds(s.config.order_claim_idle_ms);
+  w.retention = std::chrono::seconds(s.config.order_retention_s);
   s.writer_vouchers = std::make_unique<db::VoucherRepository>(writer_db);
   s.order_writer = sale::OrderWriter::create(workers.at(0).get_executor(), s.config.redis,
                                              *s.writer_vouchers, *s.sale, w);

@@ -15,6 +15,7 @@
 #include "app/json.h"
 #include "app/request.h"
 #include "app/route_table.h"
+#include "cache/shop_places.h"
 #include "core/parse.h"
 #include "http/envelope.h"
 #include "redis/commands.h"
@@ -94,8 +95,8 @@ class ShopApi {
     co_return http::json(200, envelope::ok(json::value(*id)));
   }
 
-  // PUT /shop: update the row, then invalidate the cache everywhere before answering, so any
-  // read that starts after this response sees the new value.
+  // PUT /shop: update the row, its place in the geo index and the cache everywhere before
+  // answering, so any read that starts after this response sees the new value.
   awaitable<Response> update_shop(Context& ctx) {
     auto body = parse_object(ctx.request.body());
     if (auto* msg = std::get_if<std::string>(&body)) co_return bad_request(*msg);
@@ -107,7 +108,8 @@ class ShopApi {
     if (auto bad = shop_fields(o, fields)) co_return bad_request(*bad);
     if (fields.empty()) co_return bad_request("nothing to update");
     if (auto refused = db::check_shop_fields(fields)) co_return bad_request(*refused);
-    auto found = co_await s_.catalog->update(ctx.worker, idv->as_int64(), std::move(fields));
+    auto found = co_await s_.catalog->update(ctx.worker, s_.local_redis(), idv->as_int64(),
+                                               std::move(fields));
     if (!found) co_return error_response(found.error());
     if (!*found) co_return business_failure("店铺不存在");
     co_return http::json(200, envelope::ok());

@@ -114,7 +114,7 @@ class VoucherApi {
           .field("id", q.order_id)
           .field("userId", q.user_id)
           .field("voucherId", q.voucher_id)
-          .field("state", "queued")
+          .field("state", q.dead ? "dead_letter" : "queued")
           .end_object();
       co_return http::json(200, envelope::ok_raw(w.str()));
     }

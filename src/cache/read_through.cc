@@ -15,6 +15,7 @@
 #include "cache/lock.h"
 #include "core/cache_math.h"
 #include "redis/commands.h"
+#include "redis/script.h"
 
 namespace surge::cache {
 
@@ -23,6 +24,27 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 using Clock = std::chrono::steady_clock;
 
 void bump(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+
+// KEYS: item, version. ARGV: the version read before the load ("" = none), the value, the TTL
+// in ms (0 = none). Stores only if no invalidation bumped the version since; 1 = stored.
+const redis::Script kFill(R"lua(
+if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then return 0 end
+if ARGV[3] == '0' then
+  redis.call('SET', KEYS[1], ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+)lua");
+
+// KEYS: item, version. ARGV: the version's TTL in ms, "1" to delete the item. Returns the new
+// version. One script, so no fill can land between the delete and the bump.
+const redis::Script kInvalidate(R"lua(
+if ARGV[2] == '1' then redis.call('DEL', KEYS[1]) end
+local v = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return v
+)lua");
 }  // namespace
 
 // One in-progress load of a key on one worker; later askers wait on `wakeups`.
@@ -186,9 +208,15 @@ asio::awaitable<Result<Loaded>> ReadThrough::get(size_t w, std::string id) {
   co_return flight->result;
 }
 
-asio::awaitable<Result<Loaded>> ReadThrough::load_once(WorkerState& ws, std::string id,
-                                                       bool replacing) {
+asio::awaitable<Result<ReadThrough::Fill>> ReadThrough::load_once(
+    WorkerState& ws, std::string id, bool replacing, std::optional<std::string> version) {
   std::string k = key(id);
+  if (!version) {
+    // Read before the load: an invalidation after this point must make the fill fail.
+    auto current = co_await redis::get(*ws.redis, version_key(id));
+    if (!current) co_return current.error();
+    version = current->value_or(std::string());
+  }
   bump(counters_.db_loads);
   auto started = Clock::now();
   auto loaded = co_await loader_(id);
@@ -201,15 +229,25 @@ asio::awaitable<Result<Loaded>> ReadThrough::load_once(WorkerState& ws, std::str
   // Logical expiry keeps present items without a Redis TTL: they must never go missing.
   bool keep = options_.strategy == Strategy::kLogicalExpiry && loaded->has_value();
   core::Millis redis_ttl = keep ? core::Millis(0) : ttl;
-  auto ok = co_await redis::set(*ws.redis, k, std::move(stored), redis_ttl);
-  if (!ok) spdlog::warn("cache {}: storing {} failed: {}", options_.name, k, ok.error().message());
-  // A replacement must reach near caches holding the old value; a first fill wakes waiters.
+  std::vector<std::string> keys{k, version_key(id)};
+  std::vector<std::string> args{std::move(*version), std::move(stored),
+                                std::to_string(redis_ttl.count())};
+  auto set = co_await kFill.run(*ws.redis, std::move(keys), std::move(args));
+  auto outcome = redis::to_integer(set);
+  Fill fill{std::move(*loaded), outcome && *outcome == 1};
+  if (!outcome) {
+    spdlog::warn("cache {}: storing {} failed: {}", options_.name, k, outcome.error().message());
+  } else if (!fill.stored) {
+    bump(counters_.fills_refused);
+  }
+  // A replacement must reach near caches holding the old value; a first fill wakes waiters (a
+  // refused fill too: they re-read, find the key missing and load it themselves).
   // No ?: of strings here: GCC 12 destroys such temporaries twice inside coroutines.
   std::string channel = filled_channel();
   if (replacing) channel = invalidate_channel();
   auto told = co_await redis::publish(*ws.redis, std::move(channel), id);
   (void)told;  // waiters that miss it re-read when their bounded wait ends
-  co_return loaded;
+  co_return fill;
 }
 
 // One background rebuild across all instances: whoever takes the lock reloads; others skip.
@@ -251,11 +289,17 @@ asio::awaitable<Result<Loaded>> ReadThrough::rebuild(WorkerState& ws, std::strin
       if (again && *again) {
         result = serve(ws, id, std::move(**again));
       } else {
-        result = co_await load_once(ws, id, false);
-        // Under kMutex the stored form is the item itself, so it can go straight to the near
-        // cache; the other strategies' entries carry metadata and are cached on the next read.
-        if (result && *result && options_.strategy == Strategy::kMutex) {
-          remember(ws, k, **result, epoch);
+        auto fill = co_await load_once(ws, id, false);
+        if (!fill) {
+          result = fill.error();
+        } else {
+          // Under kMutex the stored form is the item itself, so it can go straight to the near
+          // cache; the other strategies' entries carry metadata and are cached on the next
+          // read. A refused fill holds a value an invalidation has overtaken: never cached.
+          if (fill->stored && fill->value && options_.strategy == Strategy::kMutex) {
+            remember(ws, k, *fill->value, epoch);
+          }
+          result = std::move(fill->value);
         }
       }
       auto released = co_await unlock(*ws.redis, std::move(**lease));
@@ -294,15 +338,22 @@ asio::awaitable<Result<void>> ReadThrough::invalidate(size_t w, std::string id) 
   std::string k = key(id);
   ws.near.erase(k);
   ++ws.epoch;
-  if (options_.strategy == Strategy::kLogicalExpiry) {
-    // Rewrite in place (which also tells every near cache): the key never goes missing.
-    auto rewritten = co_await load_once(ws, id, true);
+  // Logical expiry keeps the entry (the key never goes missing) and rewrites it below; the
+  // version bump still stops any load that began before this point from storing.
+  bool rewrite = options_.strategy == Strategy::kLogicalExpiry;
+  std::string drop = "1";
+  if (rewrite) drop = "0";
+  std::vector<std::string> keys{k, version_key(id)};
+  std::vector<std::string> args{std::to_string(options_.version_ttl.count()), std::move(drop)};
+  auto bumped = co_await kInvalidate.run(*ws.redis, std::move(keys), std::move(args));
+  auto version = redis::to_integer(bumped);
+  if (!version) co_return version.error();
+  if (rewrite) {
+    // Rewrite in place under the new version (which also tells every near cache).
+    auto rewritten = co_await load_once(ws, id, true, std::to_string(*version));
     if (!rewritten) co_return rewritten.error();
     co_return Result<void>{};
   }
-  std::vector<std::string> keys{k};
-  auto deleted = co_await redis::del(*ws.redis, std::move(keys));
-  if (!deleted) co_return deleted.error();
   auto told = co_await redis::publish(*ws.redis, invalidate_channel(), id);
   if (!told) co_return told.error();
   co_return Result<void>{};
@@ -348,7 +399,8 @@ void ReadThrough::render_metrics(std::string& out, const std::vector<const ReadT
                                                   {"wait_timeouts", &CacheCounters::wait_timeouts},
                                                   {"invalidations", &CacheCounters::invalidations},
                                                   {"near_flushes", &CacheCounters::near_flushes},
-                                                  {"rebuilds", &CacheCounters::rebuilds}};
+                                                  {"rebuilds", &CacheCounters::rebuilds},
+                                                  {"fills_refused", &CacheCounters::fills_refused}};
   auto it = std::back_inserter(out);
   auto value = [](const ReadThrough* c, Field f) {
     return (c->counters_.*f).load(std::memory_order_relaxed);

@@ -4,7 +4,10 @@
 //   - avalanche: every TTL is jittered (±5% by default) so keys written together expire apart;
 //   - breakdown: one load per key per worker (singleflight), and one across all workers and
 //     instances (an owner-token Redis lock); waiters are woken by a pub/sub "filled" message the
-//     moment the value lands, and give up with Errc::kTimeout after a bounded wait.
+//     moment the value lands, and give up with Errc::kTimeout after a bounded wait;
+//   - stale sets: every key has a version that each invalidation bumps (atomically with its DEL);
+//     a fill is stored only if the version is still the one read before its load began, so a
+//     load that read the old row cannot put it back after a writer's invalidation.
 // Near caches of every instance drop a key when any instance invalidates it (pub/sub), refuse to
 // store a reply that an invalidation may have overtaken, and empty themselves whenever the
 // invalidation feed is lost.
@@ -53,6 +56,10 @@ struct ClassOptions {
   std::chrono::milliseconds wait_timeout = 3s;  // a waiter's patience for a rebuild elsewhere
   std::chrono::milliseconds near_ttl = 10s;     // 0 disables the near cache
   size_t near_capacity = 100000;                // per worker
+  // How long a key's version outlives its last invalidation. A fill compares versions, so this
+  // must exceed the longest load: a version that expired and came back during one load could
+  // let that load's stale value through.
+  std::chrono::milliseconds version_ttl = 1h;
 };
 
 // The serialised item, or nullopt when the source of truth has no such item.
@@ -61,7 +68,8 @@ using Loader = std::function<asio::awaitable<Result<Loaded>>(std::string id)>;
 
 struct CacheCounters {
   std::atomic<uint64_t> near_hit{0}, redis_hit{0}, null_hit{0}, miss{0}, db_loads{0}, lock_waits{0},
-      wait_timeouts{0}, invalidations{0}, near_flushes{0}, bloom_reject{0}, stale{0}, rebuilds{0};
+      wait_timeouts{0}, invalidations{0}, near_flushes{0}, bloom_reject{0}, stale{0}, rebuilds{0},
+      fills_refused{0};
 };
 
 // Thread-safe in the sense that each worker calls get()/invalidate() with its own index on its
@@ -79,6 +87,10 @@ class ReadThrough {
 
   const ClassOptions& options() const { return options_; }
   std::string key(std::string_view id) const { return key_prefix_ + std::string(id); }
+  // The key's version: bumped by each invalidation, compared by each fill.
+  std::string version_key(std::string_view id) const {
+    return "cachever:" + options_.name + ":" + std::string(id);
+  }
   std::string filled_channel() const { return "cache:filled:" + options_.name; }
   std::string invalidate_channel() const { return "cache:invalidate:" + options_.name; }
 
@@ -113,7 +125,15 @@ class ReadThrough {
   static Entry parse(std::string raw);
   std::string encode(const Loaded& value, int64_t expire_at_ms, int64_t delta_ms) const;
 
-  asio::awaitable<Result<Loaded>> load_once(WorkerState& ws, std::string id, bool replacing);
+  // A load and whether its value reached Redis (false: an invalidation came first).
+  struct Fill {
+    Loaded value;
+    bool stored = false;
+  };
+  // Loads and stores unless the key's version differs from `version` (read here first when not
+  // given). `replacing` tells near caches to drop the old value instead of waking waiters.
+  asio::awaitable<Result<Fill>> load_once(WorkerState& ws, std::string id, bool replacing,
+                                          std::optional<std::string> version = std::nullopt);
   asio::awaitable<Result<Loaded>> rebuild(WorkerState& ws, std::string id);
   asio::awaitable<void> refresh(WorkerState& ws, std::string id);
   Loaded serve(WorkerState& ws, const std::string& id, std::string raw);

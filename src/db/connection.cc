@@ -34,6 +34,12 @@ void Connection::close() {
 
 error_code Connection::fail(const char* what, unsigned err, const char* msg) {
   if (err == ER_DUP_ENTRY) return Errc::kConflict;
+  // A lost lock race (the server rolled back the statement, or for a deadlock the whole
+  // transaction): nothing is wrong with the data, and the transaction can simply run again.
+  if (err == ER_LOCK_DEADLOCK || err == ER_LOCK_WAIT_TIMEOUT) {
+    spdlog::warn("mariadb: {}: {} {}; the transaction may be retried", what, err, msg);
+    return Errc::kTimeout;
+  }
   if (connection_lost(err)) {
     spdlog::warn("mariadb: {}: connection lost ({} {}); will reconnect", what, err, msg);
     close();

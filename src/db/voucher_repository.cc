@@ -1,7 +1,10 @@
 // SQL for vouchers and orders.
 #include "db/voucher_repository.h"
 
+#include <algorithm>
+#include <bit>
 #include <map>
+#include <set>
 
 namespace surge::db {
 
@@ -61,16 +64,56 @@ Result<uint64_t> insert_rows(Connection& c, const std::vector<const OrderRow*>& 
   return inserted;
 }
 
-Result<size_t> persist_in(Connection& c, const std::vector<OrderRow>& batch) {
+// Which of `rows`' ids are stored, read with a locking read so rows committed by a concurrent
+// writer after this transaction began are seen. The IN list is padded to a power of two (by
+// repeating an id) so only a few statement shapes exist.
+Result<std::set<int64_t>> stored_ids(Connection& c, const std::vector<const OrderRow*>& rows) {
+  std::set<int64_t> out;
+  size_t at = 0;
+  while (at < rows.size()) {
+    size_t n = std::min<size_t>(512, std::bit_ceil(rows.size() - at));
+    std::string sql = "SELECT id FROM tb_voucher_order WHERE id IN (";
+    Params params;
+    for (size_t i = 0; i < n; ++i) {
+      sql += i ? ", ?" : "?";
+      params.emplace_back(rows[std::min(at + i, rows.size() - 1)]->id);
+    }
+    sql += ") LOCK IN SHARE MODE";
+    auto found = c.query(sql, params);
+    if (!found) return found.error();
+    for (const auto& r : found->rows) out.insert(to_int64(r[0]).value_or(0));
+    at += n;
+  }
+  return out;
+}
+
+Result<VoucherRepository::Persisted> persist_in(Connection& c, const std::vector<OrderRow>& batch) {
   std::map<int64_t, std::vector<const OrderRow*>> by_voucher;
   for (const auto& o : batch) by_voucher[o.voucher_id].push_back(&o);
   if (auto r = c.begin(); !r) return r.error();
-  size_t total = 0;
+  VoucherRepository::Persisted out;
   for (const auto& [voucher, rows] : by_voucher) {
     auto inserted = insert_rows(c, rows);
     if (!inserted) {
       (void)c.rollback();
       return inserted.error();
+    }
+    if (*inserted < rows.size()) {
+      // INSERT IGNORE skipped some rows: a stored id is a replay; otherwise the (user, voucher)
+      // key refused a different order for a pair that already has one.
+      auto stored = stored_ids(c, rows);
+      if (!stored) {
+        (void)c.rollback();
+        return stored.error();
+      }
+      size_t collided = 0;
+      for (const OrderRow* r : rows) {
+        if (!stored->contains(r->id)) {
+          out.collisions.push_back(r->id);
+          ++collided;
+        }
+      }
+      out.replayed += rows.size() - *inserted - collided;
     }
     if (*inserted == 0) continue;
     Params p;
@@ -84,10 +127,10 @@ Result<size_t> persist_in(Connection& c, const std::vector<OrderRow>& batch) {
       (void)c.rollback();
       return updated ? make_error_code(Errc::kConflict) : updated.error();
     }
-    total += *inserted;
+    out.inserted += *inserted;
   }
   if (auto r = c.commit(); !r) return r.error();
-  return total;
+  return out;
 }
 
 }  // namespace
@@ -241,8 +284,9 @@ asio::awaitable<Result<std::optional<Order>>> VoucherRepository::find_order(int6
 
 // Not a coroutine: returning the pool's awaitable directly avoids a GCC 12 frame bug with
 // `co_return co_await` of an operation whose lambda owns the batch.
-asio::awaitable<Result<size_t>> VoucherRepository::persist_orders(std::vector<OrderRow> batch) {
-  return pool_.run([rows = std::move(batch)](Connection& c) -> Result<size_t> {
+asio::awaitable<Result<VoucherRepository::Persisted>> VoucherRepository::persist_orders(
+    std::vector<OrderRow> batch) {
+  return pool_.run([rows = std::move(batch)](Connection& c) -> Result<Persisted> {
     auto valid = checked(rows);
     if (!valid) return valid.error();
     return persist_in(c, rows);

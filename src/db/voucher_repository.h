@@ -69,11 +69,19 @@ class VoucherRepository {
   asio::awaitable<Result<std::vector<int64_t>>> buyers(int64_t voucher_id);
   asio::awaitable<Result<std::optional<Order>>> find_order(int64_t order_id);
 
-  // One transaction: every row inserted unless already present (a replay), and each voucher's
-  // stock lowered by the rows that were new, guarded by stock >= n. Returns the number of new
-  // rows. kConflict (and nothing written) when a voucher's stock cannot cover its new rows or a
-  // voucher is unknown; kUnavailable when the server cannot be reached.
-  asio::awaitable<Result<size_t>> persist_orders(std::vector<OrderRow> batch);
+  // One transaction: every row inserted unless already present, and each voucher's stock
+  // lowered by the rows that were new, guarded by stock >= n. A row that is not new is either a
+  // replay (its id is stored: harmless) or a collision (its id is not stored because the user
+  // already holds another order for the voucher: the order it stands for never exists).
+  // kConflict (and nothing written) when a voucher's stock cannot cover its new rows or a
+  // voucher is unknown; kUnavailable when the server cannot be reached; kTimeout when the
+  // transaction lost a lock race (deadlock, lock wait timeout) and may simply be retried.
+  struct Persisted {
+    size_t inserted = 0;
+    size_t replayed = 0;
+    std::vector<int64_t> collisions;  // order ids
+  };
+  asio::awaitable<Result<Persisted>> persist_orders(std::vector<OrderRow> batch);
 
  private:
   Pool& pool_;

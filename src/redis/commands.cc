@@ -110,9 +110,6 @@ Result<FieldValues> to_pairs(const Result<Reply>& r) {
   return out;
 }
 
-namespace {
-
-// One stream entry reply [id, [f1, v1, ...]].
 Result<StreamEntry> to_stream_entry(const Reply& r) {
   if (!r.is_array() || r.elements.size() != 2 || !r.elements[0].is_string()) {
     return Errc::kProtocol;
@@ -126,8 +123,6 @@ Result<StreamEntry> to_stream_entry(const Reply& r) {
   e.fields = std::move(*fields);
   return e;
 }
-
-}  // namespace
 
 asio::awaitable<Result<void>> ping(Connection& c) {
   auto pong = co_await c.exec(Command::make("PING"));

@@ -101,6 +101,8 @@ struct StreamEntry {
   std::string id;
   FieldValues fields;
 };
+// One entry of an XRANGE / XREVRANGE / XREADGROUP reply: [id, [f1, v1, ...]].
+Result<StreamEntry> to_stream_entry(const Reply& r);
 asio::awaitable<Result<std::string>> xadd(Connection& c, std::string key, FieldValues fields);
 // Creates the group (and the stream) if missing; an existing group is success.
 asio::awaitable<Result<void>> xgroup_create(Connection& c, std::string key, std::string group,

@@ -120,10 +120,17 @@ std::optional<FlashSale::QueuedOrder> FlashSale::parse_marker(int64_t order_id,
                                                               std::string_view marker) {
   size_t colon = marker.find(':');
   if (colon == std::string_view::npos) return std::nullopt;
+  std::string_view rest = marker.substr(colon + 1);
+  bool dead = rest.ends_with(kDeadSuffix);
+  if (dead) rest.remove_suffix(kDeadSuffix.size());
   auto user = core::parse_id(marker.substr(0, colon));
-  auto voucher = core::parse_id(marker.substr(colon + 1));
+  auto voucher = core::parse_id(rest);
   if (!user || !voucher) return std::nullopt;
-  return QueuedOrder{order_id, *user, *voucher};
+  return QueuedOrder{order_id, *user, *voucher, dead};
+}
+
+std::string FlashSale::dead_marker(int64_t user_id, int64_t voucher_id) {
+  return fmt::format("{}:{}{}", user_id, voucher_id, kDeadSuffix);
 }
 
 asio::awaitable<Result<std::optional<FlashSale::QueuedOrder>>> FlashSale::queued(

@@ -6,7 +6,8 @@
 // Keys of one voucher and of its shard's stream share the hash tag {sk<shard>}, so the script
 // runs on Redis Cluster: seckill:{sk3}:voucher:<id> (hash stock/begin/end, ms),
 // seckill:{sk3}:buyers:<id> (set of user ids), seckill:{sk3}:orders (stream),
-// seckill:{sk3}:queued (hash order id -> "user:voucher" until the order is persisted).
+// seckill:{sk3}:queued (hash order id -> "user:voucher" until the order is persisted, or
+// "user:voucher:dead" once the writer moved it to the dead-letter stream).
 #pragma once
 
 #include <array>
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -60,7 +62,10 @@ class FlashSale {
     int64_t order_id = 0;
     int64_t user_id = 0;
     int64_t voucher_id = 0;
+    bool dead = false;  // dead-lettered: it will never be persisted without an operator
   };
+  // The marker the order writer leaves for an order it dead-lettered.
+  static std::string dead_marker(int64_t user_id, int64_t voucher_id);
   // nullopt when the order is not queued (persisted, or never accepted).
   asio::awaitable<Result<std::optional<QueuedOrder>>> queued(redis::Connection& c,
                                                              int64_t order_id) const;
@@ -78,7 +83,8 @@ class FlashSale {
 
  private:
   std::string tag(int shard) const;
-  // The marker the purchase script writes is "user:voucher".
+  // The marker the purchase script writes is "user:voucher"; a dead letter's adds kDeadSuffix.
+  static constexpr std::string_view kDeadSuffix = ":dead";
   static std::optional<QueuedOrder> parse_marker(int64_t order_id, std::string_view marker);
   int shards_;
   std::string prefix_;

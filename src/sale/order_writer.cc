@@ -1,6 +1,8 @@
 // The order writer's loops.
 #include "sale/order_writer.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -17,8 +19,33 @@ namespace {
 
 using Millis = std::chrono::milliseconds;
 
+// Transient failures: the server is unreachable or gone, or the transaction lost a lock race
+// (the repository reports deadlocks and lock wait timeouts as kTimeout). Retried until durable.
 bool is_outage(error_code ec) {
   return ec == Errc::kUnavailable || ec == Errc::kTimeout || ec == Errc::kShuttingDown;
+}
+
+constexpr std::string_view kCollision = "collision";
+
+std::string collision_reason(const db::OrderRow& r) {
+  return fmt::format("{}: user {} already holds another order for voucher {}", kCollision,
+                     r.user_id, r.voucher_id);
+}
+
+// A stream id as (ms, seq), ordered like Redis orders them.
+struct StreamId {
+  int64_t ms = 0;
+  int64_t seq = 0;
+  auto operator<=>(const StreamId&) const = default;
+};
+
+std::optional<StreamId> parse_stream_id(std::string_view id) {
+  size_t dash = id.find('-');
+  auto ms = core::parse_int64(id.substr(0, dash), 0);
+  auto seq = dash == std::string_view::npos ? std::optional<int64_t>(0)
+                                            : core::parse_int64(id.substr(dash + 1), 0);
+  if (!ms || !seq) return std::nullopt;
+  return StreamId{*ms, *seq};
 }
 
 std::string_view field(const redis::StreamEntry& e, std::string_view name) {
@@ -47,6 +74,7 @@ struct OrderWriter::Shard {
   std::atomic<int64_t> lag{0};
   redis::Clock::time_point next_claim{};
   redis::Clock::time_point next_lag{};
+  redis::Clock::time_point next_trim{};
 };
 
 std::shared_ptr<OrderWriter> OrderWriter::create(asio::any_io_executor ex, redis::Options redis,
@@ -126,6 +154,10 @@ asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
       co_await measure_lag(s);
       s.next_lag = now + Millis(500);
     }
+    if (now >= s.next_trim) {
+      co_await trim(s);
+      s.next_trim = now + options_.trim_every;
+    }
     if (now >= s.next_claim) {
       s.next_claim = now + options_.claim_every;
       auto claimed =
@@ -171,7 +203,7 @@ asio::awaitable<void> OrderWriter::handle(Shard& s, std::vector<redis::StreamEnt
     }
     auto row = order_from_entry(e);
     if (!row) {
-      co_await dead_letter(s, std::move(e), "malformed entry");
+      co_await dead_letter(s, std::move(e), "malformed entry", std::nullopt);
       continue;
     }
     rows.push_back(*row);
@@ -181,22 +213,29 @@ asio::awaitable<void> OrderWriter::handle(Shard& s, std::vector<redis::StreamEnt
   if (rows.empty()) co_return;
   std::vector<std::string> ids;
   for (const auto& e : kept) ids.push_back(e.id);
-  auto done = co_await commit(s, rows, std::move(ids), false);
+  std::vector<size_t> collided;
+  auto done = co_await commit(s, rows, std::move(ids), false, collided);
+  for (size_t i : collided) {
+    co_await dead_letter(s, std::move(kept[i]), collision_reason(rows[i]), rows[i]);
+  }
   if (done != Commit::kRefused) co_return;
   // Something in the batch is refused: find it by committing entries one by one.
   for (size_t i = 0; i < kept.size() && !stopping_; ++i) {
     std::vector<db::OrderRow> one{rows[i]};
     std::vector<std::string> one_id{kept[i].id};
-    auto alone = co_await commit(s, std::move(one), std::move(one_id), true);
+    std::vector<size_t> one_collided;
+    auto alone = co_await commit(s, std::move(one), std::move(one_id), true, one_collided);
     if (alone == Commit::kRefused) {
-      co_await dead_letter(s, std::move(kept[i]), "refused by the database");
+      co_await dead_letter(s, std::move(kept[i]), "refused by the database", rows[i]);
+    } else if (!one_collided.empty()) {
+      co_await dead_letter(s, std::move(kept[i]), collision_reason(rows[i]), rows[i]);
     }
   }
 }
 
 asio::awaitable<OrderWriter::Commit> OrderWriter::commit(Shard& s, std::vector<db::OrderRow> rows,
-                                                         std::vector<std::string> ids,
-                                                         bool single) {
+                                                         std::vector<std::string> ids, bool single,
+                                                         std::vector<size_t>& collided) {
   Millis backoff(50);
   int failures = 0;
   bool reported = false;
@@ -204,10 +243,23 @@ asio::awaitable<OrderWriter::Commit> OrderWriter::commit(Shard& s, std::vector<d
     auto stored = co_await orders_.persist_orders(rows);
     if (stored) {
       if (reported) spdlog::info("orders: shard {} persisting again", s.index);
-      counters_.persisted.fetch_add(*stored, std::memory_order_relaxed);
-      counters_.replayed.fetch_add(rows.size() - *stored, std::memory_order_relaxed);
+      counters_.persisted.fetch_add(stored->inserted, std::memory_order_relaxed);
+      counters_.replayed.fetch_add(stored->replayed, std::memory_order_relaxed);
       counters_.batches.fetch_add(1, std::memory_order_relaxed);
-      co_await acknowledge(s, std::move(ids), std::move(rows));
+      // Collisions stay pending until the caller has dead-lettered them: a crash in between
+      // finds them again (and they collide again).
+      std::vector<std::string> ack_ids;
+      std::vector<db::OrderRow> ack_rows;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (std::find(stored->collisions.begin(), stored->collisions.end(), rows[i].id) !=
+            stored->collisions.end()) {
+          collided.push_back(i);
+          continue;
+        }
+        ack_ids.push_back(std::move(ids[i]));
+        ack_rows.push_back(rows[i]);
+      }
+      if (!ack_ids.empty()) co_await acknowledge(s, std::move(ack_ids), std::move(ack_rows));
       co_return Commit::kDone;
     }
     counters_.retries.fetch_add(1, std::memory_order_relaxed);
@@ -245,17 +297,63 @@ asio::awaitable<void> OrderWriter::acknowledge(Shard& s, std::vector<std::string
   }
 }
 
-asio::awaitable<void> OrderWriter::dead_letter(Shard& s, redis::StreamEntry entry,
-                                               std::string why) {
+asio::awaitable<void> OrderWriter::dead_letter(Shard& s, redis::StreamEntry entry, std::string why,
+                                               std::optional<db::OrderRow> row) {
   spdlog::error("orders: shard {} entry {} moved to {}: {}", s.index, entry.id,
                 sale_.dead_letter_key(s.index), why);
   redis::Command cmd;
   cmd.begin(3 + 2 * (entry.fields.size() + 2)).arg("XADD").arg(sale_.dead_letter_key(s.index));
   cmd.arg("*").arg("entry").arg(entry.id).arg("reason").arg(why);
   for (const auto& [k, v] : entry.fields) cmd.arg(k).arg(v);
+  // The buyer's order lookup and reconcile then report it as dead, not as queued for ever.
+  if (row) {
+    cmd.add("HSET", s.queued, row->id, FlashSale::dead_marker(row->user_id, row->voucher_id));
+  }
   cmd.add("XACK", s.stream, options_.group, entry.id);
   auto r = co_await s.conn->exec_all(std::move(cmd));
-  if (r) counters_.dead_letters.fetch_add(1, std::memory_order_relaxed);
+  if (!r) co_return;  // still pending: read again later, and dead-lettered again
+  counters_.dead_letters.fetch_add(1, std::memory_order_relaxed);
+  if (why.starts_with(kCollision)) counters_.collisions.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Removes entries that every group has acknowledged and that are older than the retention:
+// below the oldest pending entry, at or below no group's last delivered id, and older than
+// now − retention. Entries still pending are never removed (they would be lost).
+asio::awaitable<void> OrderWriter::trim(Shard& s) {
+  auto groups = co_await s.conn->exec(redis::Command::make("XINFO", "GROUPS", s.stream));
+  if (!groups || !groups->is_array() || groups->elements.empty()) co_return;
+  auto now_ms =
+      std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  StreamId bound{std::max<int64_t>(0, now_ms - options_.retention.count()), 0};
+  for (const auto& g : groups->elements) {
+    if (!g.is_array()) co_return;
+    std::string name;
+    std::optional<StreamId> delivered;
+    int64_t pending = 0;
+    for (size_t i = 0; i + 1 < g.elements.size(); i += 2) {
+      const auto& k = g.elements[i].str;
+      const auto& v = g.elements[i + 1];
+      if (k == "name") name = v.str;
+      if (k == "pending") pending = v.as_integer().value_or(0);
+      if (k == "last-delivered-id") delivered = parse_stream_id(v.str);
+    }
+    if (!delivered) co_return;
+    bound = std::min(bound, *delivered);
+    if (pending > 0) {
+      auto oldest = co_await s.conn->exec(redis::Command::make("XPENDING", s.stream, name));
+      if (!oldest || !oldest->is_array() || oldest->elements.size() < 2) co_return;
+      auto first = parse_stream_id(oldest->elements[1].str);
+      if (!first) co_return;
+      bound = std::min(bound, *first);
+    }
+  }
+  auto id = fmt::format("{}-{}", bound.ms, bound.seq);
+  auto trimmed = co_await s.conn->exec(redis::Command::make("XTRIM", s.stream, "MINID", id));
+  if (trimmed && trimmed->as_integer() && *trimmed->as_integer() > 0) {
+    counters_.trimmed.fetch_add(static_cast<uint64_t>(*trimmed->as_integer()),
+                                std::memory_order_relaxed);
+  }
 }
 
 asio::awaitable<void> OrderWriter::measure_lag(Shard& s) {
@@ -284,7 +382,9 @@ WriterStats OrderWriter::stats() const {
   st.batches = rd(counters_.batches);
   st.claimed = rd(counters_.claimed);
   st.dead_letters = rd(counters_.dead_letters);
+  st.collisions = rd(counters_.collisions);
   st.retries = rd(counters_.retries);
+  st.trimmed = rd(counters_.trimmed);
   for (const auto& s : shards_) st.lag += s->lag.load(std::memory_order_relaxed);
   return st;
 }
@@ -300,7 +400,9 @@ void OrderWriter::render_metrics(std::string& out) const {
   counter("surge_order_batches_total", st.batches);
   counter("surge_order_claimed_total", st.claimed);
   counter("surge_order_dead_letters_total", st.dead_letters);
+  counter("surge_order_collisions_total", st.collisions);
   counter("surge_order_commit_retries_total", st.retries);
+  counter("surge_order_stream_trimmed_total", st.trimmed);
   fmt::format_to(it, "# TYPE surge_order_stream_lag gauge\nsurge_order_stream_lag {}\n", st.lag);
 }
 

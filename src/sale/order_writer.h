@@ -6,14 +6,19 @@
 // unique keys make a replay harmless), XACK and the queued-marker removal only after the commit.
 // On start a loop first re-reads its own pending entries (a restarted instance with the same
 // consumer name finishes what it had read); XAUTOCLAIM takes over entries idle too long in other
-// (dead) consumers. While MariaDB is unreachable a batch is held and retried with backoff, so an
-// outage never counts as a failed delivery; an entry the database refuses on its own is retried
-// `max_failures` times and then moved to the shard's dead-letter stream.
+// (dead) consumers. While MariaDB is unreachable, or a transaction loses a lock race (deadlock,
+// lock wait timeout), a batch is held and retried with backoff until it is durable, so nothing
+// transient ever counts as a failed delivery. Only an entry the database refuses for its content
+// is retried `max_failures` times and then moved to the shard's dead-letter stream, and so is
+// an order whose (user, voucher) already has a different order (a collision, not a replay); a
+// dead-lettered order's queued marker says so. Acknowledged entries older than `retention` are
+// trimmed from the stream; entries not yet acknowledged never are.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +40,8 @@ struct WriterOptions {
   std::chrono::milliseconds claim_idle{30'000};  // an entry pending this long has a dead reader
   std::chrono::milliseconds claim_every{5'000};
   int max_failures = 5;
+  std::chrono::milliseconds retention{std::chrono::hours(24)};  // of acknowledged entries
+  std::chrono::milliseconds trim_every{std::chrono::seconds(10)};
 };
 
 struct WriterStats {
@@ -43,8 +50,10 @@ struct WriterStats {
   uint64_t batches = 0;
   uint64_t claimed = 0;
   uint64_t dead_letters = 0;
-  uint64_t retries = 0;  // failed commits (outage or refused data)
-  int64_t lag = 0;       // entries not yet read plus entries read but not acknowledged
+  uint64_t collisions = 0;  // orders whose (user, voucher) already held another order
+  uint64_t retries = 0;     // failed commits (outage, lock race or refused data)
+  uint64_t trimmed = 0;     // acknowledged entries removed from the streams
+  int64_t lag = 0;          // entries not yet read plus entries read but not acknowledged
 };
 
 // Runs on one io_context (its executor is given at construction); the repository and the sale
@@ -67,12 +76,18 @@ class OrderWriter : public std::enable_shared_from_this<OrderWriter> {
   asio::awaitable<bool> ensure_group(Shard& shard);
   asio::awaitable<void> handle(Shard& shard, std::vector<redis::StreamEntry> entries);
   enum class Commit { kDone, kRefused, kStopped };
+  // On kDone, `collided` holds the indexes of rows that were collisions (left unacknowledged
+  // for the caller to dead-letter).
   asio::awaitable<Commit> commit(Shard& shard, std::vector<db::OrderRow> rows,
-                                 std::vector<std::string> ids, bool single);
+                                 std::vector<std::string> ids, bool single,
+                                 std::vector<size_t>& collided);
   asio::awaitable<void> acknowledge(Shard& shard, std::vector<std::string> ids,
                                     std::vector<db::OrderRow> rows);
-  asio::awaitable<void> dead_letter(Shard& shard, redis::StreamEntry entry, std::string why);
+  // `row`, when the entry parsed, also marks the order dead in the queued hash.
+  asio::awaitable<void> dead_letter(Shard& shard, redis::StreamEntry entry, std::string why,
+                                    std::optional<db::OrderRow> row);
   asio::awaitable<void> measure_lag(Shard& shard);
+  asio::awaitable<void> trim(Shard& shard);
   asio::awaitable<void> pause(std::chrono::milliseconds d);
 
   asio::any_io_executor ex_;
@@ -84,7 +99,7 @@ class OrderWriter : public std::enable_shared_from_this<OrderWriter> {
   std::atomic<bool> stopping_{false};
   struct Counters {
     std::atomic<uint64_t> persisted{0}, replayed{0}, batches{0}, claimed{0}, dead_letters{0},
-        retries{0};
+        collisions{0}, retries{0}, trimmed{0};
   } counters_;
 };
 

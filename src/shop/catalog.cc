@@ -6,11 +6,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cache/shop_places.h"
 #include "redis/commands.h"
 
 namespace surge::shop {
 
-std::string geo_key(int64_t type_id) { return "shop:geo:" + std::to_string(type_id); }
+std::string geo_key(int64_t type_id) { return cache::shop_geo_key(type_id); }
 
 asio::awaitable<Result<int64_t>> Catalog::create(size_t worker, redis::Connection& c,
                                                  NewShop shop) {
@@ -38,12 +39,9 @@ asio::awaitable<Result<int64_t>> Catalog::create(size_t worker, redis::Connectio
   co_return *id;
 }
 
-asio::awaitable<Result<bool>> Catalog::update(size_t worker, int64_t id, db::ShopFields fields) {
-  auto found = co_await shops_.update(id, std::move(fields));
-  if (!found || !*found) co_return found;
-  auto invalidated = co_await cache_.invalidate(worker, std::to_string(id));
-  if (!invalidated) co_return Result<bool>(boost::system::in_place_error, invalidated.error());
-  co_return true;
+asio::awaitable<Result<bool>> Catalog::update(size_t worker, redis::Connection& c, int64_t id,
+                                               db::ShopFields fields) {
+  co_return co_await cache::update_shop(shops_, c, cache_, worker, id, std::move(fields));
 }
 
 asio::awaitable<Result<std::vector<NearbyShop>>> Catalog::nearby(size_t worker,
@@ -96,6 +94,17 @@ asio::awaitable<Result<size_t>> Catalog::build_geo_index(redis::Connection& c) {
   auto done = co_await redis::bulk(c, std::move(commands));
   if (!done) co_return done.error();
   if (done->error_replies > 0) co_return make_error_code(Errc::kServerError);
+  // The load only adds: members left from before (moved to another type, deleted) go now.
+  std::vector<int64_t> types;
+  if (auto known = co_await shops_.types()) {
+    for (const auto& t : *known) types.push_back(t.id);
+  }
+  auto stale = co_await cache::remove_stale_places(c, *places, std::move(types));
+  if (!stale) {
+    spdlog::warn("geo: removing stale members failed ({})", stale.error().message());
+  } else if (*stale > 0) {
+    spdlog::info("geo: {} stale members removed", *stale);
+  }
   co_return places->size() - skipped;
 }
 

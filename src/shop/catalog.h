@@ -48,14 +48,17 @@ class Catalog {
   // Inserts the row (NOT NULL columns the caller left out get the original's defaults), adds
   // the id to the filter and the geo index, and invalidates the id everywhere; the new id.
   asio::awaitable<Result<int64_t>> create(size_t worker, redis::Connection& c, NewShop shop);
-  // Updates the row and invalidates the id everywhere before returning; false: no such shop.
-  asio::awaitable<Result<bool>> update(size_t worker, int64_t id, db::ShopFields fields);
+  // Updates the row, moves the shop in the geo indexes (a new place or type), and invalidates
+  // the id everywhere before returning; false: no such shop.
+  asio::awaitable<Result<bool>> update(size_t worker, redis::Connection& c, int64_t id,
+                                       db::ShopFields fields);
   // Shops of `type_id` within `radius_m` of (x, y), nearest first, entries [from, from + count).
   asio::awaitable<Result<std::vector<NearbyShop>>> nearby(size_t worker, redis::Connection& c,
                                                           int64_t type_id, double x, double y,
                                                           double radius_m, int64_t from,
                                                           int64_t count);
-  // Loads every shop's location into the geo indexes (at start); the number of shops indexed.
+  // Loads every shop's location into the geo indexes (at start) and removes members that no
+  // longer belong (moved to another type, deleted); the number of shops indexed.
   // A row whose coordinates the index refuses is skipped and logged, never the whole load.
   asio::awaitable<Result<size_t>> build_geo_index(redis::Connection& c);
 

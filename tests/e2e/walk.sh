@@ -120,8 +120,15 @@ call POST "/voucher-order/seckill/$voucher" "$token"
 expect_ok "seckill voucher $voucher"
 order=$(json 'j["data"]')
 ok "seckill voucher $voucher: order $order"
-# 9. the buyer sees the order, queued or already persisted by the order writer
-call GET "/voucher-order/$order" "$token"
-expect_ok "order $order"
-ok "order $order: $(json 'j["data"]["state"]')"
+# 9. the buyer sees the order, queued until the order writer persists it: wait for persisted
+state=""
+for _ in $(seq 1 200); do
+  call GET "/voucher-order/$order" "$token"
+  expect_ok "order $order"
+  state=$(json 'j["data"]["state"]')
+  [[ $state == persisted ]] && break
+  sleep 0.1
+done
+[[ $state == persisted ]] || die "order $order still $state after 20 s"
+ok "order $order: $state"
 echo "walk: done, $step steps passed"

@@ -21,14 +21,28 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A loader that takes `delay` (like a slow query), counts calls, and knows ids 1..1000.
+// A loader that takes `delay` (like a slow query), counts calls, and knows ids 1..1000. With
+// `row` set, the value's "v" is that shared row's content read as the load begins (a database
+// several engines share); with `gate` closed, a load holds after reading until it opens.
 struct SlowSource {
   asio::io_context& ctx;
   std::chrono::milliseconds delay;
   std::atomic<int> loads{0};
+  std::atomic<int>* row = nullptr;
+  std::atomic<bool> gate_closed{false};
+  std::atomic<int> held{0};  // loads that have read and are waiting at the closed gate
 
   asio::awaitable<Result<Loaded>> load(std::string id) {
     int version = ++loads;
+    if (row) version = row->load();
+    if (gate_closed) {
+      ++held;
+      asio::steady_timer poll(ctx);
+      for (int i = 0; i < 30000 && gate_closed; ++i) {
+        poll.expires_after(1ms);
+        co_await poll.async_wait(asio::use_awaitable);
+      }
+    }
     asio::steady_timer t(ctx, delay);
     co_await t.async_wait(asio::use_awaitable);
     int n = std::stoi(id);
@@ -111,6 +125,17 @@ int64_t ms(D d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
 
+// Waits (bounded) until `done()` holds.
+template <class Pred>
+bool eventually(Pred done, std::chrono::seconds limit = 10s) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
 std::string unique_class(const char* base) {
   return std::string(base) + std::to_string(::getpid()) +
          ::testing::UnitTest::GetInstance()->current_test_info()->name();
@@ -130,9 +155,15 @@ TEST(ReadThrough, ThousandConcurrentMissesLoadOnce) {
 
 TEST(ReadThrough, TwoEnginesOnSeparateConnectionsStillLoadOnce) {
   std::string cls = unique_class("s2");
-  Engine a(cls, 200ms), b(cls, 200ms);
+  // A patience far beyond the test's bound: a waiter that misses its fill wake-up would sit
+  // out the whole minute instead of re-reading, so only the wake-up can finish in time.
+  ClassOptions o;
+  o.wait_timeout = 60s;
+  Engine a(cls, 200ms, o), b(cls, 200ms, o);
   auto fa = a.stampede(500, "42");
   auto fb = b.stampede(500, "42");
+  ASSERT_EQ(fa.wait_for(15s), std::future_status::ready) << "a fill wake-up went missing";
+  ASSERT_EQ(fb.wait_for(15s), std::future_status::ready) << "a fill wake-up went missing";
   EXPECT_EQ(fa.get(), 500);
   EXPECT_EQ(fb.get(), 500);
   EXPECT_EQ(a.source().loads.load() + b.source().loads.load(), 1);
@@ -205,11 +236,20 @@ TEST(ReadThrough, LogicalExpiryServesStaleWhileExactlyOneRebuildRuns) {
   EXPECT_EQ(version_of(a.run(a.cache().get(0, "8"))), 1);  // a cold key loads synchronously
   EXPECT_EQ(*a.run(redis::pttl(a.redis(), a.cache().key("8"))), -1);  // no Redis TTL
   std::this_thread::sleep_for(350ms);
-  // Both instances see the expired value at once: all answer stale, one rebuild in total.
+  // The rebuild is held at a closed gate: a read that waited on it would hang, so every read
+  // finishing while the gate is closed proves they were all answered stale.
+  a.source().gate_closed = true;
+  b.source().gate_closed = true;
   auto fa = a.stampede(200, "8");
   auto fb = b.stampede(200, "8");
+  ASSERT_EQ(fa.wait_for(10s), std::future_status::ready) << "a read waited on the rebuild";
+  ASSERT_EQ(fb.wait_for(10s), std::future_status::ready) << "a read waited on the rebuild";
   EXPECT_EQ(fa.get(), 200);
   EXPECT_EQ(fb.get(), 200);
+  EXPECT_EQ(a.cache().counters().stale.load() + b.cache().counters().stale.load(), 400u);
+  ASSERT_TRUE(eventually([&] { return a.source().held.load() + b.source().held.load() == 1; }));
+  a.source().gate_closed = false;
+  b.source().gate_closed = false;
   // The one rebuild (300 ms, by whichever instance won it) lands in the background; poll for
   // the stored entry's logical expiry to move into the future rather than sleep a fixed time,
   // so a loaded CI machine only makes the test slower, never wrong. Versions count per engine,
@@ -231,7 +271,7 @@ TEST(ReadThrough, LogicalExpiryServesStaleWhileExactlyOneRebuildRuns) {
   EXPECT_GT(fresh_until(), now_ms()) << "the rebuild never stored a fresh value";
   EXPECT_EQ(a.source().loads.load() + b.source().loads.load(), 2);
   EXPECT_EQ(a.cache().counters().rebuilds.load() + b.cache().counters().rebuilds.load(), 1u);
-  EXPECT_GE(a.cache().counters().stale.load() + b.cache().counters().stale.load(), 400u);
+  EXPECT_EQ(a.cache().counters().stale.load() + b.cache().counters().stale.load(), 400u);
   EXPECT_EQ(a.cache().counters().miss.load() + b.cache().counters().miss.load(), 1u);
   // An update rewrites the entry: the key is never missing, and the next read is a's new load.
   ASSERT_TRUE(a.run(a.cache().invalidate(0, "8")));
@@ -240,6 +280,9 @@ TEST(ReadThrough, LogicalExpiryServesStaleWhileExactlyOneRebuildRuns) {
   EXPECT_EQ(version_of(b.run(b.cache().get(0, "8"))), a.source().loads.load());
 }
 
+// The default strategy. Two instances with concurrent readers across several TTL periods: the key
+// never goes missing after its first load (refreshes come before expiry), each refresh is one
+// load across both instances, and there are some but not one per read.
 TEST(ReadThrough, EarlyRefreshRenewsHotKeysBeforeTheyExpire) {
   ClassOptions o;
   o.strategy = Strategy::kEarlyRefresh;
@@ -247,20 +290,27 @@ TEST(ReadThrough, EarlyRefreshRenewsHotKeysBeforeTheyExpire) {
   o.jitter = 0;
   o.near_ttl = 0ms;
   o.xfetch_beta = 1.0;
-  Engine e(unique_class("s9"), 60ms, o);
-  ASSERT_EQ(version_of(e.run(e.cache().get(0, "4"))), 1);
+  std::string cls = unique_class("s9");
+  Engine a(cls, 60ms, o), b(cls, 60ms, o);
+  ASSERT_EQ(version_of(a.run(a.cache().get(0, "4"))), 1);
   auto until = std::chrono::steady_clock::now() + 1500ms;
+  int reads = 0;
   while (std::chrono::steady_clock::now() < until) {
-    auto r = e.run(e.cache().get(0, "4"));
-    ASSERT_GE(version_of(r), 1);
-    std::this_thread::sleep_for(1ms);
+    auto fa = a.stampede(10, "4");
+    auto fb = b.stampede(10, "4");
+    ASSERT_EQ(fa.get(), 10);
+    ASSERT_EQ(fb.get(), 10);
+    reads += 20;
+    std::this_thread::sleep_for(2ms);
   }
-  // Reads never found the key missing after the first load: refreshes came before expiry.
-  EXPECT_EQ(e.cache().counters().miss.load(), 1u);
-  EXPECT_GE(e.cache().counters().rebuilds.load(), 2u);  // 1.5 s of reads over a 600 ms TTL
-  EXPECT_LE(e.cache().counters().rebuilds.load(), 6u);  // early, but not on every read
-  EXPECT_EQ(static_cast<uint64_t>(e.source().loads.load()),
-            1 + e.cache().counters().rebuilds.load());
+  auto rebuilds = a.cache().counters().rebuilds.load() + b.cache().counters().rebuilds.load();
+  // Reads never found the key missing after the first load.
+  EXPECT_EQ(a.cache().counters().miss.load() + b.cache().counters().miss.load(), 1u);
+  EXPECT_GE(rebuilds, 2u);  // 1.5 s of reads over a 600 ms TTL
+  EXPECT_LE(rebuilds, 6u);  // early, but not on every read
+  EXPECT_LT(rebuilds, static_cast<uint64_t>(reads) / 10);
+  // Every load was either the first or one refresh: no instance loaded on its own.
+  EXPECT_EQ(static_cast<uint64_t>(a.source().loads.load() + b.source().loads.load()), 1 + rebuilds);
 }
 
 TEST(ReadThrough, KeysWrittenTogetherExpireApart) {
@@ -289,7 +339,7 @@ TEST(ReadThrough, KeysWrittenTogetherExpireApart) {
   EXPECT_GT(seconds.size(), 100u);
 }
 
-TEST(ReadThrough, InvalidationReachesAnotherEnginesNearCacheQuickly) {
+TEST(ReadThrough, InvalidationReachesAnotherEnginesNearCache) {
   std::string cls = unique_class("s5");
   Engine a(cls, 0ms), b(cls, 0ms);
   ASSERT_TRUE(b.run(b.cache().get(0, "9")));  // b now holds 9 in its near cache
@@ -297,17 +347,106 @@ TEST(ReadThrough, InvalidationReachesAnotherEnginesNearCacheQuickly) {
   EXPECT_EQ(b.cache().counters().near_hit.load(), 1u);
   int loads_before = b.source().loads.load() + a.source().loads.load();
   ASSERT_TRUE(a.run(a.cache().invalidate(0, "9")));
-  auto deadline = std::chrono::steady_clock::now() + 50ms;
-  while (b.cache().counters().invalidations.load() == 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(1ms);
-  }
-  ASSERT_GE(b.cache().counters().invalidations.load(), 1u);
+  // Event-based: wait for the message to arrive (how fast it does is bench/'s business).
+  ASSERT_TRUE(eventually([&] { return b.cache().counters().invalidations.load() >= 1; }));
+  // The erase is posted to b's worker after the count; a round trip through it orders the two.
+  b.run([]() -> asio::awaitable<bool> { co_return true; }());
   // The next read in b misses its near cache and Redis, so it reloads.
-  std::this_thread::sleep_for(5ms);
   ASSERT_TRUE(b.run(b.cache().get(0, "9")));
   EXPECT_EQ(b.cache().counters().near_hit.load(), 1u);
   EXPECT_EQ(b.source().loads.load() + a.source().loads.load(), loads_before + 1);
+}
+
+// The stale-set race: b's rebuild reads the old row, a writer updates the row and invalidates,
+// then b's rebuild finishes. Its value must not land in Redis, or every instance would serve the
+// old row for the whole TTL.
+TEST(ReadThrough, ARebuildOvertakenByAnInvalidationDoesNotStoreTheOldRow) {
+  std::string cls = unique_class("s10");
+  std::atomic<int> row{1};
+  Engine a(cls, 0ms), b(cls, 0ms), c(cls, 0ms);
+  for (Engine* e : {&a, &b, &c}) e->source().row = &row;
+  b.source().gate_closed = true;
+  auto fb = b.stampede(1, "11");
+  ASSERT_TRUE(eventually([&] { return b.source().held.load() == 1; }));
+  row = 2;  // the writer's UPDATE commits, then it invalidates
+  ASSERT_TRUE(a.run(a.cache().invalidate(0, "11")));
+  b.source().gate_closed = false;
+  EXPECT_EQ(fb.get(), 1);  // b's reader still gets an answer (read concurrently with the write)
+  EXPECT_EQ(b.cache().counters().fills_refused.load(), 1u);
+  auto raw = c.run(redis::get(c.redis(), c.cache().key("11")));
+  ASSERT_TRUE(raw);
+  EXPECT_FALSE(*raw) << "Redis holds " << **raw;
+  EXPECT_EQ(version_of(c.run(c.cache().get(0, "11"))), 2);
+  // b did not keep the old row in its near cache either.
+  EXPECT_EQ(version_of(b.run(b.cache().get(0, "11"))), 2);
+}
+
+// Same race under logical expiry: a background rebuild that read the old row finishes after an
+// update rewrote the entry; the rewrite must survive.
+TEST(ReadThrough, ABackgroundRebuildCannotOverwriteAnUpdatesRewrite) {
+  ClassOptions o;
+  o.strategy = Strategy::kLogicalExpiry;
+  o.ttl = 1ms;  // every read after the first is due for a rebuild
+  o.jitter = 0;
+  o.near_ttl = 0ms;
+  std::string cls = unique_class("s11");
+  std::atomic<int> row{1};
+  Engine a(cls, 0ms, o), b(cls, 0ms, o);
+  for (Engine* e : {&a, &b}) e->source().row = &row;
+  ASSERT_EQ(version_of(b.run(b.cache().get(0, "12"))), 1);
+  std::this_thread::sleep_for(5ms);  // past the 1 ms logical expiry (not a timing assertion)
+  b.source().gate_closed = true;
+  ASSERT_EQ(version_of(b.run(b.cache().get(0, "12"))), 1);  // stale, starts b's rebuild
+  ASSERT_TRUE(eventually([&] { return b.source().held.load() == 1; }));
+  row = 2;
+  ASSERT_TRUE(a.run(a.cache().invalidate(0, "12")));
+  b.source().gate_closed = false;
+  auto stored = [&] {
+    auto raw = a.run(redis::get(a.redis(), a.cache().key("12")));
+    return raw && *raw ? **raw : std::string();
+  };
+  // b's rebuild has ended once it was refused, or (the bug) once it wrote the old row.
+  ASSERT_TRUE(eventually([&] {
+    return b.cache().counters().fills_refused.load() == 1 ||
+           stored().find("\"v\":1}") != std::string::npos;
+  }));
+  EXPECT_NE(stored().find("\"v\":2}"), std::string::npos) << stored();
+  EXPECT_EQ(b.cache().counters().fills_refused.load(), 1u);
+}
+
+// A Redis reply read before an invalidation but handled after it may hold the old value: the
+// near cache must not keep it. b's GET is held behind a BLPOP on the same connection while the
+// invalidation is handled, then answered with the old value.
+TEST(ReadThrough, ANearCacheRefusesAReplyAnInvalidationOvertook) {
+  std::string cls = unique_class("s12");
+  Engine b(cls, 0ms);
+  std::string k = b.cache().key("13");
+  std::string gate = "gate:" + cls;
+  ASSERT_TRUE(b.run(redis::set(b.redis(), k, "{\"old\":1}", redis::Millis(60000))));
+  std::promise<Result<Loaded>> got;
+  std::atomic<bool> invalidation_handled{false};
+  asio::post(b.ctx(), [&] {
+    asio::co_spawn(b.ctx(), b.redis().exec(redis::Command::make("BLPOP", gate, "5")),
+                   asio::detached);
+    asio::co_spawn(b.ctx(), b.cache().get(0, "13"),
+                   [&](std::exception_ptr, Result<Loaded> r) { got.set_value(std::move(r)); });
+    // Posted after the get has taken its epoch and queued its GET behind the BLPOP.
+    b.cache().on_message(b.cache().invalidate_channel(), "13");
+    asio::post(b.ctx(), [&] { invalidation_handled = true; });
+  });
+  ASSERT_TRUE(eventually([&] { return invalidation_handled.load(); }));
+  Engine other(cls + "x", 0ms);
+  ASSERT_TRUE(other.run(other.redis().exec(redis::Command::make("LPUSH", gate, "go"))));
+  auto r = got.get_future().get();
+  ASSERT_TRUE(r && *r);
+  EXPECT_EQ(**r, "{\"old\":1}");
+  EXPECT_EQ(b.cache().counters().redis_hit.load(), 1u);
+  // The writer's new value reaches Redis; b must read it there, not the old one from memory.
+  ASSERT_TRUE(b.run(redis::set(b.redis(), k, "{\"new\":1}", redis::Millis(60000))));
+  auto again = b.run(b.cache().get(0, "13"));
+  ASSERT_TRUE(again && *again);
+  EXPECT_EQ(**again, "{\"new\":1}");
+  EXPECT_EQ(b.cache().counters().near_hit.load(), 0u);
 }
 
 TEST(ReadThrough, LosingTheFeedFlushesNearCaches) {

@@ -52,13 +52,15 @@ class Sessions {
 
 json::value parse(const std::string& body) { return json::parse(body); }
 
-int64_t create_sale(uint16_t port, int stock) {
+// A sale whose window is open (or, with `ended`, closed since 2021).
+int64_t create_sale(uint16_t port, int stock, bool ended = false) {
+  std::string end = ended ? "2021-01-01T00:00:00" : "2037-12-31T00:00:00";
   auto [status, body] = http_send(
       port, "POST", "/voucher/seckill",
       R"({"shopId":2,"title":"限时抢购","subTitle":"测试","rules":"每人一张","payValue":800,)"
       R"("actualValue":1000,"type":1,"stock":)" +
-          std::to_string(stock) +
-          R"(,"beginTime":"2020-01-01T00:00:00","endTime":"2037-12-31T00:00:00"})");
+          std::to_string(stock) + R"(,"beginTime":"2020-01-01T00:00:00","endTime":")" + end +
+          R"("})");
   EXPECT_EQ(status, 200) << body;
   return parse(body).at("data").as_int64();
 }
@@ -163,6 +165,19 @@ TEST(FlashSaleHttp, BadVoucherBodiesAreRejected) {
   EXPECT_EQ(ok.first, 200) << ok.second;
 }
 
+// The value of an unlabelled metric, matched as a whole line ("x_total 3" never matches
+// "x_total 30"); -1 when absent.
+int64_t metric(const std::string& text, const std::string& name) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > name.size() && line.starts_with(name + " ")) {
+      return std::stoll(line.substr(name.size() + 1));
+    }
+  }
+  return -1;
+}
+
 // Accepts orders on instance a while the voucher's stock row is locked, so a's writer reads them
 // and waits inside its transaction; kills a; then the orders must still all reach MariaDB.
 void killed_instance_loses_nothing(bool restart_same_name) {
@@ -213,7 +228,7 @@ void killed_instance_loses_nothing(bool restart_same_name) {
   // back, not by a claim: the default 30 s claim idle is longer than the wait below. Under
   // another name it can only get them by XAUTOCLAIM.
   std::vector<std::string> args{"--instance", name + "-b", "--order-claim-idle", "300"};
-  if (restart_same_name) args = {"--instance", name};
+  if (restart_same_name) args = {"--instance", name, "--order-claim-idle", "3600000"};
   SurgeServer b(args);
   until = std::chrono::steady_clock::now() + 20s;
   while (orders_of(voucher) < kBuyers && std::chrono::steady_clock::now() < until) {
@@ -222,6 +237,16 @@ void killed_instance_loses_nothing(bool restart_same_name) {
   EXPECT_EQ(orders_of(voucher), kBuyers);
   EXPECT_EQ(db_count("SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ?", voucher),
             50 - kBuyers);
+  // Who recovered: under its own name b read its pending entries back (an hour's claim idle
+  // rules out a claim); under another name only a claim could get them.
+  auto [ms, metrics] = http_get(b.port(), "/metrics");
+  ASSERT_EQ(ms, 200);
+  if (restart_same_name) {
+    EXPECT_EQ(metric(metrics, "surge_order_claimed_total"), 0) << metrics;
+  } else {
+    EXPECT_GT(metric(metrics, "surge_order_claimed_total"), 0) << metrics;
+  }
+  EXPECT_EQ(metric(metrics, "surge_order_dead_letters_total"), 0) << metrics;
 
   std::string log = "/tmp/surge-reconcile-" + name + ".log";
   Child reconcile({SURGE_BINARY, "reconcile", "--voucher", std::to_string(voucher)}, surge_env(),
@@ -242,12 +267,19 @@ TEST(FlashSaleHttp, AnotherInstanceTakesOverAKilledInstancesOrders) {
   killed_instance_loses_nothing(false);
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 TEST(FlashSaleHttp, ReconcileReportsAndRepairsADifference) {
   Sessions sessions;
   int64_t voucher;
   {
     SurgeServer a;
-    voucher = create_sale(a.port(), 5);
+    voucher = create_sale(a.port(), 5, /*ended=*/true);
   }
   sale::FlashSale sale(4);
   // A buyer Redis knows of with no order anywhere: an order lost before the fix.
@@ -264,6 +296,42 @@ TEST(FlashSaleHttp, ReconcileReportsAndRepairsADifference) {
       run_co(sessions.ctx(), redis::sismember(sessions.redis(), sale.buyers_key(voucher), "4242"));
   ASSERT_TRUE(member);
   EXPECT_FALSE(*member);
+  std::remove(log.c_str());
+}
+
+// A repair writes an absolute stock from reads that are not atomic, so during a live sale it
+// could hand back a unit just sold: it must refuse while the window is open or orders are queued.
+TEST(FlashSaleHttp, ReconcileRepairRefusesWhileTheSaleIsLive) {
+  Sessions sessions;
+  int64_t open_sale, queued_sale;
+  {
+    SurgeServer a;
+    open_sale = create_sale(a.port(), 5);
+    queued_sale = create_sale(a.port(), 5, /*ended=*/true);
+  }
+  sale::FlashSale sale(4);
+  auto& r = sessions.redis();
+  // Both have a lost buyer; the ended one also has an order waiting in its stream's hash (as if
+  // accepted just before the end and not yet persisted). Neither may be repaired.
+  for (int64_t v : {open_sale, queued_sale}) {
+    ASSERT_TRUE(run_co(sessions.ctx(), redis::sadd(r, sale.buyers_key(v), {"4343"})));
+  }
+  ASSERT_TRUE(
+      run_co(sessions.ctx(), redis::hset(r, sale.queued_key(sale.shard_of(queued_sale)),
+                                         {{"987654321", "4444:" + std::to_string(queued_sale)}})));
+  std::string log = "/tmp/surge-reconcile-live-" + std::to_string(::getpid()) + ".log";
+  for (int64_t v : {open_sale, queued_sale}) {
+    std::vector<std::string> argv{SURGE_BINARY, "reconcile", "--voucher", std::to_string(v),
+                                  "--repair"};
+    EXPECT_EQ(Child(argv, surge_env(), log).wait(20s), 1) << read_file(log);
+    EXPECT_NE(read_file(log).find("not repaired"), std::string::npos) << read_file(log);
+    auto member = run_co(sessions.ctx(), redis::sismember(r, sale.buyers_key(v), "4343"));
+    ASSERT_TRUE(member);
+    EXPECT_TRUE(*member) << "voucher " << v << " was repaired during its sale";
+  }
+  ASSERT_TRUE(run_co(sessions.ctx(),
+                     r.exec(redis::Command::make(
+                         "HDEL", sale.queued_key(sale.shard_of(queued_sale)), "987654321"))));
   std::remove(log.c_str());
 }
 

@@ -3,6 +3,7 @@
 // entries the database refuses end in the dead-letter stream instead of blocking the rest.
 #include <unistd.h>
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -11,6 +12,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "db/connection.h"
 #include "redis/commands.h"
 #include "sale/flash_sale.h"
 #include "sale/order_writer.h"
@@ -67,11 +69,49 @@ class FlashSaleTest : public ::testing::Test {
     return make_voucher(stock, now_ms() - 60'000, now_ms() + 3'600'000);
   }
 
-  void start_writer(WriterOptions o = {}) {
-    o.consumer = "test-" + std::to_string(::getpid());
+  std::string consumer() const { return "test-" + std::to_string(::getpid()); }
+  void start_writer(WriterOptions o = {}, db::VoucherRepository* repo = nullptr) {
+    o.consumer = consumer();
     o.block = 200ms;
-    writer_ = OrderWriter::create(ctx_.get_executor(), test::stores().redis, vouchers_, sale_, o);
+    writer_ = OrderWriter::create(ctx_.get_executor(), test::stores().redis,
+                                  repo ? *repo : vouchers_, sale_, o);
     writer_->start();
+  }
+  void stop_writer() {
+    writer_->stop();
+    test::drive_for(ctx_, 400ms);  // its blocked read (200 ms) ends
+    writer_.reset();
+  }
+
+  // An accepted order as the purchase script leaves it: a stream entry and a queued marker.
+  // Returns the entry id.
+  std::string enqueue(int64_t order_id, int64_t user, int64_t voucher) {
+    int shard = sale_.shard_of(voucher);
+    redis::Command cmd;
+    cmd.add("XADD", sale_.stream_key(shard), "*", "userId", user, "voucherId", voucher, "id",
+            order_id);
+    cmd.add("HSET", sale_.queued_key(shard), order_id,
+            std::to_string(user) + ":" + std::to_string(voucher));
+    auto r = run_co(ctx_, conns_[0]->exec_all(std::move(cmd)));
+    EXPECT_TRUE(r && r->size() == 2 && (*r)[0].is_string());
+    return r && !r->empty() ? (*r)[0].str : std::string();
+  }
+  int64_t xlen(const std::string& key) {
+    auto n = run_co(ctx_, conns_[0]->exec(redis::Command::make("XLEN", key)));
+    return n && n->as_integer() ? *n->as_integer() : -1;
+  }
+  // Runs the io_context until `done()` holds (or 20 s pass).
+  template <class Pred>
+  bool wait_until(Pred done) {
+    auto until = std::chrono::steady_clock::now() + 20s;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      test::drive_for(ctx_, 20ms);
+    }
+    return true;
+  }
+  int64_t stock(int64_t voucher) {
+    return scalar("SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ?", voucher);
   }
 
   int64_t scalar(const std::string& sql, int64_t arg) {
@@ -238,8 +278,10 @@ TEST_F(FlashSaleTest, ReplayedBatchesChangeNothing) {
   auto first = run_co(ctx_, vouchers_.persist_orders(batch));
   auto second = run_co(ctx_, vouchers_.persist_orders(batch));
   ASSERT_TRUE(first && second);
-  EXPECT_EQ(*first, 3u);
-  EXPECT_EQ(*second, 0u);
+  EXPECT_EQ(first->inserted, 3u);
+  EXPECT_EQ(second->inserted, 0u);
+  EXPECT_EQ(second->replayed, 3u);
+  EXPECT_TRUE(second->collisions.empty());
   EXPECT_EQ(db_orders(voucher), 3);
   EXPECT_EQ(scalar("SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ?", voucher), 7);
   // A batch the stock cannot cover is refused whole.
@@ -282,6 +324,189 @@ TEST_F(FlashSaleTest, RefusedAndMalformedEntriesGoToTheDeadLetterStreamOthersPer
   }
   EXPECT_EQ(dead, 2);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM tb_voucher_order WHERE voucher_id = ?", 999999999), 0);
+}
+
+TEST_F(FlashSaleTest, ABatchMixingNewAndStoredRowsLowersTheStockByTheNewRowsOnly) {
+  int64_t voucher = make_voucher(10);
+  std::vector<db::OrderRow> stored, mixed;
+  for (int i = 0; i < 4; ++i) {
+    db::OrderRow r{voucher * 1000 + i, 600 + i, voucher, now_ms()};
+    if (i < 2) stored.push_back(r);
+    mixed.push_back(r);
+  }
+  ASSERT_TRUE(run_co(ctx_, vouchers_.persist_orders(stored)));
+  ASSERT_EQ(stock(voucher), 8);
+  auto r = run_co(ctx_, vouchers_.persist_orders(mixed));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->inserted, 2u);
+  EXPECT_EQ(r->replayed, 2u);
+  EXPECT_TRUE(r->collisions.empty());
+  EXPECT_EQ(stock(voucher), 6);
+  EXPECT_EQ(db_orders(voucher), 4);
+}
+
+// INSERT IGNORE also skips a row whose id is new when its (user, voucher) already has an order:
+// that is not a replay. The order it stands for was confirmed to a buyer and will never exist.
+TEST_F(FlashSaleTest, AFreshIdForAnExistingUserAndVoucherIsACollisionNotAReplay) {
+  int64_t voucher = make_voucher(10);
+  db::OrderRow first{voucher * 1000 + 1, 700, voucher, now_ms()};
+  db::OrderRow other{voucher * 1000 + 2, 700, voucher, now_ms()};
+  ASSERT_TRUE(run_co(ctx_, vouchers_.persist_orders({first})));
+  auto r = run_co(ctx_, vouchers_.persist_orders({first, other}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->inserted, 0u);
+  EXPECT_EQ(r->replayed, 1u);
+  EXPECT_EQ(r->collisions, std::vector<int64_t>{other.id});
+  EXPECT_EQ(stock(voucher), 9);
+
+  // Through the writer: dead-lettered with its reason, counted, its marker says so, and it is
+  // not acknowledged as a replay.
+  int shard = sale_.shard_of(voucher);
+  int64_t dead_before = std::max<int64_t>(0, xlen(sale_.dead_letter_key(shard)));
+  std::string entry = enqueue(other.id, 700, voucher);
+  start_writer();
+  ASSERT_TRUE(wait_until([&] { return writer_->stats().dead_letters == 1; }))
+      << "replayed " << writer_->stats().replayed;
+  EXPECT_EQ(writer_->stats().collisions, 1u);
+  EXPECT_EQ(writer_->stats().replayed, 0u);
+  EXPECT_EQ(writer_->stats().persisted, 0u);
+  EXPECT_EQ(xlen(sale_.dead_letter_key(shard)), dead_before + 1);
+  auto last = run_co(ctx_, conns_[0]->exec(redis::Command::make(
+                               "XREVRANGE", sale_.dead_letter_key(shard), "+", "-", "COUNT", 1)));
+  ASSERT_TRUE(last && last->is_array() && last->elements.size() == 1);
+  auto dead = redis::to_stream_entry(last->elements[0]);
+  ASSERT_TRUE(dead);
+  std::map<std::string, std::string> fields(dead->fields.begin(), dead->fields.end());
+  EXPECT_EQ(fields["entry"], entry);
+  EXPECT_TRUE(fields["reason"].starts_with("collision")) << fields["reason"];
+  auto q = run_co(ctx_, sale_.queued(*conns_[0], other.id));
+  ASSERT_TRUE(q && *q);
+  EXPECT_TRUE((*q)->dead);
+  auto metrics = std::string();
+  writer_->render_metrics(metrics);
+  EXPECT_NE(metrics.find("\nsurge_order_collisions_total 1\n"), std::string::npos) << metrics;
+  EXPECT_EQ(stock(voucher), 9);
+}
+
+// The writer killed after its COMMIT and before its XACK: the restarted writer (same consumer
+// name, reading its own pending entries back) finds every row stored and counts only replays.
+TEST_F(FlashSaleTest, AWriterKilledBetweenCommitAndAckReplaysEverythingOnce) {
+  constexpr int kOrders = 7;
+  int64_t voucher = make_voucher(20);
+  int shard = sale_.shard_of(voucher);
+  std::string stream = sale_.stream_key(shard);
+  ASSERT_TRUE(run_co(ctx_, redis::xgroup_create(*conns_[0], stream, "order-writers", "0")));
+  // Entries earlier tests left unread in this shard are moved out of the way first.
+  auto left = run_co(ctx_, redis::xreadgroup(*conns_[0], "order-writers", "drain", stream, ">",
+                                             100000, std::nullopt));
+  ASSERT_TRUE(left);
+  std::vector<std::string> left_ids;
+  for (const auto& e : *left) left_ids.push_back(e.id);
+  if (!left_ids.empty()) {
+    ASSERT_TRUE(run_co(ctx_, redis::xack(*conns_[0], stream, "order-writers", left_ids)));
+  }
+  std::vector<db::OrderRow> rows;
+  for (int i = 0; i < kOrders; ++i) {
+    rows.push_back({voucher * 1000 + i, 800 + i, voucher, now_ms()});
+    enqueue(rows.back().id, rows.back().user_id, voucher);
+  }
+  // What the killed writer did: read the entries (now pending under its name) and commit.
+  auto read = run_co(ctx_, redis::xreadgroup(*conns_[0], "order-writers", consumer(), stream, ">",
+                                             100, std::nullopt));
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->size(), static_cast<size_t>(kOrders));
+  auto committed = run_co(ctx_, vouchers_.persist_orders(rows));
+  ASSERT_TRUE(committed);
+  ASSERT_EQ(committed->inserted, static_cast<size_t>(kOrders));
+  ASSERT_EQ(stock(voucher), 20 - kOrders);
+
+  WriterOptions o;
+  o.claim_idle = std::chrono::hours(1);  // only reading its own pending entries can recover
+  start_writer(o);
+  ASSERT_TRUE(wait_until([&] { return writer_->stats().replayed == kOrders; }));
+  EXPECT_EQ(writer_->stats().persisted, 0u);
+  EXPECT_EQ(writer_->stats().claimed, 0u);
+  EXPECT_EQ(writer_->stats().collisions, 0u);
+  EXPECT_EQ(stock(voucher), 20 - kOrders);
+  EXPECT_EQ(db_orders(voucher), kOrders);
+  auto pending = run_co(ctx_, conns_[0]->exec(redis::Command::make(
+                                  "XPENDING", stream, "order-writers", "-", "+", 100, consumer())));
+  ASSERT_TRUE(pending && pending->is_array());
+  EXPECT_EQ(pending->elements.size(), 0u);
+  for (const auto& r : rows) {
+    auto q = run_co(ctx_, sale_.queued(*conns_[0], r.id));
+    ASSERT_TRUE(q);
+    EXPECT_FALSE(*q) << r.id;
+  }
+}
+
+// A lock wait timeout is not a refusal of the data: the writer holds the order and retries until
+// it is durable, with max_failures = 1 (a refusal would dead-letter it at once).
+TEST_F(FlashSaleTest, ALockWaitTimeoutIsRetriedUntilDurableNeverDeadLettered) {
+  int64_t voucher = make_voucher(10);
+  db::Options impatient = test::stores().db;
+  impatient.pool_size = 1;
+  db::Pool pool(impatient);
+  ASSERT_TRUE(run_co(ctx_, pool.run([](db::Connection& c) -> Result<void> {
+    auto r = c.execute("SET SESSION innodb_lock_wait_timeout = 1");
+    if (!r) return r.error();
+    return {};
+  })));
+  db::VoucherRepository repo(pool);
+  db::Connection blocker(test::stores().db);
+  ASSERT_TRUE(blocker.begin());
+  db::Params p;
+  p.emplace_back(voucher);
+  ASSERT_TRUE(
+      blocker.query("SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ? FOR UPDATE", p));
+  enqueue(voucher * 1000 + 1, 900, voucher);
+  WriterOptions o;
+  o.max_failures = 1;
+  start_writer(o, &repo);
+  // Two lock waits have timed out (each 1 s) and been retried.
+  ASSERT_TRUE(wait_until([&] { return writer_->stats().retries >= 2; }));
+  EXPECT_EQ(writer_->stats().dead_letters, 0u);
+  EXPECT_EQ(db_orders(voucher), 0);
+  ASSERT_TRUE(blocker.rollback());
+  ASSERT_TRUE(wait_for_orders(voucher, 1));
+  EXPECT_EQ(writer_->stats().dead_letters, 0u);
+  EXPECT_EQ(stock(voucher), 9);
+  stop_writer();
+  pool.stop();
+}
+
+// Acknowledged entries older than the retention are trimmed; a pending one (read by a consumer
+// that never acknowledged it) and everything after it stay.
+TEST_F(FlashSaleTest, AcknowledgedEntriesAreTrimmedPendingOnesNever) {
+  int64_t voucher = make_voucher(10);
+  std::string stream = sale_.stream_key(sale_.shard_of(voucher));
+  std::vector<std::string> acked;
+  for (int i = 0; i < 3; ++i) acked.push_back(enqueue(voucher * 1000 + i, 950 + i, voucher));
+  start_writer();
+  ASSERT_TRUE(wait_for_orders(voucher, 3));
+  stop_writer();
+  std::string held = enqueue(voucher * 1000 + 3, 953, voucher);
+  auto ghost = run_co(
+      ctx_, redis::xreadgroup(*conns_[0], "order-writers", "ghost", stream, ">", 10, std::nullopt));
+  ASSERT_TRUE(ghost && ghost->size() == 1);
+  std::string after = enqueue(voucher * 1000 + 4, 954, voucher);
+  WriterOptions o;
+  o.retention = 0ms;
+  o.trim_every = 20ms;
+  o.claim_idle = std::chrono::hours(1);
+  start_writer(o);
+  ASSERT_TRUE(wait_for_orders(voucher, 4));
+  auto present = [&](const std::string& id) {
+    auto r = run_co(ctx_, conns_[0]->exec(redis::Command::make("XRANGE", stream, id, id)));
+    return r && r->is_array() && !r->elements.empty();
+  };
+  ASSERT_TRUE(wait_until([&] { return !present(acked.back()); })) << "nothing was trimmed";
+  for (const auto& id : acked) EXPECT_FALSE(present(id)) << id;
+  EXPECT_TRUE(present(held));
+  EXPECT_TRUE(present(after));
+  EXPECT_GE(writer_->stats().trimmed, 3u);
+  // Leave the held entry to nobody: acknowledge it for the ghost.
+  ASSERT_TRUE(run_co(ctx_, redis::xack(*conns_[0], stream, "order-writers", {held})));
 }
 
 TEST(OrderEntry, ParsesTheStreamFieldsAndTheAcceptTime) {

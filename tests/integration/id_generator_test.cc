@@ -53,11 +53,17 @@ TEST(IdGenerator, LayoutIsSecondsSinceEpochAndADailySequence) {
                        .count();
   auto ids = make_ids(o, 100);
   ASSERT_EQ(ids.size(), 100u);
+  // Decoded with the literal layout (not the generator's own helpers, which would change along
+  // with a wrong encoding): the high 32 bits are seconds since 2022-01-01T00:00:00Z, the low 32
+  // the day's sequence.
+  constexpr int64_t kEpoch = 1640995200;
   for (size_t i = 0; i < ids.size(); ++i) {
     EXPECT_GT(ids[i], 0);  // the sign bit stays clear
-    EXPECT_GE(IdGenerator::seconds_of(ids[i]), before - o.epoch_seconds);
-    EXPECT_LE(IdGenerator::seconds_of(ids[i]), before - o.epoch_seconds + 5);
-    EXPECT_EQ(IdGenerator::sequence_of(ids[i]), static_cast<int64_t>(i) + 1);
+    EXPECT_GE(ids[i] >> 32, before - kEpoch);
+    EXPECT_LE(ids[i] >> 32, before - kEpoch + 5);
+    EXPECT_EQ(ids[i] & 0xFFFFFFFF, static_cast<int64_t>(i) + 1);
+    EXPECT_EQ(IdGenerator::seconds_of(ids[i]), ids[i] >> 32);
+    EXPECT_EQ(IdGenerator::sequence_of(ids[i]), ids[i] & 0xFFFFFFFF);
     if (i > 0) {
       EXPECT_GT(ids[i], ids[i - 1]);
     }

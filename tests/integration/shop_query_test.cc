@@ -2,13 +2,16 @@
 // with the fixture's seeded shops.
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 
+#include "db/connection.h"
 #include "support/processes.h"
+#include "support/stores.h"
 
 namespace surge::test {
 namespace {
@@ -46,8 +49,28 @@ class ShopQueries : public ::testing::Test {
 };
 SurgeServer* ShopQueries::server_ = nullptr;
 
+// (id, metres from (120.2, 30.3)) of every shop of `type`, nearest first, as MariaDB computes it.
+std::vector<std::pair<int64_t, double>> distances_in_db(int type) {
+  db::Connection c(stores().db);
+  db::Params p;
+  p.emplace_back(int64_t{type});
+  auto rows = c.query(
+      "SELECT id, ST_Distance_Sphere(POINT(x, y), POINT(120.2, 30.3)) AS d FROM tb_shop "
+      "WHERE type_id = ? ORDER BY d, id",
+      p);
+  EXPECT_TRUE(rows);
+  std::vector<std::pair<int64_t, double>> out;
+  if (!rows) return out;
+  for (const auto& r : rows->rows) {
+    out.emplace_back(db::to_int64(r[0]).value_or(0), std::stod(r[1].value_or("0")));
+  }
+  return out;
+}
+
 TEST_F(ShopQueries, NearbyShopsAreNearestFirstWithinFiveKilometres) {
   std::set<int64_t> seen;
+  std::map<int, std::set<int64_t>> seen_of;
+  std::map<int, int64_t> first_of;
   double last = 0;
   size_t previous = 5;
   for (int type = 1; type <= 10; ++type) {
@@ -67,11 +90,31 @@ TEST_F(ShopQueries, NearbyShopsAreNearestFirstWithinFiveKilometres) {
         EXPECT_LE(d, 5000.0);
         last = d;
         EXPECT_TRUE(seen.insert(o.at("id").as_int64()).second) << "a shop repeated";
+        seen_of[type].insert(o.at("id").as_int64());
+        if (page == 1 && !first_of.contains(type)) first_of[type] = o.at("id").as_int64();
       }
     }
   }
   // The small test data set (501 shops over ~1,500 km²) still has some within 5 km.
   EXPECT_GE(seen.size(), 5u);
+  // Exactly the shops MariaDB puts within 5 km (ST_Distance_Sphere), page 1 starting with the
+  // nearest. Redis and MariaDB use slightly different earth radii: shops within 10 m of the
+  // edge may fall either way.
+  for (int type = 1; type <= 10; ++type) {
+    auto expected = distances_in_db(type);
+    for (const auto& [id, d] : expected) {
+      if (d < 4990) {
+        EXPECT_TRUE(seen_of[type].contains(id)) << "type " << type << " shop " << id;
+      }
+      if (d > 5010) {
+        EXPECT_FALSE(seen_of[type].contains(id)) << "type " << type << " shop " << id;
+      }
+    }
+    if (!expected.empty() && expected.front().second < 4990 &&
+        (expected.size() < 2 || expected[1].second - expected.front().second > 1)) {
+      EXPECT_EQ(first_of[type], expected.front().first) << "type " << type;
+    }
+  }
   EXPECT_TRUE(data_of(port(), near(1, 500)).empty());  // past the end: empty, not an error
 }
 
@@ -114,14 +157,25 @@ TEST_F(ShopQueries, NameSearchMatchesSubstringsAndTreatsWildcardsLiterally) {
   EXPECT_EQ(data_of(port(), "/shop/of/name").size(), 10u);         // no name: every shop
 }
 
+// One sample of /metrics, matched as a whole line; -1 when absent.
+int64_t sample(uint16_t port, const std::string& name) {
+  auto [status, text] = http_get(port, "/metrics");
+  EXPECT_EQ(status, 200);
+  size_t at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(text.substr(at + name.size() + 2));
+}
+
 TEST_F(ShopQueries, ShopTypesAreServedSortedAndCached) {
   auto a = data_of(port(), "/shop-type/list");
-  auto b = data_of(port(), "/shop-type/list");
   ASSERT_EQ(a.size(), 10u);
-  EXPECT_EQ(a, b);
   EXPECT_EQ(std::string(a[0].at("name").as_string()), "美食");
-  auto [status, metrics] = http_get(port(), "/metrics");
-  EXPECT_NE(metrics.find("surge_cache_requests_total{class=\"shopType\""), std::string::npos);
+  // Cached: many more reads cost no database load at all.
+  const std::string loads = R"(surge_cache_db_loads_total{class="shopType"})";
+  int64_t before = sample(port(), loads);
+  ASSERT_GE(before, 0) << "no such metric";  // 0 when another instance filled Redis first
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(data_of(port(), "/shop-type/list"), a);
+  EXPECT_EQ(sample(port(), loads), before);
 }
 
 TEST_F(ShopQueries, BadParametersAre400WithAReason) {

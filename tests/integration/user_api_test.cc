@@ -2,6 +2,7 @@
 // login creates the user; codes are single-use and withdrawn after repeated wrong guesses),
 // sessions (401 with an empty body without a token, with an unknown one and with an expired
 // one; the TTL slides), logout, profiles, and check-in streaks across a month boundary.
+#include <algorithm>
 #include <chrono>
 #include <regex>
 #include <string>
@@ -10,8 +11,11 @@
 
 #include <gtest/gtest.h>
 
+#include "app/routes.h"
 #include "core/calendar.h"
+#include "db/pool.h"
 #include "support/api.h"
+#include "support/stores.h"
 
 namespace surge::test {
 namespace {
@@ -28,33 +32,63 @@ class UserApiTest : public ::testing::Test {
 };
 std::unique_ptr<SurgeServer> UserApiTest::server_;
 
-// Every protected route of the original (everything but /shop/**, /voucher/**, /shop-type/**,
-// /upload/**, /blog/hot, /user/code, /user/login) plus /stats/uv and the uploads (a file records
-// its uploader).
-const std::vector<std::pair<std::string, std::string>> kProtected = {
-    {"POST", "/user/logout"},
-    {"GET", "/user/me"},
-    {"GET", "/user/info/1"},
-    {"GET", "/user/1"},
-    {"POST", "/user/sign"},
-    {"GET", "/user/sign/count"},
-    {"POST", "/blog"},
-    {"PUT", "/blog/like/1"},
-    {"GET", "/blog/likes/1"},
-    {"GET", "/blog/of/me"},
-    {"GET", "/blog/of/user?id=1"},
-    {"GET", "/blog/of/follow?lastId=1&offset=0"},
-    {"GET", "/blog/1"},
-    {"PUT", "/follow/2/true"},
-    {"GET", "/follow/or/not/2"},
-    {"GET", "/follow/common/2"},
-    {"GET", "/stats/uv?date=2024-01-01"},
-    {"POST", "/upload/blog"},
-    {"GET", "/upload/blog/delete?name=/blogs/14/10/0f8fad5b-d9cb-469f-a165-70867728950e.png"},
-};
+// The routes anyone may call: the original's excluded paths (/shop/**, /voucher/**,
+// /shop-type/**, /blog/hot, /user/code, /user/login; not /upload/**, whose files record their
+// uploader) plus the probes and the API document. Every other route the router knows must
+// require a session.
+bool documented_public(std::string_view path) {
+  for (std::string_view prefix : {"/shop/", "/voucher/", "/shop-type/"}) {
+    if (path.starts_with(prefix)) return true;
+  }
+  for (std::string_view exact :
+       {"/shop", "/voucher", "/blog/hot", "/user/code", "/user/login", "/health", "/metrics",
+        "/openapi.json"}) {
+    if (path == exact) return true;
+  }
+  return false;
+}
+
+// Every registered route outside the public list, read from the router itself (so a route added
+// later is covered without editing this test), with its parameters filled in.
+std::vector<std::pair<std::string, std::string>> protected_routes() {
+  app::Config config;
+  db::Pool pool(stores().db);
+  app::Services services{config, pool, db::ShopRepository(pool)};
+  http::Router router;
+  app::register_routes(router, services);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& route : router.routes()) {
+    if (documented_public(route.pattern)) continue;
+    std::string path = std::regex_replace(route.pattern, std::regex("\\{[^}]*\\}"), "1");
+    out.emplace_back(std::string(boost::beast::http::to_string(route.verb)), path);
+  }
+  pool.stop();
+  return out;
+}
+
+const std::vector<std::pair<std::string, std::string>>& kProtected() {
+  static const auto routes = protected_routes();
+  return routes;
+}
+
+TEST_F(UserApiTest, TheProtectedListComesFromTheRouter) {
+  // The derivation itself: routes the original protects are in it, public ones are not.
+  const auto& list = kProtected();
+  auto has = [&](const char* method, const char* path) {
+    return std::find(list.begin(), list.end(), std::pair<std::string, std::string>(method, path)) !=
+           list.end();
+  };
+  EXPECT_TRUE(has("GET", "/voucher-order/1"));
+  EXPECT_TRUE(has("POST", "/voucher-order/seckill/1"));
+  EXPECT_TRUE(has("GET", "/stats/uv"));
+  EXPECT_TRUE(has("PUT", "/follow/1/1"));
+  EXPECT_FALSE(has("GET", "/shop/1"));
+  EXPECT_FALSE(has("POST", "/user/login"));
+  EXPECT_GE(list.size(), 19u);
+}
 
 void expect_all_401(uint16_t port, const std::string& token, const std::string& why) {
-  for (const auto& [method, path] : kProtected) {
+  for (const auto& [method, path] : kProtected()) {
     std::string body = method == "POST" && path == "/blog" ? R"({"shopId":1,"title":"t"})" : "";
     auto r = api(port, method, path, token, body);
     EXPECT_EQ(r.status, 401) << why << ": " << method << " " << path << " -> " << r.body;

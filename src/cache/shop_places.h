@@ -1,0 +1,37 @@
+// Shop writes that span MariaDB and Redis: the row, the geo index of its type
+// (shop:geo:{typeId}) and the read-through cache, kept in step by one call per write.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "cache/read_through.h"
+#include "db/shop_repository.h"
+#include "redis/connection.h"
+
+namespace surge::cache {
+
+// The geo index of shops of one type (the original's key).
+std::string shop_geo_key(int64_t type_id);
+
+// Updates some columns of a shop, then puts it at its current place in its current type's index
+// (removing it from its former type's index), then invalidates its cache entry everywhere, so a
+// read that starts after this returns sees the new row in every store. Runs on worker `w`'s
+// thread with its Redis connection. False when no shop has that id. A failure after the commit
+// is returned as an error; the start-up rebuild repairs the index if the caller gives up.
+asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Connection& redis,
+                                          ReadThrough& cache, size_t w, int64_t id,
+                                          db::ShopFields fields);
+
+// After the start-up load of every location into the indexes: removes members that no longer
+// belong (a shop moved to another type, or deleted). `types` are the geo keys' type ids to check
+// (every type the database knows); ids above the highest in `places` are kept, since they were
+// created after the locations were read. Returns the number of members removed.
+asio::awaitable<Result<size_t>> remove_stale_places(
+    redis::Connection& redis, const std::vector<db::ShopRepository::Location>& places,
+    std::vector<int64_t> types);
+
+}  // namespace surge::cache
