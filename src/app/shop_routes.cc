@@ -109,7 +109,7 @@ class ShopApi {
     if (fields.empty()) co_return bad_request("nothing to update");
     if (auto refused = db::check_shop_fields(fields)) co_return bad_request(*refused);
     auto found = co_await s_.catalog->update(ctx.worker, s_.local_redis(), idv->as_int64(),
-                                               std::move(fields));
+                                             std::move(fields));
     if (!found) co_return error_response(found.error());
     if (!*found) co_return business_failure("店铺不存在");
     co_return http::json(200, envelope::ok());

@@ -40,7 +40,7 @@ asio::awaitable<Result<int64_t>> Catalog::create(size_t worker, redis::Connectio
 }
 
 asio::awaitable<Result<bool>> Catalog::update(size_t worker, redis::Connection& c, int64_t id,
-                                               db::ShopFields fields) {
+                                              db::ShopFields fields) {
   co_return co_await cache::update_shop(shops_, c, cache_, worker, id, std::move(fields));
 }
 

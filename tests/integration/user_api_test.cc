@@ -40,9 +40,8 @@ bool documented_public(std::string_view path) {
   for (std::string_view prefix : {"/shop/", "/voucher/", "/shop-type/"}) {
     if (path.starts_with(prefix)) return true;
   }
-  for (std::string_view exact :
-       {"/shop", "/voucher", "/blog/hot", "/user/code", "/user/login", "/health", "/metrics",
-        "/openapi.json"}) {
+  for (std::string_view exact : {"/shop", "/voucher", "/blog/hot", "/user/code", "/user/login",
+                                 "/health", "/metrics", "/openapi.json"}) {
     if (path == exact) return true;
   }
   return false;
