@@ -20,6 +20,7 @@
 #include "app/routes.h"
 #include "cache/reentrant_lock.h"
 #include "common/random.h"
+#include "core/exposition.h"
 #include "core/parse.h"
 #include "db/schema.h"
 #include "http/server.h"
@@ -168,19 +169,18 @@ void add_metrics(http::Metrics& metrics, Services& s) {
       total.reconnects += st.reconnects;
       total.timeouts += st.timeouts;
     }
-    auto it = std::back_inserter(out);
-    fmt::format_to(it, "# TYPE surge_redis_requests_total counter\nsurge_redis_requests_total {}\n",
-                   total.requests);
-    fmt::format_to(it, "# TYPE surge_redis_writes_total counter\nsurge_redis_writes_total {}\n",
-                   total.writes);
-    fmt::format_to(it,
-                   "# TYPE surge_redis_reconnects_total counter\nsurge_redis_reconnects_total {}\n",
-                   total.reconnects);
-    fmt::format_to(it, "# TYPE surge_redis_timeouts_total counter\nsurge_redis_timeouts_total {}\n",
-                   total.timeouts);
-    fmt::format_to(it, "# TYPE surge_db_queue gauge\nsurge_db_queue {}\n", s.db.queued());
-    fmt::format_to(it, "# TYPE surge_db_expired_total counter\nsurge_db_expired_total {}\n",
-                   s.db.expired());
+    core::Exposition e(out);
+    e.single("surge_redis_requests_total", "counter", "Commands sent to Redis.", total.requests)
+        .single("surge_redis_writes_total", "counter",
+                "Socket writes to Redis (requests / writes is the pipelining factor).",
+                total.writes)
+        .single("surge_redis_reconnects_total", "counter", "Redis connections re-established.",
+                total.reconnects)
+        .single("surge_redis_timeouts_total", "counter", "Redis requests that timed out.",
+                total.timeouts)
+        .single("surge_db_queue", "gauge", "Database jobs waiting for a connection.", s.db.queued())
+        .single("surge_db_expired_total", "counter",
+                "Database jobs dropped unrun after waiting past their deadline.", s.db.expired());
     cache::ReadThrough::render_metrics(out, {s.shop_cache.get(), s.type_cache.get()});
     s.sale->render_metrics(out);
     if (s.order_writer) s.order_writer->render_metrics(out);

@@ -14,6 +14,7 @@
 
 #include "cache/lock.h"
 #include "core/cache_math.h"
+#include "core/exposition.h"
 #include "redis/commands.h"
 #include "redis/script.h"
 
@@ -394,30 +395,40 @@ void ReadThrough::render_metrics(std::string& out, const std::vector<const ReadT
       {"near_hit", &CacheCounters::near_hit},         {"redis_hit", &CacheCounters::redis_hit},
       {"null_hit", &CacheCounters::null_hit},         {"miss", &CacheCounters::miss},
       {"bloom_reject", &CacheCounters::bloom_reject}, {"stale", &CacheCounters::stale}};
-  const std::pair<const char*, Field> totals[] = {{"db_loads", &CacheCounters::db_loads},
-                                                  {"lock_waits", &CacheCounters::lock_waits},
-                                                  {"wait_timeouts", &CacheCounters::wait_timeouts},
-                                                  {"invalidations", &CacheCounters::invalidations},
-                                                  {"near_flushes", &CacheCounters::near_flushes},
-                                                  {"rebuilds", &CacheCounters::rebuilds},
-                                                  {"fills_refused", &CacheCounters::fills_refused}};
-  auto it = std::back_inserter(out);
+  struct Total {
+    const char* name;
+    Field field;
+    const char* help;
+  };
+  const Total totals[] = {
+      {"surge_cache_db_loads_total", &CacheCounters::db_loads, "Values loaded from MariaDB."},
+      {"surge_cache_lock_waits_total", &CacheCounters::lock_waits,
+       "Misses that waited for another loader's fill."},
+      {"surge_cache_wait_timeouts_total", &CacheCounters::wait_timeouts,
+       "Waits for a fill that ran out of time (answered 503)."},
+      {"surge_cache_invalidations_total", &CacheCounters::invalidations,
+       "Invalidations this instance sent."},
+      {"surge_cache_near_flushes_total", &CacheCounters::near_flushes,
+       "Near caches flushed because the invalidation feed dropped."},
+      {"surge_cache_rebuilds_total", &CacheCounters::rebuilds,
+       "Background rebuilds (logical expiry, early refresh)."},
+      {"surge_cache_fills_refused_total", &CacheCounters::fills_refused,
+       "Fills not stored because an invalidation overtook their load."}};
   auto value = [](const ReadThrough* c, Field f) {
     return (c->counters_.*f).load(std::memory_order_relaxed);
   };
-  // One TYPE line per family, then a sample per key class (Prometheus rejects repeated TYPEs).
-  out += "# TYPE surge_cache_requests_total counter\n";
+  core::Exposition e(out);
+  e.family("surge_cache_requests_total", "counter", "Cache lookups by key class and result.");
   for (const auto* c : caches) {
     for (const auto& [name, f] : results) {
-      fmt::format_to(it, "surge_cache_requests_total{{class=\"{}\",result=\"{}\"}} {}\n",
-                     c->options_.name, name, value(c, f));
+      e.sample("surge_cache_requests_total",
+               fmt::format("class=\"{}\",result=\"{}\"", c->options_.name, name), value(c, f));
     }
   }
-  for (const auto& [name, f] : totals) {
-    fmt::format_to(it, "# TYPE surge_cache_{}_total counter\n", name);
+  for (const auto& t : totals) {
+    e.family(t.name, "counter", t.help);
     for (const auto* c : caches) {
-      fmt::format_to(it, "surge_cache_{}_total{{class=\"{}\"}} {}\n", name, c->options_.name,
-                     value(c, f));
+      e.sample(t.name, fmt::format("class=\"{}\"", c->options_.name), value(c, t.field));
     }
   }
 }

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "core/exposition.h"
+
 namespace surge::http {
 
 Metrics::Metrics(size_t workers, std::vector<std::string> routes)
@@ -35,8 +37,9 @@ std::string Metrics::render() const {
   };
   auto load = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
 
-  out += "# HELP surge_http_requests_total HTTP requests answered, by route and status class.\n";
-  out += "# TYPE surge_http_requests_total counter\n";
+  core::Exposition e(out);
+  e.family("surge_http_requests_total", "counter",
+           "HTTP requests answered, by route and status class.");
   for (size_t r = 0; r < nroutes; ++r) {
     for (size_t c = 0; c < 5; ++c) {
       uint64_t total = 0;
@@ -46,8 +49,8 @@ std::string Metrics::render() const {
                      c + 1, total);
     }
   }
-  out += "# HELP surge_http_request_duration_seconds Time from parsed request to response.\n";
-  out += "# TYPE surge_http_request_duration_seconds histogram\n";
+  e.family("surge_http_request_duration_seconds", "histogram",
+           "Time from parsed request to response.");
   for (size_t r = 0; r < nroutes; ++r) {
     std::array<uint64_t, kBuckets.size() + 1> counts{};
     uint64_t micros = 0;

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "core/exposition.h"
 #include "core/parse.h"
 #include "redis/commands.h"
 #include "redis/pipeline.h"
@@ -160,14 +161,14 @@ asio::awaitable<Result<std::vector<FlashSale::QueuedOrder>>> FlashSale::queued_i
 }
 
 void FlashSale::render_metrics(std::string& out) const {
-  auto it = std::back_inserter(out);
-  fmt::format_to(it, "# TYPE surge_flash_sale_requests_total counter\n");
+  core::Exposition e(out);
+  e.family("surge_flash_sale_requests_total", "counter", "Purchase attempts by outcome.");
   for (size_t i = 0; i < kSaleOutcomes; ++i) {
-    fmt::format_to(it, "surge_flash_sale_requests_total{{result=\"{}\"}} {}\n", kOutcomeNames[i],
-                   counts_[i].load(std::memory_order_relaxed));
+    e.sample("surge_flash_sale_requests_total", fmt::format("result=\"{}\"", kOutcomeNames[i]),
+             counts_[i].load(std::memory_order_relaxed));
   }
-  fmt::format_to(it, "# TYPE surge_orders_accepted_total counter\nsurge_orders_accepted_total {}\n",
-                 count(SaleOutcome::kAccepted));
+  e.single("surge_orders_accepted_total", "counter",
+           "Purchases accepted and queued for the order writer.", count(SaleOutcome::kAccepted));
 }
 
 }  // namespace surge::sale

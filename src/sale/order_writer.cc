@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/exposition.h"
 #include "core/parse.h"
 
 namespace surge::sale {
@@ -391,19 +392,24 @@ WriterStats OrderWriter::stats() const {
 
 void OrderWriter::render_metrics(std::string& out) const {
   auto st = stats();
-  auto it = std::back_inserter(out);
-  auto counter = [&](const char* name, uint64_t v) {
-    fmt::format_to(it, "# TYPE {0} counter\n{0} {1}\n", name, v);
-  };
-  counter("surge_orders_persisted_total", st.persisted);
-  counter("surge_order_replays_total", st.replayed);
-  counter("surge_order_batches_total", st.batches);
-  counter("surge_order_claimed_total", st.claimed);
-  counter("surge_order_dead_letters_total", st.dead_letters);
-  counter("surge_order_collisions_total", st.collisions);
-  counter("surge_order_commit_retries_total", st.retries);
-  counter("surge_order_stream_trimmed_total", st.trimmed);
-  fmt::format_to(it, "# TYPE surge_order_stream_lag gauge\nsurge_order_stream_lag {}\n", st.lag);
+  core::Exposition e(out);
+  e.single("surge_orders_persisted_total", "counter", "Orders committed to MariaDB.", st.persisted)
+      .single("surge_order_replays_total", "counter",
+              "Entries already in MariaDB (a redelivery after a crash), acknowledged again.",
+              st.replayed)
+      .single("surge_order_batches_total", "counter", "Batches committed.", st.batches)
+      .single("surge_order_claimed_total", "counter",
+              "Entries claimed from consumers that stopped reading.", st.claimed)
+      .single("surge_order_dead_letters_total", "counter",
+              "Entries moved to a dead-letter stream (refused by MariaDB for their content).",
+              st.dead_letters)
+      .single("surge_order_collisions_total", "counter",
+              "New order ids for a (user, voucher) pair that already has an order.", st.collisions)
+      .single("surge_order_commit_retries_total", "counter",
+              "Batch commits retried after a transient database error.", st.retries)
+      .single("surge_order_stream_trimmed_total", "counter",
+              "Acknowledged stream entries trimmed after the retention period.", st.trimmed)
+      .single("surge_order_stream_lag", "gauge", "Entries waiting in the order streams.", st.lag);
 }
 
 }  // namespace surge::sale
