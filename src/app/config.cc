@@ -56,6 +56,12 @@ void add_http_flags(CLI::App& cmd, Config& c) {
          "(default 5000)")
       ->envname("SURGE_DB_QUEUE_TIMEOUT")
       ->check(CLI::Range(int64_t{1}, int64_t{600'000}));
+  cmd.add_option("--drain-delay", c.drain_delay_ms,
+                 "Milliseconds /health answers 503 after SIGTERM before the listener closes "
+                 "(requests are served meanwhile; a second signal ends the wait)")
+      ->envname("SURGE_DRAIN_DELAY")
+      ->check(CLI::Range(0, 600'000))
+      ->capture_default_str();
   cmd.add_option("--order-retention", c.order_retention_s,
                  "Seconds an acknowledged order stays in its stream before it is trimmed")
       ->envname("SURGE_ORDER_RETENTION")

@@ -51,6 +51,9 @@ struct Config {
   // cannot take them, so paid-for orders keep landing while the shared pool is saturated).
   size_t order_writer_pool = 2;
   int order_retention_s = 86'400;  // acknowledged stream entries older than this are trimmed
+  // After SIGTERM, how long /health answers 503 while requests are still served, so a balancer
+  // that polls it moves traffic away before the listener closes. 0: close at once.
+  int drain_delay_ms = 0;
   std::chrono::milliseconds login_ttl() const { return std::chrono::minutes(login_ttl_minutes); }
   SocialOptions social;
 };

@@ -14,6 +14,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include "app/json.h"
@@ -407,9 +408,23 @@ int serve(Config config) {
                                         : config.db.socket,
                config.db.pool_size);
 
-  signals.async_wait([&](error_code, int sig) {
-    spdlog::info("surge: signal {} received; draining {} connections", sig,
-                 server.open_connections());
+  // The drain starts by failing the health check; with --drain-delay the listener stays open that
+  // long (or until a second signal), so a balancer that polls /health moves traffic first.
+  asio::steady_timer grace(main_ctx);
+  signals.async_wait([&](error_code ec, int sig) {
+    if (ec) return;
+    services.draining = true;
+    spdlog::info("surge: signal {} received; /health answers 503, draining {} connections{}", sig,
+                 server.open_connections(),
+                 config.drain_delay_ms > 0
+                     ? fmt::format(" in {} ms (a second signal drains now)", config.drain_delay_ms)
+                     : std::string());
+    if (config.drain_delay_ms <= 0) return;
+    grace.expires_after(std::chrono::milliseconds(config.drain_delay_ms));
+    grace.async_wait([&](error_code) { signals.cancel(); });
+    signals.async_wait([&](error_code again, int) {
+      if (!again) grace.cancel();
+    });
   });
   main_ctx.run();
   // 6. Drain.

@@ -2,6 +2,7 @@
 // the HTTP server wired to the API.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -39,6 +40,8 @@ struct Services {
   db::ShopRepository shops;
   PerWorker<std::shared_ptr<redis::Connection>> redis{};
   http::Metrics* metrics = nullptr;
+  // Set by SIGTERM: /health answers 503 so balancers stop sending before the drain.
+  std::atomic<bool> draining{false};
   std::unique_ptr<cache::ReadThrough> shop_cache{};
   std::unique_ptr<cache::BloomFilter> shop_bloom{};
   std::unique_ptr<cache::ReadThrough> type_cache{};

@@ -172,6 +172,11 @@ class ShopApi {
 
   // 200 when Redis and MariaDB both answer, 503 otherwise; the body says which is down.
   awaitable<Response> health(Context&) {
+    if (s_.draining) {
+      json::object data;
+      data.emplace("state", "draining");
+      co_return http::json(503, envelope::fail("draining", data));
+    }
     auto pong = co_await redis::ping(s_.local_redis());
     bool redis_up = static_cast<bool>(pong);
     auto db = co_await s_.db.ping();

@@ -15,6 +15,8 @@
 #include <sstream>
 #include <string>
 
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -203,6 +205,25 @@ TEST(HttpApiShutdown, SigtermExitsCleanly) {
   int status = server.child().wait(5s);
   EXPECT_EQ(status, 0) << "-1 means it did not exit within 5 s";
   EXPECT_EQ(test::raw_http(server.port(), "GET /health HTTP/1.1\r\n\r\n", 500ms), "");
+}
+
+// With --drain-delay, SIGTERM first fails the health check while requests are still served; a
+// second signal ends the wait and the process exits cleanly.
+TEST(HttpApiShutdown, SigtermFailsTheHealthCheckBeforeTheListenerCloses) {
+  test::SurgeServer server({"--drain-delay", "600000"});
+  ASSERT_EQ(test::http_get(server.port(), "/health").first, 200);
+  server.child().kill(SIGTERM);
+  std::pair<int, std::string> health;
+  for (int i = 0; i < 500; ++i) {
+    health = test::http_get(server.port(), "/health");
+    if (health.first == 503) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(health.first, 503);
+  EXPECT_NE(health.second.find("draining"), std::string::npos) << health.second;
+  EXPECT_EQ(test::http_get(server.port(), "/shop/1").first, 200) << "still serving meanwhile";
+  server.child().kill(SIGTERM);
+  EXPECT_EQ(server.child().wait(10s), 0);
 }
 
 // A client holding an idle keep-alive connection must not keep the process alive: drain closes it.
