@@ -103,13 +103,13 @@ async def flood_conn(port, stop, kind, stats):
             w.write(b"POST /shop HTTP/1.1\r\nHost: f\r\nTransfer-Encoding: chunked\r\n\r\n" + start)
             reader = asyncio.ensure_future(r.read(4096))
             sent = 0
-            while sent < 32 * MIB and not reader.done():
-                w.write(unit)
-                sent += len(unit)
-                try:
+            try:
+                while sent < 32 * MIB and not reader.done():
+                    w.write(unit)
+                    sent += len(unit)
                     await w.drain()
-                except OSError:
-                    break
+            except OSError:
+                pass  # the server answered and closed mid-flood: read what it said
             answer = await asyncio.wait_for(reader, 15)
             stats.append((kind, answer.split(b"\r\n")[0].decode(errors="replace"),
                           time.perf_counter() - t0, sent))
