@@ -12,8 +12,8 @@
 
 #include "app/request.h"
 #include "core/parse.h"
-#include "http/router.h"
 #include "http/framing.h"
+#include "http/router.h"
 
 namespace {
 
@@ -21,24 +21,42 @@ using namespace surge;
 namespace bhttp = boost::beast::http;
 
 // Never called: routing is what is fuzzed. Not a coroutine (see fuzz/CMakeLists.txt).
-boost::asio::awaitable<http::Response> unused(http::Context&) { throw std::logic_error("not called"); }
+boost::asio::awaitable<http::Response> unused(http::Context&) {
+  throw std::logic_error("not called");
+}
 
 // The app's route shapes (literal segments, parameters, overlaps such as /user/me vs /user/{id}).
 const http::Router& routes() {
   static const http::Router router = [] {
     http::Router r;
     using bhttp::verb;
-    for (const char* p :
-         {"/blog/hot", "/blog/likes/{id}", "/blog/of/follow", "/blog/of/me", "/blog/of/user",
-          "/blog/{id}", "/follow/common/{id}", "/follow/or/not/{id}", "/health", "/metrics",
-          "/shop-type/list", "/shop/of/name", "/shop/of/type", "/shop/{id}", "/stats/uv",
-          "/upload/blog/delete", "/user/info/{id}", "/user/me", "/user/sign/count", "/user/{id}",
-          "/voucher-order/{id}", "/voucher/list/{shopId}"}) {
+    for (const char* p : {"/blog/hot",
+                          "/blog/likes/{id}",
+                          "/blog/of/follow",
+                          "/blog/of/me",
+                          "/blog/of/user",
+                          "/blog/{id}",
+                          "/follow/common/{id}",
+                          "/follow/or/not/{id}",
+                          "/health",
+                          "/metrics",
+                          "/shop-type/list",
+                          "/shop/of/name",
+                          "/shop/of/type",
+                          "/shop/{id}",
+                          "/stats/uv",
+                          "/upload/blog/delete",
+                          "/user/info/{id}",
+                          "/user/me",
+                          "/user/sign/count",
+                          "/user/{id}",
+                          "/voucher-order/{id}",
+                          "/voucher/list/{shopId}"}) {
       r.add(verb::get, p, unused);
     }
-    for (const char* p : {"/blog", "/shop", "/upload/blog", "/user/code", "/user/login",
-                          "/user/logout", "/user/sign", "/voucher", "/voucher-order/seckill/{id}",
-                          "/voucher/seckill"}) {
+    for (const char* p :
+         {"/blog", "/shop", "/upload/blog", "/user/code", "/user/login", "/user/logout",
+          "/user/sign", "/voucher", "/voucher-order/seckill/{id}", "/voucher/seckill"}) {
       r.add(verb::post, p, unused);
     }
     for (const char* p : {"/blog/like/{id}", "/follow/{id}/{isFollow}", "/shop"}) {
@@ -88,7 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)app::page_number(ctx);
   (void)app::client_address(ctx);
-  for (const char* name : {"id", "typeId", "lastId", "offset", "name", "phone", "date", "from", "to"}) {
+  for (const char* name :
+       {"id", "typeId", "lastId", "offset", "name", "phone", "date", "from", "to"}) {
     if (auto v = ctx.query_param(name)) {
       (void)core::parse_id(*v);
       (void)core::parse_int64(*v, 0, 1'000'000);

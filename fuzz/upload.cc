@@ -24,8 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto parts = parse_multipart(body, *boundary)) {
       for (const FormPart& p : *parts) {
         // Parts borrow the body: their bytes must lie inside it.
-        if (!p.data.empty() &&
-            (p.data.data() < body.data() || p.data.data() + p.data.size() > body.data() + body.size())) {
+        if (!p.data.empty() && (p.data.data() < body.data() ||
+                                p.data.data() + p.data.size() > body.data() + body.size())) {
           std::abort();
         }
         (void)sniff_image(p.data);
