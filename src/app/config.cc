@@ -71,6 +71,11 @@ void add_http_flags(CLI::App& cmd, Config& c) {
       ->capture_default_str();
   cmd.add_option("--body-limit", c.http.body_limit, "Largest request body, bytes")
       ->capture_default_str();
+  cmd.add_option("--max-connections", c.http.max_connections,
+                 "Open client connections; one more is answered 503 and closed")
+      ->envname("SURGE_MAX_CONNECTIONS")
+      ->check(CLI::Range(size_t{1}, size_t{10'000'000}))
+      ->capture_default_str();
   add_social_flags(cmd, c.social);
 }
 

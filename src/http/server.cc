@@ -1,8 +1,14 @@
 // Accept loops and the per-connection session coroutine.
 #include "http/server.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <array>
 #include <ctime>
 #include <list>
+#include <optional>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -16,9 +22,11 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include "http/envelope.h"
+#include "http/framing.h"
 
 namespace surge::http {
 
@@ -54,24 +62,43 @@ std::string_view http_date() {
 }
 
 // Status and message for a request that could not be parsed; nullopt means just close.
-std::optional<std::pair<unsigned, std::string_view>> parse_failure(const error_code& ec) {
+std::optional<Failure> parse_failure(const error_code& ec, bool header_done) {
   using he = bhttp::error;
   if (ec == he::end_of_stream) return std::nullopt;  // the client closed between requests
-  if (ec == he::header_limit) return std::pair{431u, "request header too large"};
-  if (ec == he::body_limit || ec == he::buffer_overflow)
-    return std::pair{413u, "request body too large"};
-  if (ec == beast::error::timeout) return std::pair{408u, "request timed out"};
+  if (ec == he::header_limit) return Failure{431u, "request header too large"};
+  // The read buffer filled up without a complete element: before the header is done that is
+  // the header (header_limit fires first), after it a chunk-size line or the trailer section.
+  if (ec == he::buffer_overflow) {
+    return header_done ? Failure{431u, "chunk header or trailer too large"}
+                       : Failure{431u, "request header too large"};
+  }
+  if (ec == he::body_limit) return Failure{413u, "request body too large"};
+  if (ec == beast::error::timeout) return Failure{408u, "request timed out"};
   if (ec.category() == bhttp::make_error_code(he::bad_method).category()) {
-    return std::pair{400u, "malformed HTTP request"};
+    return Failure{400u, "malformed HTTP request"};
   }
   return std::nullopt;
 }
 
 }  // namespace
 
+uint64_t raise_open_file_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlim_t before = lim.rlim_cur;
+    lim.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) lim.rlim_cur = before;
+  }
+  return lim.rlim_cur;
+}
+
 Server::Server(std::vector<asio::io_context*> workers, const Router& router, Metrics& metrics,
                ServerOptions options)
     : router_(router), metrics_(metrics), options_(std::move(options)) {
+  options_.buffer_limit =
+      std::max({options_.buffer_limit, options_.header_limit + 1024, size_t{4096}});
+  options_.max_connections = std::max<size_t>(options_.max_connections, 1);
   for (size_t i = 0; i < workers.size(); ++i) {
     workers_.push_back(std::make_unique<Worker>(i, *workers[i]));
   }
@@ -106,6 +133,14 @@ Result<void> Server::listen() {
     port = a.local_endpoint().port();  // port 0: the first worker picks, the rest follow
   }
   bound_port_ = port;
+  uint64_t files = raise_open_file_limit();
+  spdlog::info("http: open-file limit {}, at most {} connections", files, options_.max_connections);
+  if (files < options_.max_connections + 256) {
+    spdlog::warn(
+        "http: the open-file limit {} is below --max-connections {} plus store "
+        "connections; accepts may fail before the cap answers 503",
+        files, options_.max_connections);
+  }
   for (auto& w : workers_) {
     asio::co_spawn(w->ctx, accept_loop(*w), asio::detached);
   }
@@ -134,6 +169,15 @@ asio::awaitable<void> Server::accept_loop(Worker& w) {
       co_await t.async_wait(kTuple);
       continue;
     }
+    if (open_.load() >= options_.max_connections) {
+      ++refused_;
+      // A flood of refusals must not hold descriptors either: past a few in flight, just close.
+      if (refusing_.load() >= 64) continue;
+      ++refusing_;
+      asio::co_spawn(w.ctx, refuse(w, std::move(socket)),
+                     [this](std::exception_ptr) { --refusing_; });
+      continue;
+    }
     ++open_;
     asio::co_spawn(w.ctx, session(w, std::move(socket)), [this](std::exception_ptr e) {
       --open_;
@@ -155,7 +199,9 @@ asio::awaitable<Response> Server::dispatch(Worker& w, const Request& req,
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
 
-  auto m = router_.match(req.method(), path);
+  // HEAD is GET without the body (the session writes only the header).
+  auto verb = req.method() == bhttp::verb::head ? bhttp::verb::get : req.method();
+  auto m = router_.match(verb, path);
   size_t route_id = metrics_.unmatched_route();
   Response res;
   if (!m.route) {
@@ -177,12 +223,54 @@ asio::awaitable<Response> Server::dispatch(Worker& w, const Request& req,
   co_return res;
 }
 
+namespace {
+
+bhttp::response<bhttp::string_body> failure_response(const ServerOptions& o, Failure f) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(f.first), 11};
+  res.set(bhttp::field::server, o.server_name);
+  res.set(bhttp::field::date, http_date());
+  res.set(bhttp::field::content_type, "application/json;charset=UTF-8");
+  res.set(bhttp::field::connection, "close");
+  res.body() = envelope::fail(f.second);
+  res.prepare_payload();
+  return res;
+}
+
+// Closes after an error answer without resetting it away: a close with unread input sends RST,
+// which can destroy the answer in the client's receive queue. So stop sending, then read and
+// discard for a short, bounded while (nginx's lingering close) before closing.
+asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::milliseconds(500));
+  std::array<char, 4096> sink;
+  size_t discarded = 0;
+  while (discarded < 1024 * 1024) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+    if (ec) break;
+    discarded += n;
+  }
+  stream.close();
+}
+
+}  // namespace
+
+asio::awaitable<void> Server::refuse(Worker& w, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  auto res = failure_response(options_, {503u, "too many connections"});
+  stream.expires_after(std::chrono::milliseconds(1000));
+  auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
+  metrics_.record(w.index, metrics_.unmatched_route(), 503, 0);
+  if (!ec) co_await linger_close(stream);
+}
+
 asio::awaitable<void> Server::session(Worker& w, tcp::socket socket) {
   error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   auto remote = socket.remote_endpoint(ec).address();
   beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer;
+  // Bounded: Beast keeps an incomplete chunk-size line or trailer section here, not in the body.
+  beast::flat_buffer buffer(options_.buffer_limit);
   bool keep_alive = true;
   while (keep_alive && !draining_) {
     bhttp::request_parser<bhttp::string_body> parser;
@@ -211,22 +299,25 @@ asio::awaitable<void> Server::session(Worker& w, tcp::socket socket) {
       error_code ignored;
       stream.socket().cancel(ignored);
     });
-    auto [rec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    // The header first, so its framing is checked before a body byte is taken as body.
+    auto [rec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    std::optional<Failure> failure;
+    if (!rec) failure = framing_failure(parser.get());
+    if (!rec && !failure && !parser.is_done()) {
+      std::tie(rec, n) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    }
     deadline.cancel();
     if (timed_out) rec = beast::error::timeout;
     if (rec) {
-      auto failure = parse_failure(rec);
+      failure = parse_failure(rec, parser.is_header_done());
       if (!failure) break;
-      bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(failure->first), 11};
-      res.set(bhttp::field::server, options_.server_name);
-      res.set(bhttp::field::date, http_date());
-      res.set(bhttp::field::content_type, "application/json;charset=UTF-8");
-      res.set(bhttp::field::connection, "close");
-      res.body() = envelope::fail(failure->second);
-      res.prepare_payload();
+    }
+    if (failure) {
+      auto res = failure_response(options_, *failure);
       stream.expires_after(options_.io_timeout);
-      co_await bhttp::async_write(stream, res, kTuple);
+      auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
       metrics_.record(w.index, metrics_.unmatched_route(), failure->first, 0);
+      if (!wec) co_await linger_close(stream);
       break;
     }
 
@@ -241,9 +332,15 @@ asio::awaitable<void> Server::session(Worker& w, tcp::socket socket) {
     res.set(bhttp::field::content_type, r.content_type);
     res.body() = std::move(r.body);
     res.keep_alive(keep_alive);
-    res.prepare_payload();
+    res.prepare_payload();  // for HEAD too: Content-Length says what GET would send
     stream.expires_after(options_.io_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+    error_code wec;
+    if (req.method() == bhttp::verb::head) {
+      bhttp::response_serializer<bhttp::string_body> sr{res};
+      std::tie(wec, n) = co_await bhttp::async_write_header(stream, sr, kTuple);
+    } else {
+      std::tie(wec, n) = co_await bhttp::async_write(stream, res, kTuple);
+    }
     if (wec) break;
   }
   error_code ignored;

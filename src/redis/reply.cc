@@ -1,6 +1,7 @@
 // RESP2 decoding through hiredis's reader, building Reply trees in place.
 #include "redis/reply.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <hiredis/read.h>
@@ -48,12 +49,18 @@ std::string to_debug_string(const Reply& r) {
 
 namespace {
 
-// hiredis hands us each value with its parent task; a child lives inside its parent's
-// pre-sized element vector, so only the root is heap-allocated (and freed by the reader on error).
+// hiredis hands us each value with its parent task; a child lives inside its parent's element
+// vector, so only the root is heap-allocated (and freed by the reader on error). The vector grows
+// as children arrive instead of being sized from the declared count: "*2000000000" is a few
+// bytes, and trusting it would allocate gigabytes before a single element came (found by
+// fuzz/resp). Growing is safe: hiredis fills one array at a time, depth first, so nothing holds
+// a pointer into the vector being grown but the child just made.
 Reply* slot_for(const redisReadTask* task) {
   if (task->parent == nullptr) return new Reply;
   auto* parent = static_cast<Reply*>(task->parent->obj);
-  return &parent->elements[static_cast<size_t>(task->idx)];
+  auto idx = static_cast<size_t>(task->idx);
+  if (parent->elements.size() <= idx) parent->elements.resize(idx + 1);
+  return &parent->elements[idx];
 }
 
 void* create_string(const redisReadTask* task, char* str, size_t len) {
@@ -74,9 +81,12 @@ void* create_string(const redisReadTask* task, char* str, size_t len) {
 }
 
 void* create_array(const redisReadTask* task, int elements) {
+  // hiredis 0.14 passes any declared count but -1 (nil) through; a negative one is corrupt.
+  // nullptr makes the reader fail the stream (kProtocol).
+  if (elements < 0) return nullptr;
   Reply* r = slot_for(task);
   r->type = Reply::Type::kArray;
-  r->elements.resize(static_cast<size_t>(elements));
+  r->elements.reserve(std::min(static_cast<size_t>(elements), size_t{64}));
   return r;
 }
 

@@ -1,10 +1,12 @@
 // The HTTP server in-process on two io_contexts: routing, keep-alive, pipelining, limits,
-// malformed input, handler failures, timeouts and draining, seen from a real TCP client.
+// framing floods, smuggling, HEAD, the connection cap, malformed input, handler failures, timeouts
+// and draining, seen from a real TCP client.
 #include "http/server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -538,6 +540,187 @@ TEST_F(ServerTest, UnknownHttpVersionIsRejected) {
   start(o);
   expect_rejected(port(), "GET /echo/x HTTP/9.9\r\n\r\n", "HTTP/9.9");
   expect_still_serving();
+}
+
+// Sends `bytes` from a thread of its own (a flood blocks once the server stops reading) and
+// returns the answer read meanwhile; the sender stops at the first failed send.
+std::optional<Reply> answer_while_sending(Client& c, std::string bytes) {
+  std::thread sender([&c, b = std::move(bytes)] {
+    for (size_t at = 0; at < b.size(); at += 64 * 1024) {
+      if (!c.send(std::string_view(b).substr(at, 64 * 1024))) return;
+    }
+  });
+  auto r = c.read_reply(5000ms);
+  bool closed = c.closed_by_peer(5000ms);
+  sender.join();
+  if (!closed) return std::nullopt;
+  return r;
+}
+
+constexpr size_t k32MiB = 32u << 20;
+const std::string kChunkedPost =
+    "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+// Regression (issue 14): Beast keeps an incomplete chunk-size line or trailer section in the
+// read buffer; unbounded, 32 MiB of it was read without an answer until the I/O timeout.
+TEST_F(ServerTest, ChunkExtensionFloodIs431AndCloses) {
+  start();  // default io_timeout (10 s): the answer must not wait for it
+  Client c(port());
+  std::string flood = kChunkedPost + "5;ext=";
+  flood.append(k32MiB, 'x');
+  auto r = answer_while_sending(c, std::move(flood));
+  ASSERT_TRUE(r) << c.pending().substr(0, 200);
+  EXPECT_EQ(r->status, 431);
+  EXPECT_TRUE(is_failure_envelope(r->body, "chunk header or trailer too large")) << r->body;
+  EXPECT_EQ(r->header("Connection"), "close");
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, ChunkSizeDigitFloodIs431AndCloses) {
+  start();
+  Client c(port());
+  std::string flood = kChunkedPost;
+  flood.append(k32MiB, '0');  // leading zeros never overflow the size: only length bounds it
+  auto r = answer_while_sending(c, std::move(flood));
+  ASSERT_TRUE(r) << c.pending().substr(0, 200);
+  EXPECT_EQ(r->status, 431);
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, TrailerFloodIs431AndCloses) {
+  start();
+  Client c(port());
+  std::string flood = kChunkedPost + "5\r\nhello\r\n0\r\n";
+  while (flood.size() < k32MiB) flood += "X-Trailer: " + std::string(100, 't') + "\r\n";
+  auto r = answer_while_sending(c, std::move(flood));
+  ASSERT_TRUE(r) << c.pending().substr(0, 200);
+  EXPECT_EQ(r->status, 431);
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, ChunkExtensionsAndTrailersWithinTheLimitAreAccepted) {
+  start();
+  std::string raw = test::raw_http(port(),
+                                   "POST /body HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                                   "Transfer-Encoding: chunked\r\n\r\n"
+                                   "5;name=" +
+                                       std::string(2000, 'v') + "\r\nhello\r\n0\r\nX-Sum: " +
+                                       std::string(2000, 's') + "\r\n\r\n");
+  auto replies = take_replies(raw);
+  ASSERT_EQ(replies.size(), 1u) << raw.substr(0, 200);
+  EXPECT_EQ(replies[0].body, R"({"success":true,"data":5})");
+}
+
+// A request whose framing is ambiguous is refused and the connection closed; its "body" (here a
+// second request, as a smuggler would send it) must never be answered.
+void expect_refused_framing(uint16_t port, const std::string& head, int status,
+                            std::string_view message) {
+  std::string smuggled = "GET /echo/smuggled HTTP/1.1\r\nHost: t\r\n\r\n";
+  std::string bytes = head + "\r\n" + smuggled;
+  Client c(port);
+  ASSERT_TRUE(c.send(bytes));
+  EXPECT_TRUE(c.closed_by_peer()) << head;
+  auto replies = take_replies(c.pending());
+  ASSERT_EQ(replies.size(), 1u) << head << "\n--- got:\n" << c.pending();
+  EXPECT_EQ(replies[0].status, status) << head;
+  EXPECT_TRUE(is_failure_envelope(replies[0].body, message)) << head << ": " << replies[0].body;
+  EXPECT_EQ(replies[0].header("Connection"), "close") << head;
+}
+
+TEST_F(ServerTest, TransferEncodingIsStrict) {
+  start();
+  const std::string post = "POST /body HTTP/1.1\r\nHost: t\r\n";
+  const char* not_last = "chunked must be the final transfer coding, once";
+  // chunked not last: Beast alone reads these as body-less requests.
+  expect_refused_framing(port(), post + "Transfer-Encoding: chunked, gzip\r\n", 400, not_last);
+  expect_refused_framing(port(), post + "Transfer-Encoding: gzip\r\n", 400, not_last);
+  expect_refused_framing(port(), post + "Transfer-Encoding: identity\r\n", 400, not_last);
+  expect_refused_framing(port(), post + "Transfer-Encoding: chunked, chunked\r\n", 400, not_last);
+  // Framed correctly, but with a coding the server cannot undo.
+  expect_refused_framing(port(), post + "Transfer-Encoding: gzip, chunked\r\n", 501,
+                         "unsupported transfer coding");
+  expect_refused_framing(port(), post + "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+                         501, "unsupported transfer coding");
+  // Content-Length beside Transfer-Encoding, in the order Beast does not catch itself.
+  expect_refused_framing(port(), post + "Transfer-Encoding: gzip\r\nContent-Length: 3\r\n", 400,
+                         "both Content-Length and Transfer-Encoding");
+  // HTTP/1.0 has no chunked coding: a 1.0 request carrying it was built to confuse.
+  expect_refused_framing(port(), "POST /body HTTP/1.0\r\nHost: t\r\nTransfer-Encoding: chunked\r\n",
+                         400, "Transfer-Encoding is not allowed in HTTP/1.0");
+  expect_still_serving();
+}
+
+// The orders Beast refuses on its own stay refused (400, malformed).
+TEST_F(ServerTest, ContentLengthWithChunkedIsRefused) {
+  start();
+  const std::string post = "POST /body HTTP/1.1\r\nHost: t\r\n";
+  expect_refused_framing(port(), post + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n", 400,
+                         "malformed HTTP request");
+  expect_refused_framing(port(), post + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", 400,
+                         "malformed HTTP request");
+}
+
+TEST_F(ServerTest, HeadAnswersWithoutABody) {
+  start();
+  Client c(port());
+  // Pipelined: a body after the HEAD answer would be read as the start of the second answer.
+  ASSERT_TRUE(c.send("HEAD /echo/hello HTTP/1.1\r\nHost: t\r\n\r\n" + get("/echo/next", true)));
+  EXPECT_TRUE(c.closed_by_peer());
+  std::string all = c.pending();
+  size_t head_end = all.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << all;
+  std::string head = all.substr(0, head_end + 2);  // every header line ends in CRLF
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 200 OK\r\n")) << head;
+  // Content-Length is what GET would send.
+  EXPECT_NE(
+      head.find("\r\nContent-Length: " +
+                std::to_string(std::string(R"({"success":true,"data":"hello"})").size()) + "\r\n"),
+      std::string::npos)
+      << head;
+  std::string rest = all.substr(head_end + 4);
+  EXPECT_TRUE(rest.starts_with("HTTP/1.1 200 OK\r\n")) << rest;
+  auto second = take_replies(rest);
+  ASSERT_EQ(second.size(), 1u) << rest;
+  EXPECT_EQ(second[0].body, R"({"success":true,"data":"next"})");
+}
+
+TEST_F(ServerTest, ConnectionsOverTheCapGet503) {
+  ServerOptions o;
+  o.max_connections = 2;
+  start(o);
+  auto a = std::make_unique<Client>(port());
+  Client b(port());
+  for (Client* c : {a.get(), &b}) {  // answered, so surely counted
+    ASSERT_TRUE(c->send(get("/echo/in")));
+    ASSERT_TRUE(c->read_reply());
+  }
+  ASSERT_EQ(server_->open_connections(), 2u);
+  Client third(port());
+  ASSERT_TRUE(third.connected());
+  third.send(get("/echo/over"));
+  EXPECT_TRUE(third.closed_by_peer());
+  auto replies = take_replies(third.pending());
+  ASSERT_EQ(replies.size(), 1u) << third.pending();
+  EXPECT_EQ(replies[0].status, 503);
+  EXPECT_TRUE(is_failure_envelope(replies[0].body, "too many connections")) << replies[0].body;
+  EXPECT_EQ(server_->refused_connections(), 1u);
+  // A slot freed is a slot usable again.
+  a.reset();
+  ASSERT_TRUE(wait_for([&] { return server_->open_connections() == 1; }, 3000ms));
+  expect_still_serving();
+  ASSERT_TRUE(b.send(get("/echo/still")));
+  auto r = b.read_reply();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST(ServerLimits, OpenFileLimitIsRaisedToTheHardLimit) {
+  rlimit lim{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
+  uint64_t now = raise_open_file_limit();
+  EXPECT_EQ(now, lim.rlim_max);
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &lim), 0);
+  EXPECT_EQ(lim.rlim_cur, lim.rlim_max);
 }
 
 TEST_F(ServerTest, HandlerExceptionIs500Envelope) {

@@ -335,6 +335,20 @@ TEST(DecoderErrors, BadLengthsAreProtocolErrors) {
   }
 }
 
+// Regression (found by fuzz/resp): the declared element count was trusted, so a few bytes
+// ("*400000005") made the decoder allocate tens of gigabytes before any element arrived.
+TEST(DecoderErrors, AHugeDeclaredArrayCostsOnlyWhatArrives) {
+  Decoder d;
+  const std::string head = "*2000000000\r\n:1\r\n$2\r\nab\r\n";
+  ASSERT_TRUE(d.feed(head.data(), head.size()));
+  auto r = d.next();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(*r);  // incomplete: waits for the rest, holding two elements
+  // A short one still decodes normally, nested too.
+  EXPECT_EQ(decode_all("*2\r\n*3\r\n:1\r\n:2\r\n:3\r\n$1\r\nx\r\n"),
+            std::vector<std::string>{"array2[array3[int(1);int(2);int(3);];bulk(1:x);]"});
+}
+
 TEST(DecoderErrors, ErrorIsStickyUntilReset) {
   Decoder d;
   const std::string bad = "?garbage\r\n";
