@@ -32,16 +32,8 @@ Exposition& Exposition::family(std::string_view name, std::string_view type,
   return *this;
 }
 
-Exposition& Exposition::sample(std::string_view name, std::string_view labels, uint64_t value) {
-  if (labels.empty()) {
-    fmt::format_to(std::back_inserter(out_), "{} {}\n", name, value);
-  } else {
-    fmt::format_to(std::back_inserter(out_), "{}{{{}}} {}\n", name, labels, value);
-  }
-  return *this;
-}
-
-Exposition& Exposition::sample(std::string_view name, std::string_view labels, double value) {
+Exposition& Exposition::write_sample(std::string_view name, std::string_view labels,
+                                     std::string_view value) {
   if (labels.empty()) {
     fmt::format_to(std::back_inserter(out_), "{} {}\n", name, value);
   } else {

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
 namespace surge::core {
 
 // Appends to a borrowed string; the caller keeps it alive while writing.
@@ -17,13 +19,18 @@ class Exposition {
   // Starts a family: `type` is counter, gauge or histogram.
   Exposition& family(std::string_view name, std::string_view type, std::string_view help);
   // One sample; `labels` is the inside of the braces (`class="shop",result="hit"`) or empty.
-  Exposition& sample(std::string_view name, std::string_view labels, uint64_t value);
-  Exposition& sample(std::string_view name, std::string_view labels, double value);
+  Exposition& sample(std::string_view name, std::string_view labels, uint64_t value) {
+    return write_sample(name, labels, fmt::format("{}", value));
+  }
+  Exposition& sample(std::string_view name, std::string_view labels, double value) {
+    return write_sample(name, labels, fmt::format("{}", value));
+  }
   // A family with a single unlabelled sample.
   Exposition& single(std::string_view name, std::string_view type, std::string_view help,
                      uint64_t value);
 
  private:
+  Exposition& write_sample(std::string_view name, std::string_view labels, std::string_view value);
   std::string& out_;
 };
 
