@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -51,6 +52,13 @@ struct Config {
   // cannot take them, so paid-for orders keep landing while the shared pool is saturated).
   size_t order_writer_pool = 2;
   int order_retention_s = 86'400;  // acknowledged stream entries older than this are trimmed
+  // Security (issue 13). The administrator's credential for shop and voucher writes, sent in the
+  // authorization header like a session; empty: those routes always refuse.
+  std::string admin_token;
+  // Peers whose X-Real-IP / X-Forwarded-For are believed (nginx); everyone else is its address.
+  std::vector<std::string> trusted_proxies;
+  // Purchases per second per user and per client address, each worker (0: unlimited).
+  double sale_rate = 5;
   std::chrono::milliseconds login_ttl() const { return std::chrono::minutes(login_ttl_minutes); }
   SocialOptions social;
 };

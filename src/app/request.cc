@@ -30,8 +30,9 @@ std::string_view trim_spaces(std::string_view s) {
 }
 }  // namespace
 
-std::string client_address(const http::Context& ctx) {
-  if (ctx.remote.is_loopback()) {
+std::string client_address(const http::Context& ctx, const std::vector<core::Cidr>& proxies) {
+  std::string peer = ctx.remote.to_string();
+  if (core::in_any(proxies, peer)) {
     std::string_view real = trim_spaces(ctx.header("x-real-ip"));
     if (!real.empty() && real.size() <= 64) return std::string(real);
     std::string_view forwarded = ctx.header("x-forwarded-for");
@@ -40,7 +41,7 @@ std::string client_address(const http::Context& ctx) {
         trim_spaces(comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1));
     if (!last.empty() && last.size() <= 64) return std::string(last);
   }
-  return ctx.remote.to_string();
+  return peer;
 }
 
 const boost::json::value* FieldReader::field(std::string_view name, bool required) {

@@ -199,8 +199,8 @@ void register_shop_routes(RouteTable& t) {
   auto api = std::make_shared<ShopApi>(t.services());
   using enum Access;
   t.add(verb::get, "/shop/{id}", kPublic, api, &ShopApi::shop_by_id);
-  t.add(verb::post, "/shop", kPublic, api, &ShopApi::create_shop);
-  t.add(verb::put, "/shop", kPublic, api, &ShopApi::update_shop);
+  t.add(verb::post, "/shop", kAdmin, api, &ShopApi::create_shop);
+  t.add(verb::put, "/shop", kAdmin, api, &ShopApi::update_shop);
   t.add(verb::get, "/shop/of/type", kPublic, api, &ShopApi::shops_of_type);
   t.add(verb::get, "/shop/of/name", kPublic, api, &ShopApi::shops_of_name);
   t.add(verb::get, "/shop-type/list", kPublic, api, &ShopApi::shop_types);

@@ -1,7 +1,8 @@
 // /upload/** against a real `surge serve` with a private upload root: images stored with the
-// original's layout, wrong types and sizes refused, deletes only by the uploader (also as the
-// original blog editor sends them, with /imgs in front), deletes that try to leave the root
-// refused without touching anything, and a full upload folder answered with a clear error.
+// original's layout, wrong types and sizes refused, deletes only by the uploader or the
+// administrator (also as the original blog editor sends them, with /imgs in front), deletes that
+// try to leave the root refused without touching anything, and a full upload folder answered with a
+// clear error.
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 
 #include "core/upload.h"
 #include "support/api.h"
+#include "support/stores.h"
 
 namespace surge::test {
 namespace {
@@ -137,6 +139,24 @@ TEST_F(UploadApiTest, NobodyButTheUploaderDeletes) {
   // The uploader still can.
   EXPECT_EQ(remove(name).body, R"({"success":true})");
   EXPECT_FALSE(fs::exists(root_ / name.substr(1)));
+}
+
+TEST_F(UploadApiTest, TheAdministratorDeletesAnyUpload) {
+  std::string name = stored_png();
+  ASSERT_FALSE(name.empty());
+  // A wrong token of the admin token's length is nobody (401), not an administrator.
+  EXPECT_EQ(remove(name, std::string(stores().admin_token.size(), 'a')).status, 401);
+  EXPECT_EQ(slurp(root_ / name.substr(1)), kPng);
+  auto r = remove(name, stores().admin_token);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"success":true})");
+  EXPECT_FALSE(fs::exists(root_ / name.substr(1)));
+  // Also a file without a recorded uploader.
+  std::string planted = core::blog_image_path("0f8fad5b-d9cb-469f-a165-70867728950e", "png");
+  fs::create_directories((root_ / planted.substr(1)).parent_path());
+  std::ofstream(root_ / planted.substr(1)) << "stray";
+  EXPECT_EQ(remove(planted, stores().admin_token).body, R"({"success":true})");
+  EXPECT_FALSE(fs::exists(root_ / planted.substr(1)));
 }
 
 TEST_F(UploadApiTest, RefusesWrongTypesSizesAndBodies) {
