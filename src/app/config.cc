@@ -128,6 +128,16 @@ void add_social_flags(CLI::App& cmd, SocialOptions& s) {
   cmd.add_option("--upload-max", s.upload_max_bytes, "Largest uploaded image, bytes")
       ->check(CLI::Range(size_t{1}, size_t{64} << 20))
       ->capture_default_str();
+  cmd.add_option("--upload-daily-count", s.upload_daily_count,
+                 "Images one user may upload per day (files still stored)")
+      ->envname("SURGE_UPLOAD_DAILY_COUNT")
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}))
+      ->capture_default_str();
+  cmd.add_option("--upload-daily-bytes", s.upload_daily_bytes,
+                 "Bytes one user may upload per day (files still stored)")
+      ->envname("SURGE_UPLOAD_DAILY_BYTES")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
+      ->capture_default_str();
 }
 
 void add_store_flags(CLI::App& cmd, Config& c) {

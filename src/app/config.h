@@ -30,6 +30,9 @@ struct SocialOptions {
   int feed_keep = 1000;    // newest entries kept per feed (the original never trimmed them)
   std::string upload_dir = "var/imgs";
   size_t upload_max_bytes = 1024 * 1024;  // also bounded by --body-limit
+  // Per user per day (counted from tb_upload): files and bytes.
+  int64_t upload_daily_count = 100;
+  int64_t upload_daily_bytes = int64_t{50} << 20;
 };
 
 struct Config {

@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "core/parse.h"
+#include "core/sanitize.h"
 
 namespace surge::app {
 
@@ -91,6 +92,16 @@ FieldReader& FieldReader::text(std::string_view name, size_t max, std::string& o
   if (!v->is_string() || v->as_string().size() > max) return fail(name);
   if (required && v->as_string().empty()) return fail(name);
   out = std::string(v->as_string());
+  return *this;
+}
+
+FieldReader& FieldReader::plain_text(std::string_view name, size_t max, std::string& out,
+                                     bool required) {
+  std::string read;
+  text(name, max, read, required);
+  if (!ok() || !present(name)) return *this;
+  if (!core::is_plain_text(read)) return fail(name);
+  out = std::move(read);
   return *this;
 }
 

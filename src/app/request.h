@@ -40,6 +40,10 @@ class FieldReader {
                       bool required = false);
   // At most `max` bytes; a required text must also be non-empty.
   FieldReader& text(std::string_view name, size_t max, std::string& out, bool required = false);
+  // text() that must also be plain text (core::is_plain_text: no '<' or '>', no control
+  // characters but tab and newline), for fields the original pages render.
+  FieldReader& plain_text(std::string_view name, size_t max, std::string& out,
+                          bool required = false);
 
   bool present(std::string_view name) const;
   bool ok() const { return error_.empty(); }

@@ -72,6 +72,15 @@ class UploadApi {
     if (file->data.size() > s_.config.social.upload_max_bytes) {
       co_return http::json(413, envelope::fail("file too large"));
     }
+    // The daily quota, before anything is written (concurrent uploads of one user may pass it
+    // together by a file or two: the check and the record are separate statements).
+    auto used = co_await s_.uploads.usage_today(ctx.me().id);
+    if (!used) co_return error_response(used.error());
+    const auto& social = s_.config.social;
+    if (used->files + 1 > social.upload_daily_count ||
+        used->bytes + static_cast<int64_t>(file->data.size()) > social.upload_daily_bytes) {
+      co_return http::json(429, envelope::fail("今日上传已达上限 (daily upload quota reached)"));
+    }
     std::string_view ext = core::sniff_image(file->data);
     if (ext.empty()) {
       co_return http::json(415,

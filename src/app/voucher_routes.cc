@@ -25,9 +25,9 @@ using http::Response;
 std::optional<std::string> voucher_fields(const json::object& o, bool flash_sale, db::Voucher& v) {
   FieldReader r(o);
   r.integer("shopId", 1, INT64_MAX, v.shop_id, true)
-      .text("title", 255, v.title, true)
-      .text("subTitle", 255, v.sub_title)
-      .text("rules", 1024, v.rules)
+      .plain_text("title", 255, v.title, true)
+      .plain_text("subTitle", 255, v.sub_title)
+      .plain_text("rules", 1024, v.rules)
       .integer("payValue", 0, 1'000'000'000'000, v.pay_value, true)
       .integer("actualValue", 0, 1'000'000'000'000, v.actual_value, true)
       .integer("type", 0, 1, v.type)

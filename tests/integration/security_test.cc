@@ -1,7 +1,8 @@
 // Issue 13 against a real `surge serve`: the administrator's writes (POST/PUT /shop, POST
 // /voucher, POST /voucher/seckill) refuse an anonymous client with 401 and a user's session with
 // 403, both in the envelope, and run for the admin token; without a configured token they refuse
-// everyone. Purchases are rate limited per user and per address (--sale-rate).
+// everyone. Purchases are rate limited per user and per address (--sale-rate). Stored text
+// cannot carry live markup.
 #include <unistd.h>
 
 #include <chrono>
@@ -11,9 +12,11 @@
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "support/api.h"
 #include "support/stores.h"
+#include "vectors/xss.h"
 
 namespace surge::test {
 namespace {
@@ -79,10 +82,10 @@ TEST(AdminRoutes, WithoutAConfiguredTokenEveryoneIsRefused) {
 // users (other addresses, told by the trusted loopback proxy's X-Real-IP) still buy.
 TEST(SaleRate, OneUsersFloodIsLimitedAndOthersStillBuy) {
   SurgeServer surge(api_flags({"--sale-rate", "1", "--trusted-proxy", "127.0.0.1/32"}));
-  auto [cs, cb] = admin_send(
-      surge.port(), "POST", "/voucher/seckill",
-      R"({"shopId":1,"title":"限流抢购","payValue":1,"actualValue":2,"stock":100,)"
-      R"("beginTime":"2020-01-01T00:00:00","endTime":"2037-12-31T00:00:00"})");
+  auto [cs, cb] =
+      admin_send(surge.port(), "POST", "/voucher/seckill",
+                 R"({"shopId":1,"title":"限流抢购","payValue":1,"actualValue":2,"stock":100,)"
+                 R"("beginTime":"2020-01-01T00:00:00","endTime":"2037-12-31T00:00:00"})");
   ASSERT_EQ(cs, 200) << cb;
   int64_t voucher = boost::json::parse(cb).at("data").as_int64();
   std::string path = "/voucher-order/seckill/" + std::to_string(voucher);
@@ -104,8 +107,8 @@ TEST(SaleRate, OneUsersFloodIsLimitedAndOthersStillBuy) {
       if (r.json().at("success").as_bool()) ++bought;
     }
   }
-  double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                         .count();
+  double elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   EXPECT_EQ(reached + refused, kFlood);
   EXPECT_EQ(bought, 1) << "one order per user";
   EXPECT_LE(reached, static_cast<int>(2 * (1 + elapsed_s)) + 1) << elapsed_s << " s";
@@ -118,6 +121,54 @@ TEST(SaleRate, OneUsersFloodIsLimitedAndOthersStillBuy) {
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_TRUE(r.json().at("success").as_bool()) << r.body;
   }
+}
+
+// Every classic vector stored as blog content comes back from GET /blog/{id} inert; as a title it
+// is refused; unsafe image references are refused; shop and voucher text is plain text.
+TEST(StoredContent, XssVectorsComeBackInertOrAreRefused) {
+  SurgeServer surge(api_flags());
+  std::string token = login(surge.port(), unique_phone());
+  ASSERT_FALSE(token.empty());
+  ASSERT_GE(kVectors.size(), 20u);
+  for (const auto& v : kVectors) {
+    boost::json::object body{{"shopId", 1}, {"title", "xss"}, {"images", ""}, {"content", v}};
+    auto r = api(surge.port(), "POST", "/blog", token, boost::json::serialize(body));
+    ASSERT_EQ(r.status, 200) << v << " -> " << r.body;
+    int64_t id = r.json().at("data").to_number<int64_t>();
+    auto back = api(surge.port(), "GET", "/blog/" + std::to_string(id), token);
+    ASSERT_EQ(back.status, 200) << back.body;
+    std::string content(back.json().at("data").at("content").as_string());
+    EXPECT_FALSE(has_live_markup(content)) << v << " -> " << content;
+
+    body["title"] = v;
+    body["content"] = "x";
+    auto titled = api(surge.port(), "POST", "/blog", token, boost::json::serialize(body));
+    EXPECT_EQ(titled.status, 400) << v << " -> " << titled.body;
+  }
+  // Harmless formatting survives; text without markup is unchanged.
+  boost::json::object plain{{"shopId", 1}, {"title", "好吃"}, {"content", "<b>真</b>好吃 & 便宜"}};
+  auto r = api(surge.port(), "POST", "/blog", token, boost::json::serialize(plain));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto back = api(surge.port(), "GET",
+                  "/blog/" + std::to_string(r.json().at("data").to_number<int64_t>()), token);
+  EXPECT_EQ(back.json().at("data").at("content").as_string(), "<b>真</b>好吃 &amp; 便宜");
+
+  for (const char* images : {"javascript:alert(1)", "/imgs/x.jpg,data:image/png;base64,AA==",
+                             "\"><script>alert(1)</script>"}) {
+    boost::json::object body{{"shopId", 1}, {"title", "t"}, {"images", images}, {"content", "c"}};
+    EXPECT_EQ(api(surge.port(), "POST", "/blog", token, boost::json::serialize(body)).status, 400)
+        << images;
+  }
+  const std::string& admin = stores().admin_token;
+  for (const char* field : {"name", "area", "address", "openHours"}) {
+    boost::json::object shop{{"id", 9}, {field, "<img src=x onerror=alert(1)>"}};
+    auto put = api(surge.port(), "PUT", "/shop", admin, boost::json::serialize(shop));
+    EXPECT_EQ(put.status, 400) << field << " -> " << put.body;
+  }
+  auto voucher = api(surge.port(), "POST", "/voucher", admin,
+                     R"({"shopId":1,"title":"<script>alert(1)</script>","payValue":1,)"
+                     R"("actualValue":2})");
+  EXPECT_EQ(voucher.status, 400) << voucher.body;
 }
 
 }  // namespace

@@ -265,5 +265,33 @@ TEST(UploadDiskFull, AFullUploadFolderIsAClear507) {
   EXPECT_EQ(count_files(), 2u);
 }
 
+// The daily quota (3 files, 500 bytes here): the fourth small file and the third 208-byte one
+// are 429s in the envelope and leave nothing on disk; each user has a quota of their own.
+TEST(UploadQuota, CountAndBytesPerUserPerDay) {
+  char tmpl[] = "/tmp/surge-quota-XXXXXX";
+  fs::path root = fs::path(::mkdtemp(tmpl)) / "imgs";
+  SurgeServer server(api_flags(
+      {"--upload-dir", root.string(), "--upload-daily-count", "3", "--upload-daily-bytes", "500"}));
+  auto send = [&](const std::string& token, const std::string& data) {
+    return api(server.port(), "POST", "/upload/blog", token,
+               multipart("file", "x.png", "image/png", data), kForm);
+  };
+  const std::string small = std::string("\x89PNG\r\n\x1A\n", 8) + std::string(12, 's');
+  std::string counted = login(server.port(), unique_phone());
+  std::string heavy = login(server.port(), unique_phone());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(send(counted, small).status, 200) << i;
+  auto fourth = send(counted, small);
+  EXPECT_EQ(fourth.status, 429) << fourth.body;
+  EXPECT_NE(fourth.body.find("daily upload quota"), std::string::npos) << fourth.body;
+  EXPECT_EQ(send(heavy, kPng).status, 200);
+  EXPECT_EQ(send(heavy, kPng).status, 200);
+  auto third = send(heavy, kPng);  // 624 bytes > 500
+  EXPECT_EQ(third.status, 429) << third.body;
+  size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root)) files += e.is_regular_file();
+  EXPECT_EQ(files, 5u);
+  fs::remove_all(root.parent_path());
+}
+
 }  // namespace
 }  // namespace surge::test
