@@ -689,6 +689,10 @@ def scenario_mixed(R, res):
     a = R.a
     c = a.mixed_connections
     log(f"mixed: 90% GET /shop/{{1..1000}}, 5% GET /shop/of/type (geo), 5% PUT /shop, {c} connections")
+    # PUT /shop is an administrator's write: surge.lua sends SURGE_ADMIN_TOKEN, which bench/run
+    # exports from the stores' env file (scripts/services writes it there).
+    if not os.environ.get("SURGE_ADMIN_TOKEN"):
+        log("mixed: SURGE_ADMIN_TOKEN is not set; every PUT /shop will be refused (401)")
     w = R.wrk(f"mixed-c{c}-surge", c, a.duration, {"BENCH_MODE": "mixed", "BENCH_ID_LO": 1, "BENCH_ID_HI": 1000})
     w.update(scenario="mixed")
     res["rows"].append(w)

@@ -27,7 +27,9 @@ surge_healthy() {
 surge_start_instance() {
     local dir=$1 k=$2 port=$3 bin=$4
     shift 4
+    # The instances sit behind nginx on this host: only its forwarding headers are believed.
     surge_spawn_detached "$dir/log/surge-$k.log" "$bin" serve --listen 127.0.0.1 --port "$port" \
+        --trusted-proxy 127.0.0.1/32 \
         --instance "surge-$k" "$@"
     local pid=$SURGE_SPAWNED_PID
     echo "$pid" >"$dir/run/surge-$k.pid"

@@ -12,6 +12,7 @@
 #include "app/request.h"
 #include "app/routes.h"
 #include "core/parse.h"
+#include "core/sanitize.h"
 #include "http/envelope.h"
 
 namespace surge::app {
@@ -40,13 +41,19 @@ class BlogApi {
     std::string title, images, content;
     FieldReader r(o);
     r.integer("shopId", 1, INT64_MAX, shop, true)
-        .text("title", 255, title, true)
+        .plain_text("title", 255, title, true)
         .text("images", 2048, images)
         .text("content", 2048, content);
     if (!r.ok()) co_return bad_request(r.error());
-    if (std::count(images.begin(), images.end(), ',') >= 9) {
-      co_return bad_request("invalid field: images (at most 9, comma-separated)");
+    // The original pages put images in src="..." and render content as HTML (v-html): only
+    // upload paths or http(s) URLs, and content with every tag but a few inert ones escaped.
+    if (!core::is_safe_image_list(images, 9)) {
+      co_return bad_request("invalid field: images (at most 9 upload paths or http(s) URLs)");
     }
+    content = core::sanitize_rich_text(content);
+    // The column holds 2048 characters; escaping may have made it longer.
+    if (content.size() > 2048)
+      co_return bad_request("invalid field: content (too long once escaped)");
     // The shop check goes through the shop cache, which the social layer does not see.
     auto known = co_await s_.shop_cache->get(ctx.worker, std::to_string(shop));
     if (!known) co_return error_response(known.error());

@@ -1,6 +1,7 @@
 // Flag definitions; defaults match scripts/services so a bare `surge serve` finds ./var's stores.
 #include "app/config.h"
 
+#include "core/net.h"
 #include "core/parse.h"
 
 namespace surge::app {
@@ -67,6 +68,27 @@ void add_http_flags(CLI::App& cmd, Config& c) {
       ->envname("SURGE_ORDER_RETENTION")
       ->check(CLI::Range(0, 30 * 86'400))
       ->capture_default_str();
+  cmd.add_option("--admin-token", c.admin_token,
+                 "Administrator credential (32+ characters) for shop and voucher writes, sent as "
+                 "the authorization header; without one those routes refuse everyone")
+      ->envname("SURGE_ADMIN_TOKEN")
+      ->check([](const std::string& t) {
+        return t.empty() || t.size() >= 32 ? std::string() : "must have at least 32 characters";
+      });
+  cmd.add_option("--trusted-proxy", c.trusted_proxies,
+                 "CIDR ranges (comma-separated) of proxies whose X-Real-IP / X-Forwarded-For are "
+                 "believed; other peers are counted by their own address (default: none)")
+      ->envname("SURGE_TRUSTED_PROXY")
+      ->delimiter(',')
+      ->check([](const std::string& t) {
+        return core::Cidr::parse(t) ? std::string() : "not an address range: " + t;
+      });
+  cmd.add_option("--sale-rate", c.sale_rate,
+                 "Purchases per second (burst the same) per user and per client address, on each "
+                 "worker, checked before the sale script runs; 0 = unlimited")
+      ->envname("SURGE_SALE_RATE")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
   cmd.add_option("--header-limit", c.http.header_limit, "Largest request header, bytes")
       ->capture_default_str();
   cmd.add_option("--body-limit", c.http.body_limit, "Largest request body, bytes")
@@ -116,6 +138,16 @@ void add_social_flags(CLI::App& cmd, SocialOptions& s) {
       ->capture_default_str();
   cmd.add_option("--upload-max", s.upload_max_bytes, "Largest uploaded image, bytes")
       ->check(CLI::Range(size_t{1}, size_t{64} << 20))
+      ->capture_default_str();
+  cmd.add_option("--upload-daily-count", s.upload_daily_count,
+                 "Images one user may upload per day (files still stored)")
+      ->envname("SURGE_UPLOAD_DAILY_COUNT")
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000'000}))
+      ->capture_default_str();
+  cmd.add_option("--upload-daily-bytes", s.upload_daily_bytes,
+                 "Bytes one user may upload per day (files still stored)")
+      ->envname("SURGE_UPLOAD_DAILY_BYTES")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
       ->capture_default_str();
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -29,6 +30,9 @@ struct SocialOptions {
   int feed_keep = 1000;    // newest entries kept per feed (the original never trimmed them)
   std::string upload_dir = "var/imgs";
   size_t upload_max_bytes = 1024 * 1024;  // also bounded by --body-limit
+  // Per user per day (counted from tb_upload): files and bytes.
+  int64_t upload_daily_count = 100;
+  int64_t upload_daily_bytes = int64_t{50} << 20;
 };
 
 struct Config {
@@ -54,6 +58,13 @@ struct Config {
   // After SIGTERM, how long /health answers 503 while requests are still served, so a balancer
   // that polls it moves traffic away before the listener closes. 0: close at once.
   int drain_delay_ms = 0;
+  // The administrator's credential for shop and voucher writes, sent in the
+  // authorization header like a session; empty: those routes always refuse.
+  std::string admin_token;
+  // Peers whose X-Real-IP / X-Forwarded-For are believed (nginx); everyone else is its address.
+  std::vector<std::string> trusted_proxies;
+  // Purchases per second per user and per client address, each worker (0: unlimited).
+  double sale_rate = 5;
   std::chrono::milliseconds login_ttl() const { return std::chrono::minutes(login_ttl_minutes); }
   SocialOptions social;
 };

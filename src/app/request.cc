@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "core/parse.h"
+#include "core/sanitize.h"
 
 namespace surge::app {
 
@@ -30,8 +31,9 @@ std::string_view trim_spaces(std::string_view s) {
 }
 }  // namespace
 
-std::string client_address(const http::Context& ctx) {
-  if (ctx.remote.is_loopback()) {
+std::string client_address(const http::Context& ctx, const std::vector<core::Cidr>& proxies) {
+  std::string peer = ctx.remote.to_string();
+  if (core::in_any(proxies, peer)) {
     std::string_view real = trim_spaces(ctx.header("x-real-ip"));
     if (!real.empty() && real.size() <= 64) return std::string(real);
     std::string_view forwarded = ctx.header("x-forwarded-for");
@@ -40,7 +42,7 @@ std::string client_address(const http::Context& ctx) {
         trim_spaces(comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1));
     if (!last.empty() && last.size() <= 64) return std::string(last);
   }
-  return ctx.remote.to_string();
+  return peer;
 }
 
 const boost::json::value* FieldReader::field(std::string_view name, bool required) {
@@ -90,6 +92,16 @@ FieldReader& FieldReader::text(std::string_view name, size_t max, std::string& o
   if (!v->is_string() || v->as_string().size() > max) return fail(name);
   if (required && v->as_string().empty()) return fail(name);
   out = std::string(v->as_string());
+  return *this;
+}
+
+FieldReader& FieldReader::plain_text(std::string_view name, size_t max, std::string& out,
+                                     bool required) {
+  std::string read;
+  text(name, max, read, required);
+  if (!ok() || !present(name)) return *this;
+  if (!core::is_plain_text(read)) return fail(name);
+  out = std::move(read);
   return *this;
 }
 

@@ -6,9 +6,11 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
+#include "core/net.h"
 #include "http/router.h"
 
 namespace surge::app {
@@ -16,9 +18,10 @@ namespace surge::app {
 // ?current=, 1 when absent; nullopt when present but not a page number.
 std::optional<int64_t> page_number(const http::Context& ctx);
 
-// The client's address for rate limits and visitor counts: the peer address, or, when the peer
-// is a loopback proxy (nginx on the same host), its X-Real-IP or the last X-Forwarded-For hop.
-std::string client_address(const http::Context& ctx);
+// The client's address for rate limits and visitor counts: the peer address, or, only when the
+// peer is one of the trusted proxies (--trusted-proxy), its X-Real-IP or the last
+// X-Forwarded-For hop. Anyone else could choose their own bucket by sending those headers.
+std::string client_address(const http::Context& ctx, const std::vector<core::Cidr>& proxies);
 
 // The body as a JSON object, or the message for a 400.
 std::variant<boost::json::object, std::string> parse_object(const std::string& body);
@@ -37,6 +40,10 @@ class FieldReader {
                       bool required = false);
   // At most `max` bytes; a required text must also be non-empty.
   FieldReader& text(std::string_view name, size_t max, std::string& out, bool required = false);
+  // text() that must also be plain text (core::is_plain_text: no '<' or '>', no control
+  // characters but tab and newline), for fields the original pages render.
+  FieldReader& plain_text(std::string_view name, size_t max, std::string& out,
+                          bool required = false);
 
   bool present(std::string_view name) const;
   bool ok() const { return error_.empty(); }

@@ -16,7 +16,17 @@
 
 namespace surge::app {
 
-enum class Access { kPublic, kLogin };
+// kLogin: a session (401 with an empty body without one, as the original). kAdmin: the
+// configured admin token (401 in the envelope without a credential, 403 for a user's session).
+// kLoginOrAdmin: a session or the admin token (deleting uploads: the owner or an admin).
+enum class Access { kPublic, kLogin, kAdmin, kLoginOrAdmin };
+
+// The name `surge routes` prints and the API document's security stands for.
+std::string_view access_name(Access access);
+
+// True when `credential` is the configured admin token (compared in constant time; never true
+// when no token is configured).
+bool is_admin(const Services& services, std::string_view credential);
 
 // One registered route as `surge routes` prints it: what the API document must describe.
 struct RouteInfo {

@@ -42,7 +42,7 @@ std::vector<RouteInfo> list_routes() {
 int print_routes() {
   for (const auto& r : list_routes()) {
     std::printf("%s %s %s\n", r.method.c_str(), r.pattern.c_str(),
-                r.access == Access::kLogin ? "login" : "public");
+                std::string(access_name(r.access)).c_str());
   }
   return 0;
 }

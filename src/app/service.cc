@@ -288,6 +288,10 @@ void build_sale_and_visitors(Services& s) {
     ids.block = 100;  // one INCRBY per hundred orders
     s.order_ids.add(std::make_unique<sale::IdGenerator>(*conn, ids));
     uv_connections.push_back(conn.get());
+    // Buckets for 100k keys per worker: a forgotten key only starts again with a full bucket.
+    double rate = s.config.sale_rate;
+    s.sale_limits.add(rate > 0 ? std::make_unique<core::TokenBuckets>(rate, rate, 100'000)
+                               : nullptr);
   }
   s.uv = std::make_unique<social::UvRecorder>(std::move(uv_connections));
 }
@@ -375,6 +379,14 @@ int serve(Config config) {
   writer_options.pool_size = config.order_writer_pool;
   db::Pool writer_pool(writer_options);
   Services services{config, pool, db::ShopRepository(pool)};
+  for (const auto& range : config.trusted_proxies) {
+    services.trusted_proxies.push_back(*core::Cidr::parse(range));  // checked by the flag
+  }
+  if (config.admin_token.empty()) {
+    spdlog::warn(
+        "surge: no --admin-token (SURGE_ADMIN_TOKEN) configured; shop and voucher "
+        "writes refuse every request");
+  }
   build_stores(services, workers);
   // 2. Engines.
   auto feed = build_caches(services, workers);

@@ -11,6 +11,8 @@
 #include "cache/reentrant_lock.h"
 #include "common/clock.h"
 #include "common/per_worker.h"
+#include "core/net.h"
+#include "core/token_bucket.h"
 #include "db/blog_repository.h"
 #include "db/follow_repository.h"
 #include "db/pool.h"
@@ -69,6 +71,11 @@ struct Services {
   std::unique_ptr<social::Feed> feed{};
   std::unique_ptr<social::Blogs> blog_pages{};
   std::unique_ptr<social::Follows> follow_graph{};
+
+  // Security: proxies whose forwarding headers count, and the purchase rate limit's buckets
+  // (per worker, keyed "u:<id>" and "ip:<address>"; empty when --sale-rate is 0).
+  std::vector<core::Cidr> trusted_proxies{};
+  PerWorker<std::unique_ptr<core::TokenBuckets>> sale_limits{};
 
   // The calling worker's Redis connection.
   redis::Connection& local_redis() { return *redis.local(); }

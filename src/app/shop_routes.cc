@@ -17,6 +17,7 @@
 #include "app/route_table.h"
 #include "cache/shop_places.h"
 #include "core/parse.h"
+#include "core/sanitize.h"
 #include "http/envelope.h"
 #include "redis/commands.h"
 #include "shop/catalog.h"
@@ -36,7 +37,13 @@ std::optional<std::string> shop_fields(const json::object& o, db::ShopFields& ou
     if (!r.present(f.json)) continue;
     if (f.kind == db::ShopColumn::kText) {
       std::string t;
-      if (r.text(f.json, static_cast<size_t>(f.max), t).ok()) out.emplace_back(f.column, t);
+      // Every text a page shows is plain text; images are also only safe image references.
+      if (r.plain_text(f.json, static_cast<size_t>(f.max), t).ok()) {
+        if (f.json == std::string_view("images") && !core::is_safe_image_list(t, 64)) {
+          return "invalid field: images";
+        }
+        out.emplace_back(f.column, t);
+      }
     } else if (f.kind == db::ShopColumn::kInteger) {
       int64_t n = 0;
       r.integer(f.json, static_cast<int64_t>(f.min), static_cast<int64_t>(f.max), n);
@@ -204,8 +211,8 @@ void register_shop_routes(RouteTable& t) {
   auto api = std::make_shared<ShopApi>(t.services());
   using enum Access;
   t.add(verb::get, "/shop/{id}", kPublic, api, &ShopApi::shop_by_id);
-  t.add(verb::post, "/shop", kPublic, api, &ShopApi::create_shop);
-  t.add(verb::put, "/shop", kPublic, api, &ShopApi::update_shop);
+  t.add(verb::post, "/shop", kAdmin, api, &ShopApi::create_shop);
+  t.add(verb::put, "/shop", kAdmin, api, &ShopApi::update_shop);
   t.add(verb::get, "/shop/of/type", kPublic, api, &ShopApi::shops_of_type);
   t.add(verb::get, "/shop/of/name", kPublic, api, &ShopApi::shops_of_name);
   t.add(verb::get, "/shop-type/list", kPublic, api, &ShopApi::shop_types);

@@ -1,9 +1,9 @@
 // /upload/**: blog images stored under the configured root with the original's layout
 // (/blogs/{d1}/{d2}/{uuid}.{ext}), only real images (sniffed, not trusted from the name) and only
 // up to the size limit. Both routes need a session: every file records its uploader, and only
-// the uploader may delete it. Deletes accept nothing but a name of that exact layout (with or
-// without the web root's /imgs in front, as the original page sends it), so they cannot reach
-// outside the root.
+// the uploader (or the administrator, with the admin token) may delete it. Deletes accept nothing
+// but a name of that exact layout (with or without the web root's /imgs in front, as the original
+// page sends it), so they cannot reach outside the root.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -72,6 +72,15 @@ class UploadApi {
     if (file->data.size() > s_.config.social.upload_max_bytes) {
       co_return http::json(413, envelope::fail("file too large"));
     }
+    // The daily quota, before anything is written (concurrent uploads of one user may pass it
+    // together by a file or two: the check and the record are separate statements).
+    auto used = co_await s_.uploads.usage_today(ctx.me().id);
+    if (!used) co_return error_response(used.error());
+    const auto& social = s_.config.social;
+    if (used->files + 1 > social.upload_daily_count ||
+        used->bytes + static_cast<int64_t>(file->data.size()) > social.upload_daily_bytes) {
+      co_return http::json(429, envelope::fail("今日上传已达上限 (daily upload quota reached)"));
+    }
     std::string_view ext = core::sniff_image(file->data);
     if (ext.empty()) {
       co_return http::json(415,
@@ -102,8 +111,8 @@ class UploadApi {
     co_return http::json(200, envelope::ok(boost::json::value(name)));
   }
 
-  // GET /upload/blog/delete?name=[/imgs]/blogs/d1/d2/uuid.ext, by the uploader only: anyone
-  // else gets 403 and the file stays.
+  // GET /upload/blog/delete?name=[/imgs]/blogs/d1/d2/uuid.ext, by the uploader or the
+  // administrator (the admin token) only: anyone else gets 403 and the file stays.
   awaitable<Response> remove(Context& ctx) {
     auto requested = core::blog_image_path_from_request(ctx.query_param("name").value_or(""));
     if (!requested) co_return bad_request("错误的文件名称");
@@ -117,15 +126,17 @@ class UploadApi {
     if (parent_ec || root_ec || r != root.end()) co_return bad_request("错误的文件名称");
     auto status = fs::symlink_status(path, ec);
     if (fs::is_directory(status)) co_return bad_request("错误的文件名称");
+    bool admin = is_admin(s_, ctx.header("authorization"));
     auto owner = co_await s_.uploads.owner(name);
     if (!owner) co_return error_response(owner.error());
     if (!*owner) {
       // Already deleted (the original answered success for an absent file); a file that is
-      // there without a recorded uploader belongs to nobody who could ask.
+      // there without a recorded uploader belongs to nobody but the administrator.
       if (!fs::exists(status)) co_return http::json(200, envelope::ok());
+      if (!admin) co_return http::json(403, envelope::fail("无权删除该文件"));
+    } else if (!admin && **owner != ctx.me().id) {
       co_return http::json(403, envelope::fail("无权删除该文件"));
     }
-    if (**owner != ctx.me().id) co_return http::json(403, envelope::fail("无权删除该文件"));
     fs::remove(path, ec);
     if (ec) {
       spdlog::error("upload: cannot delete {}: {}", path.string(), ec.message());
@@ -147,7 +158,7 @@ void register_upload_routes(RouteTable& t) {
   auto api = std::make_shared<UploadApi>(t.services());
   using enum Access;
   t.add(verb::post, "/upload/blog", kLogin, api, &UploadApi::upload);
-  t.add(verb::get, "/upload/blog/delete", kLogin, api, &UploadApi::remove);
+  t.add(verb::get, "/upload/blog/delete", kLoginOrAdmin, api, &UploadApi::remove);
 }
 
 }  // namespace surge::app

@@ -41,7 +41,8 @@ class UserApi {
   awaitable<Response> send_code(Context& ctx) {
     std::string phone = ctx.query_param("phone").value_or("");
     if (!core::is_valid_phone(phone)) co_return business_failure("手机号格式错误");
-    auto issued = co_await s_.login_codes->issue(s_.local_redis(), phone, client_address(ctx));
+    auto issued = co_await s_.login_codes->issue(s_.local_redis(), phone,
+                                                 client_address(ctx, s_.trusted_proxies));
     if (!issued) co_return error_response(issued.error());
     if (issued->retry_after_ms > 0) {
       co_return http::json(429, envelope::fail(fmt::format("发送过于频繁，请{}秒后再试",

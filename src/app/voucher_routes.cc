@@ -25,9 +25,9 @@ using http::Response;
 std::optional<std::string> voucher_fields(const json::object& o, bool flash_sale, db::Voucher& v) {
   FieldReader r(o);
   r.integer("shopId", 1, INT64_MAX, v.shop_id, true)
-      .text("title", 255, v.title, true)
-      .text("subTitle", 255, v.sub_title)
-      .text("rules", 1024, v.rules)
+      .plain_text("title", 255, v.title, true)
+      .plain_text("subTitle", 255, v.sub_title)
+      .plain_text("rules", 1024, v.rules)
       .integer("payValue", 0, 1'000'000'000'000, v.pay_value, true)
       .integer("actualValue", 0, 1'000'000'000'000, v.actual_value, true)
       .integer("type", 0, 1, v.type)
@@ -77,6 +77,10 @@ class VoucherApi {
   awaitable<Response> seckill(Context& ctx) {
     auto voucher = core::parse_id(ctx.params[0]);
     if (!voucher) co_return bad_request("invalid voucher id");
+    // Before any Redis work: a flood from one user or address ends here, in memory.
+    if (!purchase_allowed(ctx)) {
+      co_return http::json(429, envelope::fail("抢购过于频繁，请稍后再试 (too many purchases)"));
+    }
     auto order_id = co_await s_.order_ids.local()->next();
     if (!order_id) co_return error_response(order_id.error());
     auto outcome = co_await s_.sale->buy(s_.local_redis(), *voucher, ctx.me().id, *order_id);
@@ -96,6 +100,16 @@ class VoucherApi {
         break;
     }
     co_return business_failure("秒杀券不存在");
+  }
+
+  // --sale-rate: one token from the user's bucket and one from the address's, on this worker's
+  // buckets; both must have one (the user's is not spent when the address is empty).
+  bool purchase_allowed(const Context& ctx) {
+    core::TokenBuckets* limits = s_.sale_limits.local().get();
+    if (!limits) return true;
+    int64_t now = s_.clock->now_ms();
+    if (!limits->take("ip:" + client_address(ctx, s_.trusted_proxies), now)) return false;
+    return limits->take("u:" + std::to_string(ctx.me().id), now);
   }
 
   // GET /voucher-order/{id}: the buyer's own order, "queued" until the writer persists it.
@@ -163,8 +177,8 @@ class VoucherApi {
 void register_voucher_routes(RouteTable& t) {
   auto api = std::make_shared<VoucherApi>(t.services());
   using enum Access;
-  t.add(verb::post, "/voucher", kPublic, api, &VoucherApi::create);
-  t.add(verb::post, "/voucher/seckill", kPublic, api, &VoucherApi::create_flash_sale);
+  t.add(verb::post, "/voucher", kAdmin, api, &VoucherApi::create);
+  t.add(verb::post, "/voucher/seckill", kAdmin, api, &VoucherApi::create_flash_sale);
   t.add(verb::get, "/voucher/list/{shopId}", kPublic, api, &VoucherApi::list);
   t.add(verb::post, "/voucher-order/seckill/{id}", kLogin, api, &VoucherApi::seckill);
   t.add(verb::get, "/voucher-order/{id}", kLogin, api, &VoucherApi::order);

@@ -25,6 +25,23 @@ asio::awaitable<Result<std::optional<int64_t>>> UploadRepository::owner(std::str
   co_return to_int64(rows->rows[0][0]);
 }
 
+asio::awaitable<Result<UploadRepository::Usage>> UploadRepository::usage_today(int64_t user_id) {
+  Params params;
+  params.emplace_back(user_id);
+  // idx_upload_user_time serves this range.
+  auto rows = co_await pool_.query(
+      "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM tb_upload "
+      "WHERE user_id = ? AND create_time >= CURDATE()",
+      std::move(params));
+  if (!rows) co_return rows.error();
+  Usage u;
+  if (!rows->empty()) {
+    u.files = to_int64(rows->rows[0][0]).value_or(0);
+    u.bytes = to_int64(rows->rows[0][1]).value_or(0);
+  }
+  co_return u;
+}
+
 asio::awaitable<Result<void>> UploadRepository::forget(std::string name) {
   Params params;
   params.emplace_back(std::move(name));

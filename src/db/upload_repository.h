@@ -22,6 +22,12 @@ class UploadRepository {
   asio::awaitable<Result<void>> record(std::string name, int64_t user_id, uint64_t size);
   // The uploader of `name`, nullopt when no upload of that name is recorded.
   asio::awaitable<Result<std::optional<int64_t>>> owner(std::string name);
+  struct Usage {
+    int64_t files = 0;
+    int64_t bytes = 0;
+  };
+  // What `user_id` uploaded today (the database's date) and still has: the daily quota's count.
+  asio::awaitable<Result<Usage>> usage_today(int64_t user_id);
   // Drops the record of `name` (nothing when there is none).
   asio::awaitable<Result<void>> forget(std::string name);
 

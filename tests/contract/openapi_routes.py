@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks docs/openapi.json against the router: every route `surge routes` lists is documented
 with the same method and path, every documented operation is a route, and each operation's
-security says what the route's access level does (login: a session is required; public: none or
-optional). Exits 1 with the differences listed.
+security says what the route's access level does (login: a session is required; admin: the
+`admin` scheme, the administrator's token, is required; login-or-admin: a session or the admin
+token; public: none or optional). Exits 1 with the differences listed.
 
     openapi_routes.py --surge build/ci/surge --document docs/openapi.json
 """
@@ -19,7 +20,7 @@ def router_routes(surge):
     routes = {}
     for line in out.splitlines():
         method, pattern, access = line.split()
-        if access not in ("public", "login"):
+        if access not in ("public", "login", "admin", "login-or-admin"):
             sys.exit(f"unexpected access level in `surge routes`: {line!r}")
         routes[(method.upper(), pattern)] = access
     if not routes:
@@ -28,12 +29,18 @@ def router_routes(surge):
 
 
 def document_access(operation, default_security):
-    """login when every alternative needs the session scheme; public when one needs nothing."""
+    """public when one alternative needs nothing; login when every alternative needs the session
+    scheme; admin when every one needs the admin scheme; login-or-admin when each needs one of
+    them and both occur."""
     security = operation.get("security", default_security)
     if not security or any(not requirement for requirement in security):
         return "public"
     if all("session" in requirement for requirement in security):
         return "login"
+    if all("admin" in requirement for requirement in security):
+        return "admin"
+    if all("session" in r or "admin" in r for r in security):
+        return "login-or-admin"
     return f"unknown security {security!r}"
 
 

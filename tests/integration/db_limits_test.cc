@@ -253,16 +253,17 @@ TEST(ShopValidation, LatitudeEightyNineIsA400AndNoRowIsCommitted) {
   test::SurgeServer surge;
   const std::string name = "lat89-" + std::to_string(::getpid());
   std::string body = R"({"name":")" + name + R"(","typeId":1,"x":120.1,"y":89})";
-  auto r = test::api(surge.port(), "POST", "/shop", "", body);
+  auto r = test::api(surge.port(), "POST", "/shop", test::stores().admin_token, body);
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("y"), std::string::npos) << r.body;
   EXPECT_EQ(count_root("SELECT COUNT(*) FROM hmdp.tb_shop WHERE name = '" + name + "'"), 0);
-  auto put = test::api(surge.port(), "PUT", "/shop", "", R"({"id":1,"y":89})");
+  auto put =
+      test::api(surge.port(), "PUT", "/shop", test::stores().admin_token, R"({"id":1,"y":89})");
   EXPECT_EQ(put.status, 400) << put.body;
   EXPECT_EQ(count_root("SELECT COUNT(*) FROM hmdp.tb_shop WHERE id = 1 AND y > 85.05112878"), 0);
   // A valid one still goes through.
   body = R"({"name":")" + name + R"(","typeId":1,"x":120.1,"y":30.2})";
-  auto ok = test::api(surge.port(), "POST", "/shop", "", body);
+  auto ok = test::api(surge.port(), "POST", "/shop", test::stores().admin_token, body);
   EXPECT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(count_root("SELECT COUNT(*) FROM hmdp.tb_shop WHERE name = '" + name + "'"), 1);
   exec_root("DELETE FROM hmdp.tb_shop WHERE name = '" + name + "'");

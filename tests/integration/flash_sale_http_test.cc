@@ -55,7 +55,7 @@ json::value parse(const std::string& body) { return json::parse(body); }
 // A sale whose window is open (or, with `ended`, closed since 2021).
 int64_t create_sale(uint16_t port, int stock, bool ended = false) {
   std::string end = ended ? "2021-01-01T00:00:00" : "2037-12-31T00:00:00";
-  auto [status, body] = http_send(
+  auto [status, body] = admin_send(
       port, "POST", "/voucher/seckill",
       R"({"shopId":2,"title":"限时抢购","subTitle":"测试","rules":"每人一张","payValue":800,)"
       R"("actualValue":1000,"type":1,"stock":)" +
@@ -140,7 +140,7 @@ TEST(FlashSaleHttp, LoginOrderStatusAndTheOriginalAnswers) {
 TEST(FlashSaleHttp, BadVoucherBodiesAreRejected) {
   SurgeServer a;
   auto check = [&](const std::string& path, const std::string& body, const std::string& msg) {
-    auto [s, b] = http_send(a.port(), "POST", path, body);
+    auto [s, b] = admin_send(a.port(), "POST", path, body);
     EXPECT_EQ(s, 400) << body << " -> " << b;
     EXPECT_NE(b.find(msg), std::string::npos) << b;
   };
@@ -161,7 +161,7 @@ TEST(FlashSaleHttp, BadVoucherBodiesAreRejected) {
   check("/voucher/seckill",
         base + R"("stock":5,"beginTime":"2020-01-01T00:00:00","endTime":"2099-01-01T00:00:00"})",
         "invalid field: endTime");
-  auto ok = http_send(a.port(), "POST", "/voucher", base.substr(0, base.size() - 1) + "}");
+  auto ok = admin_send(a.port(), "POST", "/voucher", base.substr(0, base.size() - 1) + "}");
   EXPECT_EQ(ok.first, 200) << ok.second;
 }
 

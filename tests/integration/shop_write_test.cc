@@ -19,7 +19,7 @@ namespace json = boost::json;
 
 std::pair<int, std::string> send(uint16_t port, const std::string& method, const std::string& path,
                                  const std::string& body) {
-  return http_send(port, method, path, body);
+  return admin_send(port, method, path, body);
 }
 
 std::string shop_name(uint16_t port, int64_t id) {

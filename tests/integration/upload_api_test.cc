@@ -1,7 +1,8 @@
 // /upload/** against a real `surge serve` with a private upload root: images stored with the
-// original's layout, wrong types and sizes refused, deletes only by the uploader (also as the
-// original blog editor sends them, with /imgs in front), deletes that try to leave the root
-// refused without touching anything, and a full upload folder answered with a clear error.
+// original's layout, wrong types and sizes refused, deletes only by the uploader or the
+// administrator (also as the original blog editor sends them, with /imgs in front), deletes that
+// try to leave the root refused without touching anything, and a full upload folder answered with a
+// clear error.
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 
 #include "core/upload.h"
 #include "support/api.h"
+#include "support/stores.h"
 
 namespace surge::test {
 namespace {
@@ -139,6 +141,24 @@ TEST_F(UploadApiTest, NobodyButTheUploaderDeletes) {
   EXPECT_FALSE(fs::exists(root_ / name.substr(1)));
 }
 
+TEST_F(UploadApiTest, TheAdministratorDeletesAnyUpload) {
+  std::string name = stored_png();
+  ASSERT_FALSE(name.empty());
+  // A wrong token of the admin token's length is nobody (401), not an administrator.
+  EXPECT_EQ(remove(name, std::string(stores().admin_token.size(), 'a')).status, 401);
+  EXPECT_EQ(slurp(root_ / name.substr(1)), kPng);
+  auto r = remove(name, stores().admin_token);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"success":true})");
+  EXPECT_FALSE(fs::exists(root_ / name.substr(1)));
+  // Also a file without a recorded uploader.
+  std::string planted = core::blog_image_path("0f8fad5b-d9cb-469f-a165-70867728950e", "png");
+  fs::create_directories((root_ / planted.substr(1)).parent_path());
+  std::ofstream(root_ / planted.substr(1)) << "stray";
+  EXPECT_EQ(remove(planted, stores().admin_token).body, R"({"success":true})");
+  EXPECT_FALSE(fs::exists(root_ / planted.substr(1)));
+}
+
 TEST_F(UploadApiTest, RefusesWrongTypesSizesAndBodies) {
   auto check = [](const ApiResult& r, int status, const std::string& message) {
     EXPECT_EQ(r.status, status) << r.body;
@@ -243,6 +263,34 @@ TEST(UploadDiskFull, AFullUploadFolderIsAClear507) {
   auto again = send();
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(count_files(), 2u);
+}
+
+// The daily quota (3 files, 500 bytes here): the fourth small file and the third 208-byte one
+// are 429s in the envelope and leave nothing on disk; each user has a quota of their own.
+TEST(UploadQuota, CountAndBytesPerUserPerDay) {
+  char tmpl[] = "/tmp/surge-quota-XXXXXX";
+  fs::path root = fs::path(::mkdtemp(tmpl)) / "imgs";
+  SurgeServer server(api_flags(
+      {"--upload-dir", root.string(), "--upload-daily-count", "3", "--upload-daily-bytes", "500"}));
+  auto send = [&](const std::string& token, const std::string& data) {
+    return api(server.port(), "POST", "/upload/blog", token,
+               multipart("file", "x.png", "image/png", data), kForm);
+  };
+  const std::string small = std::string("\x89PNG\r\n\x1A\n", 8) + std::string(12, 's');
+  std::string counted = login(server.port(), unique_phone());
+  std::string heavy = login(server.port(), unique_phone());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(send(counted, small).status, 200) << i;
+  auto fourth = send(counted, small);
+  EXPECT_EQ(fourth.status, 429) << fourth.body;
+  EXPECT_NE(fourth.body.find("daily upload quota"), std::string::npos) << fourth.body;
+  EXPECT_EQ(send(heavy, kPng).status, 200);
+  EXPECT_EQ(send(heavy, kPng).status, 200);
+  auto third = send(heavy, kPng);  // 624 bytes > 500
+  EXPECT_EQ(third.status, 429) << third.body;
+  size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root)) files += e.is_regular_file();
+  EXPECT_EQ(files, 5u);
+  fs::remove_all(root.parent_path());
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(UvApi, CountsDistinctVisitorsOfToday) {
-  SurgeServer server(api_flags());
+  SurgeServer server(api_flags({"--trusted-proxy", "127.0.0.1/32"}));
   uint16_t port = server.port();
   std::string token = login(port, unique_phone());
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(

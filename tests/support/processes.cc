@@ -140,17 +140,21 @@ SurgeServer::SurgeServer(const std::vector<std::string>& extra_args,
   throw std::runtime_error("surge did not become healthy");
 }
 
+std::pair<int, std::string> admin_send(uint16_t port, const std::string& method,
+                                       const std::string& path, const std::string& body) {
+  return http_send(port, method, path, body, {"authorization: " + stores().admin_token});
+}
+
 std::vector<std::string> surge_env() {
   const Stores& s = stores();
-  return {"SURGE_REDIS_HOST=" + s.redis.host,
-          "SURGE_REDIS_PORT=" + std::to_string(s.redis.port),
-          "SURGE_MYSQL_HOST=" + s.db.host,
-          "SURGE_MYSQL_PORT=" + std::to_string(s.db.port),
-          "SURGE_MYSQL_SOCKET=" + s.db.socket,
-          "SURGE_MYSQL_USER=" + s.db.user,
-          "SURGE_MYSQL_PASSWORD=" + s.db.password,
-          "SURGE_MYSQL_DATABASE=" + s.db.database,
-          "SURGE_LOG_LEVEL=warn"};
+  return {"SURGE_REDIS_HOST=" + s.redis.host, "SURGE_REDIS_PORT=" + std::to_string(s.redis.port),
+          "SURGE_MYSQL_HOST=" + s.db.host, "SURGE_MYSQL_PORT=" + std::to_string(s.db.port),
+          "SURGE_MYSQL_SOCKET=" + s.db.socket, "SURGE_MYSQL_USER=" + s.db.user,
+          "SURGE_MYSQL_PASSWORD=" + s.db.password, "SURGE_MYSQL_DATABASE=" + s.db.database,
+          "SURGE_ADMIN_TOKEN=" + s.admin_token,
+          // Every test client is one address (loopback), which the per-address purchase limit
+          // would throttle across unrelated users; the limit's own test passes --sale-rate.
+          "SURGE_SALE_RATE=0", "SURGE_LOG_LEVEL=warn"};
 }
 
 std::string raw_http(uint16_t port, const std::string& raw, std::chrono::milliseconds timeout) {

@@ -73,6 +73,11 @@ std::pair<int, std::string> http_send(uint16_t port, const std::string& method,
                                       const std::string& path, const std::string& body = "",
                                       const std::vector<std::string>& headers = {});
 
+// http_send as the administrator (the fixture's admin token in the authorization header): for
+// the shop and voucher writes.
+std::pair<int, std::string> admin_send(uint16_t port, const std::string& method,
+                                       const std::string& path, const std::string& body = "");
+
 // The environment that points a `surge` child at the fixture stores.
 std::vector<std::string> surge_env();
 

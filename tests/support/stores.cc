@@ -51,6 +51,7 @@ Stores load() {
   s.db.password = env.at("SURGE_MYSQL_PASSWORD");
   s.db.database = env.at("SURGE_MYSQL_DATABASE");
   s.var_dir = env.at("SURGE_VAR_DIR");
+  s.admin_token = env.at("SURGE_ADMIN_TOKEN");  // scripts/services writes one
   return s;
 }
 

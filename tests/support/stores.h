@@ -12,6 +12,7 @@ struct Stores {
   redis::Options redis;
   db::Options db;
   std::string var_dir;
+  std::string admin_token;  // sent as the authorization header for shop and voucher writes
 };
 
 // Reads $SURGE_TEST_ENV (written by `scripts/services start`); fails the calling test via

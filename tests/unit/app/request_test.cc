@@ -1,4 +1,4 @@
-// Request helpers: the client address behind a loopback proxy, page numbers, body fields.
+// Request helpers: the client address behind a trusted proxy, page numbers, body fields.
 #include "app/request.h"
 
 #include <gtest/gtest.h>
@@ -9,13 +9,17 @@ namespace {
 
 namespace asio = boost::asio;
 
+// The address with loopback (both families) as the trusted proxies, or with `proxies`.
 std::string address_of(const std::string& peer,
-                       const std::vector<std::pair<std::string, std::string>>& headers) {
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       const std::vector<std::string>& proxies = {"127.0.0.1/32", "::1/128"}) {
   http::Request req;
   for (const auto& [k, v] : headers) req.set(k, v);
   http::Context ctx{req, "/", ""};
   ctx.remote = asio::ip::make_address(peer);
-  return client_address(ctx);
+  std::vector<core::Cidr> ranges;
+  for (const auto& p : proxies) ranges.push_back(*core::Cidr::parse(p));
+  return client_address(ctx, ranges);
 }
 
 TEST(ClientAddress, PeerAddressWithoutAProxy) {
@@ -23,7 +27,7 @@ TEST(ClientAddress, PeerAddressWithoutAProxy) {
   EXPECT_EQ(address_of("127.0.0.1", {}), "127.0.0.1");
 }
 
-TEST(ClientAddress, LoopbackProxyHeadersAreBelieved) {
+TEST(ClientAddress, TrustedProxyHeadersAreBelieved) {
   EXPECT_EQ(address_of("127.0.0.1", {{"X-Real-IP", "198.51.100.2"}}), "198.51.100.2");
   // nginx appends the address it saw: the last hop is the one to trust.
   EXPECT_EQ(address_of("127.0.0.1", {{"X-Forwarded-For", "1.1.1.1, 198.51.100.3"}}),
@@ -34,6 +38,11 @@ TEST(ClientAddress, LoopbackProxyHeadersAreBelieved) {
 TEST(ClientAddress, OtherPeersCannotSpoofTheirAddress) {
   EXPECT_EQ(address_of("203.0.113.7", {{"X-Real-IP", "198.51.100.2"}}), "203.0.113.7");
   EXPECT_EQ(address_of("203.0.113.7", {{"X-Forwarded-For", "198.51.100.3"}}), "203.0.113.7");
+  // Without configured proxies not even loopback is believed (the default).
+  EXPECT_EQ(address_of("127.0.0.1", {{"X-Real-IP", "198.51.100.2"}}, {}), "127.0.0.1");
+  EXPECT_EQ(address_of("10.1.2.3", {{"X-Real-IP", "198.51.100.2"}}, {"10.0.0.0/8"}),
+            "198.51.100.2");
+  EXPECT_EQ(address_of("11.1.2.3", {{"X-Real-IP", "198.51.100.2"}}, {"10.0.0.0/8"}), "11.1.2.3");
   // An absurd header falls back to the peer.
   EXPECT_EQ(address_of("127.0.0.1", {{"X-Real-IP", std::string(100, 'a')}}), "127.0.0.1");
 }
