@@ -11,6 +11,7 @@
 #include <boost/beast/http/parser.hpp>
 
 #include "app/request.h"
+#include "core/net.h"
 #include "core/parse.h"
 #include "http/framing.h"
 #include "http/router.h"
@@ -105,7 +106,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)core::parse_int64(p, 0, 1);
   }
   (void)app::page_number(ctx);
-  (void)app::client_address(ctx);
+  // The peer is a trusted proxy here, so the forwarding headers are parsed too.
+  static const std::vector<core::Cidr> kProxies = {*core::Cidr::parse("127.0.0.1/32")};
+  (void)app::client_address(ctx, kProxies);
   for (const char* name :
        {"id", "typeId", "lastId", "offset", "name", "phone", "date", "from", "to"}) {
     if (auto v = ctx.query_param(name)) {
