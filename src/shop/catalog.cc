@@ -11,8 +11,6 @@
 
 namespace surge::shop {
 
-std::string geo_key(int64_t type_id) { return cache::shop_geo_key(type_id); }
-
 asio::awaitable<Result<int64_t>> Catalog::create(size_t worker, redis::Connection& c,
                                                  NewShop shop) {
   auto has = [&](std::string_view column) {
@@ -31,7 +29,7 @@ asio::awaitable<Result<int64_t>> Catalog::create(size_t worker, redis::Connectio
   auto added = co_await bloom_.add(c, std::to_string(*id));
   if (!added) co_return added.error();
   std::vector<redis::GeoMember> place{{std::to_string(*id), shop.x, shop.y}};
-  auto placed = co_await redis::geoadd(c, geo_key(shop.type_id), std::move(place));
+  auto placed = co_await redis::geoadd(c, cache::shop_geo_key(shop.type_id), std::move(place));
   if (!placed) co_return placed.error();
   // An instance whose filter was not ready may have cached this id as absent a moment ago.
   auto cleared = co_await cache_.invalidate(worker, std::to_string(*id));
@@ -49,7 +47,8 @@ asio::awaitable<Result<std::vector<NearbyShop>>> Catalog::nearby(size_t worker,
                                                                  int64_t type_id, double x,
                                                                  double y, double radius_m,
                                                                  int64_t from, int64_t count) {
-  auto hits = co_await redis::geosearch(c, geo_key(type_id), x, y, radius_m, from + count);
+  auto hits =
+      co_await redis::geosearch(c, cache::shop_geo_key(type_id), x, y, radius_m, from + count);
   if (!hits) co_return hits.error();
   std::vector<NearbyShop> out;
   for (size_t i = static_cast<size_t>(from); i < hits->size(); ++i) {
@@ -88,7 +87,7 @@ asio::awaitable<Result<size_t>> Catalog::build_geo_index(redis::Connection& c) {
       for (size_t j = i; j < i + n; ++j) {
         members.push_back({std::to_string(list[j]->id), list[j]->x, list[j]->y});
       }
-      commands.push_back(redis::geoadd_command(geo_key(type), members));
+      commands.push_back(redis::geoadd_command(cache::shop_geo_key(type), members));
     }
   }
   auto done = co_await redis::bulk(c, std::move(commands));

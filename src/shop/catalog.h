@@ -20,9 +20,6 @@ namespace surge::shop {
 
 namespace asio = boost::asio;
 
-// The original's geo index of shops of one type.
-std::string geo_key(int64_t type_id);
-
 // A new shop: its validated columns, and the type and coordinates it is indexed under (also
 // among the columns).
 struct NewShop {
