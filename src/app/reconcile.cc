@@ -73,7 +73,8 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
   std::erase_if(*states, [&](const db::SaleState& st) { return !wanted(st.voucher_id); });
   // Queued buyers by voucher, over every shard.
   std::map<int64_t, std::set<int64_t>> queued;
-  size_t queued_total = 0, dead_total = 0;
+  size_t dead_total = 0;
+  int64_t queued_total = 0;
   for (int s = 0; s < sale.shards(); ++s) {
     auto q = co_await sale.queued_in(r, s);
     if (!q) {
@@ -88,7 +89,6 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
         continue;
       }
       queued[o.voucher_id].insert(o.user_id);
-      ++queued_total;
     }
   }
   size_t differing = 0, orders = 0, refused = 0;
@@ -108,6 +108,7 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
     if (auto it = queued.find(st.voucher_id); it != queued.end()) snap.queued_buyers = it->second;
     orders += snap.db_buyers.size();
     auto d = core::compare(snap);
+    queued_total += d.queued;
     if (d.clean()) continue;
     ++differing;
     if (d.missing_state) {
@@ -116,8 +117,7 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
     }
     if (d.stock_differs) {
       fmt::print("voucher {}: Redis stock {} but MariaDB stock {} less {} queued = {}\n",
-                 st.voucher_id, *snap.redis_stock, st.stock, snap.queued_buyers.size(),
-                 d.expected_stock);
+                 st.voucher_id, *snap.redis_stock, st.stock, d.queued, d.expected_stock);
     }
     if (!d.lost.empty()) {
       fmt::print("voucher {}: {} buyers in Redis with no order persisted or queued: {}\n",

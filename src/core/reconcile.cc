@@ -5,8 +5,8 @@ namespace surge::core {
 
 VoucherDiff compare(const VoucherSnapshot& s) {
   VoucherDiff d;
-  int64_t queued = static_cast<int64_t>(s.queued_buyers.size());
-  d.expected_stock = s.db_stock - queued;
+  for (int64_t u : s.queued_buyers) d.queued += s.db_buyers.contains(u) ? 0 : 1;
+  d.expected_stock = s.db_stock - d.queued;
   if (!s.redis_stock) {
     d.missing_state = true;
   } else {
