@@ -27,6 +27,22 @@ void add_http_flags(CLI::App& cmd, Config& c) {
       ->envname("SURGE_LOGIN_TTL")
       ->check(CLI::Range(1, 60 * 24 * 365))
       ->capture_default_str();
+  cmd.add_option("--login-max-age", c.login_max_age_minutes,
+                 "Absolute session lifetime in minutes from login, however busy (0: none)")
+      ->envname("SURGE_LOGIN_MAX_AGE")
+      ->check(CLI::Range(0, 60 * 24 * 365))
+      ->capture_default_str();
+  cmd.add_option("--session-cache-ms", c.session_cache_ms,
+                 "Each worker reuses a session read from Redis for this long (0: off); closes "
+                 "reach every worker and instance at once")
+      ->envname("SURGE_SESSION_CACHE_MS")
+      ->check(CLI::Range(0, 60'000))
+      ->capture_default_str();
+  cmd.add_option("--session-cache-size", c.session_cache_size,
+                 "Sessions kept per worker by that cache")
+      ->envname("SURGE_SESSION_CACHE_SIZE")
+      ->check(CLI::Range(1, 10'000'000))
+      ->capture_default_str();
   cmd.add_option("--order-shards", c.order_shards,
                  "Order streams the flash sale spreads vouchers over (same on every instance)")
       ->envname("SURGE_ORDER_SHARDS")

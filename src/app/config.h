@@ -44,6 +44,11 @@ struct Config {
   std::string shop_cache = "early-refresh";  // mutex | logical | early-refresh
   // Sessions slide: every request with the token renews it for this long (the course's 30 min).
   int login_ttl_minutes = 30;
+  // Nor past this, however busy (0: no absolute limit).
+  int login_max_age_minutes = 24 * 60;
+  // Each worker answers a session it read from Redis this recently without asking again.
+  int session_cache_ms = 2000;
+  size_t session_cache_size = 50'000;
   // Flash sale and order writer. Every instance must use the same number of shards.
   int order_shards = 4;
   std::string instance;  // consumer name in the order writers' group; default host-port

@@ -2,6 +2,7 @@
 // requests before closing the stores.
 #include "app/service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -84,7 +85,6 @@ void build_engines(Services& s) {
   const Config& config = s.config;
   const Clock& clock = *s.clock;
   s.catalog = std::make_unique<shop::Catalog>(s.shops, *s.shop_cache, *s.shop_bloom);
-  s.sessions = std::make_unique<social::Sessions>(config.login_ttl());
   social::CodeLimits limits;
   limits.per_ip_hour = config.social.code_per_ip_hour;
   limits.per_phone_hour = config.social.code_per_phone_hour;
@@ -185,6 +185,7 @@ void add_metrics(http::Metrics& metrics, Services& s) {
     cache::ReadThrough::render_metrics(out, {s.shop_cache.get(), s.type_cache.get()});
     s.sale->render_metrics(out);
     if (s.order_writer) s.order_writer->render_metrics(out);
+    s.sessions->render_metrics(out);
   });
 }
 
@@ -212,8 +213,21 @@ class Workers {
       });
     }
   }
-  void stop() {
+  // Lets the contexts run out of work (the stops posted by the drain, loops ending, their
+  // frames freed), and only past `grace` stops them where they are. A frame destroyed unrun is
+  // fine; one left suspended inside an object it keeps alive is never freed.
+  void stop(std::chrono::milliseconds grace) {
     guards_.clear();
+    auto until = std::chrono::steady_clock::now() + grace;
+    auto idle = [&] {
+      return std::all_of(contexts_.begin(), contexts_.end(), [](auto& c) { return c->stopped(); });
+    };
+    while (!idle() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!idle()) {
+      spdlog::warn("surge: background work still running after {} ms; stopping it", grace.count());
+    }
     for (auto& c : contexts_) c->stop();
     for (auto& t : threads_) t.join();
   }
@@ -255,6 +269,14 @@ std::shared_ptr<redis::Connection> build_caches(Services& s, Workers& workers) {
   // at seed scale the real rate is about one in a million.
   s.shop_bloom = std::make_unique<cache::BloomFilter>("shop", 200000, 0.001);
   s.shop_cache->set_bloom(s.shop_bloom.get());
+  social::SessionOptions sessions;
+  sessions.ttl = s.config.login_ttl();
+  sessions.max_age = std::chrono::minutes(s.config.login_max_age_minutes);
+  sessions.near_ttl = std::chrono::milliseconds(s.config.session_cache_ms);
+  sessions.near_capacity = s.config.session_cache_size;
+  std::vector<asio::any_io_executor> executors;
+  for (size_t i = 0; i < workers.size(); ++i) executors.push_back(workers.at(i).get_executor());
+  s.sessions = std::make_unique<social::Sessions>(sessions, *s.clock, std::move(executors));
   auto feed_options = s.config.redis;
   feed_options.client_name = "surge-feed";
   auto feed = redis::Connection::create(workers.at(0).get_executor(), feed_options);
@@ -265,15 +287,18 @@ std::shared_ptr<redis::Connection> build_caches(Services& s, Workers& workers) {
   // Worker 0's lock service (start-up priming) hears releases on the same feed.
   s.locks = std::make_unique<cache::LockService>(*s.redis.at(0));
   feed->add_subscription(cache::LockService::kReleasedChannel);
+  feed->add_subscription(std::string(social::Sessions::kChannel));
   feed->set_push_handler([&s](redis::Reply m) {
     // ["message", channel, payload]; each listener ignores channels that are not its own.
     s.shop_cache->on_message(m.elements[1].str, m.elements[2].str);
     s.type_cache->on_message(m.elements[1].str, m.elements[2].str);
     s.locks->on_message(m.elements[1].str, m.elements[2].str);
+    s.sessions->on_message(m.elements[1].str, m.elements[2].str);
   });
   feed->set_state_handler([&s](bool up) {
     s.shop_cache->on_feed_state(up);
     s.type_cache->on_feed_state(up);
+    s.sessions->on_feed_state(up);
   });
   return feed;
 }
@@ -354,11 +379,14 @@ void drain(Services& s, Workers& workers, http::Server& server,
   // Orders read but not yet committed stay pending under this instance's consumer name; the
   // next start (or another instance's claim) finishes them.
   if (s.order_writer) s.order_writer->stop();
-  asio::post(workers.at(0), [feed] { feed->stop(); });
+  asio::post(workers.at(0), [&s, feed] {
+    s.locks->stop();
+    feed->stop();
+  });
   for (size_t i = 0; i < workers.size(); ++i) {
     asio::post(workers.at(i), [c = s.redis.at(i)] { c->stop(); });
   }
-  workers.stop();
+  workers.stop(std::chrono::seconds(5));
   s.db.stop();
 }
 

@@ -106,6 +106,17 @@ class UserApi {
     co_return ok_or_empty(user);
   }
 
+  // DELETE /user/sessions/{id} (administrator): logs the user out everywhere; the data is how
+  // many sessions were still live.
+  awaitable<Response> close_sessions(Context& ctx) {
+    auto id = core::parse_id(ctx.params[0]);
+    if (!id) co_return bad_request("invalid user id");
+    auto closed = co_await s_.sessions->close_all(s_.local_redis(), *id);
+    if (!closed) co_return error_response(closed.error());
+    spdlog::info("sessions: user {} logged out everywhere ({} sessions)", *id, *closed);
+    co_return http::json(200, envelope::ok(json::value(*closed)));
+  }
+
   // POST /user/sign: today's check-in; signing twice is a no-op.
   awaitable<Response> sign(Context& ctx) {
     auto set = co_await s_.check_ins->sign(s_.local_redis(), ctx.me().id);
@@ -135,6 +146,7 @@ void register_user_routes(RouteTable& t) {
   t.add(verb::get, "/user/me", kLogin, api, &UserApi::me);
   t.add(verb::get, "/user/info/{id}", kLogin, api, &UserApi::info);
   t.add(verb::get, "/user/{id}", kLogin, api, &UserApi::user_by_id);
+  t.add(verb::delete_, "/user/sessions/{id}", kAdmin, api, &UserApi::close_sessions);
   t.add(verb::post, "/user/sign", kLogin, api, &UserApi::sign);
   t.add(verb::get, "/user/sign/count", kLogin, api, &UserApi::sign_count);
 }

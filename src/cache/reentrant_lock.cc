@@ -67,10 +67,20 @@ struct LockService::Watchdog {
 LockService::LockService(redis::Connection& redis, LockOptions options)
     : redis_(redis), options_(options) {}
 
-LockService::~LockService() {
+LockService::~LockService() { stop(); }
+
+void LockService::stop() {
+  stopping_ = true;
   for (auto& [k, dog] : watchdogs_) {
     dog->stopped = true;
     dog->timer.cancel();
+  }
+  watchdogs_.clear();
+  for (auto& [k, list] : waiters_) {
+    for (Waiter* w : list) {
+      w->woken = true;
+      w->timer->cancel();
+    }
   }
 }
 
@@ -97,6 +107,10 @@ asio::awaitable<Result<std::optional<int64_t>>> LockService::acquire(std::string
   auto pos = list.insert(list.end(), &self);
   Result<std::optional<int64_t>> out = std::optional<int64_t>();
   while (true) {
+    if (stopping_) {
+      out = make_error_code(Errc::kShuttingDown);
+      break;
+    }
     self.woken = false;
     std::vector<std::string> keys{k, k + ":fence"};
     std::vector<std::string> args{owner, std::to_string(options_.lease.count())};
@@ -113,7 +127,7 @@ asio::awaitable<Result<std::optional<int64_t>>> LockService::acquire(std::string
     int64_t value = r->elements[1].as_integer().value_or(0);
     if (held == 1) {
       std::string id = k + '\n' + owner;
-      if (!watchdogs_.contains(id)) {
+      if (!watchdogs_.contains(id) && !stopping_) {
         auto ex = co_await asio::this_coro::executor;
         auto dog = std::make_shared<Watchdog>(ex, k, owner);
         watchdogs_[id] = dog;
@@ -158,6 +172,7 @@ asio::awaitable<Result<std::optional<int64_t>>> LockService::release(std::string
 }
 
 asio::awaitable<void> LockService::renew(std::shared_ptr<Watchdog> dog) {
+  auto renewed = redis::Clock::now();
   while (!dog->stopped) {
     dog->timer.expires_after(options_.lease / 3);
     auto [ec] = co_await dog->timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -173,7 +188,17 @@ asio::awaitable<void> LockService::renew(std::shared_ptr<Watchdog> dog) {
       watchdogs_.erase(dog->key + '\n' + dog->owner);
       break;
     }
-    // A failed renewal (Redis unreachable) is retried at the next tick while the lease lasts.
+    if (n) {
+      renewed = redis::Clock::now();
+    } else if (redis::Clock::now() - renewed >= options_.lease) {
+      // Redis was unreachable for a whole lease: the lock has expired there, nothing to keep.
+      spdlog::warn("lock: {} of {} not renewed for a whole lease; giving it up", dog->key,
+                   dog->owner);
+      dog->stopped = true;
+      watchdogs_.erase(dog->key + '\n' + dog->owner);
+      break;
+    }
+    // Otherwise a failed renewal (Redis unreachable) is retried at the next tick.
   }
 }
 

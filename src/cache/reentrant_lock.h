@@ -50,6 +50,9 @@ class LockService {
   asio::awaitable<Result<std::optional<int64_t>>> release(std::string name, std::string owner);
 
   void on_message(std::string_view channel, std::string_view payload);
+  // Shutdown: every watchdog ends (the leases then run out in Redis) and every waiting acquire
+  // returns kShuttingDown, so nothing of the service keeps its io_context busy.
+  void stop();
   // Watchdogs currently renewing leases (for tests and metrics).
   size_t watchdogs() const { return watchdogs_.size(); }
 
@@ -65,6 +68,7 @@ class LockService {
   LockOptions options_;
   std::map<std::string, std::list<Waiter*>> waiters_;           // by lock key
   std::map<std::string, std::shared_ptr<Watchdog>> watchdogs_;  // by key + '\n' + owner
+  bool stopping_ = false;
 };
 
 }  // namespace surge::cache

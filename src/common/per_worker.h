@@ -38,6 +38,7 @@ class PerWorker {
   T& local() { return items_.at(this_worker::index()); }
   // Worker `i`'s element, for wiring and shutdown from the main thread.
   T& at(size_t i) { return items_.at(i); }
+  const T& at(size_t i) const { return items_.at(i); }
   size_t size() const { return items_.size(); }
   auto begin() { return items_.begin(); }
   auto end() { return items_.end(); }

@@ -10,7 +10,17 @@ namespace surge::redis {
 namespace {
 
 // Redis errors are answers, not transport failures; callers of typed helpers want them as errors.
+// A server that is still loading its data after a restart, busy in a script, or (on a cluster)
+// between masters answers an error too, but one that goes away by itself: callers see those as
+// kUnavailable (503, retry), like a lost connection, not as a failed command.
 error_code reply_error(const Reply& r) {
+  for (std::string_view transient :
+       {"LOADING", "BUSY ", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "READONLY"}) {
+    if (r.str.starts_with(transient)) {
+      spdlog::warn("redis: not available yet: {}", r.str);
+      return Errc::kUnavailable;
+    }
+  }
   spdlog::warn("redis: command failed: {}", r.str);
   return Errc::kServerError;
 }

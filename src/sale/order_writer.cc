@@ -68,6 +68,7 @@ Result<db::OrderRow> order_from_entry(const redis::StreamEntry& e) {
 }
 
 struct OrderWriter::Shard {
+  explicit Shard(asio::any_io_executor ex) : pause(std::move(ex)) {}
   int index = 0;
   std::string stream;
   std::string queued;
@@ -76,6 +77,9 @@ struct OrderWriter::Shard {
   redis::Clock::time_point next_claim{};
   redis::Clock::time_point next_lag{};
   redis::Clock::time_point next_trim{};
+  // The loop's backoff sleeps, cancelled by stop(): a loop must end promptly so that its frame,
+  // which holds the writer and so this shard's connection, is freed before the workers stop.
+  asio::steady_timer pause;
 };
 
 std::shared_ptr<OrderWriter> OrderWriter::create(asio::any_io_executor ex, redis::Options redis,
@@ -96,7 +100,7 @@ OrderWriter::OrderWriter(asio::any_io_executor ex, redis::Options redis,
   // A blocked read is a long request by design: the stall watchdog must allow for it.
   redis_.request_timeout = options_.block + std::chrono::seconds(3);
   for (int i = 0; i < sale_.shards(); ++i) {
-    auto s = std::make_shared<Shard>();
+    auto s = std::make_shared<Shard>(ex_);
     s->index = i;
     s->stream = sale_.stream_key(i);
     s->queued = sale_.queued_key(i);
@@ -119,13 +123,17 @@ void OrderWriter::start() {
 void OrderWriter::stop() {
   stopping_ = true;
   asio::post(ex_, [self = shared_from_this()] {
-    for (auto& s : self->shards_) s->conn->stop();
+    for (auto& s : self->shards_) {
+      s->conn->stop();
+      s->pause.cancel();
+    }
   });
 }
 
-asio::awaitable<void> OrderWriter::pause(Millis d) {
-  asio::steady_timer t(ex_, d);
-  auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+asio::awaitable<void> OrderWriter::pause(Shard& s, Millis d) {
+  if (stopping_) co_return;
+  s.pause.expires_after(d);
+  auto [ec] = co_await s.pause.async_wait(asio::as_tuple(asio::use_awaitable));
   (void)ec;
 }
 
@@ -145,7 +153,7 @@ asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
     if (!grouped) {
       grouped = co_await ensure_group(s);
       if (!grouped) {
-        co_await pause(backoff);
+        co_await pause(s, backoff);
         backoff = std::min(backoff * 2, Millis(2000));
         continue;
       }
@@ -180,7 +188,7 @@ asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
       if (stopping_) break;
       // NOGROUP (the stream was deleted) comes back as a server error: make the group again.
       if (read.error() == Errc::kServerError) grouped = false;
-      co_await pause(backoff);
+      co_await pause(s, backoff);
       backoff = std::min(backoff * 2, Millis(2000));
       continue;
     }
@@ -272,7 +280,7 @@ asio::awaitable<OrderWriter::Commit> OrderWriter::commit(Shard& s, std::vector<d
     if (!is_outage(stored.error())) {
       if (!single || ++failures >= options_.max_failures) co_return Commit::kRefused;
     }
-    co_await pause(backoff);
+    co_await pause(s, backoff);
     backoff = std::min(backoff * 2, Millis(2000));
   }
   co_return Commit::kStopped;
@@ -293,7 +301,7 @@ asio::awaitable<void> OrderWriter::acknowledge(Shard& s, std::vector<std::string
   while (!stopping_) {
     auto r = co_await s.conn->exec_all(cmd);
     if (r) co_return;
-    co_await pause(backoff);
+    co_await pause(s, backoff);
     backoff = std::min(backoff * 2, Millis(2000));
   }
 }

@@ -88,7 +88,7 @@ class OrderWriter : public std::enable_shared_from_this<OrderWriter> {
                                     std::optional<db::OrderRow> row);
   asio::awaitable<void> measure_lag(Shard& shard);
   asio::awaitable<void> trim(Shard& shard);
-  asio::awaitable<void> pause(std::chrono::milliseconds d);
+  asio::awaitable<void> pause(Shard& shard, std::chrono::milliseconds d);
 
   asio::any_io_executor ex_;
   redis::Options redis_;

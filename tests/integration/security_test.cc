@@ -35,6 +35,7 @@ std::vector<Write> admin_writes() {
       {"POST", "/voucher/seckill",
        R"({"shopId":1,"title":"管理员秒杀","payValue":1,"actualValue":2,"stock":3,)"
        R"("beginTime":"2020-01-01T00:00:00","endTime":"2037-12-31T00:00:00"})"},
+      {"DELETE", "/user/sessions/987654321", ""},  // a user with no session
   };
 }
 

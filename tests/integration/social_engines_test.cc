@@ -16,6 +16,7 @@
 #include "cache/bloom.h"
 #include "cache/read_through.h"
 #include "common/clock.h"
+#include "common/per_worker.h"
 #include "core/calendar.h"
 #include "db/blog_repository.h"
 #include "db/follow_repository.h"
@@ -101,6 +102,109 @@ TEST_F(SocialEngines, SessionOpensRenewsAndCloses) {
   ASSERT_TRUE(gone);
   EXPECT_FALSE(*gone);
   EXPECT_FALSE(Sessions::plausible_token("not-a-token"));
+}
+
+// Sessions with a near cache on this thread as worker 0 of one, on the hand-moved clock.
+class NearSessions : public SocialEngines {
+ protected:
+  NearSessions() { this_worker::enter(0); }
+  ~NearSessions() override { this_worker::enter(static_cast<size_t>(-1)); }
+  Sessions make(SessionOptions o) { return Sessions(o, clock_, {ctx_.get_executor()}); }
+  bool live(Sessions& s, const std::string& token) {
+    auto found = run_co(ctx_, s.find_and_renew(*redis_, token));
+    EXPECT_TRUE(found);
+    return found && found->has_value();
+  }
+  void delete_behind_surges_back(const std::string& token) {
+    ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, {Sessions::key(token)})));
+  }
+};
+
+TEST_F(NearSessions, ASessionReadOnceIsAnsweredLocallyForTheNearTtl) {
+  auto sessions = make({.ttl = 10min, .max_age = 24h, .near_ttl = 2s});
+  auto token = run_co(ctx_, sessions.open(*redis_, {42, "nick", ""})).value();
+  ASSERT_TRUE(live(sessions, token));
+  // Gone from Redis, but this worker read it under 2 s ago: no round trip, still answered.
+  delete_behind_surges_back(token);
+  clock_.advance(1999ms);
+  EXPECT_TRUE(live(sessions, token));
+  clock_.advance(1ms);
+  EXPECT_FALSE(live(sessions, token));
+  std::string metrics;
+  sessions.render_metrics(metrics);
+  EXPECT_NE(metrics.find("surge_session_lookups_total{result=\"near\"} 1\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("surge_session_lookups_total{result=\"redis\"} 2\n"), std::string::npos)
+      << metrics;
+}
+
+TEST_F(NearSessions, CloseDropsTheNearEntryBeforeItAnswers) {
+  auto sessions = make({.ttl = 10min, .max_age = 24h, .near_ttl = 1h});
+  auto token = run_co(ctx_, sessions.open(*redis_, {43, "nick", ""})).value();
+  ASSERT_TRUE(live(sessions, token));
+  ASSERT_TRUE(run_co(ctx_, sessions.close(*redis_, token)));
+  EXPECT_FALSE(live(sessions, token));  // an hour's near TTL: only the close can explain this
+}
+
+TEST_F(NearSessions, AnAnnouncedCloseFromAnotherInstanceDropsIt) {
+  auto sessions = make({.ttl = 10min, .max_age = 24h, .near_ttl = 1h});
+  auto token = run_co(ctx_, sessions.open(*redis_, {44, "nick", ""})).value();
+  ASSERT_TRUE(live(sessions, token));
+  delete_behind_surges_back(token);
+  sessions.on_message("some:other:channel", token);
+  test::drive_for(ctx_, 5ms);
+  EXPECT_TRUE(live(sessions, token));  // not its channel: still the near entry
+  sessions.on_message(Sessions::kChannel, token);
+  test::drive_for(ctx_, 5ms);
+  EXPECT_FALSE(live(sessions, token));
+}
+
+TEST_F(NearSessions, LosingTheFeedEmptiesTheNearCache) {
+  auto sessions = make({.ttl = 10min, .max_age = 24h, .near_ttl = 1h});
+  auto token = run_co(ctx_, sessions.open(*redis_, {45, "nick", ""})).value();
+  ASSERT_TRUE(live(sessions, token));
+  delete_behind_surges_back(token);
+  sessions.on_feed_state(true);
+  test::drive_for(ctx_, 5ms);
+  EXPECT_TRUE(live(sessions, token));
+  sessions.on_feed_state(false);
+  test::drive_for(ctx_, 5ms);
+  EXPECT_FALSE(live(sessions, token));
+}
+
+TEST_F(NearSessions, NoSessionOutlivesItsMaximumAgeHoweverBusy) {
+  auto sessions = make({.ttl = 10min, .max_age = 1h, .near_ttl = 2s});
+  auto token = run_co(ctx_, sessions.open(*redis_, {46, "nick", ""})).value();
+  // Used every second for an hour: the sliding TTL never lapses, the absolute age does.
+  for (int i = 0; i < 3599; ++i) {
+    ASSERT_TRUE(live(sessions, token)) << i;
+    clock_.advance(1s);
+  }
+  ASSERT_TRUE(live(sessions, token));
+  clock_.advance(1s);
+  EXPECT_FALSE(live(sessions, token));
+  auto exists = run_co(ctx_, redis::pttl(*redis_, Sessions::key(token)));
+  ASSERT_TRUE(exists);
+  EXPECT_EQ(*exists, -2) << "a session past its age is deleted, not left to its TTL";
+}
+
+TEST_F(NearSessions, CloseAllLogsAUserOutEverywhere) {
+  auto sessions = make({.ttl = 10min, .max_age = 24h, .near_ttl = 1h});
+  int64_t uid = 500000 + ::getpid() % 100000;
+  auto a = run_co(ctx_, sessions.open(*redis_, {uid, "nick", ""})).value();
+  auto b = run_co(ctx_, sessions.open(*redis_, {uid, "nick", ""})).value();
+  auto other = run_co(ctx_, sessions.open(*redis_, {uid + 1, "nick", ""})).value();
+  ASSERT_TRUE(live(sessions, a));
+  ASSERT_TRUE(live(sessions, b));
+  auto closed = run_co(ctx_, sessions.close_all(*redis_, uid));
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(*closed, 2);
+  EXPECT_FALSE(live(sessions, a));
+  EXPECT_FALSE(live(sessions, b));
+  EXPECT_TRUE(live(sessions, other));
+  auto again = run_co(ctx_, sessions.close_all(*redis_, uid));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0);
 }
 
 TEST_F(SocialEngines, LoginCodeIsLimitedPerMinuteAndRedeemedOnce) {

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "redis/commands.h"
+
 namespace surge::redis {
 namespace {
 
@@ -435,6 +437,34 @@ TEST(ReplyDebugString, RendersEachType) {
   EXPECT_EQ(to_debug_string(decode_one("$-1\r\n")), "(nil)");
   EXPECT_EQ(to_debug_string(decode_one("*3\r\n:1\r\n*1\r\n$1\r\nx\r\n$-1\r\n")),
             "[(integer) 1, [\"x\"], (nil)]");
+}
+
+// A restarted server answers LOADING until its data is back, a cluster TRYAGAIN or CLUSTERDOWN
+// between masters: transient, so callers answer 503 and retry, not 500.
+TEST(ReplyErrors, TransientServerStatesAreUnavailableOthersAreServerErrors) {
+  auto error = [](std::string text) {
+    Reply r;
+    r.type = Reply::Type::kError;
+    r.str = std::move(text);
+    return to_integer(Result<Reply>(r));
+  };
+  for (const char* text :
+       {"LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script.",
+        "MASTERDOWN Link with MASTER is down",
+        "TRYAGAIN Multiple keys request during rehashing of slot",
+        "CLUSTERDOWN The cluster is down",
+        "READONLY You can't write against a read only replica."}) {
+    auto r = error(text);
+    ASSERT_FALSE(r) << text;
+    EXPECT_EQ(r.error(), Errc::kUnavailable) << text;
+  }
+  for (const char* text :
+       {"ERR unknown command", "WRONGTYPE Operation against a key",
+        "BUSYGROUP Consumer Group name already exists", "NOSCRIPT No matching"}) {
+    auto r = error(text);
+    ASSERT_FALSE(r) << text;
+    EXPECT_EQ(r.error(), Errc::kServerError) << text;
+  }
 }
 
 }  // namespace
