@@ -43,11 +43,7 @@ void add_http_flags(CLI::App& cmd, Config& c) {
       ->envname("SURGE_SESSION_CACHE_SIZE")
       ->check(CLI::Range(1, 10'000'000))
       ->capture_default_str();
-  cmd.add_option("--order-shards", c.order_shards,
-                 "Order streams the flash sale spreads vouchers over (same on every instance)")
-      ->envname("SURGE_ORDER_SHARDS")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
+  add_order_shards_flag(cmd, c);
   cmd.add_option("--instance", c.instance,
                  "This instance's name in the order writers' group; keep it across restarts so "
                  "a restart finishes its own pending orders (default: hostname-port)")
@@ -198,6 +194,14 @@ void add_store_flags(CLI::App& cmd, Config& c) {
       ->capture_default_str();
   cmd.add_option("--log-level", c.log_level, "trace, debug, info, warn, error, off")
       ->envname("SURGE_LOG_LEVEL")
+      ->capture_default_str();
+}
+
+void add_order_shards_flag(CLI::App& cmd, Config& c) {
+  cmd.add_option("--order-shards", c.order_shards,
+                 "Order streams the flash sale spreads vouchers over (same on every instance)")
+      ->envname("SURGE_ORDER_SHARDS")
+      ->check(CLI::Range(1, 1024))
       ->capture_default_str();
 }
 

@@ -85,6 +85,8 @@ struct SeedOptions {
 // Adds the flags shared by every subcommand that talks to Redis or MariaDB. Every flag also
 // reads an environment variable (SURGE_...), so `set -a; . var/surge.env` configures them.
 void add_store_flags(CLI::App& cmd, Config& config);
+// --order-shards: `surge serve` and every command that reads the flash sale's streams.
+void add_order_shards_flag(CLI::App& cmd, Config& config);
 void add_http_flags(CLI::App& cmd, Config& config);
 void add_seed_flags(CLI::App& cmd, SeedOptions& seed);
 // Login codes, rate limits, feed and upload settings (called by add_http_flags).

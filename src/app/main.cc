@@ -1,21 +1,32 @@
-// The `surge` command: serve the API, migrate the schema, load the data set, reconcile, or list
-// routes.
+// The `surge` command: serve the API, migrate the schema, load the data set, reconcile, list
+// routes, and the operator commands (orders, cache, voucher).
 #include <cstdio>
+#include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
+#include "app/cache_command.h"
+#include "app/command_stores.h"
 #include "app/config.h"
 #include "app/migrate_command.h"
+#include "app/orders_command.h"
 #include "app/reconcile.h"
 #include "app/routes.h"
 #include "app/seed.h"
 #include "app/service.h"
+#include "app/voucher_command.h"
 #include "common/log.h"
+
+namespace surge::app {
+// "surge <version> (commit <hash>)"; generated at build time by cmake/version.cmake.
+std::string_view build_version();
+}  // namespace surge::app
 
 int main(int argc, char** argv) {
   using namespace surge::app;
   CLI::App cli{"Surge: a high-concurrency shop and flash-sale backend (hm-dianping API)"};
-  cli.set_version_flag("--version", "surge 0.1.0");
+  cli.set_version_flag("--version", std::string(build_version()));
   cli.require_subcommand(1);
 
   Config config;
@@ -50,20 +61,29 @@ int main(int argc, char** argv) {
       "reconcile",
       "Compare the flash sale's Redis stock and buyers with MariaDB's orders, voucher by voucher");
   add_store_flags(*reconcile_cmd, reconcile_config);
-  reconcile_cmd
-      ->add_option("--order-shards", reconcile_config.order_shards,
-                   "Order shards of the running instances")
-      ->envname("SURGE_ORDER_SHARDS")
-      ->capture_default_str();
+  add_order_shards_flag(*reconcile_cmd, reconcile_config);
   reconcile_cmd->add_option("--voucher", only_vouchers, "Only these vouchers (repeatable)");
   reconcile_cmd->add_flag("--repair", repair,
                           "Make Redis agree with MariaDB plus the queued orders (refused for a "
                           "voucher whose sale window is open or whose orders are queued)");
 
+  OrdersCommand orders;
+  add_orders_command(cli, orders);
+  CacheCommand cache;
+  add_cache_command(cli, cache);
+  VoucherCommand voucher;
+  add_voucher_command(cli, voucher);
+
   auto* routes_cmd = cli.add_subcommand(
       "routes", "Print every HTTP route as METHOD PATTERN ACCESS (public or login)");
 
-  CLI11_PARSE(cli, argc, argv);
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version end here with 0; every usage error is exit 2, whatever CLI11's
+    // own code for it, so scripts can tell a bad invocation from a failed run.
+    return cli.exit(e) == 0 ? 0 : kExitUsage;
+  }
 
   try {
     if (*serve_cmd) {
@@ -76,6 +96,18 @@ int main(int argc, char** argv) {
     if (*reconcile_cmd) {
       surge::init_logging(reconcile_config.log_level);
       return run_reconcile(reconcile_config, repair, only_vouchers);
+    }
+    if (*orders.self) {
+      surge::init_logging(orders.config.log_level);
+      return run_orders(orders);
+    }
+    if (*cache.self) {
+      surge::init_logging(cache.config.log_level);
+      return run_cache(cache);
+    }
+    if (*voucher.self) {
+      surge::init_logging(voucher.config.log_level);
+      return run_voucher(voucher);
     }
     if (*migrate_cmd) {
       surge::init_logging(migrate_config.log_level);

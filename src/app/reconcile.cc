@@ -8,10 +8,8 @@
 #include <map>
 
 #include <fmt/format.h>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 
+#include "app/command_stores.h"
 #include "core/parse.h"
 #include "core/reconcile.h"
 #include "db/voucher_repository.h"
@@ -57,11 +55,6 @@ std::string why_not_quiet(const db::SaleState& st, const core::VoucherSnapshot& 
 asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouchers,
                                const sale::FlashSale& sale, bool repair,
                                std::vector<int64_t> only) {
-  auto ready = co_await r.wait_ready(std::chrono::seconds(3));
-  if (!ready) {
-    fmt::print(stderr, "reconcile: redis not reachable\n");
-    co_return 2;
-  }
   auto states = co_await vouchers.sale_states();
   if (!states) {
     fmt::print(stderr, "reconcile: cannot read vouchers: {}\n", states.error().message());
@@ -171,23 +164,11 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
 }  // namespace
 
 int run_reconcile(const Config& config, bool repair, std::vector<int64_t> only) {
-  asio::io_context ctx;
-  db::Options dbo = config.db;
-  dbo.pool_size = 2;
-  db::Pool pool(dbo);
-  db::VoucherRepository vouchers(pool);
   sale::FlashSale sale(config.order_shards);
-  auto opts = config.redis;
-  opts.client_name = "surge-reconcile";
-  auto r = redis::Connection::create(ctx.get_executor(), opts);
-  r->start();
-  auto result =
-      asio::co_spawn(ctx, reconcile(*r, vouchers, sale, repair, std::move(only)), asio::use_future);
-  while (result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) ctx.run_one();
-  r->stop();
-  ctx.run_for(std::chrono::milliseconds(20));
-  pool.stop();
-  return result.get();
+  return run_command(config, "reconcile", true, [&](CommandStores& stores) -> asio::awaitable<int> {
+    db::VoucherRepository vouchers(*stores.pool);
+    co_return co_await reconcile(stores.redis, vouchers, sale, repair, only);
+  });
 }
 
 }  // namespace surge::app

@@ -9,6 +9,7 @@
 #include "app/routes.h"
 #include "core/parse.h"
 #include "http/envelope.h"
+#include "sale/new_sale.h"
 
 namespace surge::app {
 
@@ -28,18 +29,18 @@ std::optional<std::string> voucher_fields(const json::object& o, bool flash_sale
       .plain_text("title", 255, v.title, true)
       .plain_text("subTitle", 255, v.sub_title)
       .plain_text("rules", 1024, v.rules)
-      .integer("payValue", 0, 1'000'000'000'000, v.pay_value, true)
-      .integer("actualValue", 0, 1'000'000'000'000, v.actual_value, true)
+      .integer("payValue", 0, sale::kMaxValue, v.pay_value, true)
+      .integer("actualValue", 0, sale::kMaxValue, v.actual_value, true)
       .integer("type", 0, 1, v.type)
       .integer("status", 1, 3, v.status);
   if (!r.ok()) return r.error();
   if (!flash_sale) return std::nullopt;
   int64_t stock = 0;
-  if (!r.integer("stock", 1, 100'000'000, stock, true).ok()) return r.error();
+  if (!r.integer("stock", 1, sale::kMaxStock, stock, true).ok()) return r.error();
   v.stock = stock;
   // A LocalDateTime string as the original's pages send it, or Unix milliseconds; within the
   // range of the original's TIMESTAMP columns (1970-01-01T00:00:01 .. 2038-01-19T03:14:07).
-  constexpr int64_t kFirst = 1000, kLast = 2147483647000;
+  constexpr int64_t kFirst = sale::kFirstSaleMs, kLast = sale::kLastSaleMs;
   for (auto [name, out] : {std::pair{"beginTime", &v.begin_ms}, std::pair{"endTime", &v.end_ms}}) {
     const json::value* x = o.if_contains(name);
     if (x && x->is_string()) {
@@ -157,15 +158,10 @@ class VoucherApi {
     if (auto bad = voucher_fields(std::get<json::object>(body), flash_sale, v)) {
       co_return bad_request(*bad);
     }
-    db::SaleState state{0, v.stock.value_or(0), v.begin_ms, v.end_ms};
-    auto id = co_await s_.vouchers->insert(std::move(v));
+    auto id = flash_sale ? co_await sale::create_flash_sale(*s_.vouchers, *s_.sale,
+                                                            s_.local_redis(), std::move(v))
+                         : co_await s_.vouchers->insert(std::move(v));
     if (!id) co_return error_response(id.error());
-    if (flash_sale) {
-      state.voucher_id = *id;
-      std::vector<int64_t> no_buyers;
-      auto primed = co_await s_.sale->prime(s_.local_redis(), state, std::move(no_buyers));
-      if (!primed) co_return error_response(primed.error());
-    }
     co_return http::json(200, envelope::ok(json::value(*id)));
   }
 

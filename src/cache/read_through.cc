@@ -364,6 +364,10 @@ void ReadThrough::on_message(const std::string& channel, const std::string& id) 
   bool invalidation = channel == invalidate_channel();
   if (!invalidation && channel != filled_channel()) return;
   if (invalidation) bump(counters_.invalidations);
+  if (invalidation && id == kEveryKey) {
+    clear_near_caches();
+    return;
+  }
   std::string k = key(id);
   for (auto& w : workers_) {
     asio::post(w->executor, [ws = w.get(), k, invalidation] {
@@ -381,6 +385,10 @@ void ReadThrough::on_feed_state(bool connected) {
   if (connected) return;
   // Invalidations may be lost while the feed is down: nothing in a near cache can be trusted.
   bump(counters_.near_flushes);
+  clear_near_caches();
+}
+
+void ReadThrough::clear_near_caches() {
   for (auto& w : workers_) {
     asio::post(w->executor, [ws = w.get()] {
       ws->near.clear();

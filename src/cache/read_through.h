@@ -91,6 +91,8 @@ class ReadThrough {
   std::string version_key(std::string_view id) const {
     return "cachever:" + options_.name + ":" + std::string(id);
   }
+  // Published on the invalidation channel instead of an id: every key of the class (a flush).
+  static constexpr std::string_view kEveryKey = "*";
   std::string filled_channel() const { return "cache:filled:" + options_.name; }
   std::string invalidate_channel() const { return "cache:invalidate:" + options_.name; }
 
@@ -137,6 +139,8 @@ class ReadThrough {
   asio::awaitable<Result<Loaded>> rebuild(WorkerState& ws, std::string id);
   asio::awaitable<void> refresh(WorkerState& ws, std::string id);
   Loaded serve(WorkerState& ws, const std::string& id, std::string raw);
+  // Empties every worker's near cache (on its own thread) and refuses replies read before.
+  void clear_near_caches();
   void remember(WorkerState& ws, const std::string& key, const std::string& value, uint64_t epoch);
 
   ClassOptions options_;

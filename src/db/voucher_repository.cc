@@ -263,6 +263,15 @@ asio::awaitable<Result<std::vector<int64_t>>> VoucherRepository::buyers(int64_t 
   co_return out;
 }
 
+asio::awaitable<Result<std::map<int64_t, int64_t>>> VoucherRepository::order_counts() {
+  auto rows =
+      co_await pool_.query("SELECT voucher_id, COUNT(*) FROM tb_voucher_order GROUP BY voucher_id");
+  if (!rows) co_return rows.error();
+  std::map<int64_t, int64_t> out;
+  for (const auto& r : rows->rows) out[to_int64(r[0]).value_or(0)] = to_int64(r[1]).value_or(0);
+  co_return out;
+}
+
 asio::awaitable<Result<std::optional<Order>>> VoucherRepository::find_order(int64_t order_id) {
   Params p;
   p.emplace_back(order_id);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,8 @@ class VoucherRepository {
   // User ids holding an order for the voucher.
   asio::awaitable<Result<std::vector<int64_t>>> buyers(int64_t voucher_id);
   asio::awaitable<Result<std::optional<Order>>> find_order(int64_t order_id);
+  // Persisted orders per voucher (vouchers with none are absent).
+  asio::awaitable<Result<std::map<int64_t, int64_t>>> order_counts();
 
   // One transaction: every row inserted unless already present, and each voucher's stock
   // lowered by the rows that were new, guarded by stock >= n. A row that is not new is either a

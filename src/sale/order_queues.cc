@@ -1,0 +1,185 @@
+// Counting, listing and replaying orders across the shards' streams and hashes.
+#include "sale/order_queues.h"
+
+#include <algorithm>
+#include <map>
+
+#include "core/parse.h"
+#include "redis/commands.h"
+#include "redis/script.h"
+
+namespace surge::sale {
+
+namespace {
+
+// KEYS: dead-letter stream, order stream, queued hash (one shard: one hash tag). ARGV: the dead
+// letter's id. Returns 1 replayed, 0 gone (replayed or deleted meanwhile), -1 not a whole order.
+// Reading the entry inside the script makes two concurrent replays of it append it once.
+const redis::Script kReplay(R"lua(
+local e = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+if #e == 0 then return 0 end
+local f = e[1][2]
+local o = {}
+for i = 1, #f, 2 do o[f[i]] = f[i + 1] end
+local num = '^[1-9]%d*$'
+if not (o.userId and o.voucherId and o.id and string.match(o.userId, num)
+        and string.match(o.voucherId, num) and string.match(o.id, num)) then
+  return -1
+end
+redis.call('XADD', KEYS[2], '*', 'userId', o.userId, 'voucherId', o.voucherId, 'id', o.id)
+redis.call('HSET', KEYS[3], o.id, o.userId .. ':' .. o.voucherId)
+redis.call('XDEL', KEYS[1], ARGV[1])
+return 1
+)lua");
+
+std::string_view field(const redis::StreamEntry& e, std::string_view name) {
+  for (const auto& [k, v] : e.fields) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+std::optional<int64_t> id_field(const redis::StreamEntry& e, std::string_view name) {
+  return core::parse_id(field(e, name));
+}
+
+// Every entry of a stream, oldest first, read in pages so no single reply is large.
+asio::awaitable<Result<std::vector<redis::StreamEntry>>> read_all(redis::Connection& c,
+                                                                  const std::string& key) {
+  std::vector<redis::StreamEntry> out;
+  std::string start = "-";
+  while (true) {
+    auto r = co_await c.exec(redis::Command::make("XRANGE", key, start, "+", "COUNT", 1000));
+    if (!r) co_return r.error();
+    if (r->is_error() || !r->is_array()) co_return make_error_code(Errc::kProtocol);
+    for (const auto& item : r->elements) {
+      auto e = redis::to_stream_entry(item);
+      if (!e) co_return e.error();
+      out.push_back(std::move(*e));
+    }
+    if (r->elements.size() < 1000) co_return out;
+    start = "(" + out.back().id;
+  }
+}
+
+// The writers' group in an XINFO GROUPS reply: (unread, pending), or nullopt without one.
+std::optional<std::pair<int64_t, int64_t>> group_backlog(const redis::Reply& groups,
+                                                         const std::string& group) {
+  if (!groups.is_array()) return std::nullopt;
+  for (const auto& g : groups.elements) {
+    if (!g.is_array()) continue;
+    bool ours = false;
+    int64_t lag = 0, pending = 0;
+    for (size_t i = 0; i + 1 < g.elements.size(); i += 2) {
+      const auto& k = g.elements[i].str;
+      const auto& v = g.elements[i + 1];
+      if (k == "name") ours = v.str == group;
+      if (k == "pending") pending = v.as_integer().value_or(0);
+      if (k == "lag") lag = v.as_integer().value_or(0);
+    }
+    if (ours) return std::pair{lag, pending};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
+    redis::Connection& c, db::VoucherRepository& vouchers, const std::vector<int64_t>& only) const {
+  auto wanted = [&](int64_t v) {
+    return only.empty() || std::find(only.begin(), only.end(), v) != only.end();
+  };
+  std::map<int64_t, VoucherCounts> by_voucher;
+  auto at = [&](int64_t v) -> VoucherCounts& {
+    auto& vc = by_voucher[v];
+    vc.voucher_id = v;
+    return vc;
+  };
+  for (int64_t v : only) at(v);
+  auto states = co_await vouchers.sale_states();
+  if (!states) co_return states.error();
+  for (const auto& st : *states) {
+    if (wanted(st.voucher_id)) at(st.voucher_id);
+  }
+  auto persisted = co_await vouchers.order_counts();
+  if (!persisted) co_return persisted.error();
+  for (const auto& [v, n] : *persisted) {
+    if (wanted(v)) at(v).persisted = n;
+  }
+  auto dead = co_await dead_letters(c);
+  if (!dead) co_return dead.error();
+  Summary out;
+  for (int s = 0; s < sale_.shards(); ++s) {
+    ShardBacklog b;
+    b.shard = s;
+    auto queued = co_await sale_.queued_in(c, s);
+    if (!queued) co_return queued.error();
+    for (const auto& q : *queued) {
+      // A dead letter's marker stays until it is replayed; it is counted from the dead stream.
+      if (!q.dead && wanted(q.voucher_id)) ++at(q.voucher_id).queued;
+    }
+    for (const auto& d : *dead) {
+      if (d.shard != s) continue;
+      ++b.dead_letters;
+      if (d.voucher_id && wanted(*d.voucher_id)) ++at(*d.voucher_id).dead;
+    }
+    auto len = co_await c.exec(redis::Command::make("XLEN", sale_.stream_key(s)));
+    auto n = redis::to_integer(len);
+    if (!n) co_return n.error();
+    b.length = *n;
+    if (b.length > 0) {
+      auto groups = co_await c.exec(redis::Command::make("XINFO", "GROUPS", sale_.stream_key(s)));
+      if (!groups) co_return groups.error();
+      if (auto g = group_backlog(*groups, group_)) {
+        b.grouped = true;
+        b.unread = g->first;
+        b.pending = g->second;
+      } else {
+        b.unread = b.length;  // no writer has read this stream yet
+      }
+    }
+    out.shards.push_back(b);
+  }
+  for (auto& [v, vc] : by_voucher) out.vouchers.push_back(vc);
+  co_return out;
+}
+
+asio::awaitable<Result<std::vector<OrderQueues::DeadLetter>>> OrderQueues::dead_letters(
+    redis::Connection& c, const std::vector<int64_t>& only) const {
+  std::vector<DeadLetter> out;
+  for (int s = 0; s < sale_.shards(); ++s) {
+    auto entries = co_await read_all(c, sale_.dead_letter_key(s));
+    if (!entries) co_return entries.error();
+    for (const auto& e : *entries) {
+      DeadLetter d;
+      d.shard = s;
+      d.id = e.id;
+      d.entry = field(e, "entry");
+      d.reason = field(e, "reason");
+      d.order_id = id_field(e, "id");
+      d.user_id = id_field(e, "userId");
+      d.voucher_id = id_field(e, "voucherId");
+      if (!only.empty() &&
+          (!d.voucher_id || std::find(only.begin(), only.end(), *d.voucher_id) == only.end())) {
+        continue;
+      }
+      out.push_back(std::move(d));
+    }
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<OrderQueues::Replay>> OrderQueues::replay(redis::Connection& c,
+                                                                 const DeadLetter& d) const {
+  std::vector<std::string> keys{sale_.dead_letter_key(d.shard), sale_.stream_key(d.shard),
+                                sale_.queued_key(d.shard)};
+  std::vector<std::string> args{d.id};
+  auto r = co_await kReplay.run(c, std::move(keys), std::move(args));
+  auto n = redis::to_integer(r);
+  if (!n) co_return n.error();
+  if (*n == 1) co_return Replay::kReplayed;
+  if (*n == 0) co_return Replay::kGone;
+  co_return Replay::kMalformed;
+}
+
+}  // namespace surge::sale

@@ -1,0 +1,73 @@
+// The operator's view of the order pipeline (`surge orders`): per voucher, how many orders are
+// queued, persisted and dead-lettered; per shard, the stream's backlog; the dead letters
+// themselves, and their replay once the cause is fixed. Reads and moves only what the purchase
+// script and the order writer (sale/order_writer.h) write, with the same keys.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "db/voucher_repository.h"
+#include "redis/connection.h"
+#include "sale/flash_sale.h"
+
+namespace surge::sale {
+
+// Stateless apart from its settings: used on whichever io_context owns the connection passed
+// in (a command's own). The sale must outlive it.
+class OrderQueues {
+ public:
+  explicit OrderQueues(const FlashSale& sale, std::string group = "order-writers")
+      : sale_(sale), group_(std::move(group)) {}
+
+  struct VoucherCounts {
+    int64_t voucher_id = 0;
+    int64_t queued = 0;     // accepted, waiting for the writer
+    int64_t persisted = 0;  // rows in MariaDB
+    int64_t dead = 0;       // in a dead-letter stream
+  };
+  struct ShardBacklog {
+    int shard = 0;
+    int64_t length = 0;   // entries in the stream (acknowledged ones until trimmed)
+    int64_t unread = 0;   // not yet delivered to the writers' group
+    int64_t pending = 0;  // delivered, not yet acknowledged
+    int64_t dead_letters = 0;
+    bool grouped = false;  // the writers' group exists (a writer has run)
+  };
+  struct Summary {
+    std::vector<VoucherCounts> vouchers;  // by id
+    std::vector<ShardBacklog> shards;
+  };
+  // `only` empty: every flash-sale voucher and every voucher with an order anywhere.
+  asio::awaitable<Result<Summary>> summary(redis::Connection& c, db::VoucherRepository& vouchers,
+                                           const std::vector<int64_t>& only) const;
+
+  struct DeadLetter {
+    int shard = 0;
+    std::string id;     // in the dead-letter stream
+    std::string entry;  // the original order stream entry
+    std::string reason;
+    // Absent when the entry did not carry a whole order (a malformed entry).
+    std::optional<int64_t> order_id, user_id, voucher_id;
+  };
+  // Oldest first, shard by shard; `only` non-empty limits the list to those vouchers' orders.
+  asio::awaitable<Result<std::vector<DeadLetter>>> dead_letters(
+      redis::Connection& c, const std::vector<int64_t>& only = {}) const;
+
+  // Moves one dead letter back: in one script, its order is appended to its shard's order
+  // stream, its queued marker becomes "user:voucher" again and the dead letter is deleted, so
+  // the writer persists it like any order (once: the order id is the row's primary key, a
+  // duplicate is acknowledged as done) or, if the cause persists, dead-letters it again.
+  enum class Replay { kReplayed, kGone, kMalformed };
+  asio::awaitable<Result<Replay>> replay(redis::Connection& c, const DeadLetter& d) const;
+
+ private:
+  const FlashSale& sale_;
+  std::string group_;
+};
+
+}  // namespace surge::sale
