@@ -2,10 +2,11 @@
 # The dashboard in headless Chromium as a CTest test: starts `surge serve` on the fixture stores
 # (public and admin listeners on free ports) and runs dashboard_test.mjs against it.
 #   tests/dashboard/run.sh SURGE_BINARY [SCREENSHOT.png]   (SURGE_TEST_ENV names the stores' env file)
+# The screenshot path may also come from SURGE_DASHBOARD_SCREENSHOT (docs/dashboard.png is made so).
 # Exit 77 (skipped) when chromium or the npm driver is missing, saying why.
 set -euo pipefail
 bin=$1
-shot=${2:-}
+shot=${2:-${SURGE_DASHBOARD_SCREENSHOT:-}}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 set -a
 # shellcheck source=/dev/null
