@@ -113,8 +113,7 @@ void register_ops_routes(RouteTable& t) {
 }
 
 std::vector<std::string> register_admin_routes(http::Router& router, Services& s) {
-  return {add_plain(router, s, "/metrics", metrics),
-          add_plain(router, s, "/health", admin_health),
+  return {add_plain(router, s, "/metrics", metrics), add_plain(router, s, "/health", admin_health),
           add_plain(router, s, "/dashboard", dashboard_page_route),
           add_plain(router, s, "/dashboard/data", dashboard_data)};
 }

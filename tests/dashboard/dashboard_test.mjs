@@ -83,8 +83,15 @@ try {
   const routes = await until(() => page.$$eval("#routes tr", rows => rows.map(r => r.textContent)),
                              rows => rows.some(r => r.startsWith("/voucher-order")));
   check(routes.some(r => r.startsWith("/voucher-order")), "the route table lists /voucher-order");
-  const cacheRows = await page.$$eval("#cache tr", rows => rows.length);
-  check(cacheRows > 0, `the cache table has rows (${cacheRows})`);
+  // Shop reads: the cache's figures move too (a first read misses or hits Redis, a repeat hits).
+  const cacheTotal = () => page.$$eval("#cache tr", rows => rows.filter(r => r.textContent.startsWith("shop total"))
+      .map(r => [...r.querySelectorAll("td")].slice(1).reduce((a, td) => a + Number(td.textContent.replace(/,/g, "")), 0))[0] ?? 0);
+  const cacheBefore = await cacheTotal();
+  for (let round = 0; round < 2; ++round) {
+    for (let id = 1; id <= 20; ++id) await fetch(`${publicUrl}/shop/${id}`).then(r => r.text());
+  }
+  const cacheAfter = await until(cacheTotal, n => n >= cacheBefore + 40);
+  check(cacheAfter >= cacheBefore + 40, `shop cache lookups rise (${cacheBefore} -> ${cacheAfter})`);
   if (screenshot) await page.screenshot({path: screenshot, fullPage: true});
 } finally {
   await browser.close();

@@ -144,7 +144,8 @@ TEST_F(HttpApiTest, HealthReportsBothStoresUp) {
   EXPECT_EQ(v.at("success"), true);
   EXPECT_EQ(v.at("data").at("redis"), "up");
   EXPECT_EQ(v.at("data").at("mariadb"), "up");
-  EXPECT_EQ(test::http_get(port(), "/health"), (std::pair<int, std::string>{200, R"({"status":"up"})"}));
+  EXPECT_EQ(test::http_get(port(), "/health"),
+            (std::pair<int, std::string>{200, R"({"status":"up"})"}));
 }
 
 // Operations endpoints exist only on the admin listener, and API routes only on the public one.
@@ -178,8 +179,8 @@ TEST_F(HttpApiTest, DashboardDataCarriesTheMetricSamples) {
 
 TEST_F(HttpApiTest, MetricsExposition) {
   test::http_get(port(), "/shop/1");
-  std::string raw = test::raw_http(
-      admin_port(), "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  std::string raw =
+      test::raw_http(admin_port(), "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
   ASSERT_TRUE(raw.starts_with("HTTP/1.1 200")) << raw.substr(0, 200);
   EXPECT_NE(raw.find("Content-Type: text/plain"), std::string::npos);
   EXPECT_NE(raw.find("surge_http_requests_total{route=\"GET /shop/{id}\",code=\"2xx\"}"),

@@ -47,8 +47,8 @@ class RedisServer {
   Child child_;
 };
 
-// `surge serve` on a free port (and its admin listener on another) against the fixture stores (or the stores `env` names, as
-// KEY=VALUE lines); waits until it answers.
+// `surge serve` on a free port (and its admin listener on another) against the fixture stores (or
+// the stores `env` names, as KEY=VALUE lines); waits until it answers.
 class SurgeServer {
  public:
   explicit SurgeServer(const std::vector<std::string>& extra_args = {},
