@@ -44,6 +44,8 @@ class Env:
         self.surge = ("127.0.0.1", a.surge_port)
         self.nginx = ("127.0.0.1", a.nginx_port) if a.nginx_port else None
         self.balancer = ("127.0.0.1", a.balancer_port) if a.balancer_port else None
+        # /metrics is answered only on each instance's admin listener.
+        self.admin_port = dict(zip(a.instance_ports, a.admin_ports))
 
     def address(self, target):
         return {"surge": self.surge, "nginx": self.nginx, "balancer": self.balancer}[target]
@@ -90,10 +92,13 @@ class Env:
             c.close()
 
     def metrics(self, port=None):
-        """/metrics of the Surge instance on port (default: the direct one) as {series: value};
-        {} if unavailable."""
+        """/metrics of the Surge instance on port (default: the direct one), read from its admin
+        listener, as {series: value}; {} if unavailable."""
+        admin = self.admin_port.get(port or self.a.surge_port)
+        if not admin:
+            return {}
         try:
-            status, _, body = self.http("GET", "/metrics", target=("127.0.0.1", port) if port else None)
+            status, _, body = self.http("GET", "/metrics", target=("127.0.0.1", admin))
         except OSError:
             return {}
         if status != 200:
@@ -1247,6 +1252,7 @@ def main():
     p.add_argument("--balancer-port", type=int, default=0)
     p.add_argument("--balancer-pid", type=int, default=0)
     p.add_argument("--instance-ports", default="", help="every Surge instance's port, the direct one first")
+    p.add_argument("--admin-ports", default="", help="their admin listeners' ports, in the same order")
     p.add_argument("--instance-pids", default="", help="their pids, in the same order")
     p.add_argument("--scaleout-vouchers", default="12,13,5,6,7,8,9,10")
     p.add_argument("--redis-port", type=int, required=True)
@@ -1282,6 +1288,9 @@ def main():
     a.scaleout_vouchers = [int(x) for x in a.scaleout_vouchers.split(",") if x]
     a.instance_ports = [int(x) for x in a.instance_ports.split(",") if x] or [a.surge_port]
     a.instance_pids = [int(x) for x in a.instance_pids.split(",") if x] or [a.surge_pid]
+    a.admin_ports = [int(x) for x in a.admin_ports.split(",") if x]
+    if len(a.admin_ports) != len(a.instance_ports):
+        p.error("--admin-ports: one admin port per instance port")
     if len(a.instance_pids) != len(a.instance_ports) or a.instance_ports[0] != a.surge_port:
         p.error("--instance-ports/--instance-pids: one pid per port, the direct instance first")
     unknown = set(a.scenarios) - set(SCENARIOS)

@@ -6,6 +6,23 @@
 
 namespace surge::app {
 
+namespace {
+
+// "host:port" with a non-empty host and a port 0..65535; "[v6]:port" keeps the brackets off.
+std::optional<std::pair<std::string, uint16_t>> split_host_port(std::string_view v) {
+  size_t colon = v.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  auto port = core::parse_int64(v.substr(colon + 1), 0, 65535);
+  std::string_view host = v.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (!port) return std::nullopt;
+  return std::pair{std::string(host), static_cast<uint16_t>(*port)};
+}
+
+}  // namespace
+
 void add_http_flags(CLI::App& cmd, Config& c) {
   cmd.add_option("--listen", c.http.address, "Address to listen on")
       ->envname("SURGE_HTTP_ADDRESS")
@@ -80,6 +97,19 @@ void add_http_flags(CLI::App& cmd, Config& c) {
       ->envname("SURGE_ORDER_RETENTION")
       ->check(CLI::Range(0, 30 * 86'400))
       ->capture_default_str();
+  cmd.add_option_function<std::string>(
+         "--admin-listen",
+         [&c](const std::string& v) {
+           auto hp = split_host_port(v);  // checked below
+           c.admin_address = hp->first;
+           c.admin_port = hp->second;
+         },
+         "host:port of the operations listener (/metrics, /health in full, /dashboard); port 0 "
+         "picks a free one (default 127.0.0.1:0)")
+      ->envname("SURGE_ADMIN_LISTEN")
+      ->check([](const std::string& v) {
+        return split_host_port(v) ? std::string() : "want host:port, e.g. 127.0.0.1:9081";
+      });
   cmd.add_option("--admin-token", c.admin_token,
                  "Administrator credential (32+ characters) for shop and voucher writes, sent as "
                  "the authorization header; without one those routes refuse everyone")

@@ -37,6 +37,10 @@ struct SocialOptions {
 
 struct Config {
   http::ServerOptions http;
+  // The operations listener (/metrics, /health in full, /dashboard): loopback by default, port 0
+  // picks a free one (logged at start). Never reachable through the public listener.
+  std::string admin_address = "127.0.0.1";
+  uint16_t admin_port = 0;
   size_t workers = 0;  // 0: one per core
   redis::Options redis;
   db::Options db;

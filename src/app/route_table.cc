@@ -11,10 +11,8 @@ namespace surge::app {
 
 namespace {
 
-// Probes and scrapes are not visitors.
-bool counts_as_visit(std::string_view pattern) {
-  return pattern != "/health" && pattern != "/metrics";
-}
+// Health probes are not visitors (scrapes go to the admin listener, which records none).
+bool counts_as_visit(std::string_view pattern) { return pattern != "/health"; }
 
 void record_visit(Services* s, const http::Context& ctx) {
   if (!s->uv) return;

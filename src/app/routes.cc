@@ -16,6 +16,7 @@ void register_all(RouteTable& table) {
   register_upload_routes(table);
   register_stats_routes(table);
   register_openapi_routes(table);
+  register_ops_routes(table);
 }
 
 }  // namespace

@@ -365,16 +365,17 @@ void report_stores(Services& s, Workers& workers) {
 
 // Drain: no new connections, busy ones finish (10 s at most), then the background work and
 // the stores stop.
-void drain(Services& s, Workers& workers, http::Server& server,
+void drain(Services& s, Workers& workers, http::Server& server, http::Server& admin,
            const std::shared_ptr<redis::Connection>& feed) {
   server.drain();
+  admin.drain();
+  auto open = [&] { return server.open_connections() + admin.open_connections(); };
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (server.open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (open() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (server.open_connections() > 0) {
-    spdlog::warn("surge: {} connections still open after 10 s; closing anyway",
-                 server.open_connections());
+  if (open() > 0) {
+    spdlog::warn("surge: {} connections still open after 10 s; closing anyway", open());
   }
   // Orders read but not yet committed stay pending under this instance's consumer name; the
   // next start (or another instance's claim) finishes them.
@@ -421,14 +422,24 @@ int serve(Config config) {
   build_sale_and_visitors(services);
   build_engines(services);
 
-  // 3. The server and its metrics.
+  // 3. The servers (public and admin, on the same workers) and their shared metrics: the admin
+  // router's ids follow the public ones.
   http::Router router;
   auto names = register_routes(router, services);
+  http::Router admin_router(names.size());
+  auto admin_names = register_admin_routes(admin_router, services);
+  names.insert(names.end(), admin_names.begin(), admin_names.end());
   http::Metrics metrics(workers.size(), names);
   services.metrics = &metrics;
   add_metrics(metrics, services);
   http::Server server(workers.all(), router, metrics, config.http);
   if (!server.listen()) return 1;
+  http::ServerOptions admin_options = config.http;
+  admin_options.address = config.admin_address;
+  admin_options.port = config.admin_port;
+  admin_options.max_connections = 64;  // operators and scrapers, not the public
+  http::Server admin(workers.all(), admin_router, metrics, admin_options);
+  if (!admin.listen()) return 1;
   build_order_writer(services, workers, server.port(), writer_pool);
 
   // 4. Connections start on their own workers, then the workers run.
@@ -447,6 +458,8 @@ int serve(Config config) {
                config.db.socket.empty() ? fmt::format("{}:{}", config.db.host, config.db.port)
                                         : config.db.socket,
                config.db.pool_size);
+  spdlog::info("surge: admin listener on http://{}:{} (/metrics, /health, /dashboard)",
+               config.admin_address, admin.port());
 
   // The drain starts by failing the health check; with --drain-delay the listener stays open that
   // long (or until a second signal), so a balancer that polls /health moves traffic first.
@@ -468,7 +481,7 @@ int serve(Config config) {
   });
   main_ctx.run();
   // 6. Drain.
-  drain(services, workers, server, feed);
+  drain(services, workers, server, admin, feed);
   writer_pool.stop();
   spdlog::info("surge: stopped cleanly");
   return 0;

@@ -1,4 +1,4 @@
-// Shop, shop-type, health and metrics handlers. Each one parses and validates its input, calls
+// Shop and shop-type handlers. Each one parses and validates its input, calls
 // the engine, and renders the envelope; errors go through error_response() so statuses stay
 // consistent.
 #include "app/routes.h"
@@ -19,7 +19,6 @@
 #include "core/parse.h"
 #include "core/sanitize.h"
 #include "http/envelope.h"
-#include "redis/commands.h"
 #include "shop/catalog.h"
 
 namespace surge::app {
@@ -177,30 +176,6 @@ class ShopApi {
     co_return http::json(200, envelope::ok_raw(to_json(*shops)));
   }
 
-  // 200 when Redis and MariaDB both answer, 503 otherwise; the body says which is down.
-  awaitable<Response> health(Context&) {
-    if (s_.draining) {
-      json::object data;
-      data.emplace("state", "draining");
-      co_return http::json(503, envelope::fail("draining", data));
-    }
-    auto pong = co_await redis::ping(s_.local_redis());
-    bool redis_up = static_cast<bool>(pong);
-    auto db = co_await s_.db.ping();
-    bool db_up = static_cast<bool>(db);
-    json::object data;
-    data.emplace("redis", redis_up ? "up" : "down");
-    data.emplace("mariadb", db_up ? "up" : "down");
-    if (redis_up && db_up) co_return http::json(200, envelope::ok(data));
-    co_return http::json(503, envelope::fail("dependency down", data));
-  }
-
-  awaitable<Response> metrics(Context&) {
-    Response r{200, s_.metrics->render()};
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    co_return r;
-  }
-
  private:
   Services& s_;
 };
@@ -216,8 +191,6 @@ void register_shop_routes(RouteTable& t) {
   t.add(verb::get, "/shop/of/type", kPublic, api, &ShopApi::shops_of_type);
   t.add(verb::get, "/shop/of/name", kPublic, api, &ShopApi::shops_of_name);
   t.add(verb::get, "/shop-type/list", kPublic, api, &ShopApi::shop_types);
-  t.add(verb::get, "/health", kPublic, api, &ShopApi::health);
-  t.add(verb::get, "/metrics", kPublic, api, &ShopApi::metrics);
 }
 
 }  // namespace surge::app

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -33,5 +35,17 @@ class Exposition {
   Exposition& write_sample(std::string_view name, std::string_view labels, std::string_view value);
   std::string& out_;
 };
+
+// One sample read back from the text: what the dashboard's JSON is built from, so the numbers
+// it shows are exactly the ones /metrics exports.
+struct ParsedSample {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> labels;  // unescaped values, in text order
+  double value = 0;
+};
+
+// Reads the sample lines of a text exposition (comments and blank lines are skipped); a line
+// that does not parse is skipped too, so one odd line cannot hide the rest.
+std::vector<ParsedSample> parse_exposition(std::string_view text);
 
 }  // namespace surge::core

@@ -53,7 +53,7 @@ bool is_param(std::string_view seg) {
 }  // namespace
 
 size_t Router::add(bhttp::verb verb, std::string_view pattern, Handler handler) {
-  Route r{verb, std::string(pattern), {}, std::move(handler), routes_.size(), 0};
+  Route r{verb, std::string(pattern), {}, std::move(handler), first_id_ + routes_.size(), 0};
   for (auto seg : split(pattern)) {
     r.segments.emplace_back(seg);
     if (!is_param(seg)) ++r.literals;

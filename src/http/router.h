@@ -73,7 +73,10 @@ struct Route {
 
 class Router {
  public:
-  // Returns the route id (dense, from 0) used by metrics.
+  // Ids start at `first_id`, so a second listener's router can share one Metrics with the first
+  // (its ids follow the first router's).
+  explicit Router(size_t first_id = 0) : first_id_(first_id) {}
+  // Returns the route id (dense, from first_id) used by metrics.
   size_t add(bhttp::verb verb, std::string_view pattern, Handler handler);
 
   struct Match {
@@ -85,6 +88,7 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  size_t first_id_;
   std::vector<Route> routes_;
 };
 

@@ -239,7 +239,7 @@ void killed_instance_loses_nothing(bool restart_same_name) {
             50 - kBuyers);
   // Who recovered: under its own name b read its pending entries back (an hour's claim idle
   // rules out a claim); under another name only a claim could get them.
-  auto [ms, metrics] = http_get(b.port(), "/metrics");
+  auto [ms, metrics] = http_get(b.admin_port(), "/metrics");
   ASSERT_EQ(ms, 200);
   if (restart_same_name) {
     EXPECT_EQ(metric(metrics, "surge_order_claimed_total"), 0) << metrics;

@@ -199,7 +199,7 @@ TEST_F(Outage, SaleGoesOnWhileMariaDbIsDownAndEveryOrderLandsAfterwards) {
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_EQ(orders_of(voucher), 30);
-  auto [ms, metrics] = http_get(surge.port(), "/metrics");
+  auto [ms, metrics] = http_get(surge.admin_port(), "/metrics");
   EXPECT_NE(metrics.find("surge_orders_persisted_total 30"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("surge_order_dead_letters_total 0"), std::string::npos);
   conn->stop();

@@ -37,9 +37,13 @@ class HttpApiTest : public ::testing::Test {
   // If start-up threw, every case fails here instead of touching a null server.
   void SetUp() override { ASSERT_NE(server_, nullptr) << "surge did not start"; }
   static uint16_t port() { return server_->port(); }
+  static uint16_t admin_port() { return server_->admin_port(); }
 
   static json::value get_json(const std::string& path, int expected_status) {
-    auto [status, body] = test::http_get(port(), path);
+    return get_json_from(port(), path, expected_status);
+  }
+  static json::value get_json_from(uint16_t port, const std::string& path, int expected_status) {
+    auto [status, body] = test::http_get(port, path);
     EXPECT_EQ(status, expected_status) << path << ": " << body;
     json::error_code ec;
     json::value v = json::parse(body, ec);
@@ -134,17 +138,49 @@ TEST_F(HttpApiTest, RepeatedReadsAgree) {
   EXPECT_EQ(first, second);
 }
 
+// The admin listener says which store is up; the public one says only up or down.
 TEST_F(HttpApiTest, HealthReportsBothStoresUp) {
-  json::value v = get_json("/health", 200);
+  json::value v = get_json_from(admin_port(), "/health", 200);
   EXPECT_EQ(v.at("success"), true);
   EXPECT_EQ(v.at("data").at("redis"), "up");
   EXPECT_EQ(v.at("data").at("mariadb"), "up");
+  EXPECT_EQ(test::http_get(port(), "/health"),
+            (std::pair<int, std::string>{200, R"({"status":"up"})"}));
+}
+
+// Operations endpoints exist only on the admin listener, and API routes only on the public one.
+TEST_F(HttpApiTest, OperationsRoutesAreOnlyOnTheAdminListener) {
+  for (const char* path : {"/metrics", "/dashboard", "/dashboard/data"}) {
+    EXPECT_EQ(test::http_get(port(), path).first, 404) << path;
+    EXPECT_EQ(test::http_get(admin_port(), path).first, 200) << path;
+  }
+  EXPECT_EQ(test::http_get(admin_port(), "/shop/1").first, 404);
+}
+
+// The dashboard's data is the /metrics samples as JSON, with the stores' state.
+TEST_F(HttpApiTest, DashboardDataCarriesTheMetricSamples) {
+  test::http_get(port(), "/shop/1");
+  json::value v = get_json_from(admin_port(), "/dashboard/data", 200);
+  EXPECT_EQ(v.at("redis"), "up");
+  EXPECT_EQ(v.at("mariadb"), "up");
+  EXPECT_EQ(v.at("draining"), false);
+  bool found = false;
+  for (const auto& s : v.at("samples").as_array()) {
+    const auto& o = s.as_object();
+    if (o.at("n") == "surge_http_requests_total" &&
+        o.at("l").as_object().at("route") == "GET /shop/{id}") {
+      found = o.at("v").to_number<double>() >= 1;
+    }
+  }
+  EXPECT_TRUE(found) << v;
+  auto [status, page] = test::http_get(admin_port(), "/dashboard");
+  EXPECT_NE(page.find("dashboard/data"), std::string::npos);
 }
 
 TEST_F(HttpApiTest, MetricsExposition) {
   test::http_get(port(), "/shop/1");
   std::string raw =
-      test::raw_http(port(), "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+      test::raw_http(admin_port(), "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
   ASSERT_TRUE(raw.starts_with("HTTP/1.1 200")) << raw.substr(0, 200);
   EXPECT_NE(raw.find("Content-Type: text/plain"), std::string::npos);
   EXPECT_NE(raw.find("surge_http_requests_total{route=\"GET /shop/{id}\",code=\"2xx\"}"),
@@ -220,7 +256,10 @@ TEST(HttpApiShutdown, SigtermFailsTheHealthCheckBeforeTheListenerCloses) {
     std::this_thread::sleep_for(10ms);
   }
   EXPECT_EQ(health.first, 503);
-  EXPECT_NE(health.second.find("draining"), std::string::npos) << health.second;
+  EXPECT_EQ(health.second, R"({"status":"down"})");
+  auto detail = test::http_get(server.admin_port(), "/health");
+  EXPECT_EQ(detail.first, 503);
+  EXPECT_NE(detail.second.find("draining"), std::string::npos) << detail.second;
   EXPECT_EQ(test::http_get(server.port(), "/shop/1").first, 200) << "still serving meanwhile";
   server.child().kill(SIGTERM);
   EXPECT_EQ(server.child().wait(10s), 0);

@@ -45,6 +45,7 @@ class ShopQueries : public ::testing::Test {
            "&x=120.2&y=30.3";
   }
   uint16_t port() const { return server_->port(); }
+  uint16_t admin_port() const { return server_->admin_port(); }
   static SurgeServer* server_;
 };
 SurgeServer* ShopQueries::server_ = nullptr;
@@ -157,7 +158,7 @@ TEST_F(ShopQueries, NameSearchMatchesSubstringsAndTreatsWildcardsLiterally) {
   EXPECT_EQ(data_of(port(), "/shop/of/name").size(), 10u);         // no name: every shop
 }
 
-// One sample of /metrics, matched as a whole line; -1 when absent.
+// One sample of /metrics (on the admin port), matched as a whole line; -1 when absent.
 int64_t sample(uint16_t port, const std::string& name) {
   auto [status, text] = http_get(port, "/metrics");
   EXPECT_EQ(status, 200);
@@ -172,10 +173,10 @@ TEST_F(ShopQueries, ShopTypesAreServedSortedAndCached) {
   EXPECT_EQ(std::string(a[0].at("name").as_string()), "美食");
   // Cached: many more reads cost no database load at all.
   const std::string loads = R"(surge_cache_db_loads_total{class="shopType"})";
-  int64_t before = sample(port(), loads);
+  int64_t before = sample(admin_port(), loads);
   ASSERT_GE(before, 0) << "no such metric";  // 0 when another instance filled Redis first
   for (int i = 0; i < 50; ++i) EXPECT_EQ(data_of(port(), "/shop-type/list"), a);
-  EXPECT_EQ(sample(port(), loads), before);
+  EXPECT_EQ(sample(admin_port(), loads), before);
 }
 
 TEST_F(ShopQueries, BadParametersAre400WithAReason) {

@@ -41,7 +41,7 @@ bool documented_public(std::string_view path) {
     if (path.starts_with(prefix)) return true;
   }
   for (std::string_view exact : {"/shop", "/voucher", "/blog/hot", "/user/code", "/user/login",
-                                 "/health", "/metrics", "/openapi.json"}) {
+                                 "/health", "/openapi.json"}) {
     if (path == exact) return true;
   }
   return false;

@@ -126,9 +126,12 @@ bool RedisServer::wait_ready(std::chrono::milliseconds timeout) {
 
 SurgeServer::SurgeServer(const std::vector<std::string>& extra_args,
                          const std::vector<std::string>& env)
-    : port_(free_port()) {
-  std::vector<std::string> argv = {SURGE_BINARY, "serve",     "--port",    std::to_string(port_),
-                                   "--listen",   "127.0.0.1", "--workers", "2"};
+    : port_(free_port()), admin_port_(free_port()) {
+  std::vector<std::string> argv = {SURGE_BINARY,     "serve",
+                                   "--port",         std::to_string(port_),
+                                   "--listen",       "127.0.0.1",
+                                   "--workers",      "2",
+                                   "--admin-listen", "127.0.0.1:" + std::to_string(admin_port_)};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   child_ = Child(argv, env.empty() ? surge_env() : env);
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);

@@ -47,17 +47,20 @@ class RedisServer {
   Child child_;
 };
 
-// `surge serve` on a free port against the fixture stores (or the stores `env` names, as
-// KEY=VALUE lines); waits until it answers.
+// `surge serve` on a free port (and its admin listener on another) against the fixture stores (or
+// the stores `env` names, as KEY=VALUE lines); waits until it answers.
 class SurgeServer {
  public:
   explicit SurgeServer(const std::vector<std::string>& extra_args = {},
                        const std::vector<std::string>& env = {});
   uint16_t port() const { return port_; }
+  // The admin listener (--admin-listen): /metrics, /health in full, /dashboard.
+  uint16_t admin_port() const { return admin_port_; }
   Child& child() { return child_; }
 
  private:
   uint16_t port_;
+  uint16_t admin_port_;
   Child child_;
 };
 

@@ -23,6 +23,14 @@ TEST(Router, AddReturnsDenseIds) {
   EXPECT_EQ(r.routes()[2].verb, verb::post);
 }
 
+// A second listener's router continues the first one's ids, so both share one Metrics.
+TEST(Router, IdsStartWhereTheFirstRouterEnds) {
+  Router r(5);
+  EXPECT_EQ(r.add(verb::get, "/metrics", {}), 5u);
+  EXPECT_EQ(r.add(verb::get, "/dashboard", {}), 6u);
+  EXPECT_EQ(r.match(verb::get, "/dashboard").route->id, 6u);
+}
+
 TEST(Router, MatchesLiteralPaths) {
   Router r;
   r.add(verb::get, "/shop-type/list", {});
