@@ -5,14 +5,47 @@
 #include <map>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "core/parse.h"
 #include "redis/commands.h"
+#include "redis/script.h"
 
 namespace surge::cache {
 
 namespace {
 // Result<bool> cannot be made from an error_code implicitly (bool converts from one).
 Result<bool> failed(error_code ec) { return Result<bool>(boost::system::in_place_error, ec); }
+
+// KEYS: the shop's index now, its index before (the same key if the type did not change), the
+// generation. ARGV: lon, lat, member.
+const redis::Script kMove(R"lua(
+redis.call('GEOADD', KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+if KEYS[2] ~= KEYS[1] then redis.call('ZREM', KEYS[2], ARGV[3]) end
+return redis.call('INCR', KEYS[3])
+)lua");
+
+// KEYS: the generation, an index. ARGV: the generation expected, 'add' or 'rem', then
+// lon, lat, member triples (add) or members (rem). 1 when written, 0 when the generation moved.
+const redis::Script kIfGeneration(R"lua(
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 0 end
+if ARGV[2] == 'add' then
+  redis.call('GEOADD', KEYS[2], unpack(ARGV, 3))
+else
+  redis.call('ZREM', KEYS[2], unpack(ARGV, 3))
+end
+return 1
+)lua");
+
+asio::awaitable<Result<void>> write_if(redis::Connection& redis, const std::string& generation,
+                                       std::string key, std::vector<std::string> args) {
+  std::vector<std::string> keys{kShopGeoGeneration, std::move(key)};
+  args.insert(args.begin(), generation);
+  auto r = redis::to_integer(co_await kIfGeneration.run(redis, std::move(keys), std::move(args)));
+  if (!r) co_return r.error();
+  if (*r == 0) co_return make_error_code(Errc::kConflict);
+  co_return Result<void>();
+}
 }  // namespace
 
 std::string shop_geo_key(int64_t type_id) { return "shop:geo:" + std::to_string(type_id); }
@@ -32,22 +65,40 @@ asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Conn
   if (!after) co_return failed(after.error());
   if (*after) {
     const db::Shop& now = **after;
-    std::vector<redis::GeoMember> place{{std::to_string(id), now.x, now.y}};
-    auto placed = co_await redis::geoadd(redis, shop_geo_key(now.type_id), std::move(place));
-    if (!placed) co_return failed(placed.error());
-    if ((*before)->type_id != now.type_id) {
-      auto left = co_await redis::zrem(redis, shop_geo_key((*before)->type_id), std::to_string(id));
-      if (!left) co_return failed(left.error());
-    }
+    std::vector<std::string> keys{shop_geo_key(now.type_id), shop_geo_key((*before)->type_id),
+                                  kShopGeoGeneration};
+    std::vector<std::string> args{fmt::format("{}", now.x), fmt::format("{}", now.y),
+                                  std::to_string(id)};
+    auto moved = redis::to_integer(co_await kMove.run(redis, std::move(keys), std::move(args)));
+    if (!moved) co_return failed(moved.error());
   }
   auto invalidated = co_await cache.invalidate(w, std::to_string(id));
   if (!invalidated) co_return failed(invalidated.error());
   co_return true;
 }
 
+asio::awaitable<Result<std::string>> geo_generation(redis::Connection& redis) {
+  auto g = co_await redis::get(redis, kShopGeoGeneration);
+  if (!g) co_return g.error();
+  co_return g->value_or(std::string());
+}
+
+asio::awaitable<Result<void>> add_places_if(redis::Connection& redis, const std::string& generation,
+                                            int64_t type_id,
+                                            const std::vector<redis::GeoMember>& members) {
+  std::vector<std::string> args{"add"};
+  args.reserve(1 + 3 * members.size());
+  for (const auto& m : members) {
+    args.push_back(fmt::format("{}", m.lon));
+    args.push_back(fmt::format("{}", m.lat));
+    args.push_back(m.member);
+  }
+  co_return co_await write_if(redis, generation, shop_geo_key(type_id), std::move(args));
+}
+
 asio::awaitable<Result<size_t>> remove_stale_places(
     redis::Connection& redis, const std::vector<db::ShopRepository::Location>& places,
-    std::vector<int64_t> types) {
+    std::vector<int64_t> types, const std::string& generation) {
   std::map<int64_t, std::set<int64_t>> members_of;
   int64_t newest = 0;
   for (const auto& p : places) {
@@ -69,10 +120,9 @@ asio::awaitable<Result<size_t>> remove_stale_places(
       if (!id || (!belong.contains(*id) && *id <= newest)) stale.push_back(m);
     }
     if (stale.empty()) continue;
-    redis::Command drop;
-    drop.begin(2 + stale.size()).arg("ZREM").arg(key);
-    for (auto m : stale) drop.arg(m);
-    auto done = co_await redis.exec(std::move(drop));
+    std::vector<std::string> args{"rem"};
+    for (auto m : stale) args.emplace_back(m);
+    auto done = co_await write_if(redis, generation, key, std::move(args));
     if (!done) co_return done.error();
     removed += stale.size();
   }

@@ -10,12 +10,25 @@
 
 #include "cache/read_through.h"
 #include "db/shop_repository.h"
+#include "redis/commands.h"
 #include "redis/connection.h"
 
 namespace surge::cache {
 
 // The geo index of shops of one type (the original's key).
 std::string shop_geo_key(int64_t type_id);
+
+// The indexes' generation: every update bumps it in the same atomic step as its index writes.
+// A bulk load reads it before reading MariaDB and writes only while it is unchanged, so a load
+// that read a row before an update can never put the shop back at its old place (or remove it
+// from its new type) after the update wrote it; such a load starts again instead.
+inline constexpr const char* kShopGeoGeneration = "shop:geo:generation";
+asio::awaitable<Result<std::string>> geo_generation(redis::Connection& redis);
+// GEOADD of `members` into the type's index if the generation is still `generation`;
+// kConflict when it moved.
+asio::awaitable<Result<void>> add_places_if(redis::Connection& redis, const std::string& generation,
+                                            int64_t type_id,
+                                            const std::vector<redis::GeoMember>& members);
 
 // Updates some columns of a shop, then puts it at its current place in its current type's index
 // (removing it from its former type's index), then invalidates its cache entry everywhere, so a
@@ -29,9 +42,10 @@ asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Conn
 // After the start-up load of every location into the indexes: removes members that no longer
 // belong (a shop moved to another type, or deleted). `types` are the geo keys' type ids to check
 // (every type the database knows); ids above the highest in `places` are kept, since they were
-// created after the locations were read. Returns the number of members removed.
+// created after the locations were read. Returns the number of members removed; kConflict when
+// the generation moved from `generation` (the locations may be out of date).
 asio::awaitable<Result<size_t>> remove_stale_places(
     redis::Connection& redis, const std::vector<db::ShopRepository::Location>& places,
-    std::vector<int64_t> types);
+    std::vector<int64_t> types, const std::string& generation);
 
 }  // namespace surge::cache

@@ -61,6 +61,21 @@ asio::awaitable<Result<std::vector<NearbyShop>>> Catalog::nearby(size_t worker,
 }
 
 asio::awaitable<Result<size_t>> Catalog::build_geo_index(redis::Connection& c) {
+  // An update that lands between reading the rows and writing them moves the generation: the
+  // load then starts again from fresh rows. Updates are rare next to a load's few milliseconds,
+  // so a few attempts are plenty.
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    auto loaded = co_await load_geo_index(c);
+    if (loaded || loaded.error() != Errc::kConflict || attempt == kAttempts) co_return loaded;
+    spdlog::info("geo: a shop moved while the index loaded; loading again ({} of {})", attempt + 1,
+                 kAttempts);
+  }
+}
+
+asio::awaitable<Result<size_t>> Catalog::load_geo_index(redis::Connection& c) {
+  auto generation = co_await cache::geo_generation(c);
+  if (!generation) co_return generation.error();
   auto places = co_await shops_.all_locations();
   if (!places) co_return places.error();
   // A row the index refuses would fail its whole GEOADD (and so hundreds of good rows with it):
@@ -78,7 +93,6 @@ asio::awaitable<Result<size_t>> Catalog::build_geo_index(redis::Connection& c) {
     by_type[p.type_id].push_back(&p);
   }
   if (skipped > 0) spdlog::warn("geo: {} shops skipped for their coordinates", skipped);
-  std::vector<redis::Command> commands;
   constexpr size_t kPerCommand = 500;
   for (const auto& [type, list] : by_type) {
     for (size_t i = 0; i < list.size(); i += kPerCommand) {
@@ -87,19 +101,18 @@ asio::awaitable<Result<size_t>> Catalog::build_geo_index(redis::Connection& c) {
       for (size_t j = i; j < i + n; ++j) {
         members.push_back({std::to_string(list[j]->id), list[j]->x, list[j]->y});
       }
-      commands.push_back(redis::geoadd_command(cache::shop_geo_key(type), members));
+      auto added = co_await cache::add_places_if(c, *generation, type, members);
+      if (!added) co_return added.error();
     }
   }
-  auto done = co_await redis::bulk(c, std::move(commands));
-  if (!done) co_return done.error();
-  if (done->error_replies > 0) co_return make_error_code(Errc::kServerError);
   // The load only adds: members left from before (moved to another type, deleted) go now.
   std::vector<int64_t> types;
   if (auto known = co_await shops_.types()) {
     for (const auto& t : *known) types.push_back(t.id);
   }
-  auto stale = co_await cache::remove_stale_places(c, *places, std::move(types));
+  auto stale = co_await cache::remove_stale_places(c, *places, std::move(types), *generation);
   if (!stale) {
+    if (stale.error() == Errc::kConflict) co_return stale.error();
     spdlog::warn("geo: removing stale members failed ({})", stale.error().message());
   } else if (*stale > 0) {
     spdlog::info("geo: {} stale members removed", *stale);

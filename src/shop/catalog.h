@@ -60,6 +60,9 @@ class Catalog {
   asio::awaitable<Result<size_t>> build_geo_index(redis::Connection& c);
 
  private:
+  // One attempt; kConflict when an update moved the indexes' generation meanwhile.
+  asio::awaitable<Result<size_t>> load_geo_index(redis::Connection& c);
+
   db::ShopRepository& shops_;
   cache::ReadThrough& cache_;
   cache::BloomFilter& bloom_;

@@ -15,6 +15,7 @@
 
 #include "cache/bloom.h"
 #include "cache/read_through.h"
+#include "cache/shop_places.h"
 #include "common/clock.h"
 #include "common/per_worker.h"
 #include "core/calendar.h"
@@ -437,6 +438,58 @@ TEST_F(SocialEngines, CreatedShopIsInTheFilterTheGeoIndexAndNearbySearch) {
   EXPECT_LT(near->front().distance_m, 1.0);
   // Another type's index does not have it.
   EXPECT_TRUE(run_co(ctx_, catalog.nearby(0, *redis_, 2, x, y, 5000, 0, 5)).value().empty());
+  std::vector<std::string> keys{bloom.key()};
+  ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, keys)));
+}
+
+// The start-up load against a concurrent move: a load that read the rows before an update must
+// not write them after it (it would put the shop back at its old place, or, when its stale pass
+// runs, take it out of its new type's index). The update bumps the generation atomically with
+// its own index writes, and the load's writes check it.
+TEST_F(SocialEngines, AGeoLoadThatReadRowsBeforeAMoveCannotUndoIt) {
+  db::ShopRepository shops(pool_);
+  cache::ClassOptions options;
+  options.name = "geotest" + std::to_string(::getpid());
+  cache::ReadThrough cache(options,
+                           [](std::string) -> asio::awaitable<Result<cache::Loaded>> {
+                             co_return cache::Loaded();
+                           },
+                           {{ctx_.get_executor(), redis_.get()}});
+  cache::BloomFilter bloom("geotest" + std::to_string(::getpid()), 1000, 0.01);
+  shop::Catalog catalog(shops, cache, bloom);
+  double x = 11 + (::getpid() % 1000) / 100.0, y = 11.5;
+  shop::NewShop shop;
+  shop.fields = {{"name", std::string("moving shop")}, {"type_id", int64_t{1}}, {"x", x}, {"y", y}};
+  shop.type_id = 1;
+  shop.x = x;
+  shop.y = y;
+  auto id = run_co(ctx_, catalog.create(0, *redis_, std::move(shop)));
+  ASSERT_TRUE(id);
+  std::string member = std::to_string(*id);
+
+  // The load's first step: the generation, then the rows (the shop still in type 1 at x).
+  auto generation = run_co(ctx_, cache::geo_generation(*redis_));
+  ASSERT_TRUE(generation);
+  auto rows = run_co(ctx_, shops.all_locations());
+  ASSERT_TRUE(rows);
+  // The move lands now: type 2, two degrees east.
+  db::ShopFields moved{{"type_id", int64_t{2}}, {"x", x + 2}};
+  ASSERT_TRUE(run_co(ctx_, catalog.update(0, *redis_, *id, moved)).value());
+  // The load's writes from its old rows are refused, and the index keeps the move.
+  std::vector<redis::GeoMember> old_place{{member, x, y}};
+  auto add = run_co(ctx_, cache::add_places_if(*redis_, *generation, 1, old_place));
+  ASSERT_FALSE(add);
+  EXPECT_EQ(add.error(), Errc::kConflict);
+  auto stale = run_co(ctx_, cache::remove_stale_places(*redis_, *rows, {1, 2}, *generation));
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error(), Errc::kConflict);
+  EXPECT_FALSE(run_co(ctx_, redis::zscore(*redis_, cache::shop_geo_key(1), member)).value());
+  EXPECT_TRUE(run_co(ctx_, redis::zscore(*redis_, cache::shop_geo_key(2), member)).value());
+  // A whole load started now (after the move) writes, and agrees with the move.
+  auto loaded = run_co(ctx_, catalog.build_geo_index(*redis_));
+  ASSERT_TRUE(loaded) << loaded.error().message();
+  EXPECT_FALSE(run_co(ctx_, redis::zscore(*redis_, cache::shop_geo_key(1), member)).value());
+  EXPECT_TRUE(run_co(ctx_, redis::zscore(*redis_, cache::shop_geo_key(2), member)).value());
   std::vector<std::string> keys{bloom.key()};
   ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, keys)));
 }
