@@ -142,8 +142,8 @@ Loaded ReadThrough::serve(WorkerState& ws, const std::string& id, std::string ra
       if (due) bump(counters_.stale);
     } else if (options_.strategy == Strategy::kEarlyRefresh) {
       std::uniform_real_distribution<double> unit(0.0, 1.0);
-      due = core::xfetch_should_refresh(clock_.now_ms(), e.expire_at_ms, e.delta_ms, options_.xfetch_beta,
-                                        unit(ws.rng));
+      due = core::xfetch_should_refresh(clock_.now_ms(), e.expire_at_ms, e.delta_ms,
+                                        options_.xfetch_beta, unit(ws.rng));
     }
     if (due && ws.refreshing.insert(key(id)).second) {
       counters_.refreshes_running.fetch_add(1, std::memory_order_relaxed);

@@ -88,8 +88,7 @@ class ReadThrough {
     redis::Connection* redis;
   };
 
-  ReadThrough(ClassOptions options, Loader loader, std::vector<Worker> workers,
-              const Clock& clock);
+  ReadThrough(ClassOptions options, Loader loader, std::vector<Worker> workers, const Clock& clock);
   ~ReadThrough();
 
   const ClassOptions& options() const { return options_; }

@@ -58,8 +58,8 @@ asio::awaitable<Result<std::vector<std::string>>> Follows::mirror_keys(redis::Co
   std::vector<std::string> keys;
   std::string cursor = "0";
   do {
-    auto page = co_await c.exec(redis::Command::make("SCAN", cursor, "MATCH", key_prefix() + "*",
-                                                     "COUNT", 1000));
+    auto page = co_await c.exec(
+        redis::Command::make("SCAN", cursor, "MATCH", key_prefix() + "*", "COUNT", 1000));
     if (!page) co_return page.error();
     if (!page->is_array() || page->elements.size() != 2 || !page->elements[1].is_array()) {
       co_return make_error_code(Errc::kServerError);

@@ -280,7 +280,8 @@ TEST_F(SocialEngines, ConcurrentTogglesByOneReaderLeaveTheSetAndTheCounterAgreei
                               if (!r || *r != LikeOutcome::kToggled) ++failed;
                             });
     }
-    test::drive(ctx_, [&] { return done == toggles; }, 30s);
+    test::drive(
+        ctx_, [&] { return done == toggles; }, 30s);
     ASSERT_EQ(failed, 0);
     auto card = run_co(ctx_, redis_->exec(redis::Command::make("ZCARD", Likes::key(*blog))));
     ASSERT_TRUE(card);
@@ -472,14 +473,15 @@ TEST_F(SocialEngines, CreatedShopIsInTheFilterTheGeoIndexAndNearbySearch) {
   db::ShopRepository shops(pool_);
   cache::ClassOptions options;
   options.name = "shoptest" + std::to_string(::getpid());
-  cache::ReadThrough cache(options,
-                           [&shops](std::string id) -> asio::awaitable<Result<cache::Loaded>> {
-                             auto row = co_await shops.find(std::stoll(id));
-                             if (!row) co_return row.error();
-                             if (!*row) co_return cache::Loaded();
-                             co_return cache::Loaded("{\"name\":\"" + (*row)->name + "\"}");
-                           },
-                           {{ctx_.get_executor(), redis_.get()}}, clock_);
+  cache::ReadThrough cache(
+      options,
+      [&shops](std::string id) -> asio::awaitable<Result<cache::Loaded>> {
+        auto row = co_await shops.find(std::stoll(id));
+        if (!row) co_return row.error();
+        if (!*row) co_return cache::Loaded();
+        co_return cache::Loaded("{\"name\":\"" + (*row)->name + "\"}");
+      },
+      {{ctx_.get_executor(), redis_.get()}}, clock_);
   cache::BloomFilter bloom("shoptest" + std::to_string(::getpid()), 1000, 0.01);
   shop::Catalog catalog(shops, cache, bloom);
   // A point far from the seed data (which is all near 120.1, 30.3).
