@@ -259,12 +259,12 @@ std::shared_ptr<redis::Connection> build_caches(Services& s, Workers& workers) {
                                                              : cache::Strategy::kEarlyRefresh;
   s.shop_cache = std::make_unique<cache::ReadThrough>(
       shop_options, [&shops = s.shops](std::string id) { return load_shop(shops, std::move(id)); },
-      cache_workers);
+      cache_workers, *s.clock);
   cache::ClassOptions type_options;
   type_options.name = "shopType";
   s.type_cache = std::make_unique<cache::ReadThrough>(
       type_options, [&shops = s.shops](std::string) { return load_shop_types(shops); },
-      cache_workers);
+      cache_workers, *s.clock);
   // Room for four times the seed-scale 50,114 shops at 0.1% false positives (2.9 Mbit, 360 KB);
   // at seed scale the real rate is about one in a million.
   s.shop_bloom = std::make_unique<cache::BloomFilter>("shop", 200000, 0.001);

@@ -1,6 +1,7 @@
 // Read-through cache: near cache, Redis, singleflight, distributed rebuild lock, fill wake-ups.
 #include "cache/read_through.h"
 
+#include <algorithm>
 #include <charconv>
 #include <unordered_set>
 
@@ -22,7 +23,7 @@ namespace surge::cache {
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 void bump(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
 
@@ -96,8 +97,10 @@ struct ReadThrough::WorkerState {
   }
 };
 
-ReadThrough::ReadThrough(ClassOptions options, Loader loader, std::vector<Worker> workers)
+ReadThrough::ReadThrough(ClassOptions options, Loader loader, std::vector<Worker> workers,
+                         const Clock& clock)
     : options_(std::move(options)),
+      clock_(clock),
       key_prefix_("cache:" + options_.name + ":"),
       loader_(std::move(loader)) {
   for (auto& w : workers) {
@@ -106,14 +109,6 @@ ReadThrough::ReadThrough(ClassOptions options, Loader loader, std::vector<Worker
 }
 
 ReadThrough::~ReadThrough() = default;
-
-namespace {
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-}  // namespace
 
 // Stored forms: "" (null marker) | item JSON | "~<expire_at_ms>:<delta_ms>:" + item JSON. Items
 // are JSON objects or arrays, so a leading '~' is unambiguous.
@@ -143,15 +138,16 @@ Loaded ReadThrough::serve(WorkerState& ws, const std::string& id, std::string ra
   if (e.expire_at_ms >= 0 && e.value) {
     bool due = false;
     if (options_.strategy == Strategy::kLogicalExpiry) {
-      due = now_ms() >= e.expire_at_ms;
+      due = clock_.now_ms() >= e.expire_at_ms;
       if (due) bump(counters_.stale);
     } else if (options_.strategy == Strategy::kEarlyRefresh) {
       std::uniform_real_distribution<double> unit(0.0, 1.0);
-      due = core::xfetch_should_refresh(now_ms(), e.expire_at_ms, e.delta_ms, options_.xfetch_beta,
-                                        unit(ws.rng));
+      due = core::xfetch_should_refresh(clock_.now_ms(), e.expire_at_ms, e.delta_ms,
+                                        options_.xfetch_beta, unit(ws.rng));
     }
     if (due && ws.refreshing.insert(key(id)).second) {
-      asio::co_spawn(ws.executor, refresh(ws, id), asio::detached);
+      counters_.refreshes_running.fetch_add(1, std::memory_order_relaxed);
+      asio::co_spawn(ws.executor, refresh(ws, id, e.expire_at_ms), asio::detached);
     }
   }
   return std::move(e.value);
@@ -160,14 +156,14 @@ Loaded ReadThrough::serve(WorkerState& ws, const std::string& id, std::string ra
 void ReadThrough::remember(WorkerState& ws, const std::string& key, const std::string& value,
                            uint64_t epoch) {
   if (options_.near_ttl.count() <= 0 || ws.epoch != epoch) return;
-  ws.near.put(key, value, Clock::now() + options_.near_ttl);
+  ws.near.put(key, value, Steady::now() + options_.near_ttl);
 }
 
 asio::awaitable<Result<Loaded>> ReadThrough::get(size_t w, std::string id) {
   WorkerState& ws = *workers_.at(w);
   std::string k = key(id);
   if (options_.near_ttl.count() > 0) {
-    if (const std::string* v = ws.near.find(k, Clock::now())) {
+    if (const std::string* v = ws.near.find(k, Steady::now())) {
       bump(counters_.near_hit);
       co_return serve(ws, id, *v);
     }
@@ -219,14 +215,14 @@ asio::awaitable<Result<ReadThrough::Fill>> ReadThrough::load_once(
     version = current->value_or(std::string());
   }
   bump(counters_.db_loads);
-  auto started = Clock::now();
+  int64_t started = clock_.now_ms();
   auto loaded = co_await loader_(id);
   if (!loaded) co_return loaded.error();
-  auto delta = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  int64_t delta = std::max<int64_t>(0, clock_.now_ms() - started);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   auto ttl = *loaded ? core::jittered_ttl(options_.ttl, options_.jitter, unit(ws.rng))
                      : core::jittered_ttl(options_.null_ttl, options_.jitter, unit(ws.rng));
-  std::string stored = encode(*loaded, now_ms() + ttl.count(), delta.count());
+  std::string stored = encode(*loaded, clock_.now_ms() + ttl.count(), delta);
   // Logical expiry keeps present items without a Redis TTL: they must never go missing.
   bool keep = options_.strategy == Strategy::kLogicalExpiry && loaded->has_value();
   core::Millis redis_ttl = keep ? core::Millis(0) : ttl;
@@ -251,26 +247,38 @@ asio::awaitable<Result<ReadThrough::Fill>> ReadThrough::load_once(
   co_return fill;
 }
 
-// One background rebuild across all instances: whoever takes the lock reloads; others skip.
-asio::awaitable<void> ReadThrough::refresh(WorkerState& ws, std::string id) {
+// One background rebuild across all instances: whoever takes the lock reloads; others skip. So
+// does a refresh whose lock comes free only after another instance replaced the entry it saw
+// (`seen_expiry`): without that check, a reader that saw the old entry just before the other
+// rebuild landed would rebuild it a second time in the same period.
+asio::awaitable<void> ReadThrough::refresh(WorkerState& ws, std::string id, int64_t seen_expiry) {
   std::string k = key(id);
   auto lease = co_await try_lock(*ws.redis, "lock:" + options_.name + ":" + id, options_.lock_ttl);
   if (lease && *lease) {
-    bump(counters_.rebuilds);
-    auto loaded = co_await load_once(ws, id, true);
-    if (!loaded) {
-      spdlog::warn("cache {}: background rebuild of {} failed: {}", options_.name, k,
-                   loaded.error().message());
+    auto current = co_await redis::get(*ws.redis, k);
+    bool replaced = current && *current && parse(std::move(**current)).expire_at_ms != seen_expiry;
+    if (current && !replaced) {
+      bump(counters_.rebuilds);
+      auto loaded = co_await load_once(ws, id, true);
+      if (!loaded) {
+        spdlog::warn("cache {}: background rebuild of {} failed: {}", options_.name, k,
+                     loaded.error().message());
+      }
+    } else {
+      bump(counters_.refreshes_skipped);
     }
     co_await unlock(*ws.redis, std::move(**lease));
+  } else {
+    bump(counters_.refreshes_skipped);
   }
   ws.refreshing.erase(k);
+  counters_.refreshes_running.fetch_sub(1, std::memory_order_relaxed);
 }
 
 asio::awaitable<Result<Loaded>> ReadThrough::rebuild(WorkerState& ws, std::string id) {
   std::string k = key(id);
   std::string lock_key = "lock:" + options_.name + ":" + id;
-  auto deadline = Clock::now() + options_.wait_timeout;
+  auto deadline = Steady::now() + options_.wait_timeout;
   for (;;) {
     // Registered before the lock attempt and the re-read, so a fill that lands in between
     // still wakes us.
@@ -326,7 +334,7 @@ asio::awaitable<Result<Loaded>> ReadThrough::rebuild(WorkerState& ws, std::strin
       remember(ws, k, **after, epoch);
       co_return serve(ws, id, std::move(**after));
     }
-    if (Clock::now() >= deadline) {
+    if (Steady::now() >= deadline) {
       bump(counters_.wait_timeouts);
       co_return make_error_code(Errc::kTimeout);
     }
@@ -421,7 +429,9 @@ void ReadThrough::render_metrics(std::string& out, const std::vector<const ReadT
       {"surge_cache_rebuilds_total", &CacheCounters::rebuilds,
        "Background rebuilds (logical expiry, early refresh)."},
       {"surge_cache_fills_refused_total", &CacheCounters::fills_refused,
-       "Fills not stored because an invalidation overtook their load."}};
+       "Fills not stored because an invalidation overtook their load."},
+      {"surge_cache_refreshes_skipped_total", &CacheCounters::refreshes_skipped,
+       "Background refreshes left to another instance (its lock, or its entry already new)."}};
   auto value = [](const ReadThrough* c, Field f) {
     return (c->counters_.*f).load(std::memory_order_relaxed);
   };
@@ -438,6 +448,12 @@ void ReadThrough::render_metrics(std::string& out, const std::vector<const ReadT
     for (const auto* c : caches) {
       e.sample(t.name, fmt::format("class=\"{}\"", c->options_.name), value(c, t.field));
     }
+  }
+  e.family("surge_cache_refreshes_running", "gauge", "Background refreshes in progress.");
+  for (const auto* c : caches) {
+    e.sample("surge_cache_refreshes_running", fmt::format("class=\"{}\"", c->options_.name),
+             static_cast<uint64_t>(std::max<int64_t>(
+                 0, c->counters_.refreshes_running.load(std::memory_order_relaxed))));
   }
 }
 

@@ -28,6 +28,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "cache/bloom.h"
+#include "common/clock.h"
 #include "core/lru_cache.h"
 #include "redis/connection.h"
 
@@ -69,12 +70,17 @@ using Loader = std::function<asio::awaitable<Result<Loaded>>(std::string id)>;
 struct CacheCounters {
   std::atomic<uint64_t> near_hit{0}, redis_hit{0}, null_hit{0}, miss{0}, db_loads{0}, lock_waits{0},
       wait_timeouts{0}, invalidations{0}, near_flushes{0}, bloom_reject{0}, stale{0}, rebuilds{0},
-      fills_refused{0};
+      fills_refused{0}, refreshes_skipped{0};
+  // A gauge: background refreshes started and not yet ended (each ends as a rebuild or a skip).
+  std::atomic<int64_t> refreshes_running{0};
 };
 
 // Thread-safe in the sense that each worker calls get()/invalidate() with its own index on its
 // own thread; per-worker state is only touched there. The workers' executors and Redis
-// connections must outlive this object.
+// connections, and the clock, must outlive this object. The clock gives the logical expiry
+// written into entries (compared by every instance, so wall-clock time), XFetch's "now" and the
+// measured rebuild time; the near cache's TTL and the bounded waits stay on the steady clock
+// (process-local, and real waits).
 class ReadThrough {
  public:
   struct Worker {
@@ -82,7 +88,7 @@ class ReadThrough {
     redis::Connection* redis;
   };
 
-  ReadThrough(ClassOptions options, Loader loader, std::vector<Worker> workers);
+  ReadThrough(ClassOptions options, Loader loader, std::vector<Worker> workers, const Clock& clock);
   ~ReadThrough();
 
   const ClassOptions& options() const { return options_; }
@@ -137,13 +143,14 @@ class ReadThrough {
   asio::awaitable<Result<Fill>> load_once(WorkerState& ws, std::string id, bool replacing,
                                           std::optional<std::string> version = std::nullopt);
   asio::awaitable<Result<Loaded>> rebuild(WorkerState& ws, std::string id);
-  asio::awaitable<void> refresh(WorkerState& ws, std::string id);
+  asio::awaitable<void> refresh(WorkerState& ws, std::string id, int64_t seen_expiry);
   Loaded serve(WorkerState& ws, const std::string& id, std::string raw);
   // Empties every worker's near cache (on its own thread) and refuses replies read before.
   void clear_near_caches();
   void remember(WorkerState& ws, const std::string& key, const std::string& value, uint64_t epoch);
 
   ClassOptions options_;
+  const Clock& clock_;
   std::string key_prefix_;
   Loader loader_;
   std::vector<std::unique_ptr<WorkerState>> workers_;

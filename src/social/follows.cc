@@ -10,7 +10,8 @@
 
 namespace surge::social {
 
-std::string Follows::key(int64_t user) { return "follows:" + std::to_string(user); }
+std::string Follows::key_prefix() { return "follows:"; }
+std::string Follows::key(int64_t user) { return key_prefix() + std::to_string(user); }
 
 asio::awaitable<Result<FollowOutcome>> Follows::follow(redis::Connection& c, int64_t me,
                                                        int64_t other) {
@@ -53,25 +54,58 @@ asio::awaitable<Result<std::vector<db::User>>> Follows::common(redis::Connection
   co_return co_await users_.find_many(std::move(ids));
 }
 
+asio::awaitable<Result<std::vector<std::string>>> Follows::mirror_keys(redis::Connection& c) {
+  std::vector<std::string> keys;
+  std::string cursor = "0";
+  do {
+    auto page = co_await c.exec(
+        redis::Command::make("SCAN", cursor, "MATCH", key_prefix() + "*", "COUNT", 1000));
+    if (!page) co_return page.error();
+    if (!page->is_array() || page->elements.size() != 2 || !page->elements[1].is_array()) {
+      co_return make_error_code(Errc::kServerError);
+    }
+    cursor = page->elements[0].str;
+    for (const auto& k : page->elements[1].elements) keys.push_back(k.str);
+  } while (cursor != "0");
+  co_return keys;
+}
+
 asio::awaitable<Result<MirrorStats>> Follows::rebuild_mirror(redis::Connection& c) {
   auto pairs = co_await follows_.all();
   if (!pairs) co_return pairs.error();
-  std::map<int64_t, std::vector<std::string>> by_user;
-  for (auto [user, followed] : *pairs) by_user[user].push_back(std::to_string(followed));
+  std::map<std::string, std::vector<std::string>> by_key;
+  for (auto [user, followed] : *pairs) by_key[key(user)].push_back(std::to_string(followed));
+  // A set whose user follows nobody in the table any more has no replacement below.
+  auto present = co_await mirror_keys(c);
+  if (!present) co_return present.error();
+  std::vector<std::string> stale;
+  for (auto& k : *present) {
+    if (!by_key.contains(k)) stale.push_back(std::move(k));
+  }
   std::vector<redis::Command> commands;
   constexpr size_t kPerCommand = 500;
-  for (const auto& [user, followed] : by_user) {
+  for (size_t i = 0; i < stale.size(); i += kPerCommand) {
+    size_t n = std::min(kPerCommand, stale.size() - i);
+    redis::Command cmd;
+    cmd.add_list("DEL", {stale.begin() + i, stale.begin() + i + n});
+    commands.push_back(std::move(cmd));
+  }
+  // Each set is replaced, not added to, so members the table no longer has go; inside MULTI, so
+  // a concurrent SINTER never sees a set half rebuilt.
+  for (const auto& [k, followed] : by_key) {
+    auto cmd = redis::Command::make("MULTI");
+    cmd.add("DEL", k);
     for (size_t i = 0; i < followed.size(); i += kPerCommand) {
       size_t n = std::min(kPerCommand, followed.size() - i);
-      redis::Command cmd;
-      cmd.add_list("SADD", key(user), {followed.begin() + i, followed.begin() + i + n});
-      commands.push_back(std::move(cmd));
+      cmd.add_list("SADD", k, {followed.begin() + i, followed.begin() + i + n});
     }
+    cmd.add("EXEC");
+    commands.push_back(std::move(cmd));
   }
   auto done = co_await redis::bulk(c, std::move(commands));
   if (!done) co_return done.error();
   if (done->error_replies > 0) co_return make_error_code(Errc::kServerError);
-  co_return MirrorStats{pairs->size(), by_user.size()};
+  co_return MirrorStats{pairs->size(), by_key.size(), stale.size()};
 }
 
 }  // namespace surge::social

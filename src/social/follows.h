@@ -22,6 +22,7 @@ enum class FollowOutcome { kDone, kSelf, kNoSuchUser };
 struct MirrorStats {
   size_t pairs = 0;
   size_t users = 0;
+  size_t dropped = 0;  // sets of users who follow nobody in the table any more
 };
 
 // Stateless; shared by every worker. Borrows the repositories, which must outlive it.
@@ -37,13 +38,19 @@ class Follows {
   asio::awaitable<Result<bool>> is_following(int64_t me, int64_t other);
   // The users both `a` and `b` follow, ordered by id.
   asio::awaitable<Result<std::vector<db::User>>> common(redis::Connection& c, int64_t a, int64_t b);
-  // Fills every follows:{id} from tb_follow (at start, so intersections agree with the table
-  // after Redis lost its data).
+  // Makes every follows:{id} equal to tb_follow (at start, so intersections agree with the table
+  // after Redis lost its data or kept members the table has lost): each set is replaced, and
+  // sets of users without rows are deleted. A follow or unfollow that lands while it runs can be
+  // undone in the mirror by it (the user's next follow/unfollow or the next start repairs that).
   asio::awaitable<Result<MirrorStats>> rebuild_mirror(redis::Connection& c);
 
   static std::string key(int64_t user);
 
  private:
+  static std::string key_prefix();
+  // Every follows:* key in Redis (SCAN, so Redis is never blocked).
+  asio::awaitable<Result<std::vector<std::string>>> mirror_keys(redis::Connection& c);
+
   db::FollowRepository& follows_;
   db::UserRepository& users_;
 };

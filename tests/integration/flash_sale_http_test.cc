@@ -165,19 +165,6 @@ TEST(FlashSaleHttp, BadVoucherBodiesAreRejected) {
   EXPECT_EQ(ok.first, 200) << ok.second;
 }
 
-// The value of an unlabelled metric, matched as a whole line ("x_total 3" never matches
-// "x_total 30"); -1 when absent.
-int64_t metric(const std::string& text, const std::string& name) {
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.size() > name.size() && line.starts_with(name + " ")) {
-      return std::stoll(line.substr(name.size() + 1));
-    }
-  }
-  return -1;
-}
-
 // Accepts orders on instance a while the voucher's stock row is locked, so a's writer reads them
 // and waits inside its transaction; kills a; then the orders must still all reach MariaDB.
 void killed_instance_loses_nothing(bool restart_same_name) {

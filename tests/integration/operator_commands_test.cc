@@ -303,14 +303,14 @@ TEST(OperatorCommands, CacheStatsCountAndFlushEmptiesRedisAndNearCaches) {
   EXPECT_GT(std::stoll(m[3]), 0);
 
   exec("UPDATE tb_shop SET name = '" + name + " renamed' WHERE id = " + str(shop));
-  auto before = metric(test::http_get(server.port(), "/metrics").second,
+  auto before = metric(test::http_get(server.admin_port(), "/metrics").second,
                        "surge_cache_invalidations_total{class=\"shop\"}");
   auto flush = surge({"cache", "flush", "--class", "shop"});
   EXPECT_EQ(flush.exit, 0) << flush.out;
   EXPECT_EQ(test::redis_cli("EXISTS cache:shop:" + str(shop)), "0");
   // The server has taken the flush message off its feed (it counts it) ...
   auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (metric(test::http_get(server.port(), "/metrics").second,
+  while (metric(test::http_get(server.admin_port(), "/metrics").second,
                 "surge_cache_invalidations_total{class=\"shop\"}") <= before &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);

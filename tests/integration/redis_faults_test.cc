@@ -87,6 +87,18 @@ bool all_done(const std::vector<OutcomePtr>& v) {
   return true;
 }
 
+// Whether a request is refused at once: submitted, then only the handlers already ready are run
+// (no waiting on I/O or timers). A request that queued behind a dead or absent server would
+// still be pending; one refused at once has its error.
+Result<void> refused_at_once(asio::io_context& ctx, const ConnPtr& conn) {
+  auto o = submit(conn, Command::make("GET", "k"));
+  ctx.restart();
+  ctx.poll();
+  if (!o->done()) return make_error_code(Errc::kTimeout);
+  if (!*o->ec) return Result<void>();
+  return *o->ec;
+}
+
 // Owns the io_context and one connection; stops it and lets its loop finish on destruction.
 struct Client {
   explicit Client(Options o) : conn(Connection::create(ctx.get_executor(), std::move(o))) {
@@ -123,20 +135,17 @@ TEST(RedisFaults, KillNineFailsEveryInFlightRequestPromptlyThenReconnects) {
   for (const auto& o : outcomes) ASSERT_FALSE(o->done());
 
   server.kill9();
-  auto killed_at = Clock::now();
   drive(
       client.ctx, [&] { return all_done(outcomes); }, 3s);
   for (const auto& o : outcomes) {
+    // The reset, not the 2 s request timeout, ended them.
     EXPECT_EQ(*o->ec, Errc::kUnavailable) << o->ec->message();
-    EXPECT_LT(o->at - killed_at, 1s);
   }
 
   // While the server is down, requests fail at once instead of queueing.
-  auto before = Clock::now();
-  auto down = client.exec(Command::make("GET", "k"));
+  auto down = refused_at_once(client.ctx, client.conn);
   ASSERT_FALSE(down);
   EXPECT_EQ(down.error(), Errc::kUnavailable) << down.error().message();
-  EXPECT_LT(Clock::now() - before, 100ms);
 
   server.start();
   ASSERT_TRUE(server.wait_ready(10s));
@@ -167,18 +176,15 @@ TEST(RedisFaults, StalledServerTimesOutThenRecovers) {
       client.ctx, [&] { return all_done(outcomes); }, 3s);
   for (const auto& o : outcomes) {
     EXPECT_EQ(*o->ec, Errc::kTimeout) << o->ec->message();
-    // Not before the timeout, and not much after it (the watchdog ticks every timeout / 4).
+    // Not before the timeout (a lower bound, which a slow machine cannot break).
     EXPECT_GE(o->at - started, 290ms);
-    EXPECT_LT(o->at - started, 1s);
   }
   EXPECT_GE(client.conn->stats().timeouts, 1u);
 
-  // Reconnection cannot finish while the server is stopped; meanwhile requests fail fast.
-  auto before = Clock::now();
-  auto r = client.exec(Command::make("GET", "k"));
+  // Reconnection cannot finish while the server is stopped; meanwhile requests fail at once.
+  auto r = refused_at_once(client.ctx, client.conn);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), Errc::kUnavailable) << r.error().message();
-  EXPECT_LT(Clock::now() - before, 100ms);
 
   server.pause(false);
   auto ready = client.wait_ready(3s);
@@ -197,11 +203,10 @@ TEST(RedisFaults, GarbageReplyFailsTheRequestWithProtocolError) {
   Client client(fake_options(fake.port()));
   ASSERT_TRUE(client.wait_ready(2s));
 
-  auto before = Clock::now();
+  // kProtocol, not the 2 s request timeout: the garbage itself failed the request.
   auto r = client.exec(Command::make("GET", "k"));
   ASSERT_FALSE(r) << describe(r);
   EXPECT_EQ(r.error(), Errc::kProtocol) << r.error().message();
-  EXPECT_LT(Clock::now() - before, 500ms);
 
   // The connection drops the corrupt stream and reconnects; the fake keeps misbehaving, and the
   // client keeps failing cleanly.
@@ -279,26 +284,21 @@ TEST(RedisFaults, NothingListeningFailsFastAndWaitReadyTimesOut) {
   o.connect_timeout = 200ms;
   Client client(o);
 
-  auto before = Clock::now();
-  auto r = client.exec(Command::make("GET", "k"));
+  auto r = refused_at_once(client.ctx, client.conn);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), Errc::kUnavailable) << r.error().message();
-  EXPECT_LT(Clock::now() - before, 50ms);
 
-  before = Clock::now();
+  auto before = Clock::now();
   auto ready = client.wait_ready(300ms);
   auto waited = Clock::now() - before;
   ASSERT_FALSE(ready);
   EXPECT_EQ(ready.error(), Errc::kTimeout) << ready.error().message();
-  EXPECT_GE(waited, 290ms);
-  EXPECT_LT(waited, 1s);
+  EXPECT_GE(waited, 290ms);  // a lower bound: it waited, it did not give up early
 
-  // Still refusing quickly after several failed connection attempts.
-  before = Clock::now();
-  r = client.exec(Command::make("GET", "k"));
+  // Still refusing at once after several failed connection attempts.
+  r = refused_at_once(client.ctx, client.conn);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), Errc::kUnavailable);
-  EXPECT_LT(Clock::now() - before, 50ms);
   EXPECT_EQ(client.conn->stats().requests, 0u);
 }
 
@@ -315,14 +315,12 @@ TEST(RedisFaults, StopFailsInFlightRequestsWithShuttingDown) {
   drive(
       client.ctx, [&] { return received == 100; }, 2s);
 
+  // stop() fails them itself: the handlers ready right after it complete all of them.
   client.conn->stop();
-  auto stopped_at = Clock::now();
-  drive(
-      client.ctx, [&] { return all_done(outcomes); }, 1s);
-  for (const auto& o : outcomes) {
-    EXPECT_EQ(*o->ec, Errc::kShuttingDown) << o->ec->message();
-    EXPECT_LT(o->at - stopped_at, 100ms);
-  }
+  client.ctx.restart();
+  client.ctx.poll();
+  ASSERT_TRUE(all_done(outcomes));
+  for (const auto& o : outcomes) EXPECT_EQ(*o->ec, Errc::kShuttingDown) << o->ec->message();
   EXPECT_FALSE(client.conn->connected());
 
   auto after = client.exec(Command::make("GET", "k"));

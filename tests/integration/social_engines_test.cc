@@ -28,6 +28,7 @@
 #include "shop/catalog.h"
 #include "social/blogs.h"
 #include "social/check_ins.h"
+#include "social/feed.h"
 #include "social/follows.h"
 #include "social/login.h"
 #include "social/visitors.h"
@@ -67,7 +68,7 @@ class SocialEngines : public ::testing::Test {
 
   // A phone of the original's pattern, distinct per process and per `n`.
   static std::string phone(int n) {
-    return "139" + std::to_string(10000000 + (::getpid() * 10 + n) % 90000000);
+    return "139" + std::to_string(10000000 + (::getpid() * 100 + n) % 90000000);
   }
   db::User user(int n) {
     auto u = run_co(ctx_, users_.find_or_create(phone(n), "tester" + std::to_string(n)));
@@ -366,6 +367,172 @@ TEST_F(SocialEngines, PublishedBlogReachesFollowersFeeds) {
                            (*own)->blog_ids.end());
 }
 
+// Many toggles by one reader at once, in several rounds: the scripts run in some order in
+// Redis, and the counter writes race on the pool's connections. Whatever the order, the set and
+// tb_blog.liked agree at the end of each round (liked after an odd number of toggles in all).
+TEST_F(SocialEngines, ConcurrentTogglesByOneReaderLeaveTheSetAndTheCounterAgreeing) {
+  Likes likes(blogs_, users_, clock_);
+  db::User author = user(11), reader = user(12);
+  auto blog = run_co(ctx_, blogs_.insert({1, author.id, "races", "", "body"}));
+  ASSERT_TRUE(blog);
+  int64_t expected = 0;  // liked after all toggles so far
+  for (int toggles : {15, 16, 15, 16, 15, 16, 15, 16}) {
+    int done = 0, failed = 0;
+    for (int i = 0; i < toggles; ++i) {
+      boost::asio::co_spawn(ctx_, likes.toggle(*redis_, *blog, reader.id),
+                            [&](std::exception_ptr, Result<LikeOutcome> r) {
+                              ++done;
+                              if (!r || *r != LikeOutcome::kToggled) ++failed;
+                            });
+    }
+    test::drive(
+        ctx_, [&] { return done == toggles; }, 30s);
+    ASSERT_EQ(failed, 0);
+    auto card = run_co(ctx_, redis_->exec(redis::Command::make("ZCARD", Likes::key(*blog))));
+    ASSERT_TRUE(card);
+    expected = (expected + toggles) % 2;
+    ASSERT_EQ(card->integer, expected);
+    ASSERT_EQ(run_co(ctx_, blogs_.find(*blog)).value()->liked, expected) << toggles << " toggles";
+    ASSERT_EQ(run_co(ctx_, likes.liked_by(*redis_, {*blog}, reader.id)).value(),
+              std::vector<bool>{expected == 1});
+  }
+}
+
+// Readers see their own likes in a list: only the blog the reader likes says so, and a list
+// without a reader says nothing either way.
+TEST_F(SocialEngines, HotListMarksExactlyTheReadersLikes) {
+  Likes likes(blogs_, users_, clock_);
+  Feed feed(FeedOptions{}, follows_, clock_);
+  Blogs blogs(blogs_, users_, likes, feed);
+  db::User author = user(13), reader = user(14);
+  auto liked = run_co(ctx_, blogs_.insert({1, author.id, "hot liked", "", "body"}));
+  auto other = run_co(ctx_, blogs_.insert({1, author.id, "hot other", "", "body"}));
+  ASSERT_TRUE(liked && other);
+  ASSERT_EQ(run_co(ctx_, likes.toggle(*redis_, *liked, reader.id)).value(), LikeOutcome::kToggled);
+  // Far above any like count the shared data set can reach: these two head the hot list.
+  ASSERT_TRUE(run_co(ctx_, blogs_.set_liked(*liked, 2000000000)));
+  ASSERT_TRUE(run_co(ctx_, blogs_.set_liked(*other, 2000000001)));
+  auto top = run_co(ctx_, blogs.hot(*redis_, 0, 2, reader.id));
+  auto anonymous = run_co(ctx_, blogs.hot(*redis_, 0, 2, std::nullopt));
+  auto by_author = run_co(ctx_, blogs.hot(*redis_, 0, 2, author.id));
+  for (int64_t b : {*liked, *other}) ASSERT_TRUE(run_co(ctx_, blogs_.set_liked(b, 0)));
+  ASSERT_TRUE(top && anonymous && by_author);
+  ASSERT_EQ(top->size(), 2u);
+  EXPECT_EQ((*top)[0].blog.id, *other);
+  EXPECT_EQ((*top)[0].liked, std::optional<bool>(false));
+  EXPECT_EQ((*top)[1].blog.id, *liked);
+  EXPECT_EQ((*top)[1].liked, std::optional<bool>(true));
+  ASSERT_EQ(by_author->size(), 2u);
+  for (const auto& item : *by_author) EXPECT_EQ(item.liked, std::optional<bool>(false));
+  ASSERT_EQ(anonymous->size(), 2u);
+  for (const auto& item : *anonymous) EXPECT_EQ(item.liked, std::nullopt);
+}
+
+// Blogs published within one millisecond share a score. The feed is walked page by page as the
+// web page does, with several page sizes: every blog exactly once, newest first, ties in
+// ZREVRANGEBYSCORE's order (member descending, as strings).
+TEST_F(SocialEngines, FeedPagesThroughEqualTimestampsWithoutSkipsOrRepeats) {
+  db::User author = user(15), fan = user(16);
+  Follows follows(follows_, users_);
+  ASSERT_EQ(run_co(ctx_, follows.follow(*redis_, fan.id, author.id)).value(), FollowOutcome::kDone);
+  Likes likes(blogs_, users_, clock_);
+  Feed publisher(FeedOptions{}, follows_, clock_);
+  Blogs blogs(blogs_, users_, likes, publisher);
+  ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, {Feed::key(fan.id)})));
+  // Two older blogs at one millisecond, seven newer ones at another, one newest alone.
+  std::vector<std::vector<int64_t>> published(3);
+  for (auto [group, n] : {std::pair{0, 2}, std::pair{1, 7}, std::pair{2, 1}}) {
+    for (int i = 0; i < n; ++i) {
+      auto id = run_co(ctx_, blogs.publish(*redis_, {1, author.id, "tie", "", "body"}));
+      ASSERT_TRUE(id && *id);
+      published[group].push_back(**id);
+    }
+    clock_.advance(1ms);
+  }
+  // The setup took effect: each group shares exactly one score.
+  int64_t first = clock_.now_ms() - 3;
+  for (int group = 0; group < 3; ++group) {
+    for (int64_t id : published[group]) {
+      auto score = run_co(ctx_, redis::zscore(*redis_, Feed::key(fan.id), std::to_string(id)));
+      ASSERT_TRUE(score && *score);
+      ASSERT_EQ(static_cast<int64_t>(**score), first + group);
+    }
+  }
+  std::vector<int64_t> expected;
+  auto by_member_desc = [](int64_t a, int64_t b) { return std::to_string(a) > std::to_string(b); };
+  for (int group = 2; group >= 0; --group) {
+    auto ids = published[group];
+    std::sort(ids.begin(), ids.end(), by_member_desc);
+    expected.insert(expected.end(), ids.begin(), ids.end());
+  }
+  for (int64_t size : {1, 2, 3, 4, 7}) {
+    Feed feed(FeedOptions{.keep = 1000, .page_size = size}, follows_, clock_);
+    std::vector<int64_t> seen;
+    int64_t last = clock_.now_ms() + 1, offset = 0;
+    for (int page = 0; page < 20; ++page) {
+      auto got = run_co(ctx_, feed.page(*redis_, fan.id, last, offset));
+      ASSERT_TRUE(got);
+      if (!*got) break;
+      ASSERT_LE((*got)->blog_ids.size(), static_cast<size_t>(size));
+      seen.insert(seen.end(), (*got)->blog_ids.begin(), (*got)->blog_ids.end());
+      last = (*got)->next.min_time;
+      offset = (*got)->next.offset;
+    }
+    EXPECT_EQ(seen, expected) << "page size " << size;
+  }
+}
+
+// Each feed keeps its newest --feed-keep entries: publishing more drops the oldest ones.
+TEST_F(SocialEngines, FeedTrimmingDropsTheOldestEntries) {
+  db::User author = user(17), fan = user(18);
+  Follows follows(follows_, users_);
+  ASSERT_EQ(run_co(ctx_, follows.follow(*redis_, fan.id, author.id)).value(), FollowOutcome::kDone);
+  Likes likes(blogs_, users_, clock_);
+  Feed feed(FeedOptions{.keep = 5, .page_size = 10}, follows_, clock_);
+  Blogs blogs(blogs_, users_, likes, feed);
+  ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, {Feed::key(fan.id)})));
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 8; ++i) {
+    clock_.advance(1ms);
+    auto id = run_co(ctx_, blogs.publish(*redis_, {1, author.id, "trim", "", "body"}));
+    ASSERT_TRUE(id && *id);
+    ids.push_back(**id);
+  }
+  auto page = run_co(ctx_, feed.page(*redis_, fan.id, clock_.now_ms() + 1, 0));
+  ASSERT_TRUE(page && *page);
+  std::vector<int64_t> newest(ids.rbegin(), ids.rbegin() + 5);
+  EXPECT_EQ((*page)->blog_ids, newest);
+}
+
+// The mirror is made equal to the table at start, not merely added to: a member the table no
+// longer has (an unfollow whose SREM was lost) and the set of a user who follows nobody are gone.
+TEST_F(SocialEngines, MirrorRebuildRemovesWhatTheTableNoLongerHas) {
+  Follows follows(follows_, users_);
+  db::User a = user(19), b = user(20), c = user(21), d = user(22);
+  ASSERT_TRUE(run_co(ctx_, follows.follow(*redis_, a.id, c.id)));
+  ASSERT_TRUE(run_co(ctx_, follows.follow(*redis_, b.id, c.id)));
+  ASSERT_TRUE(run_co(ctx_, follows.unfollow(*redis_, a.id, d.id)));
+  ASSERT_TRUE(run_co(ctx_, follows.unfollow(*redis_, d.id, c.id)));
+  // Plant the stale state: a "follows" d and d "follows" c in Redis only.
+  ASSERT_TRUE(run_co(ctx_, redis::sadd(*redis_, Follows::key(a.id), {std::to_string(d.id)})));
+  ASSERT_TRUE(run_co(ctx_, redis::sadd(*redis_, Follows::key(d.id), {std::to_string(c.id)})));
+  ASSERT_EQ(run_co(ctx_, follows.common(*redis_, a.id, d.id)).value().size(), 1u);
+  auto st = run_co(ctx_, follows.rebuild_mirror(*redis_), 60s);
+  ASSERT_TRUE(st);
+  EXPECT_GE(st->dropped, 1u);
+  auto members = run_co(ctx_, redis::smembers(*redis_, Follows::key(a.id)));
+  ASSERT_TRUE(members);
+  EXPECT_EQ(*members, std::vector<std::string>{std::to_string(c.id)});
+  auto gone = run_co(ctx_, redis::smembers(*redis_, Follows::key(d.id)));
+  ASSERT_TRUE(gone);
+  EXPECT_TRUE(gone->empty());
+  EXPECT_TRUE(run_co(ctx_, follows.common(*redis_, a.id, d.id)).value().empty());
+  auto both = run_co(ctx_, follows.common(*redis_, a.id, b.id));
+  ASSERT_TRUE(both);
+  ASSERT_EQ(both->size(), 1u);
+  EXPECT_EQ(both->front().id, c.id);
+}
+
 TEST_F(SocialEngines, FollowsRefuseSelfAndStrangersAndMirrorForCommonFollows) {
   Follows follows(follows_, users_);
   db::User a = user(8), b = user(9), c = user(10);
@@ -411,14 +578,15 @@ TEST_F(SocialEngines, CreatedShopIsInTheFilterTheGeoIndexAndNearbySearch) {
   db::ShopRepository shops(pool_);
   cache::ClassOptions options;
   options.name = "shoptest" + std::to_string(::getpid());
-  cache::ReadThrough cache(options,
-                           [&shops](std::string id) -> asio::awaitable<Result<cache::Loaded>> {
-                             auto row = co_await shops.find(std::stoll(id));
-                             if (!row) co_return row.error();
-                             if (!*row) co_return cache::Loaded();
-                             co_return cache::Loaded("{\"name\":\"" + (*row)->name + "\"}");
-                           },
-                           {{ctx_.get_executor(), redis_.get()}});
+  cache::ReadThrough cache(
+      options,
+      [&shops](std::string id) -> asio::awaitable<Result<cache::Loaded>> {
+        auto row = co_await shops.find(std::stoll(id));
+        if (!row) co_return row.error();
+        if (!*row) co_return cache::Loaded();
+        co_return cache::Loaded("{\"name\":\"" + (*row)->name + "\"}");
+      },
+      {{ctx_.get_executor(), redis_.get()}}, clock_);
   cache::BloomFilter bloom("shoptest" + std::to_string(::getpid()), 1000, 0.01);
   shop::Catalog catalog(shops, cache, bloom);
   // A point far from the seed data (which is all near 120.1, 30.3).
@@ -450,11 +618,10 @@ TEST_F(SocialEngines, AGeoLoadThatReadRowsBeforeAMoveCannotUndoIt) {
   db::ShopRepository shops(pool_);
   cache::ClassOptions options;
   options.name = "geotest" + std::to_string(::getpid());
-  cache::ReadThrough cache(options,
-                           [](std::string) -> asio::awaitable<Result<cache::Loaded>> {
-                             co_return cache::Loaded();
-                           },
-                           {{ctx_.get_executor(), redis_.get()}});
+  cache::ReadThrough cache(
+      options,
+      [](std::string) -> asio::awaitable<Result<cache::Loaded>> { co_return cache::Loaded(); },
+      {{ctx_.get_executor(), redis_.get()}}, clock_);
   cache::BloomFilter bloom("geotest" + std::to_string(::getpid()), 1000, 0.01);
   shop::Catalog catalog(shops, cache, bloom);
   double x = 11 + (::getpid() % 1000) / 100.0, y = 11.5;

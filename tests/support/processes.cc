@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -189,6 +190,17 @@ std::string raw_http(uint16_t port, const std::string& raw, std::chrono::millise
   }
   ::close(fd);
   return out;
+}
+
+int64_t metric(const std::string& text, const std::string& name) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > name.size() && line.starts_with(name + " ")) {
+      return std::stoll(line.substr(name.size() + 1));
+    }
+  }
+  return -1;
 }
 
 std::pair<int, std::string> http_get(uint16_t port, const std::string& path) {

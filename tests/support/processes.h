@@ -76,6 +76,10 @@ std::pair<int, std::string> http_send(uint16_t port, const std::string& method,
                                       const std::string& path, const std::string& body = "",
                                       const std::vector<std::string>& headers = {});
 
+// The value of an unlabelled metric in Prometheus text, matched as a whole line ("x_total 3"
+// never matches "x_total 30"); -1 when absent.
+int64_t metric(const std::string& text, const std::string& name);
+
 // http_send as the administrator (the fixture's admin token in the authorization header): for
 // the shop and voucher writes.
 std::pair<int, std::string> admin_send(uint16_t port, const std::string& method,

@@ -484,13 +484,11 @@ TEST_F(ServerTest, ChunkedBodyOverTheLimitIs413) {
 // A malformed request must get a 400 failure envelope or a closed connection, quickly, and
 // leave the server able to serve.
 void expect_rejected(uint16_t port, const std::string& bytes, const std::string& what) {
-  auto started = Clock::now();
   Client c(port);
   ASSERT_TRUE(c.connected());
   c.send(bytes);
   bool closed = c.closed_by_peer(2500ms);
   EXPECT_TRUE(closed) << what << ": connection left open";
-  EXPECT_LT(Clock::now() - started, 2500ms) << what;
   std::string got = c.pending();
   if (!got.empty()) {
     auto replies = take_replies(got);
@@ -754,9 +752,8 @@ TEST_F(ServerTest, IdleConnectionIsClosedAfterIdleTimeout) {
   Client c(port());
   ASSERT_TRUE(c.connected());
   EXPECT_TRUE(c.closed_by_peer(3000ms));
-  auto elapsed = Clock::now() - started;
-  EXPECT_GE(elapsed, 150ms);
-  EXPECT_LT(elapsed, 2000ms);
+  // Not before the timeout (a lower bound, which a slow machine cannot break).
+  EXPECT_GE(Clock::now() - started, 150ms);
   EXPECT_TRUE(c.pending().empty()) << c.pending();  // nothing is said to a silent client
   EXPECT_TRUE(wait_for([&] { return server_->open_connections() == 0; }, 1000ms));
 }
@@ -768,9 +765,7 @@ TEST_F(ServerTest, KeepAliveConnectionIsClosedAfterIdleTimeout) {
   Client c(port());
   ASSERT_TRUE(c.send(get("/echo/x")));
   ASSERT_TRUE(c.read_reply());
-  auto started = Clock::now();
   EXPECT_TRUE(c.closed_by_peer(3000ms));
-  EXPECT_LT(Clock::now() - started, 2000ms);
 }
 
 // Regression: a stalled request is answered 408 before the close (the stream's own deadline
@@ -791,16 +786,14 @@ TEST_F(ServerTest, StalledRequestGets408) {
 
 // Regression: io_timeout, not idle_timeout, bounds a request once its first bytes arrived.
 TEST_F(ServerTest, StartedRequestIsBoundByIoTimeoutNotIdleTimeout) {
+  // The idle timeout lies far beyond the wait, so only the I/O timeout can close it in time.
   ServerOptions o;
-  o.idle_timeout = 1500ms;
+  o.idle_timeout = 600s;
   o.io_timeout = 200ms;
   start(o);
-  auto started = Clock::now();
   Client c(port());
   ASSERT_TRUE(c.send("GET /echo/x HTTP/1.1\r\nHost: t\r\n"));
-  EXPECT_TRUE(c.closed_by_peer(3000ms));
-  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-  EXPECT_LT(elapsed, 1000ms) << "closed after " << elapsed.count() << " ms";
+  EXPECT_TRUE(c.closed_by_peer(10000ms)) << "the idle timeout, not the I/O timeout, applied";
 }
 
 TEST_F(ServerTest, DrainClosesIdleConnectionsAndRefusesNewOnes) {
