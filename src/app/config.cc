@@ -191,6 +191,12 @@ void add_social_flags(CLI::App& cmd, SocialOptions& s) {
       ->envname("SURGE_UPLOAD_DAILY_BYTES")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
       ->capture_default_str();
+  cmd.add_option("--upload-per-minute", s.upload_per_minute,
+                 "Uploads one user may make per minute (a burst of as many), on each worker; "
+                 "0 = unlimited")
+      ->envname("SURGE_UPLOAD_PER_MINUTE")
+      ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str();
 }
 
 void add_store_flags(CLI::App& cmd, Config& c) {

@@ -33,6 +33,8 @@ struct SocialOptions {
   // Per user per day (counted from tb_upload): files and bytes.
   int64_t upload_daily_count = 100;
   int64_t upload_daily_bytes = int64_t{50} << 20;
+  // Per user, on each worker: a burst of this many, refilled at this many per minute (0: off).
+  int upload_per_minute = 20;
 };
 
 struct Config {

@@ -317,6 +317,10 @@ void build_sale_and_visitors(Services& s) {
     double rate = s.config.sale_rate;
     s.sale_limits.add(rate > 0 ? std::make_unique<core::TokenBuckets>(rate, rate, 100'000)
                                : nullptr);
+    int uploads = s.config.social.upload_per_minute;
+    s.upload_limits.add(uploads > 0
+                            ? std::make_unique<core::TokenBuckets>(uploads / 60.0, uploads, 100'000)
+                            : nullptr);
   }
   s.uv = std::make_unique<social::UvRecorder>(std::move(uv_connections));
 }

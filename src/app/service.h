@@ -76,6 +76,8 @@ struct Services {
   // (per worker, keyed "u:<id>" and "ip:<address>"; empty when --sale-rate is 0).
   std::vector<core::Cidr> trusted_proxies{};
   PerWorker<std::unique_ptr<core::TokenBuckets>> sale_limits{};
+  // Uploads per user (keyed by user id; empty when --upload-per-minute is 0).
+  PerWorker<std::unique_ptr<core::TokenBuckets>> upload_limits{};
 
   // The calling worker's Redis connection.
   redis::Connection& local_redis() { return *redis.local(); }

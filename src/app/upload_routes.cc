@@ -59,6 +59,11 @@ class UploadApi {
   // POST /upload/blog, multipart field "file" → data: "/blogs/d1/d2/uuid.ext".
   // Small files written on the worker: at most upload-max bytes, one write, no fsync.
   awaitable<Response> upload(Context& ctx) {
+    // The rate first: it costs no I/O, so a flood is turned away before any work is done.
+    if (core::TokenBuckets* limits = s_.upload_limits.local().get();
+        limits && !limits->take(std::to_string(ctx.me().id), s_.clock->now_ms())) {
+      co_return http::json(429, envelope::fail("上传过于频繁 (upload rate limit)"));
+    }
     auto boundary = core::multipart_boundary(ctx.header("content-type"));
     if (!boundary) co_return http::json(415, envelope::fail("multipart/form-data expected"));
     auto parts = core::parse_multipart(ctx.request.body(), *boundary);

@@ -46,8 +46,8 @@ class UploadApiTest : public ::testing::Test {
     char tmpl[] = "/tmp/surge-upload-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
     root_ = dir_ / "imgs";
-    server_ = std::make_unique<SurgeServer>(
-        api_flags({"--upload-dir", root_.string(), "--upload-max", "4096"}));
+    server_ = std::make_unique<SurgeServer>(api_flags(
+        {"--upload-dir", root_.string(), "--upload-max", "4096", "--upload-per-minute", "100000"}));
     owner_ = login(port(), unique_phone());
     other_ = login(port(), unique_phone());
   }
@@ -290,6 +290,31 @@ TEST(UploadQuota, CountAndBytesPerUserPerDay) {
   size_t files = 0;
   for (const auto& e : fs::recursive_directory_iterator(root)) files += e.is_regular_file();
   EXPECT_EQ(files, 5u);
+  fs::remove_all(root.parent_path());
+}
+
+// The per-user rate (a burst of 3 here, refilled at 3 a minute, one worker so one set of
+// buckets): the fourth upload at once is a 429 that writes nothing, and another user still
+// uploads.
+TEST(UploadRate, OneUserFloodingUploadsIsTurnedAwayOthersAreNot) {
+  char tmpl[] = "/tmp/surge-rate-XXXXXX";
+  fs::path root = fs::path(::mkdtemp(tmpl)) / "imgs";
+  SurgeServer server(
+      api_flags({"--upload-dir", root.string(), "--upload-per-minute", "3", "--workers", "1"}));
+  auto send = [&](const std::string& token) {
+    return api(server.port(), "POST", "/upload/blog", token,
+               multipart("file", "x.png", "image/png", kPng), kForm);
+  };
+  std::string flooder = login(server.port(), unique_phone());
+  std::string other = login(server.port(), unique_phone());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(send(flooder).status, 200) << i;
+  auto fourth = send(flooder);
+  EXPECT_EQ(fourth.status, 429) << fourth.body;
+  EXPECT_NE(fourth.body.find("upload rate limit"), std::string::npos) << fourth.body;
+  EXPECT_EQ(send(other).status, 200);
+  size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root)) files += e.is_regular_file();
+  EXPECT_EQ(files, 4u);
   fs::remove_all(root.parent_path());
 }
 
