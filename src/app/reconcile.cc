@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "app/sale_redis.h"
 #include "core/parse.h"
 #include "core/reconcile.h"
 #include "db/voucher_repository.h"
@@ -54,7 +55,7 @@ std::string why_not_quiet(const db::SaleState& st, const core::VoucherSnapshot& 
   return {};
 }
 
-asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouchers,
+asio::awaitable<int> reconcile(redis::Client& r, db::VoucherRepository& vouchers,
                                const sale::FlashSale& sale, bool repair,
                                std::vector<int64_t> only) {
   auto ready = co_await r.wait_ready(std::chrono::seconds(3));
@@ -96,8 +97,10 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
     core::VoucherSnapshot snap;
     snap.db_stock = st.stock;
     auto db_buyers = co_await vouchers.buyers(st.voucher_id);
-    auto stock = co_await redis::hget(r, sale.voucher_key(st.voucher_id), "stock");
-    auto members = co_await redis::smembers(r, sale.buyers_key(st.voucher_id));
+    auto stock = redis::to_optional_string(
+        co_await r.exec(redis::Request::keyed(1, "HGET", sale.voucher_key(st.voucher_id), "stock")));
+    auto members = redis::to_string_list(
+        co_await r.exec(redis::Request::keyed(1, "SMEMBERS", sale.buyers_key(st.voucher_id))));
     if (!db_buyers || !stock || !members) {
       fmt::print(stderr, "reconcile: voucher {}: cannot read state\n", st.voucher_id);
       co_return 2;
@@ -138,16 +141,13 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
     }
     // Redis is made to agree with MariaDB plus the queued orders: lost buyers may buy again and
     // their stock returns; persisted buyers cannot buy twice.
-    redis::Command fix;
-    fix.add("HSET", sale.voucher_key(st.voucher_id), "stock", d.expected_stock, "begin",
-            st.begin_ms, "end", st.end_ms);
-    if (!d.lost.empty()) {
-      fix.begin(2 + d.lost.size()).arg("SREM").arg(sale.buyers_key(st.voucher_id));
-      for (int64_t u : d.lost) fix.arg(u);
-    }
-    if (!d.missing.empty()) {
-      fix.begin(2 + d.missing.size()).arg("SADD").arg(sale.buyers_key(st.voucher_id));
-      for (int64_t u : d.missing) fix.arg(u);
+    std::vector<redis::Request> fix;
+    fix.push_back(redis::Request::keyed(1, "HSET", sale.voucher_key(st.voucher_id), "stock",
+                                        d.expected_stock, "begin", st.begin_ms, "end", st.end_ms));
+    for (const auto& [verb, users] : {std::pair{"SREM", &d.lost}, std::pair{"SADD", &d.missing}}) {
+      if (users->empty()) continue;
+      fix.push_back(redis::Request::keyed(1, verb, sale.buyers_key(st.voucher_id)));
+      for (int64_t u : *users) fix.back().args.push_back(std::to_string(u));
     }
     auto done = co_await r.exec_all(std::move(fix));
     if (!done) {
@@ -179,7 +179,7 @@ int run_reconcile(const Config& config, bool repair, std::vector<int64_t> only) 
   sale::FlashSale sale(config.order_shards);
   auto opts = config.redis;
   opts.client_name = "surge-reconcile";
-  auto r = redis::Connection::create(ctx.get_executor(), opts);
+  auto r = sale_client(ctx.get_executor(), config, opts);
   r->start();
   auto result =
       asio::co_spawn(ctx, reconcile(*r, vouchers, sale, repair, std::move(only)), asio::use_future);

@@ -83,7 +83,7 @@ class VoucherApi {
     }
     auto order_id = co_await s_.order_ids.local()->next();
     if (!order_id) co_return error_response(order_id.error());
-    auto outcome = co_await s_.sale->buy(s_.local_redis(), *voucher, ctx.me().id, *order_id);
+    auto outcome = co_await s_.sale->buy(s_.local_sale_redis(), *voucher, ctx.me().id, *order_id);
     if (!outcome) co_return error_response(outcome.error());
     switch (*outcome) {
       case sale::SaleOutcome::kAccepted:
@@ -96,6 +96,11 @@ class VoucherApi {
         co_return business_failure("秒杀尚未开始");
       case sale::SaleOutcome::kEnded:
         co_return business_failure("秒杀已经结束");
+      case sale::SaleOutcome::kUnconfirmed:
+        co_return http::json(
+            503, envelope::fail(fmt::format("订单 {} 未确认: not acknowledged by a replica; "
+                                            "GET /voucher-order/{} tells whether it stands",
+                                            *order_id, *order_id)));
       case sale::SaleOutcome::kNoSuchVoucher:
         break;
     }
@@ -118,7 +123,7 @@ class VoucherApi {
     if (!id) co_return bad_request("invalid order id");
     // Queued first: the marker is removed only after the commit, so an order is always in one
     // of the two places when looked up in this order.
-    auto queued = co_await s_.sale->queued(s_.local_redis(), *id);
+    auto queued = co_await s_.sale->queued(s_.local_sale_redis(), *id);
     if (!queued) co_return error_response(queued.error());
     if (*queued) {
       const auto& q = **queued;
@@ -163,7 +168,7 @@ class VoucherApi {
     if (flash_sale) {
       state.voucher_id = *id;
       std::vector<int64_t> no_buyers;
-      auto primed = co_await s_.sale->prime(s_.local_redis(), state, std::move(no_buyers));
+      auto primed = co_await s_.sale->prime(s_.local_sale_redis(), state, std::move(no_buyers));
       if (!primed) co_return error_response(primed.error());
     }
     co_return http::json(200, envelope::ok(json::value(*id)));
