@@ -31,7 +31,8 @@ std::vector<int64_t> make_ids(IdOptions options, size_t n, IdGenerator::Clock cl
   out.reserve(n);
   auto body = [&]() -> asio::awaitable<void> {
     co_await conn->wait_ready(3s);
-    IdGenerator gen(*conn, options, clock);
+    redis::NodeClient node(*conn);
+    IdGenerator gen(node, options, clock);
     for (size_t i = 0; i < n; ++i) {
       auto id = co_await gen.next();
       if (!id) co_return;
