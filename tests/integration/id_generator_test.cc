@@ -117,7 +117,8 @@ TEST(IdGenerator, ABlockNeverCrossesMidnight) {
   EXPECT_EQ(IdGenerator::seconds_of(ids[2]), midnight - o.epoch_seconds);
   asio::io_context ctx;
   auto conn = redis::Connection::create(ctx.get_executor(), test::stores().redis);
-  IdGenerator names(*conn, o);
+  redis::NodeClient node(*conn);
+  IdGenerator names(node, o);
   EXPECT_EQ(names.counter_key(midnight - 1), "icr:" + o.prefix + ":2025:12:31");
   EXPECT_EQ(names.counter_key(midnight), "icr:" + o.prefix + ":2026:01:01");
 }
