@@ -23,11 +23,14 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 
 #include "db/connection.h"
 #include "redis/cluster.h"
+#include "sale/flash_sale.h"
 #include "redis/slot.h"
 #include "social/sessions.h"
 #include "support/drive.h"
@@ -38,6 +41,7 @@ namespace surge::test {
 namespace {
 
 using namespace std::chrono_literals;
+namespace asio = boost::asio;
 namespace json = boost::json;
 using Steady = std::chrono::steady_clock;
 
@@ -377,6 +381,61 @@ Figures sale_with_failover(uint16_t port, int64_t first_user, bool strict) {
       fig.promoted_ms, fig.recovered_ms);
   std::fflush(stdout);
   return fig;
+}
+
+// Commands of one kind that every master has run so far (INFO commandstats).
+int64_t calls_on_masters(const std::string& command) {
+  int64_t total = 0;
+  for (const auto& n : cluster_nodes()) {
+    if (!n.master || n.failed) continue;
+    auto stats = run_cli(n.port, "INFO commandstats");
+    auto at = stats.find("cmdstat_" + command + ":calls=");
+    if (at != std::string::npos) total += std::stoll(stats.substr(at + 14 + command.size()));
+  }
+  return total;
+}
+
+asio::awaitable<void> buy(sale::FlashSale& sale, redis::Client& c, int64_t voucher, int64_t user,
+                          std::atomic<int>* accepted, std::atomic<int>* done) {
+  auto r = co_await sale.buy(c, voucher, user, voucher * 1'000'000 + user);
+  if (r && *r == sale::SaleOutcome::kAccepted) ++*accepted;
+  ++*done;
+}
+
+// Purchases through one cluster client, each acknowledged by a replica: they share WAITs (one per
+// node connection in flight at a time), far fewer than one each.
+TEST(SaleOnCluster, ReplicaAcknowledgementsAreGroupedPerConnection) {
+  asio::io_context ctx;
+  redis::ClusterOptions o;
+  o.seeds = *redis::parse_seeds(g_seeds);
+  auto client = redis::ClusterClient::create(ctx.get_executor(), o);
+  client->start();
+  ASSERT_TRUE(run_co(ctx, client->wait_ready(20s)));
+  sale::FlashSale sale(4, "waittest" + std::to_string(::getpid()) + ":seckill",
+                       sale::Durability{1, 2000ms});
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  for (int64_t v = 1; v <= 4; ++v) {  // one voucher per shard, so every master is asked
+    ASSERT_TRUE(run_co(ctx, sale.prime(*client, db::SaleState{v, 1000, now - 60'000, now + 600'000},
+                                       {})));
+  }
+  const int64_t waits_before = calls_on_masters("wait");
+  constexpr int kBuyers = 800;
+  std::atomic<int> accepted{0}, done{0};
+  for (int i = 0; i < kBuyers; ++i) {
+    asio::co_spawn(ctx, buy(sale, *client, 1 + i % 4, 10 + i, &accepted, &done), asio::detached);
+  }
+  auto until = Steady::now() + 60s;
+  while (done < kBuyers && Steady::now() < until) ctx.run_for(10ms);
+  const int64_t waits = calls_on_masters("wait") - waits_before;
+  client->stop();
+  ctx.run_for(20ms);
+  EXPECT_EQ(accepted.load(), kBuyers);
+  EXPECT_GT(waits, 0);
+  EXPECT_LE(waits * 4, kBuyers) << waits << " WAITs for " << kBuyers << " purchases";
+  std::printf("durability: %d purchases acknowledged by a replica with %lld WAITs\n", kBuyers,
+              static_cast<long long>(waits));
 }
 
 TEST(SaleFailover, KilledMasterLosesNoAcknowledgedOrder) {
