@@ -209,12 +209,30 @@ int reconcile(const std::vector<int64_t>& vouchers, std::string* text) {
     argv.push_back(std::to_string(v));
   }
   std::string log = g_dir + "/reconcile.log";
+  std::remove(log.c_str());  // the child appends
   int rc = Child(argv, cluster_env(), log).wait(30s);
   std::ifstream in(log);
   std::stringstream s;
   s << in.rdbuf();
   *text = s.str();
   return rc;
+}
+
+// Until every master has a replica in sync: a cluster just created (or a node just restarted)
+// still runs its first full synchronisation, and a WAIT meanwhile counts no replica.
+bool replicas_online(std::chrono::seconds timeout) {
+  auto until = Steady::now() + timeout;
+  while (Steady::now() < until) {
+    bool all = true;
+    for (const auto& n : cluster_nodes()) {
+      if (n.master && !n.failed && !n.slots.empty()) {
+        all = all && run_cli(n.port, "INFO replication").find("state=online") != std::string::npos;
+      }
+    }
+    if (all) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
 }
 
 // What one buyer was told.
@@ -366,8 +384,19 @@ Figures sale_with_failover(uint16_t port, int64_t first_user, bool strict) {
   for (const auto& p : purchases) {
     if (p.answer != Purchase::kAcknowledged) continue;
     auto it = order_user.find(p.order_id);
-    if (it == order_user.end() || it->second != p.user) ++fig.lost;
+    if (it == order_user.end() || it->second != p.user) {
+      if (fig.lost++ < 5) {
+        std::printf("lost: user %lld voucher %lld order %lld answered %lld ms after the kill\n",
+                    static_cast<long long>(p.user), static_cast<long long>(p.voucher),
+                    static_cast<long long>(p.order_id),
+                    static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               p.at - killed_at)
+                                               .count()));
+      }
+    }
   }
+  if (fig.lost > 0) std::printf("victim shard voucher %lld; reconcile said: %s\n",
+                                static_cast<long long>(vouchers[0]), text.c_str());
   for (const auto& [order, user] : order_user) {
     if (!acknowledged_users.contains(user)) {
       ++fig.extra;
@@ -385,23 +414,6 @@ Figures sale_with_failover(uint16_t port, int64_t first_user, bool strict) {
       fig.promoted_ms, fig.recovered_ms);
   std::fflush(stdout);
   return fig;
-}
-
-// Until every master has a replica in sync: a cluster just created (or a node just restarted)
-// still runs its first full synchronisation, and a WAIT meanwhile counts no replica.
-bool replicas_online(std::chrono::seconds timeout) {
-  auto until = Steady::now() + timeout;
-  while (Steady::now() < until) {
-    bool all = true;
-    for (const auto& n : cluster_nodes()) {
-      if (n.master && !n.failed && !n.slots.empty()) {
-        all = all && run_cli(n.port, "INFO replication").find("state=online") != std::string::npos;
-      }
-    }
-    if (all) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return false;
 }
 
 // Commands of one kind that every master has run so far (INFO commandstats).
