@@ -178,7 +178,7 @@ void add_store_flags(CLI::App& cmd, Config& c) {
       ->envname("SURGE_REDIS_CLUSTER")
       ->check([](const std::string& list) {
         return list.empty() || redis::parse_seeds(list) ? std::string()
-                                                       : "expected host:port[,host:port...]";
+                                                        : "expected host:port[,host:port...]";
       });
   cmd.add_option("--mysql-host", c.db.host)->envname("SURGE_MYSQL_HOST")->capture_default_str();
   cmd.add_option("--mysql-port", c.db.port)->envname("SURGE_MYSQL_PORT")->capture_default_str();

@@ -97,8 +97,8 @@ asio::awaitable<int> reconcile(redis::Client& r, db::VoucherRepository& vouchers
     core::VoucherSnapshot snap;
     snap.db_stock = st.stock;
     auto db_buyers = co_await vouchers.buyers(st.voucher_id);
-    auto stock = redis::to_optional_string(
-        co_await r.exec(redis::Request::keyed(1, "HGET", sale.voucher_key(st.voucher_id), "stock")));
+    auto stock = redis::to_optional_string(co_await r.exec(
+        redis::Request::keyed(1, "HGET", sale.voucher_key(st.voucher_id), "stock")));
     auto members = redis::to_string_list(
         co_await r.exec(redis::Request::keyed(1, "SMEMBERS", sale.buyers_key(st.voucher_id))));
     if (!db_buyers || !stock || !members) {

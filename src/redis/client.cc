@@ -83,7 +83,8 @@ asio::awaitable<Result<std::vector<Reply>>> NodeClient::exec_all(std::vector<Req
 asio::awaitable<Result<Written>> NodeClient::exec_at(Request request) {
   bool script = request.script != nullptr;
   auto reply = co_await conn_->exec(request.command());
-  if (reply && script && is_noscript(*reply)) reply = co_await conn_->exec(request.as_eval().command());
+  if (reply && script && is_noscript(*reply))
+    reply = co_await conn_->exec(request.as_eval().command());
   if (!reply) co_return reply.error();
   co_return Written{std::move(*reply), conn_, conn_->generation()};
 }

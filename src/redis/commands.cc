@@ -367,11 +367,11 @@ Result<std::vector<StreamEntry>> to_entries(const Reply& list) {
 }
 }  // namespace
 
-Request xreadgroup_request(std::string group, std::string consumer, std::string key,
-                           std::string id, int64_t count, std::optional<Millis> block) {
+Request xreadgroup_request(std::string group, std::string consumer, std::string key, std::string id,
+                           int64_t count, std::optional<Millis> block) {
   Request r;
-  r.args = {"XREADGROUP", "GROUP", std::move(group), std::move(consumer), "COUNT",
-            std::to_string(count)};
+  r.args = {"XREADGROUP",        "GROUP", std::move(group),
+            std::move(consumer), "COUNT", std::to_string(count)};
   if (block) {
     r.args.push_back("BLOCK");
     r.args.push_back(std::to_string(block->count()));

@@ -327,8 +327,8 @@ asio::awaitable<void> Connection::replica_waits(std::shared_ptr<Connection> /*ke
     auto group = std::move(next_wait_);
     next_wait_.reset();
     group->generation = generation_;
-    auto r = co_await exec(Command::make("WAIT", group->replicas,
-                                         static_cast<int64_t>(group->timeout.count())));
+    auto r = co_await exec(
+        Command::make("WAIT", group->replicas, static_cast<int64_t>(group->timeout.count())));
     if (!r) {
       group->acked = r.error();
     } else if (auto n = r->as_integer()) {

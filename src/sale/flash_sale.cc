@@ -161,9 +161,10 @@ asio::awaitable<Result<std::optional<FlashSale::QueuedOrder>>> FlashSale::queued
   co_return std::optional<QueuedOrder>();
 }
 
-asio::awaitable<Result<std::vector<FlashSale::QueuedOrder>>> FlashSale::queued_in(
-    redis::Client& c, int shard) const {
-  auto all = redis::to_pairs(co_await c.exec(redis::Request::keyed(1, "HGETALL", queued_key(shard))));
+asio::awaitable<Result<std::vector<FlashSale::QueuedOrder>>> FlashSale::queued_in(redis::Client& c,
+                                                                                  int shard) const {
+  auto all =
+      redis::to_pairs(co_await c.exec(redis::Request::keyed(1, "HGETALL", queued_key(shard))));
   if (!all) co_return all.error();
   std::vector<QueuedOrder> out;
   for (const auto& [order, marker] : *all) {

@@ -70,8 +70,8 @@ class FlashSale {
 
   // One purchase attempt. `order_id` is used only when the order is accepted. Retrying with the
   // same order id after a lost answer is safe: an order already taken answers kAccepted again.
-  asio::awaitable<Result<SaleOutcome>> buy(redis::Client& c, int64_t voucher_id,
-                                           int64_t user_id, int64_t order_id);
+  asio::awaitable<Result<SaleOutcome>> buy(redis::Client& c, int64_t voucher_id, int64_t user_id,
+                                           int64_t order_id);
 
   // Makes a voucher known to the sale. The window is always (re)written; the stock and buyers
   // only when Redis has no state for the voucher (first start, a new voucher, lost Redis data),
@@ -92,8 +92,7 @@ class FlashSale {
   asio::awaitable<Result<std::optional<QueuedOrder>>> queued(redis::Client& c,
                                                              int64_t order_id) const;
   // Every order queued in one shard.
-  asio::awaitable<Result<std::vector<QueuedOrder>>> queued_in(redis::Client& c,
-                                                              int shard) const;
+  asio::awaitable<Result<std::vector<QueuedOrder>>> queued_in(redis::Client& c, int shard) const;
 
   // The purchase script, for benchmarks that run it next to redis-benchmark.
   static const redis::Script& purchase_script();

@@ -53,7 +53,8 @@ asio::awaitable<Result<int64_t>> IdGenerator::next() {
     if (*top == options_.block) {
       // The day's first block: give the counter an end. Older days' counters are never read.
       auto expire = co_await redis_.exec(redis::Request::keyed(
-          1, "PEXPIRE", counter_key(now), int64_t{std::chrono::milliseconds(std::chrono::hours(72)).count()}));
+          1, "PEXPIRE", counter_key(now),
+          int64_t{std::chrono::milliseconds(std::chrono::hours(72)).count()}));
       (void)expire;
     }
   }

@@ -35,7 +35,8 @@ class IdGenerator {
 
   IdGenerator(redis::Client& redis, IdOptions options, Clock clock = {});
 
-  // Errors: Redis unavailable (or the block not on a replica), or kConflict when a day's 2^32 sequence numbers are used up.
+  // Errors: Redis unavailable (or the block not on a replica), or kConflict when a day's 2^32
+  // sequence numbers are used up.
   asio::awaitable<Result<int64_t>> next();
 
   static int64_t seconds_of(int64_t id) { return id >> 32; }

@@ -98,10 +98,7 @@ std::shared_ptr<OrderWriter> OrderWriter::create(asio::any_io_executor ex, Shard
 OrderWriter::OrderWriter(asio::any_io_executor ex, const ShardClientFactory& redis,
                          db::VoucherRepository& orders, const FlashSale& sale,
                          WriterOptions options)
-    : ex_(std::move(ex)),
-      orders_(orders),
-      sale_(sale),
-      options_(std::move(options)) {
+    : ex_(std::move(ex)), orders_(orders), sale_(sale), options_(std::move(options)) {
   // A blocked read is a long request by design: the stall watchdog must allow for it.
   auto request_timeout = options_.block + std::chrono::seconds(3);
   for (int i = 0; i < sale_.shards(); ++i) {
@@ -182,9 +179,9 @@ asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
     }
     std::optional<Millis> block;
     if (!own_pending) block = options_.block;
-    auto answer = co_await s.client->exec_at(redis::xreadgroup_request(
-        options_.group, options_.consumer, s.stream, own_pending ? "0" : ">", options_.batch,
-        block));
+    auto answer = co_await s.client->exec_at(
+        redis::xreadgroup_request(options_.group, options_.consumer, s.stream,
+                                  own_pending ? "0" : ">", options_.batch, block));
     auto read = answer ? redis::xreadgroup_entries(std::move(answer->reply))
                        : Result<std::vector<redis::StreamEntry>>(answer.error());
     if (read && !read->empty() && options_.replicas > 0 &&
@@ -447,8 +444,7 @@ void OrderWriter::render_metrics(std::string& out) const {
       .single("surge_order_stream_trimmed_total", "counter",
               "Acknowledged stream entries trimmed after the retention period.", st.trimmed)
       .single("surge_order_unreplicated_reads_total", "counter",
-              "Reads not persisted because no replica acknowledged them in time.",
-              st.unreplicated)
+              "Reads not persisted because no replica acknowledged them in time.", st.unreplicated)
       .single("surge_order_stream_lag", "gauge", "Entries waiting in the order streams.", st.lag);
 }
 

@@ -27,8 +27,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "db/voucher_repository.h"
-#include "redis/commands.h"
 #include "redis/client.h"
+#include "redis/commands.h"
 #include "sale/flash_sale.h"
 
 namespace surge::sale {
@@ -62,11 +62,11 @@ struct WriterStats {
   uint64_t batches = 0;
   uint64_t claimed = 0;
   uint64_t dead_letters = 0;
-  uint64_t collisions = 0;  // orders whose (user, voucher) already held another order
-  uint64_t retries = 0;     // failed commits (outage, lock race or refused data)
-  uint64_t trimmed = 0;     // acknowledged entries removed from the streams
+  uint64_t collisions = 0;    // orders whose (user, voucher) already held another order
+  uint64_t retries = 0;       // failed commits (outage, lock race or refused data)
+  uint64_t trimmed = 0;       // acknowledged entries removed from the streams
   uint64_t unreplicated = 0;  // reads held back because no replica acknowledged them
-  int64_t lag = 0;          // entries not yet read plus entries read but not acknowledged
+  int64_t lag = 0;            // entries not yet read plus entries read but not acknowledged
 };
 
 // Runs on one io_context (its executor is given at construction); the repository and the sale
@@ -83,8 +83,8 @@ class OrderWriter : public std::enable_shared_from_this<OrderWriter> {
 
  private:
   struct Shard;
-  OrderWriter(asio::any_io_executor ex, const ShardClientFactory& redis, db::VoucherRepository& orders,
-              const FlashSale& sale, WriterOptions options);
+  OrderWriter(asio::any_io_executor ex, const ShardClientFactory& redis,
+              db::VoucherRepository& orders, const FlashSale& sale, WriterOptions options);
   asio::awaitable<void> run_shard(std::shared_ptr<Shard> shard);
   asio::awaitable<bool> ensure_group(Shard& shard);
   asio::awaitable<void> handle(Shard& shard, std::vector<redis::StreamEntry> entries);

@@ -1,4 +1,5 @@
-// Voucher priming: one round of EXISTS (per node on a cluster), then one script per voucher: which vouchers Redis knows, then one script each.
+// Voucher priming: one round of EXISTS (per node on a cluster), then one script per voucher: which
+// vouchers Redis knows, then one script each.
 #include "sale/priming.h"
 
 #include "redis/pipeline.h"

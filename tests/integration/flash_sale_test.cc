@@ -74,7 +74,8 @@ class FlashSaleTest : public ::testing::Test {
   void start_writer(WriterOptions o = {}, db::VoucherRepository* repo = nullptr) {
     o.consumer = consumer();
     o.block = 200ms;
-    writer_ = OrderWriter::create(ctx_.get_executor(), node_clients(ctx_.get_executor(), test::stores().redis),
+    writer_ = OrderWriter::create(ctx_.get_executor(),
+                                  node_clients(ctx_.get_executor(), test::stores().redis),
                                   repo ? *repo : vouchers_, sale_, o);
     writer_->start();
   }

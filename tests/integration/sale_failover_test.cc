@@ -30,8 +30,8 @@
 
 #include "db/connection.h"
 #include "redis/cluster.h"
-#include "sale/flash_sale.h"
 #include "redis/slot.h"
+#include "sale/flash_sale.h"
 #include "social/sessions.h"
 #include "support/drive.h"
 #include "support/processes.h"
@@ -177,12 +177,12 @@ class Sessions {
 };
 
 int64_t create_sale(uint16_t port, int stock) {
-  auto [status, body] = admin_send(
-      port, "POST", "/voucher/seckill",
-      R"({"shopId":2,"title":"failover","subTitle":"t","rules":"r","payValue":800,)"
-      R"("actualValue":1000,"type":1,"stock":)" +
-          std::to_string(stock) +
-          R"(,"beginTime":"2020-01-01T00:00:00","endTime":"2037-12-31T00:00:00"})");
+  auto [status, body] =
+      admin_send(port, "POST", "/voucher/seckill",
+                 R"({"shopId":2,"title":"failover","subTitle":"t","rules":"r","payValue":800,)"
+                 R"("actualValue":1000,"type":1,"stock":)" +
+                     std::to_string(stock) +
+                     R"(,"beginTime":"2020-01-01T00:00:00","endTime":"2037-12-31T00:00:00"})");
   EXPECT_EQ(status, 200) << body;
   return status == 200 ? json::parse(body).at("data").as_int64() : -1;
 }
@@ -282,8 +282,8 @@ Figures sale_with_failover(uint16_t port, int64_t first_user, bool strict) {
         std::lock_guard lock(tokens_mu);  // one Redis connection for the sessions
         auth = sessions.login(p.user);
       }
-      auto [status, body] =
-          http_send(port, "POST", "/voucher-order/seckill/" + std::to_string(p.voucher), "", {auth});
+      auto [status, body] = http_send(
+          port, "POST", "/voucher-order/seckill/" + std::to_string(p.voucher), "", {auth});
       p.at = Steady::now();
       if (status == 200) {
         auto v = json::parse(body);
@@ -311,9 +311,8 @@ Figures sale_with_failover(uint16_t port, int64_t first_user, bool strict) {
   while (Steady::now() < until) {
     auto now_owner = owner_of(tag);
     if (now_owner && now_owner->id != victim->id) {
-      fig.promoted_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() -
-                                                                               killed_at)
-                            .count();
+      fig.promoted_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - killed_at).count();
       break;
     }
     std::this_thread::sleep_for(50ms);
@@ -369,9 +368,10 @@ Figures sale_with_failover(uint16_t port, int64_t first_user, bool strict) {
       order_user[r[0]] = r[1];
     }
     auto stock = db_rows("SELECT stock FROM tb_seckill_voucher WHERE voucher_id = ?", v);
-    auto count = db_rows("SELECT COUNT(*), COUNT(DISTINCT user_id) FROM tb_voucher_order "
-                         "WHERE voucher_id = ?",
-                         v);
+    auto count = db_rows(
+        "SELECT COUNT(*), COUNT(DISTINCT user_id) FROM tb_voucher_order "
+        "WHERE voucher_id = ?",
+        v);
     if (stock.size() != 1 || count.size() != 1) {
       ADD_FAILURE() << "voucher " << v << " not in MariaDB";
       continue;
@@ -386,17 +386,18 @@ Figures sale_with_failover(uint16_t port, int64_t first_user, bool strict) {
     auto it = order_user.find(p.order_id);
     if (it == order_user.end() || it->second != p.user) {
       if (fig.lost++ < 5) {
-        std::printf("lost: user %lld voucher %lld order %lld answered %lld ms after the kill\n",
-                    static_cast<long long>(p.user), static_cast<long long>(p.voucher),
-                    static_cast<long long>(p.order_id),
-                    static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               p.at - killed_at)
-                                               .count()));
+        std::printf(
+            "lost: user %lld voucher %lld order %lld answered %lld ms after the kill\n",
+            static_cast<long long>(p.user), static_cast<long long>(p.voucher),
+            static_cast<long long>(p.order_id),
+            static_cast<long long>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(p.at - killed_at).count()));
       }
     }
   }
-  if (fig.lost > 0) std::printf("victim shard voucher %lld; reconcile said: %s\n",
-                                static_cast<long long>(vouchers[0]), text.c_str());
+  if (fig.lost > 0)
+    std::printf("victim shard voucher %lld; reconcile said: %s\n",
+                static_cast<long long>(vouchers[0]), text.c_str());
   for (const auto& [order, user] : order_user) {
     if (!acknowledged_users.contains(user)) {
       ++fig.extra;
@@ -452,8 +453,8 @@ TEST(SaleOnCluster, ReplicaAcknowledgementsAreGroupedPerConnection) {
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   for (int64_t v = 1; v <= 4; ++v) {  // one voucher per shard, so every master is asked
-    ASSERT_TRUE(run_co(ctx, sale.prime(*client, db::SaleState{v, 1000, now - 60'000, now + 600'000},
-                                       {})));
+    ASSERT_TRUE(
+        run_co(ctx, sale.prime(*client, db::SaleState{v, 1000, now - 60'000, now + 600'000}, {})));
   }
   const int64_t waits_before = calls_on_masters("wait");
   constexpr int kBuyers = 800;
@@ -479,9 +480,8 @@ TEST(SaleFailover, KilledMasterLosesNoAcknowledgedOrder) {
   SurgeServer surge({"--redis-cluster", g_seeds}, cluster_env());
   for (int run = 0; run < runs; ++run) {
     std::printf("failover run %d of %d\n", run + 1, runs);
-    auto fig = sale_with_failover(surge.port(), 700'000'000 + (::getpid() % 1000) * 100'000 +
-                                                    run * 10'000,
-                                  true);
+    auto fig = sale_with_failover(surge.port(),
+                                  700'000'000 + (::getpid() % 1000) * 100'000 + run * 10'000, true);
     EXPECT_EQ(fig.lost, 0u);
     EXPECT_GT(fig.acknowledged, 0u);
   }
