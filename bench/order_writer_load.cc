@@ -23,7 +23,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Run {
   sale::FlashSale& sale;
-  redis::Connection& conn;
+  redis::Client& conn;
   int64_t voucher;
   int64_t next_user = 1;
   int64_t users;
@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   sale::FlashSale sale(config.order_shards);
   auto conn = redis::Connection::create(ctx.get_executor(), config.redis);
   conn->start();
+  redis::NodeClient node(*conn);
 
   auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
     voucher = *id;
     std::vector<int64_t> none;
     auto primed =
-        co_await sale.prime(*conn, db::SaleState{voucher, users, v.begin_ms, v.end_ms}, none);
+        co_await sale.prime(node, db::SaleState{voucher, users, v.begin_ms, v.end_ms}, none);
     ready = static_cast<bool>(primed);
   };
   asio::co_spawn(ctx, setup(), asio::detached);
@@ -101,7 +102,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  Run run{sale, *conn, voucher, 1, users};
+  Run run{sale, node, voucher, 1, users};
   auto started = Clock::now();
   for (size_t i = 0; i < outstanding; ++i, ++run.running) {
     asio::co_spawn(ctx, buyer(run), asio::detached);
@@ -112,7 +113,8 @@ int main(int argc, char** argv) {
 
   sale::WriterOptions w;
   w.consumer = fmt::format("bench-{}", ::getpid());
-  auto writer = sale::OrderWriter::create(ctx.get_executor(), config.redis, vouchers, sale, w);
+  auto writer = sale::OrderWriter::create(
+      ctx.get_executor(), sale::node_clients(ctx.get_executor(), config.redis), vouchers, sale, w);
   started = Clock::now();
   writer->start();
   run_until(

@@ -1,5 +1,6 @@
 // What the one-shot operator commands (`surge reconcile`, `orders`, `cache`, `voucher`) share:
-// their own io_context, one Redis connection and, when asked, a small MariaDB pool.
+// their own io_context, one Redis connection, a client on the sale's Redis and, when asked, a
+// small MariaDB pool.
 #pragma once
 
 #include <functional>
@@ -9,6 +10,7 @@
 
 #include "app/config.h"
 #include "db/pool.h"
+#include "redis/client.h"
 #include "redis/connection.h"
 
 namespace surge::app {
@@ -20,11 +22,12 @@ inline constexpr int kExitUsage = 2;  // bad flags, or a store could not be reac
 
 struct CommandStores {
   redis::Connection& redis;
-  db::Pool* pool;  // null unless asked for
+  redis::Client& sale;  // the flash sale's Redis: the same node, or the cluster (--redis-cluster)
+  db::Pool* pool;       // null unless asked for
 };
 
-// Runs `body` on a fresh io_context (the only one; the connection and `body` live on it) until
-// it returns its exit code. A Redis that is not ready within 3 s is reported as
+// Runs `body` on a fresh io_context (the only one; the connections and `body` live on it) until
+// it returns its exit code. A Redis (or sale cluster) not ready within 3 s is reported as
 // "<name>: redis not reachable" and kExitUsage without running `body`.
 int run_command(const Config& config, std::string_view name, bool with_db,
                 std::function<boost::asio::awaitable<int>(CommandStores&)> body);

@@ -3,6 +3,7 @@
 
 #include "core/net.h"
 #include "core/parse.h"
+#include "redis/cluster.h"
 
 namespace surge::app {
 
@@ -131,6 +132,17 @@ void add_http_flags(CLI::App& cmd, Config& c) {
       ->envname("SURGE_SALE_RATE")
       ->check(CLI::Range(0.0, 1e6))
       ->capture_default_str();
+  cmd.add_option("--sale-durability", c.sale_durability,
+                 "When a purchase answers success: replica (after a replica acknowledged it, "
+                 "WAIT), none (when the master has it), auto (replica on --redis-cluster, none on "
+                 "a single node)")
+      ->envname("SURGE_SALE_DURABILITY")
+      ->check(CLI::IsMember({"auto", "replica", "none"}))
+      ->capture_default_str();
+  cmd.add_option("--sale-durability-timeout", c.sale_durability_timeout_ms,
+                 "Milliseconds a purchase waits for its replica before answering 503")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
   cmd.add_option("--header-limit", c.http.header_limit, "Largest request header, bytes")
       ->capture_default_str();
   cmd.add_option("--body-limit", c.http.body_limit, "Largest request body, bytes")
@@ -207,6 +219,15 @@ void add_store_flags(CLI::App& cmd, Config& c) {
   cmd.add_option("--redis-port", c.redis.port)->envname("SURGE_REDIS_PORT")->capture_default_str();
   cmd.add_option("--redis-password", c.redis.password)->envname("SURGE_REDIS_PASSWORD");
   cmd.add_option("--redis-db", c.redis.db)->envname("SURGE_REDIS_DB")->capture_default_str();
+  cmd.add_option("--redis-cluster", c.redis_cluster,
+                 "Redis Cluster seed nodes host:port[,host:port...]: the flash sale (purchases, "
+                 "order ids, priming, order writer, reconcile) runs there; everything else stays "
+                 "on --redis-host")
+      ->envname("SURGE_REDIS_CLUSTER")
+      ->check([](const std::string& list) {
+        return list.empty() || redis::parse_seeds(list) ? std::string()
+                                                        : "expected host:port[,host:port...]";
+      });
   cmd.add_option("--mysql-host", c.db.host)->envname("SURGE_MYSQL_HOST")->capture_default_str();
   cmd.add_option("--mysql-port", c.db.port)->envname("SURGE_MYSQL_PORT")->capture_default_str();
   cmd.add_option("--mysql-socket", c.db.socket, "Unix socket; wins over host/port when set")

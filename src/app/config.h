@@ -45,6 +45,8 @@ struct Config {
   uint16_t admin_port = 0;
   size_t workers = 0;  // 0: one per core
   redis::Options redis;
+  // Redis Cluster seeds (host:port,...): the flash sale runs there. Empty: on `redis`.
+  std::string redis_cluster;
   db::Options db;
   std::string log_level = "info";
   std::string shop_cache = "early-refresh";  // mutex | logical | early-refresh
@@ -76,6 +78,14 @@ struct Config {
   std::vector<std::string> trusted_proxies;
   // Purchases per second per user and per client address, each worker (0: unlimited).
   double sale_rate = 5;
+  // auto | replica | none (see --sale-durability); resolved by sale_replicas().
+  std::string sale_durability = "auto";
+  int sale_durability_timeout_ms = 500;
+  // Replicas a purchase (and an order id block, and the order writer's read) must reach.
+  int sale_replicas() const {
+    if (sale_durability == "auto") return redis_cluster.empty() ? 0 : 1;
+    return sale_durability == "replica" ? 1 : 0;
+  }
   std::chrono::milliseconds login_ttl() const { return std::chrono::minutes(login_ttl_minutes); }
   SocialOptions social;
 };

@@ -52,7 +52,7 @@ std::string why_not_quiet(const db::SaleState& st, const core::VoucherSnapshot& 
   return {};
 }
 
-asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouchers,
+asio::awaitable<int> reconcile(redis::Client& r, db::VoucherRepository& vouchers,
                                const sale::FlashSale& sale, bool repair,
                                std::vector<int64_t> only) {
   auto states = co_await vouchers.sale_states();
@@ -89,8 +89,10 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
     core::VoucherSnapshot snap;
     snap.db_stock = st.stock;
     auto db_buyers = co_await vouchers.buyers(st.voucher_id);
-    auto stock = co_await redis::hget(r, sale.voucher_key(st.voucher_id), "stock");
-    auto members = co_await redis::smembers(r, sale.buyers_key(st.voucher_id));
+    auto stock = redis::to_optional_string(co_await r.exec(
+        redis::Request::keyed(1, "HGET", sale.voucher_key(st.voucher_id), "stock")));
+    auto members = redis::to_string_list(
+        co_await r.exec(redis::Request::keyed(1, "SMEMBERS", sale.buyers_key(st.voucher_id))));
     if (!db_buyers || !stock || !members) {
       fmt::print(stderr, "reconcile: voucher {}: cannot read state\n", st.voucher_id);
       co_return 2;
@@ -131,16 +133,13 @@ asio::awaitable<int> reconcile(redis::Connection& r, db::VoucherRepository& vouc
     }
     // Redis is made to agree with MariaDB plus the queued orders: lost buyers may buy again and
     // their stock returns; persisted buyers cannot buy twice.
-    redis::Command fix;
-    fix.add("HSET", sale.voucher_key(st.voucher_id), "stock", d.expected_stock, "begin",
-            st.begin_ms, "end", st.end_ms);
-    if (!d.lost.empty()) {
-      fix.begin(2 + d.lost.size()).arg("SREM").arg(sale.buyers_key(st.voucher_id));
-      for (int64_t u : d.lost) fix.arg(u);
-    }
-    if (!d.missing.empty()) {
-      fix.begin(2 + d.missing.size()).arg("SADD").arg(sale.buyers_key(st.voucher_id));
-      for (int64_t u : d.missing) fix.arg(u);
+    std::vector<redis::Request> fix;
+    fix.push_back(redis::Request::keyed(1, "HSET", sale.voucher_key(st.voucher_id), "stock",
+                                        d.expected_stock, "begin", st.begin_ms, "end", st.end_ms));
+    for (const auto& [verb, users] : {std::pair{"SREM", &d.lost}, std::pair{"SADD", &d.missing}}) {
+      if (users->empty()) continue;
+      fix.push_back(redis::Request::keyed(1, verb, sale.buyers_key(st.voucher_id)));
+      for (int64_t u : *users) fix.back().args.push_back(std::to_string(u));
     }
     auto done = co_await r.exec_all(std::move(fix));
     if (!done) {
@@ -167,7 +166,7 @@ int run_reconcile(const Config& config, bool repair, std::vector<int64_t> only) 
   sale::FlashSale sale(config.order_shards);
   return run_command(config, "reconcile", true, [&](CommandStores& stores) -> asio::awaitable<int> {
     db::VoucherRepository vouchers(*stores.pool);
-    co_return co_await reconcile(stores.redis, vouchers, sale, repair, only);
+    co_return co_await reconcile(stores.sale, vouchers, sale, repair, only);
   });
 }
 

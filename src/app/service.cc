@@ -20,6 +20,7 @@
 
 #include "app/json.h"
 #include "app/routes.h"
+#include "app/sale_redis.h"
 #include "cache/reentrant_lock.h"
 #include "common/random.h"
 #include "core/exposition.h"
@@ -136,7 +137,7 @@ asio::awaitable<Result<size_t>> prime_under_lock(Services& s) {
   auto token = co_await s.locks->acquire("sale:prime", owner, std::chrono::seconds(60));
   if (!token) co_return token.error();
   if (!*token) co_return make_error_code(Errc::kTimeout);
-  auto n = co_await sale::prime_all(*s.vouchers, *s.sale, *s.redis.at(0));
+  auto n = co_await sale::prime_all(*s.vouchers, *s.sale, *s.sale_redis.at(0));
   auto released = co_await s.locks->release("sale:prime", owner);
   if (!released) spdlog::warn("flash sale: releasing the priming lock failed; its lease ends it");
   co_return n;
@@ -238,13 +239,32 @@ class Workers {
   std::vector<std::thread> threads_;
 };
 
-// The stores: one Redis connection per worker (MariaDB's pool is built by the caller).
+// The stores: one Redis connection per worker (MariaDB's pool is built by the caller), and the
+// sale's client per worker: a view of that connection, or a cluster client of its own.
 void build_stores(Services& s, Workers& workers) {
   for (size_t i = 0; i < workers.size(); ++i) {
     auto opts = s.config.redis;
     opts.client_name = fmt::format("surge-w{}", i);
     s.redis.add(redis::Connection::create(workers.at(i).get_executor(), opts));
+    opts.client_name = fmt::format("surge-sale-w{}", i);
+    s.sale_redis.add(s.config.redis_cluster.empty()
+                         ? std::make_shared<redis::NodeClient>(*s.redis.at(i))
+                         : sale_client(workers.at(i).get_executor(), s.config, opts));
   }
+}
+
+// Says once what runs where: with --redis-cluster only the sale moved there.
+void report_placement(const Config& c) {
+  if (c.redis_cluster.empty()) {
+    spdlog::info("redis: every feature on {}:{}; purchases answer {}", c.redis.host, c.redis.port,
+                 c.sale_replicas() ? "after a replica has them" : "when the master has them");
+    return;
+  }
+  spdlog::info(
+      "redis: flash sale (purchases, order ids, priming, order writer) on cluster {}, purchases "
+      "answer {}; sessions, caches, locks, social features and pub/sub on {}:{}",
+      c.redis_cluster, c.sale_replicas() ? "after a replica has them" : "when a master has them",
+      c.redis.host, c.redis.port);
 }
 
 // The caches and their invalidation feed: one subscriber connection per process, on worker 0.
@@ -306,12 +326,17 @@ std::shared_ptr<redis::Connection> build_caches(Services& s, Workers& workers) {
 // The flash sale and the visitor recorder (per-worker parts).
 void build_sale_and_visitors(Services& s) {
   s.vouchers = std::make_unique<db::VoucherRepository>(s.db);
-  s.sale = std::make_unique<sale::FlashSale>(s.config.order_shards);
+  sale::Durability durability{s.config.sale_replicas(),
+                              std::chrono::milliseconds(s.config.sale_durability_timeout_ms)};
+  s.sale = std::make_unique<sale::FlashSale>(s.config.order_shards, "seckill", durability);
   std::vector<redis::Connection*> uv_connections;
-  for (auto& conn : s.redis) {
+  for (size_t i = 0; i < s.redis.size(); ++i) {
+    auto& conn = s.redis.at(i);
     sale::IdOptions ids;
     ids.block = 100;  // one INCRBY per hundred orders
-    s.order_ids.add(std::make_unique<sale::IdGenerator>(*conn, ids));
+    ids.replicas = durability.replicas;
+    ids.replica_timeout = durability.timeout;
+    s.order_ids.add(std::make_unique<sale::IdGenerator>(*s.sale_redis.at(i), ids));
     uv_connections.push_back(conn.get());
     // Buckets for 100k keys per worker: a forgotten key only starts again with a full bucket.
     double rate = s.config.sale_rate;
@@ -349,9 +374,12 @@ void build_order_writer(Services& s, Workers& workers, uint16_t port, db::Pool& 
   }
   w.claim_idle = std::chrono::milliseconds(s.config.order_claim_idle_ms);
   w.retention = std::chrono::seconds(s.config.order_retention_s);
+  w.replicas = s.sale->durability().replicas;
+  w.replica_timeout = s.sale->durability().timeout;
   s.writer_vouchers = std::make_unique<db::VoucherRepository>(writer_db);
-  s.order_writer = sale::OrderWriter::create(workers.at(0).get_executor(), s.config.redis,
-                                             *s.writer_vouchers, *s.sale, w);
+  s.order_writer = sale::OrderWriter::create(
+      workers.at(0).get_executor(), sale_shard_clients(workers.at(0).get_executor(), s.config),
+      *s.writer_vouchers, *s.sale, w);
   spdlog::info("orders: writer '{}' in group '{}'", w.consumer, w.group);
 }
 
@@ -362,6 +390,14 @@ void report_stores(Services& s, Workers& workers) {
   if (!ready.get()) {
     spdlog::warn("redis {}:{} not reachable yet; retrying in the background", s.config.redis.host,
                  s.config.redis.port);
+  }
+  if (s.sale_redis.at(0)->is_cluster()) {
+    auto cluster = asio::co_spawn(
+        workers.at(0), s.sale_redis.at(0)->wait_ready(std::chrono::seconds(5)), asio::use_future);
+    if (!cluster.get()) {
+      spdlog::warn("redis cluster {} not ready yet; purchases get 503 until it is",
+                   s.config.redis_cluster);
+    }
   }
   auto pong = asio::co_spawn(workers.at(0), s.db.ping(), asio::use_future);
   if (!pong.get()) spdlog::warn("mariadb not reachable yet; requests will get 503 until it is");
@@ -390,6 +426,10 @@ void drain(Services& s, Workers& workers, http::Server& server, http::Server& ad
   });
   for (size_t i = 0; i < workers.size(); ++i) {
     asio::post(workers.at(i), [c = s.redis.at(i)] { c->stop(); });
+    // A view of the worker's connection needs no stop of its own.
+    if (s.sale_redis.at(i)->is_cluster()) {
+      asio::post(workers.at(i), [c = s.sale_redis.at(i)] { c->stop(); });
+    }
   }
   workers.stop(std::chrono::seconds(5));
   s.db.stop();
@@ -421,6 +461,7 @@ int serve(Config config) {
         "writes refuse every request");
   }
   build_stores(services, workers);
+  report_placement(config);
   // 2. Engines.
   auto feed = build_caches(services, workers);
   build_sale_and_visitors(services);
@@ -450,6 +491,9 @@ int serve(Config config) {
   asio::post(workers.at(0), [feed] { feed->start(); });
   for (size_t i = 0; i < workers.size(); ++i) {
     asio::post(workers.at(i), [c = services.redis.at(i)] { c->start(); });
+    if (services.sale_redis.at(i)->is_cluster()) {
+      asio::post(workers.at(i), [c = services.sale_redis.at(i)] { c->start(); });
+    }
   }
   workers.start();
   report_stores(services, workers);

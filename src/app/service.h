@@ -53,6 +53,9 @@ struct Services {
   std::unique_ptr<db::VoucherRepository> writer_vouchers{};  // on the order writer's own pool
   std::unique_ptr<sale::FlashSale> sale{};
   PerWorker<std::unique_ptr<sale::IdGenerator>> order_ids{};
+  // The flash sale's Redis per worker: a view of the worker's connection, or with
+  // --redis-cluster a cluster client (the sale, its order ids, priming, the order writer).
+  PerWorker<std::shared_ptr<redis::Client>> sale_redis{};
   std::shared_ptr<sale::OrderWriter> order_writer{};  // null when disabled
   // Users and social features.
   db::UserRepository users{db};
@@ -81,6 +84,7 @@ struct Services {
 
   // The calling worker's Redis connection.
   redis::Connection& local_redis() { return *redis.local(); }
+  redis::Client& local_sale_redis() { return *sale_redis.local(); }
 };
 
 // Serves until SIGINT/SIGTERM, then drains; returns the process exit code.

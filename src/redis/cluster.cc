@@ -56,27 +56,6 @@ Result<std::vector<Endpoint>> parse_seeds(std::string_view list) {
   return out;
 }
 
-Request Request::script_call(const Script& script, const std::vector<std::string>& keys,
-                             const std::vector<std::string>& args) {
-  Request r;
-  r.args.reserve(3 + keys.size() + args.size());
-  r.args.push_back("EVALSHA");
-  r.args.push_back(script.sha());
-  r.args.push_back(std::to_string(keys.size()));
-  r.args.insert(r.args.end(), keys.begin(), keys.end());
-  r.args.insert(r.args.end(), args.begin(), args.end());
-  r.key_index = keys.empty() ? kNoKey : 3;
-  r.script = &script;
-  return r;
-}
-
-Command Request::command() const {
-  Command c;
-  c.begin(args.size());
-  for (const auto& a : args) c.arg(a);
-  return c;
-}
-
 std::shared_ptr<ClusterClient> ClusterClient::create(asio::any_io_executor ex,
                                                      ClusterOptions options) {
   return std::shared_ptr<ClusterClient>(new ClusterClient(std::move(ex), std::move(options)));
@@ -234,21 +213,22 @@ asio::awaitable<Result<void>> ClusterClient::wait_ready(std::chrono::millisecond
   }
 }
 
-asio::awaitable<Result<Reply>> ClusterClient::exec(Request request) {
+asio::awaitable<Result<Written>> ClusterClient::exec_at(Request request) {
   std::vector<Request> one;
   one.push_back(std::move(request));
-  auto replies = co_await exec_all(std::move(one));
+  std::vector<Written> origins(1);
+  auto replies = co_await exec_routed(std::move(one), &origins);
   if (!replies) co_return replies.error();
-  co_return std::move(replies->front());
-}
-
-asio::awaitable<Result<Reply>> ClusterClient::run(const Script& script,
-                                                  std::vector<std::string> keys,
-                                                  std::vector<std::string> args) {
-  co_return co_await exec(Request::script_call(script, keys, args));
+  origins.front().reply = std::move(replies->front());
+  co_return std::move(origins.front());
 }
 
 asio::awaitable<Result<std::vector<Reply>>> ClusterClient::exec_all(std::vector<Request> requests) {
+  co_return co_await exec_routed(std::move(requests), nullptr);
+}
+
+asio::awaitable<Result<std::vector<Reply>>> ClusterClient::exec_routed(
+    std::vector<Request> requests, std::vector<Written>* origins) {
   const size_t n = requests.size();
   std::vector<std::optional<Reply>> out(n);
   std::vector<std::optional<Endpoint>> ask_at(n);  // set after ASK, for the next round only
@@ -303,10 +283,7 @@ asio::awaitable<Result<std::vector<Reply>>> ClusterClient::exec_all(std::vector<
       bool asking = ask_at[i].has_value();
       if (asking) b->cmd.add("ASKING");
       if (use_eval[i]) {
-        Request eval = req;
-        eval.args[0] = "EVAL";
-        eval.args[1] = req.script->body();
-        b->cmd.append(eval.command());
+        b->cmd.append(req.as_eval().command());
       } else {
         b->cmd.append(req.command());
       }
@@ -321,6 +298,7 @@ asio::awaitable<Result<std::vector<Reply>>> ClusterClient::exec_all(std::vector<
 
     // Send every node its pipeline at once, then wait for all of them.
     auto gather = std::make_shared<Gather>(ex_, batches.size());
+    std::vector<Written> sent_on(batches.size());
     for (size_t k = 0; k < batches.size(); ++k) {
       auto conn = co_await node(batches[k].at);
       if (!conn) {
@@ -328,6 +306,9 @@ asio::awaitable<Result<std::vector<Reply>>> ClusterClient::exec_all(std::vector<
         --gather->remaining;
         continue;
       }
+      // A successful answer comes from this socket: a lost one fails everything in flight.
+      sent_on[k].node = *conn;
+      sent_on[k].generation = (*conn)->generation();
       (*conn)->async_exec(std::move(batches[k].cmd),
                           [gather, k](error_code ec, std::vector<Reply> replies) {
                             gather->results[k] = {ec, std::move(replies)};
@@ -387,6 +368,10 @@ asio::awaitable<Result<std::vector<Reply>>> ClusterClient::exec_all(std::vector<
           }
         }
         out[i] = std::move(r);
+        if (origins) {
+          (*origins)[i].node = sent_on[k].node;
+          (*origins)[i].generation = sent_on[k].generation;
+        }
       }
     }
     if (slow_down && !next.empty()) {

@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/error.h"
+#include "redis/client.h"
 #include "redis/command.h"
 #include "redis/connection.h"
 #include "redis/reply.h"
@@ -45,43 +46,6 @@ struct ClusterOptions {
 // malformed or the list is empty.
 Result<std::vector<Endpoint>> parse_seeds(std::string_view list);
 
-// One command and which of its arguments is the key that places it on a node. The client does
-// not guess keys from command names: the caller says, so routing is explicit and total.
-struct Request {
-  static constexpr size_t kNoKey = static_cast<size_t>(-1);  // any master will do (PING, ...)
-
-  std::vector<std::string> args;
-  size_t key_index = kNoKey;
-  // Set for EVALSHA requests made by script_call(): on NOSCRIPT the node gets EVAL of the body
-  // once (which loads it there). The script must outlive the call.
-  const Script* script = nullptr;
-
-  // Request::keyed(1, "SET", key, value): args[key_index] is the key.
-  template <class... A>
-  static Request keyed(size_t key_index, const A&... args) {
-    Request r;
-    r.key_index = key_index;
-    r.args.reserve(sizeof...(A));
-    (r.args.push_back(to_arg(args)), ...);
-    return r;
-  }
-  // EVALSHA of `script` routed by its first key; every key must share that key's slot.
-  static Request script_call(const Script& script, const std::vector<std::string>& keys,
-                             const std::vector<std::string>& args);
-
-  Command command() const;
-
- private:
-  template <class T>
-  static std::string to_arg(const T& v) {
-    if constexpr (std::is_arithmetic_v<T>) {
-      return std::to_string(v);
-    } else {
-      return std::string(std::string_view(v));
-    }
-  }
-};
-
 struct ClusterStats {
   uint64_t moved = 0;      // MOVED answers followed
   uint64_t asked = 0;      // ASK answers followed (with ASKING)
@@ -92,24 +56,24 @@ struct ClusterStats {
 
 // Owned by one io_context (single-threaded), like redis::Connection: every member function must
 // run on its executor, and it owns its node connections, which live on the same executor. Hold
-// it by shared_ptr; the periodic refresh loop keeps it alive until stop(). Engines do not use it
-// yet: it is the cluster counterpart of one Connection, tested on its own.
-class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
+// it by shared_ptr; the periodic refresh loop keeps it alive until stop(). Engines reach it through
+// the Client interface (redis/client.h), like a single node.
+class ClusterClient final : public Client, public std::enable_shared_from_this<ClusterClient> {
  public:
   static std::shared_ptr<ClusterClient> create(asio::any_io_executor ex, ClusterOptions options);
   ~ClusterClient();
 
   // Starts the refresh loop (its first CLUSTER SLOTS at once).
-  void start();
+  void start() override;
   // Stops the loop and every node connection; calls in flight fail with kShuttingDown.
-  void stop();
+  void stop() override;
 
   // Until the slot map covers all 16384 slots; kTimeout otherwise (last_error() says why).
-  asio::awaitable<Result<void>> wait_ready(std::chrono::milliseconds timeout);
+  asio::awaitable<Result<void>> wait_ready(std::chrono::milliseconds timeout) override;
+  bool is_cluster() const override { return true; }
 
-  // One command; a Redis error reply other than a redirection is a successful Result holding a
-  // kError Reply, as with Connection::exec.
-  asio::awaitable<Result<Reply>> exec(Request request);
+  // A Redis error reply other than a redirection is a successful Result holding a kError Reply,
+  // as with Connection::exec.
   // Any number of commands: split per node, sent to all nodes at once (each node's share as one
   // pipeline on its connection), replies returned in the order of `requests`. Fails as a whole
   // when a command still has no final answer after max_attempts rounds: with the transport error
@@ -118,10 +82,9 @@ class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
   // node whose connection is down (reconnecting in the background) fails its share of a round
   // at once, so a dead master fails calls within max_attempts * retry_delay, not after seconds;
   // the map refresh that its loss triggered finds the promoted replica.
-  asio::awaitable<Result<std::vector<Reply>>> exec_all(std::vector<Request> requests);
-  // Runs a script by SHA on the node of its first key.
-  asio::awaitable<Result<Reply>> run(const Script& script, std::vector<std::string> keys,
-                                     std::vector<std::string> args);
+  asio::awaitable<Result<std::vector<Reply>>> exec_all(std::vector<Request> requests) override;
+  // The final answer's node connection is the one whose replicas a WAIT must ask.
+  asio::awaitable<Result<Written>> exec_at(Request request) override;
 
   // Installs a fresh slot map from the first known master or seed that gives one.
   asio::awaitable<Result<void>> refresh();
@@ -135,6 +98,9 @@ class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
  private:
   ClusterClient(asio::any_io_executor ex, ClusterOptions options);
   asio::awaitable<Result<std::shared_ptr<Connection>>> node(Endpoint at);
+  // exec_all; with `origins`, also where each final answer came from.
+  asio::awaitable<Result<std::vector<Reply>>> exec_routed(std::vector<Request> requests,
+                                                          std::vector<Written>* origins);
   asio::awaitable<void> refresh_loop(std::shared_ptr<ClusterClient> self);
   void refresh_soon();
   asio::awaitable<void> refresh_detached(std::shared_ptr<ClusterClient> self);

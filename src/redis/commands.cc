@@ -347,12 +347,19 @@ asio::awaitable<Result<std::string>> xadd(Connection& c, std::string key, FieldV
   co_return std::move(**s);
 }
 
+Request xgroup_create_request(std::string key, std::string group, std::string start_id) {
+  return Request::keyed(2, "XGROUP", "CREATE", key, group, start_id, "MKSTREAM");
+}
+
+Result<void> xgroup_created(const Result<Reply>& r) {
+  if (r && r->is_error() && r->str.starts_with("BUSYGROUP")) return Result<void>{};
+  return expect_ok(r);
+}
+
 asio::awaitable<Result<void>> xgroup_create(Connection& c, std::string key, std::string group,
                                             std::string start_id) {
-  auto cmd = Command::make("XGROUP", "CREATE", key, group, start_id, "MKSTREAM");
-  auto r = co_await c.exec(std::move(cmd));
-  if (r && r->is_error() && r->str.starts_with("BUSYGROUP")) co_return Result<void>{};
-  co_return expect_ok(r);
+  auto req = xgroup_create_request(std::move(key), std::move(group), std::move(start_id));
+  co_return xgroup_created(co_await c.exec(req.command()));
 }
 
 namespace {
@@ -370,25 +377,41 @@ Result<std::vector<StreamEntry>> to_entries(const Reply& list) {
 }
 }  // namespace
 
+Request xreadgroup_request(std::string group, std::string consumer, std::string key, std::string id,
+                           int64_t count, std::optional<Millis> block) {
+  Request r;
+  r.args = {"XREADGROUP",        "GROUP", std::move(group),
+            std::move(consumer), "COUNT", std::to_string(count)};
+  if (block) {
+    r.args.push_back("BLOCK");
+    r.args.push_back(std::to_string(block->count()));
+  }
+  r.args.push_back("STREAMS");
+  r.key_index = r.args.size();
+  r.args.push_back(std::move(key));
+  r.args.push_back(std::move(id));
+  return r;
+}
+
+Result<std::vector<StreamEntry>> xreadgroup_entries(const Result<Reply>& r) {
+  if (!r) return r.error();
+  if (r->is_error()) return reply_error(*r);
+  if (r->is_nil()) return std::vector<StreamEntry>();  // BLOCK timed out
+  // [[key, [entries...]]]
+  if (!r->is_array() || r->elements.size() != 1 || !r->elements[0].is_array() ||
+      r->elements[0].elements.size() != 2) {
+    return make_error_code(Errc::kProtocol);
+  }
+  return to_entries(r->elements[0].elements[1]);
+}
+
 asio::awaitable<Result<std::vector<StreamEntry>>> xreadgroup(Connection& c, std::string group,
                                                              std::string consumer, std::string key,
                                                              std::string id, int64_t count,
                                                              std::optional<Millis> block) {
-  Command cmd;
-  cmd.begin(block ? 11 : 9).arg("XREADGROUP").arg("GROUP").arg(group).arg(consumer);
-  cmd.arg("COUNT").arg(count);
-  if (block) cmd.arg("BLOCK").arg(static_cast<int64_t>(block->count()));
-  cmd.arg("STREAMS").arg(key).arg(id);
-  auto r = co_await c.exec(std::move(cmd));
-  if (!r) co_return r.error();
-  if (r->is_error()) co_return reply_error(*r);
-  if (r->is_nil()) co_return std::vector<StreamEntry>();  // BLOCK timed out
-  // [[key, [entries...]]]
-  if (!r->is_array() || r->elements.size() != 1 || !r->elements[0].is_array() ||
-      r->elements[0].elements.size() != 2) {
-    co_return make_error_code(Errc::kProtocol);
-  }
-  co_return to_entries(r->elements[0].elements[1]);
+  auto req = xreadgroup_request(std::move(group), std::move(consumer), std::move(key),
+                                std::move(id), count, block);
+  co_return xreadgroup_entries(co_await c.exec(req.command()));
 }
 
 asio::awaitable<Result<int64_t>> xack(Connection& c, std::string key, std::string group,
@@ -399,21 +422,31 @@ asio::awaitable<Result<int64_t>> xack(Connection& c, std::string key, std::strin
   co_return to_integer(co_await c.exec(std::move(cmd)));
 }
 
+Request xautoclaim_request(std::string key, std::string group, std::string consumer,
+                           Millis min_idle, std::string start, int64_t count) {
+  return Request::keyed(1, "XAUTOCLAIM", key, group, consumer,
+                        static_cast<int64_t>(min_idle.count()), start, "COUNT", count);
+}
+
+Result<std::pair<std::string, std::vector<StreamEntry>>> xautoclaim_entries(
+    const Result<Reply>& r) {
+  if (!r) return r.error();
+  if (r->is_error()) return reply_error(*r);
+  // Redis 7: [next-start, [entries], [deleted ids]]
+  if (!r->is_array() || r->elements.size() < 2 || !r->elements[0].is_string()) {
+    return make_error_code(Errc::kProtocol);
+  }
+  auto entries = to_entries(r->elements[1]);
+  if (!entries) return entries.error();
+  return std::pair{r->elements[0].str, std::move(*entries)};
+}
+
 asio::awaitable<Result<std::pair<std::string, std::vector<StreamEntry>>>> xautoclaim(
     Connection& c, std::string key, std::string group, std::string consumer, Millis min_idle,
     std::string start, int64_t count) {
-  auto cmd = Command::make("XAUTOCLAIM", key, group, consumer,
-                           static_cast<int64_t>(min_idle.count()), start, "COUNT", count);
-  auto r = co_await c.exec(std::move(cmd));
-  if (!r) co_return r.error();
-  if (r->is_error()) co_return reply_error(*r);
-  // Redis 7: [next-start, [entries], [deleted ids]]
-  if (!r->is_array() || r->elements.size() < 2 || !r->elements[0].is_string()) {
-    co_return make_error_code(Errc::kProtocol);
-  }
-  auto entries = to_entries(r->elements[1]);
-  if (!entries) co_return entries.error();
-  co_return std::pair{r->elements[0].str, std::move(*entries)};
+  auto req = xautoclaim_request(std::move(key), std::move(group), std::move(consumer), min_idle,
+                                std::move(start), count);
+  co_return xautoclaim_entries(co_await c.exec(req.command()));
 }
 
 asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Connection& c, std::string key,

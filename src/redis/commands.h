@@ -12,6 +12,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "redis/client.h"
 #include "redis/connection.h"
 
 namespace surge::redis {
@@ -107,6 +108,16 @@ asio::awaitable<Result<std::string>> xadd(Connection& c, std::string key, FieldV
 // Creates the group (and the stream) if missing; an existing group is success.
 asio::awaitable<Result<void>> xgroup_create(Connection& c, std::string key, std::string group,
                                             std::string start_id = "0");
+// The stream commands as keyed requests and their reply parsers, for engines on a redis::Client
+// (the Connection functions below are built from them).
+Request xgroup_create_request(std::string key, std::string group, std::string start_id = "0");
+Result<void> xgroup_created(const Result<Reply>& r);  // BUSYGROUP (exists already) is success
+Request xreadgroup_request(std::string group, std::string consumer, std::string key, std::string id,
+                           int64_t count, std::optional<Millis> block);
+Result<std::vector<StreamEntry>> xreadgroup_entries(const Result<Reply>& r);
+Request xautoclaim_request(std::string key, std::string group, std::string consumer,
+                           Millis min_idle, std::string start, int64_t count);
+Result<std::pair<std::string, std::vector<StreamEntry>>> xautoclaim_entries(const Result<Reply>& r);
 // XREADGROUP GROUP g consumer COUNT n [BLOCK ms] STREAMS key id. Use a dedicated connection when
 // blocking: the request timeout must exceed `block`.
 asio::awaitable<Result<std::vector<StreamEntry>>> xreadgroup(Connection& c, std::string group,

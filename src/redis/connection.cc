@@ -292,6 +292,56 @@ asio::awaitable<error_code> Connection::read_loop() {
   }
 }
 
+struct Connection::ReplicaGroup {
+  explicit ReplicaGroup(asio::any_io_executor ex) : done(ex) {
+    done.expires_at(Clock::time_point::max());  // only cancel() ends a wait
+  }
+  asio::steady_timer done;
+  bool finished = false;
+  int replicas = 0;
+  std::chrono::milliseconds timeout{0};
+  uint64_t generation = 0;  // the socket its WAIT was sent on
+  Result<int64_t> acked = make_error_code(Errc::kUnavailable);
+};
+
+asio::awaitable<Result<int64_t>> Connection::wait_replicas(uint64_t generation, int replicas,
+                                                           std::chrono::milliseconds timeout) {
+  if (state_ != State::kReady || generation != generation_) co_return Errc::kUnavailable;
+  if (!next_wait_) next_wait_ = std::make_shared<ReplicaGroup>(ex_);
+  auto group = next_wait_;
+  group->replicas = std::max(group->replicas, replicas);
+  group->timeout = std::max(group->timeout, timeout);
+  if (!wait_active_) {
+    wait_active_ = true;
+    asio::co_spawn(ex_, replica_waits(shared_from_this()), asio::detached);
+  }
+  while (!group->finished) co_await group->done.async_wait(kTuple);
+  if (!group->acked) co_return group->acked.error();
+  if (group->generation != generation) co_return Errc::kUnavailable;
+  co_return *group->acked;
+}
+
+// One WAIT at a time; each covers every caller that joined before it was sent.
+asio::awaitable<void> Connection::replica_waits(std::shared_ptr<Connection> /*keeps us alive*/) {
+  while (next_wait_) {
+    auto group = std::move(next_wait_);
+    next_wait_.reset();
+    group->generation = generation_;
+    auto r = co_await exec(
+        Command::make("WAIT", group->replicas, static_cast<int64_t>(group->timeout.count())));
+    if (!r) {
+      group->acked = r.error();
+    } else if (auto n = r->as_integer()) {
+      group->acked = *n;
+    } else {
+      group->acked = make_error_code(Errc::kServerError);
+    }
+    group->finished = true;
+    group->done.cancel();
+  }
+  wait_active_ = false;
+}
+
 asio::awaitable<void> Connection::run() {
   auto self = shared_from_this();
   auto delay = options_.reconnect_min;
@@ -303,6 +353,7 @@ asio::awaitable<void> Connection::run() {
     error_code ec = co_await connect_once();
     if (!ec && state_ != State::kStopped) {
       state_ = State::kReady;
+      ++generation_;
       if (was_ready) bump(counters_.reconnects);
       spdlog::log(was_ready ? spdlog::level::warn : spdlog::level::debug, "redis {}:{}: connected",
                   options_.host, options_.port);

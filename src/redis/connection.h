@@ -85,6 +85,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // that missed messages while down must assume it missed anything (e.g. flush a near cache).
   void set_state_handler(std::function<void(bool)> handler) { state_handler_ = std::move(handler); }
 
+  // Counts the sockets this connection has had: a reply read on generation g came from the server
+  // session g, and only that session's WAIT can say whether the write reached a replica.
+  uint64_t generation() const { return generation_; }
+  // Replication acknowledgement, grouped: waits until `replicas` replicas have every write this
+  // connection sent on socket `generation` up to now, or `timeout` passes; returns how many did.
+  // One WAIT is in flight at a time; callers arriving meanwhile share the next one, so a burst of
+  // writes costs one WAIT, not one each (WAIT covers all earlier writes of its connection). A
+  // socket lost since the write fails with kUnavailable: whether the write replicated is unknown.
+  asio::awaitable<Result<int64_t>> wait_replicas(uint64_t generation, int replicas,
+                                                 std::chrono::milliseconds timeout);
+
   // Waits (polling, start-up only) until the connection is ready; kTimeout otherwise.
   asio::awaitable<Result<void>> wait_ready(std::chrono::milliseconds timeout);
 
@@ -105,6 +116,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   enum class State { kIdle, kConnecting, kReady, kStopped };
+  struct ReplicaGroup;
   struct Pending {
     size_t remaining;
     std::vector<Reply> replies;
@@ -125,6 +137,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<error_code> read_loop();
   Command handshake() const;
   bool deliver_push(Reply& r);
+  asio::awaitable<void> replica_waits(std::shared_ptr<Connection> self);
   void report_state(bool ready);
 
   asio::any_io_executor ex_;
@@ -150,6 +163,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   PushHandler push_handler_;
   std::function<void(bool)> state_handler_;
   std::set<std::string> subscriptions_;
+  uint64_t generation_ = 0;
+  std::shared_ptr<ReplicaGroup> next_wait_;  // callers waiting for the next WAIT
+  bool wait_active_ = false;                 // replica_waits() is running
 };
 
 }  // namespace surge::redis

@@ -15,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "common/assert.h"
+#include "redis/client.h"
 #include "redis/commands.h"
 #include "redis/connection.h"
 
@@ -91,22 +92,38 @@ asio::awaitable<Result<std::tuple<T...>>> exec_as(Connection& c, Command cmd) {
   co_return detail::convert<T...>(*replies, std::index_sequence_for<T...>{});
 }
 
+namespace detail {
+
+template <class T>
+Result<std::vector<T>> convert_each(Result<std::vector<Reply>> replies, size_t n) {
+  if (!replies) return replies.error();
+  if (replies->size() != n) return make_error_code(Errc::kProtocol);
+  std::vector<T> out;
+  out.reserve(n);
+  for (auto& r : *replies) {
+    auto v = ReplyAs<T>::from(std::move(r));
+    if (!v) return v.error();
+    out.push_back(std::move(*v));
+  }
+  return out;
+}
+
+}  // namespace detail
+
 // Sends `cmd` (any number of commands of one reply type) in one round trip; the replies in order.
 template <class T>
 asio::awaitable<Result<std::vector<T>>> exec_each(Connection& c, Command cmd) {
   size_t n = cmd.reply_count();
   if (n == 0) co_return std::vector<T>();
-  auto replies = co_await c.exec_all(std::move(cmd));
-  if (!replies) co_return replies.error();
-  if (replies->size() != n) co_return make_error_code(Errc::kProtocol);
-  std::vector<T> out;
-  out.reserve(n);
-  for (auto& r : *replies) {
-    auto v = ReplyAs<T>::from(std::move(r));
-    if (!v) co_return v.error();
-    out.push_back(std::move(*v));
-  }
-  co_return out;
+  co_return detail::convert_each<T>(co_await c.exec_all(std::move(cmd)), n);
+}
+
+// The same over a Client: each request on its key's node, the replies in the caller's order.
+template <class T>
+asio::awaitable<Result<std::vector<T>>> exec_each(Client& c, std::vector<Request> requests) {
+  size_t n = requests.size();
+  if (n == 0) co_return std::vector<T>();
+  co_return detail::convert_each<T>(co_await c.exec_all(std::move(requests)), n);
 }
 
 }  // namespace surge::redis

@@ -15,7 +15,9 @@ namespace {
 
 // KEYS: voucher hash, buyers set, order stream, queued hash. ARGV: user, voucher, order id.
 // Returns the SaleOutcome number. TIME is Redis's clock, so every instance judges the window
-// alike; Redis 7 replicates a script's effects, so reading it is allowed.
+// alike; Redis 7 replicates a script's effects, so reading it is allowed. A buyer whose queued
+// marker carries this very order id is a retry of a call whose answer was lost (a failover):
+// accepted again, not a duplicate.
 const redis::Script kBuy(R"lua(
 local v = redis.call('HMGET', KEYS[1], 'stock', 'begin', 'end')
 if not v[1] then return 3 end
@@ -24,7 +26,10 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now < tonumber(v[2]) then return 4 end
 if now >= tonumber(v[3]) then return 5 end
 if tonumber(v[1]) <= 0 then return 1 end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 2 end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  if redis.call('HGET', KEYS[4], ARGV[3]) == ARGV[1] .. ':' .. ARGV[2] then return 0 end
+  return 2
+end
 redis.call('HINCRBY', KEYS[1], 'stock', -1)
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('XADD', KEYS[3], '*', 'userId', ARGV[1], 'voucherId', ARGV[2], 'id', ARGV[3])
@@ -63,8 +68,8 @@ std::optional<SaleOutcome> outcome_of_code(int64_t code) {
   }
 }
 
-constexpr const char* kOutcomeNames[kSaleOutcomes] = {"accepted",        "no_stock",    "duplicate",
-                                                      "no_such_voucher", "not_started", "ended"};
+constexpr const char* kOutcomeNames[kSaleOutcomes] = {
+    "accepted", "no_stock", "duplicate", "no_such_voucher", "not_started", "ended", "unconfirmed"};
 
 }  // namespace
 
@@ -72,8 +77,8 @@ const redis::Script& FlashSale::purchase_script() { return kBuy; }
 
 const char* outcome_name(SaleOutcome o) { return kOutcomeNames[static_cast<size_t>(o)]; }
 
-FlashSale::FlashSale(int shards, std::string prefix)
-    : shards_(shards < 1 ? 1 : shards), prefix_(std::move(prefix)) {}
+FlashSale::FlashSale(int shards, std::string prefix, Durability durability)
+    : shards_(shards < 1 ? 1 : shards), prefix_(std::move(prefix)), durability_(durability) {}
 
 int FlashSale::shard_of(int64_t voucher_id) const {
   return static_cast<int>(static_cast<uint64_t>(voucher_id) % static_cast<uint64_t>(shards_));
@@ -89,29 +94,36 @@ std::string FlashSale::stream_key(int shard) const { return tag(shard) + ":order
 std::string FlashSale::queued_key(int shard) const { return tag(shard) + ":queued"; }
 std::string FlashSale::dead_letter_key(int shard) const { return tag(shard) + ":dead"; }
 
-asio::awaitable<Result<SaleOutcome>> FlashSale::buy(redis::Connection& c, int64_t voucher_id,
+asio::awaitable<Result<SaleOutcome>> FlashSale::buy(redis::Client& c, int64_t voucher_id,
                                                     int64_t user_id, int64_t order_id) {
   int shard = shard_of(voucher_id);
   std::vector<std::string> keys{voucher_key(voucher_id), buyers_key(voucher_id), stream_key(shard),
                                 queued_key(shard)};
   std::vector<std::string> args{std::to_string(user_id), std::to_string(voucher_id),
                                 std::to_string(order_id)};
-  auto r = co_await kBuy.run(c, std::move(keys), std::move(args));
-  auto n = redis::to_integer(r);
+  auto w = co_await c.exec_at(redis::Request::script_call(kBuy, keys, args));
+  if (!w) co_return w.error();
+  auto n = redis::to_integer(Result<redis::Reply>(std::move(w->reply)));
   if (!n) co_return n.error();
   auto outcome = outcome_of_code(*n);
   if (!outcome) co_return make_error_code(Errc::kProtocol);
+  // Only an accepted order wrote anything worth waiting for; the WAIT is shared with every
+  // purchase on the same node connection since the last one.
+  if (*outcome == SaleOutcome::kAccepted && durability_.replicas > 0) {
+    auto acked = co_await redis::replicated(*w, durability_.replicas, durability_.timeout);
+    if (!acked || *acked < durability_.replicas) outcome = SaleOutcome::kUnconfirmed;
+  }
   counts_[static_cast<size_t>(*outcome)].fetch_add(1, std::memory_order_relaxed);
   co_return *outcome;
 }
 
-asio::awaitable<Result<void>> FlashSale::prime(redis::Connection& c, db::SaleState state,
+asio::awaitable<Result<void>> FlashSale::prime(redis::Client& c, db::SaleState state,
                                                std::vector<int64_t> buyers) {
   std::vector<std::string> keys{voucher_key(state.voucher_id), buyers_key(state.voucher_id)};
   std::vector<std::string> args{std::to_string(state.stock), std::to_string(state.begin_ms),
                                 std::to_string(state.end_ms)};
   for (int64_t b : buyers) args.push_back(std::to_string(b));
-  auto r = co_await kPrime.run(c, std::move(keys), std::move(args));
+  auto r = co_await c.run(kPrime, std::move(keys), std::move(args));
   auto n = redis::to_integer(r);
   if (!n) co_return n.error();
   co_return Result<void>();
@@ -135,11 +147,13 @@ std::string FlashSale::dead_marker(int64_t user_id, int64_t voucher_id) {
 }
 
 asio::awaitable<Result<std::optional<FlashSale::QueuedOrder>>> FlashSale::queued(
-    redis::Connection& c, int64_t order_id) const {
-  // The order id does not say which shard holds it; one pipelined HGET per shard.
-  redis::Command cmd;
-  for (int s = 0; s < shards_; ++s) cmd.add("HGET", queued_key(s), std::to_string(order_id));
-  auto markers = co_await redis::exec_each<std::optional<std::string>>(c, std::move(cmd));
+    redis::Client& c, int64_t order_id) const {
+  // The order id does not say which shard holds it; one HGET per shard, sent together.
+  std::vector<redis::Request> gets;
+  for (int s = 0; s < shards_; ++s) {
+    gets.push_back(redis::Request::keyed(1, "HGET", queued_key(s), order_id));
+  }
+  auto markers = co_await redis::exec_each<std::optional<std::string>>(c, std::move(gets));
   if (!markers) co_return markers.error();
   for (const auto& m : *markers) {
     if (m) co_return parse_marker(order_id, *m);
@@ -147,9 +161,10 @@ asio::awaitable<Result<std::optional<FlashSale::QueuedOrder>>> FlashSale::queued
   co_return std::optional<QueuedOrder>();
 }
 
-asio::awaitable<Result<std::vector<FlashSale::QueuedOrder>>> FlashSale::queued_in(
-    redis::Connection& c, int shard) const {
-  auto all = co_await redis::hgetall(c, queued_key(shard));
+asio::awaitable<Result<std::vector<FlashSale::QueuedOrder>>> FlashSale::queued_in(redis::Client& c,
+                                                                                  int shard) const {
+  auto all =
+      redis::to_pairs(co_await c.exec(redis::Request::keyed(1, "HGETALL", queued_key(shard))));
   if (!all) co_return all.error();
   std::vector<QueuedOrder> out;
   for (const auto& [order, marker] : *all) {

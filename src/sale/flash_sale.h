@@ -12,6 +12,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,15 +22,34 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "db/voucher_repository.h"
-#include "redis/connection.h"
+#include "redis/client.h"
 #include "redis/script.h"
 
 namespace surge::sale {
 
 namespace asio = boost::asio;
 
-enum class SaleOutcome { kAccepted, kNoStock, kDuplicate, kNoSuchVoucher, kNotStarted, kEnded };
-inline constexpr size_t kSaleOutcomes = 6;
+// kUnconfirmed: the script accepted the order but no replica acknowledged it in time (or the
+// node's connection was lost meanwhile). The order may stand or vanish with a failover; the
+// buyer is not told it succeeded (GET /voucher-order/{id} and reconcile tell later).
+enum class SaleOutcome {
+  kAccepted,
+  kNoStock,
+  kDuplicate,
+  kNoSuchVoucher,
+  kNotStarted,
+  kEnded,
+  kUnconfirmed
+};
+inline constexpr size_t kSaleOutcomes = 7;
+
+// When a purchase may answer success. replicas 0: when the master has it (a master lost before
+// replicating takes acknowledged orders with it). replicas n: only once n replicas acknowledged
+// it (WAIT, grouped per connection), within `timeout`.
+struct Durability {
+  int replicas = 0;
+  std::chrono::milliseconds timeout{500};
+};
 const char* outcome_name(SaleOutcome o);  // metric label: accepted, no_stock, ...
 
 // Thread-safe (immutable apart from relaxed counters); one per process.
@@ -37,9 +57,10 @@ class FlashSale {
  public:
   // Every instance must use the same number of shards (and prefix). A prefix other than
   // "seckill" gives a separate sale in the same Redis (tests use one per process).
-  explicit FlashSale(int shards, std::string prefix = "seckill");
+  explicit FlashSale(int shards, std::string prefix = "seckill", Durability durability = {});
 
   int shards() const { return shards_; }
+  const Durability& durability() const { return durability_; }
   int shard_of(int64_t voucher_id) const;
   std::string voucher_key(int64_t voucher_id) const;
   std::string buyers_key(int64_t voucher_id) const;
@@ -47,14 +68,15 @@ class FlashSale {
   std::string queued_key(int shard) const;
   std::string dead_letter_key(int shard) const;
 
-  // One purchase attempt. `order_id` is used only when the order is accepted.
-  asio::awaitable<Result<SaleOutcome>> buy(redis::Connection& c, int64_t voucher_id,
-                                           int64_t user_id, int64_t order_id);
+  // One purchase attempt. `order_id` is used only when the order is accepted. Retrying with the
+  // same order id after a lost answer is safe: an order already taken answers kAccepted again.
+  asio::awaitable<Result<SaleOutcome>> buy(redis::Client& c, int64_t voucher_id, int64_t user_id,
+                                           int64_t order_id);
 
   // Makes a voucher known to the sale. The window is always (re)written; the stock and buyers
   // only when Redis has no state for the voucher (first start, a new voucher, lost Redis data),
   // so a restart never resets a running sale.
-  asio::awaitable<Result<void>> prime(redis::Connection& c, db::SaleState state,
+  asio::awaitable<Result<void>> prime(redis::Client& c, db::SaleState state,
                                       std::vector<int64_t> buyers);
 
   // An accepted order that is not persisted yet (its marker in the shard's queued hash).
@@ -67,11 +89,10 @@ class FlashSale {
   // The marker the order writer leaves for an order it dead-lettered.
   static std::string dead_marker(int64_t user_id, int64_t voucher_id);
   // nullopt when the order is not queued (persisted, or never accepted).
-  asio::awaitable<Result<std::optional<QueuedOrder>>> queued(redis::Connection& c,
+  asio::awaitable<Result<std::optional<QueuedOrder>>> queued(redis::Client& c,
                                                              int64_t order_id) const;
   // Every order queued in one shard.
-  asio::awaitable<Result<std::vector<QueuedOrder>>> queued_in(redis::Connection& c,
-                                                              int shard) const;
+  asio::awaitable<Result<std::vector<QueuedOrder>>> queued_in(redis::Client& c, int shard) const;
 
   // The purchase script, for benchmarks that run it next to redis-benchmark.
   static const redis::Script& purchase_script();
@@ -88,6 +109,7 @@ class FlashSale {
   static std::optional<QueuedOrder> parse_marker(int64_t order_id, std::string_view marker);
   int shards_;
   std::string prefix_;
+  Durability durability_;
   std::array<std::atomic<uint64_t>, kSaleOutcomes> counts_{};
 };
 

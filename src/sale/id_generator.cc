@@ -10,7 +10,7 @@
 
 namespace surge::sale {
 
-IdGenerator::IdGenerator(redis::Connection& redis, IdOptions options, Clock clock)
+IdGenerator::IdGenerator(redis::Client& redis, IdOptions options, Clock clock)
     : redis_(redis), options_(std::move(options)), clock_(std::move(clock)) {
   if (!clock_) {
     clock_ = [] {
@@ -36,15 +36,25 @@ asio::awaitable<Result<int64_t>> IdGenerator::next() {
   if (day != day_ || next_ >= end_) {
     // Several coroutines may refill at once; each gets its own block and the later one wins,
     // which wastes sequence numbers but never repeats one.
-    auto top = co_await redis::incr_by(redis_, counter_key(now), options_.block);
+    auto w = co_await redis_.exec_at(
+        redis::Request::keyed(1, "INCRBY", counter_key(now), options_.block));
+    if (!w) co_return w.error();
+    auto top = redis::to_integer(Result<redis::Reply>(std::move(w->reply)));
     if (!top) co_return top.error();
+    if (options_.replicas > 0) {
+      auto acked = co_await redis::replicated(*w, options_.replicas, options_.replica_timeout);
+      if (!acked) co_return acked.error();
+      if (*acked < options_.replicas) co_return make_error_code(Errc::kUnavailable);
+    }
     if (*top > 0xffffffffLL) co_return make_error_code(Errc::kConflict);
     day_ = day;
     next_ = *top - options_.block + 1;
     end_ = *top + 1;
     if (*top == options_.block) {
       // The day's first block: give the counter an end. Older days' counters are never read.
-      auto expire = co_await redis::pexpire(redis_, counter_key(now), std::chrono::hours(72));
+      auto expire = co_await redis_.exec(redis::Request::keyed(
+          1, "PEXPIRE", counter_key(now),
+          int64_t{std::chrono::milliseconds(std::chrono::hours(72)).count()}));
       (void)expire;
     }
   }

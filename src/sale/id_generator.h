@@ -5,13 +5,14 @@
 // day: the next day's counter starts again at 1, so a leftover block would collide.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
 
-#include "redis/connection.h"
+#include "redis/client.h"
 
 namespace surge::sale {
 
@@ -21,16 +22,21 @@ struct IdOptions {
   std::string prefix = "order";
   int64_t epoch_seconds = 1640995200;  // 2022-01-01T00:00:00Z
   int64_t block = 1;                   // sequence numbers taken per Redis round trip
+  // A block is used only once this many replicas hold the counter (WAIT), so a failover cannot
+  // roll the counter back and hand the same numbers out twice.
+  int replicas = 0;
+  std::chrono::milliseconds replica_timeout{500};
 };
 
-// Owned by one worker (one io_context); the connection must outlive it.
+// Owned by one worker (one io_context); the client must outlive it.
 class IdGenerator {
  public:
   using Clock = std::function<int64_t()>;  // Unix seconds (tests inject their own)
 
-  IdGenerator(redis::Connection& redis, IdOptions options, Clock clock = {});
+  IdGenerator(redis::Client& redis, IdOptions options, Clock clock = {});
 
-  // Errors: Redis unavailable, or kConflict when a day's 2^32 sequence numbers are used up.
+  // Errors: Redis unavailable (or the block not on a replica), or kConflict when a day's 2^32
+  // sequence numbers are used up.
   asio::awaitable<Result<int64_t>> next();
 
   static int64_t seconds_of(int64_t id) { return id >> 32; }
@@ -39,7 +45,7 @@ class IdGenerator {
   std::string counter_key(int64_t unix_seconds) const;
 
  private:
-  redis::Connection& redis_;
+  redis::Client& redis_;
   IdOptions options_;
   Clock clock_;
   int64_t day_ = -1;  // UTC day number of the current block

@@ -23,14 +23,15 @@ std::optional<std::string> check_flash_sale(const db::Voucher& v) {
 }
 
 asio::awaitable<Result<int64_t>> create_flash_sale(db::VoucherRepository& vouchers, FlashSale& sale,
-                                                   redis::Connection& c, db::Voucher v) {
+                                                   redis::Client& c, db::Voucher v) {
   if (check_flash_sale(v)) co_return make_error_code(Errc::kInvalidArgument);
   db::SaleState state{0, *v.stock, v.begin_ms, v.end_ms};
   auto id = co_await vouchers.insert(std::move(v));
   if (!id) co_return id.error();
   state.voucher_id = *id;
   // A new voucher has no buyers; priming writes its stock because Redis has no state for it.
-  auto primed = co_await sale.prime(c, state, {});
+  std::vector<int64_t> no_buyers;
+  auto primed = co_await sale.prime(c, state, std::move(no_buyers));
   if (!primed) co_return primed.error();
   co_return *id;
 }

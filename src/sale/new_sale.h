@@ -10,7 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "db/voucher_repository.h"
-#include "redis/connection.h"
+#include "redis/client.h"
 #include "sale/flash_sale.h"
 
 namespace surge::sale {
@@ -25,8 +25,8 @@ inline constexpr int64_t kFirstSaleMs = 1000, kLastSaleMs = 2147483647000;
 std::optional<std::string> check_flash_sale(const db::Voucher& v);
 
 // Inserts and primes; kInvalidArgument when check_flash_sale refuses `v`. On the caller's
-// io_context (the connection's); the repository's pool runs the SQL.
+// io_context (the client's); the repository's pool runs the SQL.
 asio::awaitable<Result<int64_t>> create_flash_sale(db::VoucherRepository& vouchers, FlashSale& sale,
-                                                   redis::Connection& c, db::Voucher v);
+                                                   redis::Client& c, db::Voucher v);
 
 }  // namespace surge::sale

@@ -72,7 +72,7 @@ struct OrderWriter::Shard {
   int index = 0;
   std::string stream;
   std::string queued;
-  std::shared_ptr<redis::Connection> conn;
+  std::shared_ptr<redis::Client> client;
   std::atomic<int64_t> lag{0};
   redis::Clock::time_point next_claim{};
   redis::Clock::time_point next_lag{};
@@ -82,31 +82,35 @@ struct OrderWriter::Shard {
   asio::steady_timer pause;
 };
 
-std::shared_ptr<OrderWriter> OrderWriter::create(asio::any_io_executor ex, redis::Options redis,
+ShardClientFactory node_clients(asio::any_io_executor ex, redis::Options options) {
+  return [ex = std::move(ex), options = std::move(options)](
+             const std::string& name, std::chrono::milliseconds request_timeout) {
+    auto o = options;
+    o.client_name = name;
+    o.request_timeout = request_timeout;
+    return std::static_pointer_cast<redis::Client>(redis::NodeClient::create(ex, std::move(o)));
+  };
+}
+
+std::shared_ptr<OrderWriter> OrderWriter::create(asio::any_io_executor ex, ShardClientFactory redis,
                                                  db::VoucherRepository& orders,
                                                  const FlashSale& sale, WriterOptions options) {
   return std::shared_ptr<OrderWriter>(
-      new OrderWriter(std::move(ex), std::move(redis), orders, sale, std::move(options)));
+      new OrderWriter(std::move(ex), redis, orders, sale, std::move(options)));
 }
 
-OrderWriter::OrderWriter(asio::any_io_executor ex, redis::Options redis,
+OrderWriter::OrderWriter(asio::any_io_executor ex, const ShardClientFactory& redis,
                          db::VoucherRepository& orders, const FlashSale& sale,
                          WriterOptions options)
-    : ex_(std::move(ex)),
-      redis_(std::move(redis)),
-      orders_(orders),
-      sale_(sale),
-      options_(std::move(options)) {
+    : ex_(std::move(ex)), orders_(orders), sale_(sale), options_(std::move(options)) {
   // A blocked read is a long request by design: the stall watchdog must allow for it.
-  redis_.request_timeout = options_.block + std::chrono::seconds(3);
+  auto request_timeout = options_.block + std::chrono::seconds(3);
   for (int i = 0; i < sale_.shards(); ++i) {
     auto s = std::make_shared<Shard>(ex_);
     s->index = i;
     s->stream = sale_.stream_key(i);
     s->queued = sale_.queued_key(i);
-    auto o = redis_;
-    o.client_name = fmt::format("{}-orders-{}", options_.consumer, i);
-    s->conn = redis::Connection::create(ex_, o);
+    s->client = redis(fmt::format("{}-orders-{}", options_.consumer, i), request_timeout);
     shards_.push_back(std::move(s));
   }
 }
@@ -114,7 +118,7 @@ OrderWriter::OrderWriter(asio::any_io_executor ex, redis::Options redis,
 void OrderWriter::start() {
   asio::post(ex_, [self = shared_from_this()] {
     for (auto& s : self->shards_) {
-      s->conn->start();
+      s->client->start();
       asio::co_spawn(self->ex_, self->run_shard(s), asio::detached);
     }
   });
@@ -124,7 +128,7 @@ void OrderWriter::stop() {
   stopping_ = true;
   asio::post(ex_, [self = shared_from_this()] {
     for (auto& s : self->shards_) {
-      s->conn->stop();
+      s->client->stop();
       s->pause.cancel();
     }
   });
@@ -138,14 +142,15 @@ asio::awaitable<void> OrderWriter::pause(Shard& s, Millis d) {
 }
 
 asio::awaitable<bool> OrderWriter::ensure_group(Shard& s) {
-  auto made = co_await redis::xgroup_create(*s.conn, s.stream, options_.group, "0");
+  auto made = redis::xgroup_created(
+      co_await s.client->exec(redis::xgroup_create_request(s.stream, options_.group, "0")));
   co_return static_cast<bool>(made);
 }
 
 asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
   Shard& s = *shard;
   auto self = shared_from_this();  // the loop keeps the writer alive
-  (void)co_await s.conn->wait_ready(std::chrono::seconds(5));
+  (void)co_await s.client->wait_ready(std::chrono::seconds(5));
   bool grouped = false;
   bool own_pending = true;  // first finish whatever this consumer read before a restart
   Millis backoff(100);
@@ -169,9 +174,9 @@ asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
     }
     if (now >= s.next_claim) {
       s.next_claim = now + options_.claim_every;
-      auto claimed =
-          co_await redis::xautoclaim(*s.conn, s.stream, options_.group, options_.consumer,
-                                     options_.claim_idle, "0-0", options_.batch);
+      auto claimed = redis::xautoclaim_entries(co_await s.client->exec(
+          redis::xautoclaim_request(s.stream, options_.group, options_.consumer,
+                                    options_.claim_idle, "0-0", options_.batch)));
       if (claimed && !claimed->second.empty()) {
         counters_.claimed.fetch_add(claimed->second.size(), std::memory_order_relaxed);
         spdlog::warn("orders: shard {} took over {} entries idle > {} ms in other consumers",
@@ -182,8 +187,20 @@ asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
     }
     std::optional<Millis> block;
     if (!own_pending) block = options_.block;
-    auto read = co_await redis::xreadgroup(*s.conn, options_.group, options_.consumer, s.stream,
-                                           own_pending ? "0" : ">", options_.batch, block);
+    auto answer = co_await s.client->exec_at(
+        redis::xreadgroup_request(options_.group, options_.consumer, s.stream,
+                                  own_pending ? "0" : ">", options_.batch, block));
+    auto read = answer ? redis::xreadgroup_entries(std::move(answer->reply))
+                       : Result<std::vector<redis::StreamEntry>>(answer.error());
+    if (read && !read->empty() && options_.replicas > 0 &&
+        !co_await on_replicas(s, *answer, read->size())) {
+      // Not known to be on a replica: a failover could still take these entries back. Read
+      // this consumer's pending entries again (from the promoted node, if it came to that).
+      own_pending = true;
+      co_await pause(backoff);
+      backoff = std::min(backoff * 2, Millis(2000));
+      continue;
+    }
     if (!read) {
       if (stopping_) break;
       // NOGROUP (the stream was deleted) comes back as a server error: make the group again.
@@ -199,6 +216,18 @@ asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
     }
     if (!read->empty()) co_await handle(s, std::move(*read));
   }
+}
+
+asio::awaitable<bool> OrderWriter::on_replicas(Shard& s, const redis::Written& read, size_t n) {
+  // The read's delivery is a write replicated after the entries' XADDs, so a WAIT on the reading
+  // connection covers the entries themselves.
+  auto acked = co_await redis::replicated(read, options_.replicas, options_.replica_timeout);
+  if (acked && *acked >= options_.replicas) co_return true;
+  counters_.unreplicated.fetch_add(1, std::memory_order_relaxed);
+  spdlog::warn("orders: shard {}: {} entries read but not on {} replica(s) yet ({}); not persisted",
+               s.index, n, options_.replicas,
+               acked ? fmt::format("{} acknowledged", *acked) : acked.error().message());
+  co_return false;
 }
 
 asio::awaitable<void> OrderWriter::handle(Shard& s, std::vector<redis::StreamEntry> entries) {
@@ -288,18 +317,18 @@ asio::awaitable<OrderWriter::Commit> OrderWriter::commit(Shard& s, std::vector<d
 
 asio::awaitable<void> OrderWriter::acknowledge(Shard& s, std::vector<std::string> ids,
                                                std::vector<db::OrderRow> rows) {
-  redis::Command cmd;
-  cmd.begin(3 + ids.size()).arg("XACK").arg(s.stream).arg(options_.group);
-  for (const auto& id : ids) cmd.arg(id);
+  std::vector<redis::Request> cmd(1);
+  cmd[0] = redis::Request::keyed(1, "XACK", s.stream, options_.group);
+  cmd[0].args.insert(cmd[0].args.end(), ids.begin(), ids.end());
   if (!rows.empty()) {
-    cmd.begin(2 + rows.size()).arg("HDEL").arg(s.queued);
-    for (const auto& r : rows) cmd.arg(r.id);
+    cmd.push_back(redis::Request::keyed(1, "HDEL", s.queued));
+    for (const auto& r : rows) cmd.back().args.push_back(std::to_string(r.id));
   }
   Millis backoff(50);
   // Until acknowledged the entries stay pending and would be written again: harmless, but keep
   // trying so the pending list does not grow.
   while (!stopping_) {
-    auto r = co_await s.conn->exec_all(cmd);
+    auto r = co_await s.client->exec_all(cmd);
     if (r) co_return;
     co_await pause(s, backoff);
     backoff = std::min(backoff * 2, Millis(2000));
@@ -310,16 +339,20 @@ asio::awaitable<void> OrderWriter::dead_letter(Shard& s, redis::StreamEntry entr
                                                std::optional<db::OrderRow> row) {
   spdlog::error("orders: shard {} entry {} moved to {}: {}", s.index, entry.id,
                 sale_.dead_letter_key(s.index), why);
-  redis::Command cmd;
-  cmd.begin(3 + 2 * (entry.fields.size() + 2)).arg("XADD").arg(sale_.dead_letter_key(s.index));
-  cmd.arg("*").arg("entry").arg(entry.id).arg("reason").arg(why);
-  for (const auto& [k, v] : entry.fields) cmd.arg(k).arg(v);
+  std::vector<redis::Request> cmd;
+  cmd.push_back(redis::Request::keyed(1, "XADD", sale_.dead_letter_key(s.index), "*", "entry",
+                                      entry.id, "reason", why));
+  for (const auto& [k, v] : entry.fields) {
+    cmd.back().args.push_back(k);
+    cmd.back().args.push_back(v);
+  }
   // The buyer's order lookup and reconcile then report it as dead, not as queued for ever.
   if (row) {
-    cmd.add("HSET", s.queued, row->id, FlashSale::dead_marker(row->user_id, row->voucher_id));
+    cmd.push_back(redis::Request::keyed(1, "HSET", s.queued, row->id,
+                                        FlashSale::dead_marker(row->user_id, row->voucher_id)));
   }
-  cmd.add("XACK", s.stream, options_.group, entry.id);
-  auto r = co_await s.conn->exec_all(std::move(cmd));
+  cmd.push_back(redis::Request::keyed(1, "XACK", s.stream, options_.group, entry.id));
+  auto r = co_await s.client->exec_all(std::move(cmd));
   if (!r) co_return;  // still pending: read again later, and dead-lettered again
   counters_.dead_letters.fetch_add(1, std::memory_order_relaxed);
   if (why.starts_with(kCollision)) counters_.collisions.fetch_add(1, std::memory_order_relaxed);
@@ -329,7 +362,7 @@ asio::awaitable<void> OrderWriter::dead_letter(Shard& s, redis::StreamEntry entr
 // below the oldest pending entry, at or below no group's last delivered id, and older than
 // now − retention. Entries still pending are never removed (they would be lost).
 asio::awaitable<void> OrderWriter::trim(Shard& s) {
-  auto groups = co_await s.conn->exec(redis::Command::make("XINFO", "GROUPS", s.stream));
+  auto groups = co_await s.client->exec(redis::Request::keyed(2, "XINFO", "GROUPS", s.stream));
   if (!groups || !groups->is_array() || groups->elements.empty()) co_return;
   auto now_ms =
       std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
@@ -350,7 +383,7 @@ asio::awaitable<void> OrderWriter::trim(Shard& s) {
     if (!delivered) co_return;
     bound = std::min(bound, *delivered);
     if (pending > 0) {
-      auto oldest = co_await s.conn->exec(redis::Command::make("XPENDING", s.stream, name));
+      auto oldest = co_await s.client->exec(redis::Request::keyed(1, "XPENDING", s.stream, name));
       if (!oldest || !oldest->is_array() || oldest->elements.size() < 2) co_return;
       auto first = parse_stream_id(oldest->elements[1].str);
       if (!first) co_return;
@@ -358,7 +391,7 @@ asio::awaitable<void> OrderWriter::trim(Shard& s) {
     }
   }
   auto id = fmt::format("{}-{}", bound.ms, bound.seq);
-  auto trimmed = co_await s.conn->exec(redis::Command::make("XTRIM", s.stream, "MINID", id));
+  auto trimmed = co_await s.client->exec(redis::Request::keyed(1, "XTRIM", s.stream, "MINID", id));
   if (trimmed && trimmed->as_integer() && *trimmed->as_integer() > 0) {
     counters_.trimmed.fetch_add(static_cast<uint64_t>(*trimmed->as_integer()),
                                 std::memory_order_relaxed);
@@ -366,7 +399,7 @@ asio::awaitable<void> OrderWriter::trim(Shard& s) {
 }
 
 asio::awaitable<void> OrderWriter::measure_lag(Shard& s) {
-  auto r = co_await s.conn->exec(redis::Command::make("XINFO", "GROUPS", s.stream));
+  auto r = co_await s.client->exec(redis::Request::keyed(2, "XINFO", "GROUPS", s.stream));
   if (!r || !r->is_array()) co_return;
   for (const auto& g : r->elements) {
     if (!g.is_array()) continue;
@@ -394,6 +427,7 @@ WriterStats OrderWriter::stats() const {
   st.collisions = rd(counters_.collisions);
   st.retries = rd(counters_.retries);
   st.trimmed = rd(counters_.trimmed);
+  st.unreplicated = rd(counters_.unreplicated);
   for (const auto& s : shards_) st.lag += s->lag.load(std::memory_order_relaxed);
   return st;
 }
@@ -417,6 +451,8 @@ void OrderWriter::render_metrics(std::string& out) const {
               "Batch commits retried after a transient database error.", st.retries)
       .single("surge_order_stream_trimmed_total", "counter",
               "Acknowledged stream entries trimmed after the retention period.", st.trimmed)
+      .single("surge_order_unreplicated_reads_total", "counter",
+              "Reads not persisted because no replica acknowledged them in time.", st.unreplicated)
       .single("surge_order_stream_lag", "gauge", "Entries waiting in the order streams.", st.lag);
 }
 

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,8 +27,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "db/voucher_repository.h"
+#include "redis/client.h"
 #include "redis/commands.h"
-#include "redis/connection.h"
 #include "sale/flash_sale.h"
 
 namespace surge::sale {
@@ -42,7 +43,18 @@ struct WriterOptions {
   int max_failures = 5;
   std::chrono::milliseconds retention{std::chrono::hours(24)};  // of acknowledged entries
   std::chrono::milliseconds trim_every{std::chrono::seconds(10)};
+  // Entries are persisted only once this many replicas hold them (a WAIT after each read), so
+  // MariaDB never keeps an order that a failover takes back from Redis.
+  int replicas = 0;
+  std::chrono::milliseconds replica_timeout{500};
 };
+
+// Makes the client one shard loop reads through (its own: a blocked read would stall a shared
+// one), on the writer's executor; `request_timeout` allows for the blocked read.
+using ShardClientFactory = std::function<std::shared_ptr<redis::Client>(
+    const std::string& client_name, std::chrono::milliseconds request_timeout)>;
+// One connection to a single Redis per shard.
+ShardClientFactory node_clients(asio::any_io_executor ex, redis::Options options);
 
 struct WriterStats {
   uint64_t persisted = 0;  // rows inserted
@@ -50,17 +62,18 @@ struct WriterStats {
   uint64_t batches = 0;
   uint64_t claimed = 0;
   uint64_t dead_letters = 0;
-  uint64_t collisions = 0;  // orders whose (user, voucher) already held another order
-  uint64_t retries = 0;     // failed commits (outage, lock race or refused data)
-  uint64_t trimmed = 0;     // acknowledged entries removed from the streams
-  int64_t lag = 0;          // entries not yet read plus entries read but not acknowledged
+  uint64_t collisions = 0;    // orders whose (user, voucher) already held another order
+  uint64_t retries = 0;       // failed commits (outage, lock race or refused data)
+  uint64_t trimmed = 0;       // acknowledged entries removed from the streams
+  uint64_t unreplicated = 0;  // reads held back because no replica acknowledged them
+  int64_t lag = 0;            // entries not yet read plus entries read but not acknowledged
 };
 
 // Runs on one io_context (its executor is given at construction); the repository and the sale
 // must outlive it. stop() may be called from any thread; the loops end after their current step.
 class OrderWriter : public std::enable_shared_from_this<OrderWriter> {
  public:
-  static std::shared_ptr<OrderWriter> create(asio::any_io_executor ex, redis::Options redis,
+  static std::shared_ptr<OrderWriter> create(asio::any_io_executor ex, ShardClientFactory redis,
                                              db::VoucherRepository& orders, const FlashSale& sale,
                                              WriterOptions options);
   void start();
@@ -70,11 +83,13 @@ class OrderWriter : public std::enable_shared_from_this<OrderWriter> {
 
  private:
   struct Shard;
-  OrderWriter(asio::any_io_executor ex, redis::Options redis, db::VoucherRepository& orders,
-              const FlashSale& sale, WriterOptions options);
+  OrderWriter(asio::any_io_executor ex, const ShardClientFactory& redis,
+              db::VoucherRepository& orders, const FlashSale& sale, WriterOptions options);
   asio::awaitable<void> run_shard(std::shared_ptr<Shard> shard);
   asio::awaitable<bool> ensure_group(Shard& shard);
   asio::awaitable<void> handle(Shard& shard, std::vector<redis::StreamEntry> entries);
+  // Whether `options_.replicas` replicas hold what `read` returned (WAIT on its connection).
+  asio::awaitable<bool> on_replicas(Shard& shard, const redis::Written& read, size_t n);
   enum class Commit { kDone, kRefused, kStopped };
   // On kDone, `collided` holds the indexes of rows that were collisions (left unacknowledged
   // for the caller to dead-letter).
@@ -91,7 +106,6 @@ class OrderWriter : public std::enable_shared_from_this<OrderWriter> {
   asio::awaitable<void> pause(Shard& shard, std::chrono::milliseconds d);
 
   asio::any_io_executor ex_;
-  redis::Options redis_;
   db::VoucherRepository& orders_;
   const FlashSale& sale_;
   WriterOptions options_;
@@ -99,7 +113,7 @@ class OrderWriter : public std::enable_shared_from_this<OrderWriter> {
   std::atomic<bool> stopping_{false};
   struct Counters {
     std::atomic<uint64_t> persisted{0}, replayed{0}, batches{0}, claimed{0}, dead_letters{0},
-        collisions{0}, retries{0}, trimmed{0};
+        collisions{0}, retries{0}, trimmed{0}, unreplicated{0};
   } counters_;
 };
 

@@ -1,4 +1,5 @@
-// Voucher priming in two round trips per start: which vouchers Redis knows, then one script each.
+// Voucher priming: one round of EXISTS (per node on a cluster), then one script per voucher: which
+// vouchers Redis knows, then one script each.
 #include "sale/priming.h"
 
 #include "redis/pipeline.h"
@@ -8,14 +9,16 @@ namespace surge::sale {
 namespace asio = boost::asio;
 
 asio::awaitable<Result<size_t>> prime_all(db::VoucherRepository& vouchers, FlashSale& sale,
-                                          redis::Connection& redis) {
+                                          redis::Client& redis) {
   auto states = co_await vouchers.sale_states();
   if (!states) co_return states.error();
   if (states->empty()) co_return size_t{0};
   // Which vouchers Redis already knows, in one round trip: only the others need their buyers
   // read from MariaDB.
-  redis::Command exists;
-  for (const auto& st : *states) exists.add("EXISTS", sale.voucher_key(st.voucher_id));
+  std::vector<redis::Request> exists;
+  for (const auto& st : *states) {
+    exists.push_back(redis::Request::keyed(1, "EXISTS", sale.voucher_key(st.voucher_id)));
+  }
   auto known = co_await redis::exec_each<int64_t>(redis, std::move(exists));
   if (!known) co_return known.error();
   for (size_t i = 0; i < states->size(); ++i) {

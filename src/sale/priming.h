@@ -7,7 +7,7 @@
 
 #include "common/error.h"
 #include "db/voucher_repository.h"
-#include "redis/connection.h"
+#include "redis/client.h"
 #include "sale/flash_sale.h"
 
 namespace surge::sale {
@@ -15,6 +15,6 @@ namespace surge::sale {
 // Primes every flash-sale voucher: the window always, stock and buyers only where Redis has no
 // state for it (so a running sale is never reset). Returns the number of vouchers.
 boost::asio::awaitable<Result<size_t>> prime_all(db::VoucherRepository& vouchers, FlashSale& sale,
-                                                 redis::Connection& redis);
+                                                 redis::Client& redis);
 
 }  // namespace surge::sale

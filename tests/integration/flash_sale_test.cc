@@ -38,6 +38,7 @@ class FlashSaleTest : public ::testing::Test {
     for (int i = 0; i < 2; ++i) {
       conns_.push_back(redis::Connection::create(ctx_.get_executor(), test::stores().redis));
       conns_.back()->start();
+      nodes_.push_back(std::make_unique<redis::NodeClient>(*conns_.back()));
     }
     ASSERT_TRUE(run_co(ctx_, conns_[0]->wait_ready(3s)));
     ASSERT_TRUE(run_co(ctx_, conns_[1]->wait_ready(3s)));
@@ -62,7 +63,7 @@ class FlashSaleTest : public ::testing::Test {
     auto id = run_co(ctx_, vouchers_.insert(v));
     EXPECT_TRUE(id) << id.error().message();
     db::SaleState st{*id, stock, begin_ms, end_ms};
-    EXPECT_TRUE(run_co(ctx_, sale_.prime(*conns_[0], st, {})));
+    EXPECT_TRUE(run_co(ctx_, sale_.prime(*nodes_[0], st, {})));
     return *id;
   }
   int64_t make_voucher(int64_t stock) {
@@ -73,7 +74,8 @@ class FlashSaleTest : public ::testing::Test {
   void start_writer(WriterOptions o = {}, db::VoucherRepository* repo = nullptr) {
     o.consumer = consumer();
     o.block = 200ms;
-    writer_ = OrderWriter::create(ctx_.get_executor(), test::stores().redis,
+    writer_ = OrderWriter::create(ctx_.get_executor(),
+                                  node_clients(ctx_.get_executor(), test::stores().redis),
                                   repo ? *repo : vouchers_, sale_, o);
     writer_->start();
   }
@@ -136,6 +138,7 @@ class FlashSaleTest : public ::testing::Test {
 
   asio::io_context ctx_;
   std::vector<std::shared_ptr<redis::Connection>> conns_;
+  std::vector<std::unique_ptr<redis::NodeClient>> nodes_;  // the engines' view of conns_
   db::Pool pool_{test::stores().db};
   db::VoucherRepository vouchers_{pool_};
   // A sale of this process alone: surge instances of parallel tests share the fixture's Redis
@@ -150,7 +153,7 @@ struct Attempt {
   Result<SaleOutcome> outcome = make_error_code(Errc::kInternal);
 };
 
-asio::awaitable<void> attempt(FlashSale& sale, redis::Connection& c, int64_t voucher, Attempt* a,
+asio::awaitable<void> attempt(FlashSale& sale, redis::Client& c, int64_t voucher, Attempt* a,
                               size_t* done) {
   a->outcome = co_await sale.buy(c, voucher, a->user, a->order_id);
   ++*done;
@@ -165,7 +168,7 @@ TEST_F(FlashSaleTest, FiveThousandBuyersForStockOneHundredMakeExactlyOneHundredO
   for (int i = 0; i < kBuyers; ++i) attempts.push_back({100000 + i, voucher * 1'000'000 + i});
   size_t done = 0;
   for (int i = 0; i < kBuyers; ++i) {
-    asio::co_spawn(ctx_, attempt(sale_, *conns_[i % 2], voucher, &attempts[i], &done),
+    asio::co_spawn(ctx_, attempt(sale_, *nodes_[i % 2], voucher, &attempts[i], &done),
                    asio::detached);
   }
   drive(
@@ -207,7 +210,7 @@ TEST_F(FlashSaleTest, FiveThousandBuyersForStockOneHundredMakeExactlyOneHundredO
   EXPECT_EQ(buyers->size(), 100u);
   // Nothing is left queued for this voucher.
   for (int64_t id : accepted_orders) {
-    auto q = run_co(ctx_, sale_.queued(*conns_[0], id));
+    auto q = run_co(ctx_, sale_.queued(*nodes_[0], id));
     ASSERT_TRUE(q);
     EXPECT_FALSE(*q) << "order " << id << " still marked queued";
   }
@@ -220,7 +223,7 @@ TEST_F(FlashSaleTest, OneUserFiftyTimesAtOnceGetsOneOrder) {
   for (int i = 0; i < 50; ++i) attempts.push_back({777, voucher * 1'000'000 + i});
   size_t done = 0;
   for (int i = 0; i < 50; ++i) {
-    asio::co_spawn(ctx_, attempt(sale_, *conns_[i % 2], voucher, &attempts[i], &done),
+    asio::co_spawn(ctx_, attempt(sale_, *nodes_[i % 2], voucher, &attempts[i], &done),
                    asio::detached);
   }
   drive(ctx_, [&] { return done == 50; });
@@ -239,9 +242,9 @@ TEST_F(FlashSaleTest, OneUserFiftyTimesAtOnceGetsOneOrder) {
 TEST_F(FlashSaleTest, SaleWindowAndUnknownVoucherAreRefused) {
   int64_t later = make_voucher(5, now_ms() + 3'600'000, now_ms() + 7'200'000);
   int64_t over = make_voucher(5, now_ms() - 7'200'000, now_ms() - 3'600'000);
-  auto a = run_co(ctx_, sale_.buy(*conns_[0], later, 1, 1));
-  auto b = run_co(ctx_, sale_.buy(*conns_[0], over, 1, 2));
-  auto c = run_co(ctx_, sale_.buy(*conns_[0], 987654321, 1, 3));
+  auto a = run_co(ctx_, sale_.buy(*nodes_[0], later, 1, 1));
+  auto b = run_co(ctx_, sale_.buy(*nodes_[0], over, 1, 2));
+  auto c = run_co(ctx_, sale_.buy(*nodes_[0], 987654321, 1, 3));
   ASSERT_TRUE(a && b && c);
   EXPECT_EQ(*a, SaleOutcome::kNotStarted);
   EXPECT_EQ(*b, SaleOutcome::kEnded);
@@ -253,11 +256,11 @@ TEST_F(FlashSaleTest, SaleWindowAndUnknownVoucherAreRefused) {
 
 TEST_F(FlashSaleTest, PrimeKeepsARunningSaleAndRestoresALostOne) {
   int64_t voucher = make_voucher(10);
-  ASSERT_EQ(*run_co(ctx_, sale_.buy(*conns_[0], voucher, 5, voucher * 1000 + 1)),
+  ASSERT_EQ(*run_co(ctx_, sale_.buy(*nodes_[0], voucher, 5, voucher * 1000 + 1)),
             SaleOutcome::kAccepted);
   // A restart primes again from MariaDB's stock (still 10): the running sale keeps its 9.
   db::SaleState st{voucher, 10, now_ms() - 60'000, now_ms() + 3'600'000};
-  ASSERT_TRUE(run_co(ctx_, sale_.prime(*conns_[0], st, {})));
+  ASSERT_TRUE(run_co(ctx_, sale_.prime(*nodes_[0], st, {})));
   EXPECT_EQ(
       run_co(ctx_, redis::hget(*conns_[0], sale_.voucher_key(voucher), "stock"))->value_or(""),
       "9");
@@ -266,8 +269,8 @@ TEST_F(FlashSaleTest, PrimeKeepsARunningSaleAndRestoresALostOne) {
       ctx_, redis::del(*conns_[0], {sale_.voucher_key(voucher), sale_.buyers_key(voucher)})));
   std::vector<int64_t> buyers{5};
   db::SaleState after{voucher, 9, st.begin_ms, st.end_ms};
-  ASSERT_TRUE(run_co(ctx_, sale_.prime(*conns_[0], after, buyers)));
-  EXPECT_EQ(*run_co(ctx_, sale_.buy(*conns_[0], voucher, 5, voucher * 1000 + 2)),
+  ASSERT_TRUE(run_co(ctx_, sale_.prime(*nodes_[0], after, buyers)));
+  EXPECT_EQ(*run_co(ctx_, sale_.buy(*nodes_[0], voucher, 5, voucher * 1000 + 2)),
             SaleOutcome::kDuplicate);
 }
 
@@ -379,7 +382,7 @@ TEST_F(FlashSaleTest, AFreshIdForAnExistingUserAndVoucherIsACollisionNotAReplay)
   std::map<std::string, std::string> fields(dead->fields.begin(), dead->fields.end());
   EXPECT_EQ(fields["entry"], entry);
   EXPECT_TRUE(fields["reason"].starts_with("collision")) << fields["reason"];
-  auto q = run_co(ctx_, sale_.queued(*conns_[0], other.id));
+  auto q = run_co(ctx_, sale_.queued(*nodes_[0], other.id));
   ASSERT_TRUE(q && *q);
   EXPECT_TRUE((*q)->dead);
   auto metrics = std::string();
@@ -434,7 +437,7 @@ TEST_F(FlashSaleTest, AWriterKilledBetweenCommitAndAckReplaysEverythingOnce) {
   ASSERT_TRUE(pending && pending->is_array());
   EXPECT_EQ(pending->elements.size(), 0u);
   for (const auto& r : rows) {
-    auto q = run_co(ctx_, sale_.queued(*conns_[0], r.id));
+    auto q = run_co(ctx_, sale_.queued(*nodes_[0], r.id));
     ASSERT_TRUE(q);
     EXPECT_FALSE(*q) << r.id;
   }

@@ -31,7 +31,8 @@ std::vector<int64_t> make_ids(IdOptions options, size_t n, IdGenerator::Clock cl
   out.reserve(n);
   auto body = [&]() -> asio::awaitable<void> {
     co_await conn->wait_ready(3s);
-    IdGenerator gen(*conn, options, clock);
+    redis::NodeClient node(*conn);
+    IdGenerator gen(node, options, clock);
     for (size_t i = 0; i < n; ++i) {
       auto id = co_await gen.next();
       if (!id) co_return;
@@ -116,7 +117,8 @@ TEST(IdGenerator, ABlockNeverCrossesMidnight) {
   EXPECT_EQ(IdGenerator::seconds_of(ids[2]), midnight - o.epoch_seconds);
   asio::io_context ctx;
   auto conn = redis::Connection::create(ctx.get_executor(), test::stores().redis);
-  IdGenerator names(*conn, o);
+  redis::NodeClient node(*conn);
+  IdGenerator names(node, o);
   EXPECT_EQ(names.counter_key(midnight - 1), "icr:" + o.prefix + ":2025:12:31");
   EXPECT_EQ(names.counter_key(midnight), "icr:" + o.prefix + ":2026:01:01");
 }

@@ -1,0 +1,120 @@
+// The seam between engines and Redis topology: `Client` is what an engine that may run on a
+// cluster takes. `NodeClient` is one node (a view over one multiplexed Connection),
+// `ClusterClient` (redis/cluster.h) a Redis Cluster; the engine sends keyed `Request`s and scripts
+// and never learns which it has.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "common/error.h"
+#include "redis/command.h"
+#include "redis/connection.h"
+#include "redis/reply.h"
+#include "redis/script.h"
+
+namespace surge::redis {
+
+// One command and which of its arguments is the key that places it on a node. The client does
+// not guess keys from command names: the caller says, so routing is explicit and total.
+struct Request {
+  static constexpr size_t kNoKey = static_cast<size_t>(-1);  // any master will do (PING, ...)
+
+  std::vector<std::string> args;
+  size_t key_index = kNoKey;
+  // Set for EVALSHA requests made by script_call(): on NOSCRIPT the node gets EVAL of the body
+  // once (which loads it there). The script must outlive the call.
+  const Script* script = nullptr;
+
+  // Request::keyed(1, "SET", key, value): args[key_index] is the key.
+  template <class... A>
+  static Request keyed(size_t key_index, const A&... args) {
+    Request r;
+    r.key_index = key_index;
+    r.args.reserve(sizeof...(A));
+    (r.args.push_back(to_arg(args)), ...);
+    return r;
+  }
+  // EVALSHA of `script` routed by its first key; every key must share that key's slot.
+  static Request script_call(const Script& script, const std::vector<std::string>& keys,
+                             const std::vector<std::string>& args);
+
+  Command command() const;
+  // The same request as EVAL of its script's body (after NOSCRIPT).
+  Request as_eval() const;
+
+ private:
+  template <class T>
+  static std::string to_arg(const T& v) {
+    if constexpr (std::is_arithmetic_v<T>) {
+      return std::to_string(v);
+    } else {
+      return std::string(std::string_view(v));
+    }
+  }
+};
+
+// A reply and where it came from: the node connection and its socket generation. A write's
+// replication can be waited for only there (Connection::wait_replicas).
+struct Written {
+  Reply reply;
+  std::shared_ptr<Connection> node;
+  uint64_t generation = 0;
+};
+
+// Owned by one io_context, like the connections behind it: every call runs on its executor.
+class Client {
+ public:
+  virtual ~Client() = default;
+  virtual void start() = 0;
+  virtual void stop() = 0;
+  // Until the client can route every key (a cluster: its slot map covers all slots).
+  virtual asio::awaitable<Result<void>> wait_ready(std::chrono::milliseconds timeout) = 0;
+  virtual bool is_cluster() const = 0;
+
+  // Any number of requests, each on the node of its key; replies in the order of `requests`.
+  // A Redis error reply is a successful Result holding a kError Reply.
+  virtual asio::awaitable<Result<std::vector<Reply>>> exec_all(std::vector<Request> requests) = 0;
+  // One request, with the connection that answered it (for a replication wait).
+  virtual asio::awaitable<Result<Written>> exec_at(Request request) = 0;
+
+  asio::awaitable<Result<Reply>> exec(Request request);
+  // A script by SHA on the node of its first key (NOSCRIPT answered with EVAL there).
+  asio::awaitable<Result<Reply>> run(const Script& script, std::vector<std::string> keys,
+                                     std::vector<std::string> args);
+};
+
+// Waits until `replicas` replicas hold the write behind `w` (grouped per connection): the number
+// that acknowledged within `timeout`, or kUnavailable when the node's socket was lost meanwhile.
+asio::awaitable<Result<int64_t>> replicated(const Written& w, int replicas,
+                                            std::chrono::milliseconds timeout);
+
+// One Redis node: a view over a Connection made with Connection::create (it shares ownership).
+// Same io_context as the connection.
+class NodeClient final : public Client {
+ public:
+  explicit NodeClient(Connection& conn) : conn_(conn.shared_from_this()) {}
+  static std::shared_ptr<NodeClient> create(asio::any_io_executor ex, Options options);
+
+  void start() override { conn_->start(); }
+  void stop() override { conn_->stop(); }
+  asio::awaitable<Result<void>> wait_ready(std::chrono::milliseconds timeout) override {
+    return conn_->wait_ready(timeout);
+  }
+  bool is_cluster() const override { return false; }
+  asio::awaitable<Result<std::vector<Reply>>> exec_all(std::vector<Request> requests) override;
+  asio::awaitable<Result<Written>> exec_at(Request request) override;
+  Connection& connection() { return *conn_; }
+
+ private:
+  std::shared_ptr<Connection> conn_;
+};
+
+}  // namespace surge::redis
