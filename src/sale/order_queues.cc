@@ -109,10 +109,11 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
   auto dead = co_await dead_letters(c);
   if (!dead) co_return dead.error();
   Summary out;
+  redis::NodeClient node(c);  // the flash sale's reads take a client; this is the single node
   for (int s = 0; s < sale_.shards(); ++s) {
     ShardBacklog b;
     b.shard = s;
-    auto queued = co_await sale_.queued_in(c, s);
+    auto queued = co_await sale_.queued_in(node, s);
     if (!queued) co_return queued.error();
     for (const auto& q : *queued) {
       // A dead letter's marker stays until it is replayed; it is counted from the dead stream.

@@ -197,7 +197,7 @@ asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
       // Not known to be on a replica: a failover could still take these entries back. Read
       // this consumer's pending entries again (from the promoted node, if it came to that).
       own_pending = true;
-      co_await pause(backoff);
+      co_await pause(s, backoff);
       backoff = std::min(backoff * 2, Millis(2000));
       continue;
     }

@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "db/connection.h"
+#include "redis/client.h"
 #include "redis/connection.h"
 #include "sale/flash_sale.h"
 #include "sale/order_writer.h"
@@ -145,7 +146,9 @@ class Writer {
     sale::WriterOptions o;
     o.consumer = "operator-test-" + str(::getpid());
     o.block = 200ms;
-    writer_ = sale::OrderWriter::create(ctx_.get_executor(), test::stores().redis, repo_, sale_, o);
+    writer_ = sale::OrderWriter::create(
+        ctx_.get_executor(), sale::node_clients(ctx_.get_executor(), test::stores().redis), repo_,
+        sale_, o);
     writer_->start();
     conn_ = redis::Connection::create(ctx_.get_executor(), test::stores().redis);
     conn_->start();
@@ -159,12 +162,14 @@ class Writer {
   }
   sale::FlashSale& sale() { return sale_; }
   sale::SaleOutcome buy(int64_t voucher, int64_t user, int64_t order) {
-    auto r = run_co(ctx_, sale_.buy(*conn_, voucher, user, order));
+    redis::NodeClient node(*conn_);
+    auto r = run_co(ctx_, sale_.buy(node, voucher, user, order));
     EXPECT_TRUE(r);
     return r ? *r : sale::SaleOutcome::kNoSuchVoucher;
   }
   std::optional<sale::FlashSale::QueuedOrder> queued(int64_t order) {
-    auto q = run_co(ctx_, sale_.queued(*conn_, order));
+    redis::NodeClient node(*conn_);
+    auto q = run_co(ctx_, sale_.queued(node, order));
     EXPECT_TRUE(q);
     return q ? *q : std::nullopt;
   }
