@@ -195,6 +195,35 @@ asio::awaitable<Result<void>> Connection::subscribe(std::string channel) {
   co_return Result<void>{};
 }
 
+// The deadline's handler can run after connect_once's frame is gone (its wait may complete in the
+// same pass as the last read), so its state lives on the heap, shared, not in the frame.
+struct Connection::ConnectDeadline {
+  explicit ConnectDeadline(asio::any_io_executor ex) : timer(std::move(ex)) {}
+  asio::steady_timer timer;
+  bool finished = false;
+  bool fired = false;
+  bool extended = false;
+};
+
+void Connection::arm_connect_deadline(std::shared_ptr<ConnectDeadline> d) {
+  d->timer.expires_after(options_.connect_timeout);
+  d->timer.async_wait([self = shared_from_this(), d](error_code ec) {
+    if (ec || d->finished) return;
+    // The handshake's reply and the deadline can become ready in the same pass (a worker busy
+    // for a while sees both at once): a reply already waiting in the socket arrived in time, so
+    // it gets one more period to be read rather than the connection being thrown away.
+    error_code avail;
+    if (!d->extended && self->socket_.is_open() && self->socket_.available(avail) > 0 && !avail) {
+      d->extended = true;
+      self->arm_connect_deadline(d);
+      return;
+    }
+    d->fired = true;
+    error_code ignored;
+    self->socket_.close(ignored);
+  });
+}
+
 asio::awaitable<error_code> Connection::connect_once() {
   asio::ip::tcp::resolver resolver(ex_);
   auto [rec, endpoints] =
@@ -203,24 +232,12 @@ asio::awaitable<error_code> Connection::connect_once() {
   if (state_ == State::kStopped) co_return make_error_code(Errc::kShuttingDown);
 
   // Bound connect + handshake: the timer closes the socket if they have not finished in time.
-  // Its handler can run after this frame is gone (its wait may complete in the same pass as the
-  // last read), so it shares heap state instead of pointing into the frame.
-  struct Deadline {
-    bool finished = false;
-    bool fired = false;
-  };
-  auto shared = std::make_shared<Deadline>();
-  asio::steady_timer deadline(ex_, options_.connect_timeout);
-  deadline.async_wait([self = shared_from_this(), shared](error_code ec) {
-    if (ec || shared->finished) return;
-    shared->fired = true;
-    error_code ignored;
-    self->socket_.close(ignored);
-  });
+  auto deadline = std::make_shared<ConnectDeadline>(ex_);
+  arm_connect_deadline(deadline);
   error_code ec = co_await connect_and_handshake(std::move(endpoints));
-  shared->finished = true;
-  deadline.cancel();
-  if (shared->fired) co_return make_error_code(Errc::kTimeout);
+  deadline->finished = true;
+  deadline->timer.cancel();
+  if (deadline->fired) co_return make_error_code(Errc::kTimeout);
   if (state_ == State::kStopped) {
     // stop() ran while we were connecting: leave no socket behind.
     error_code ignored;

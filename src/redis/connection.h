@@ -132,6 +132,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void complete_later(Handler handler, error_code ec);
   asio::awaitable<void> run();
   asio::awaitable<error_code> connect_once();
+  struct ConnectDeadline;
+  void arm_connect_deadline(std::shared_ptr<ConnectDeadline> deadline);
   asio::awaitable<error_code> connect_and_handshake(
       asio::ip::tcp::resolver::results_type endpoints);
   asio::awaitable<error_code> read_loop();
