@@ -183,7 +183,9 @@ TEST_F(ShopQueries, NearbyMatchesMariaDbAroundEachTypesFirstShop) {
       ++compared;
     }
     for (const auto& [id, d] : expected) {
-      if (d < kRadius - 10) EXPECT_TRUE(listed.contains(id)) << "type " << type << " shop " << id;
+      if (d < kRadius - 10) {
+        EXPECT_TRUE(listed.contains(id)) << "type " << type << " shop " << id;
+      }
     }
   }
   EXPECT_GT(compared, firsts->rows.size());  // more than the first shops alone were compared
