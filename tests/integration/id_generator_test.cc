@@ -71,6 +71,43 @@ TEST(IdGenerator, LayoutIsSecondsSinceEpochAndADailySequence) {
   }
 }
 
+// With an injected clock and a non-default epoch, every id is exactly what the literal layout
+// (0 | 31 bits of seconds since the epoch | 32 bits of the day's sequence) says, decoded by hand,
+// and the day's counter in Redis went up by whole blocks.
+TEST(IdGenerator, LiteralLayoutUnderAnInjectedClockAndEpoch) {
+  IdOptions o;
+  o.prefix = unique_prefix("ids");
+  o.epoch_seconds = 1700000000;  // 2023-11-14T22:13:20Z
+  o.block = 7;
+  const int64_t now = 1767237945;  // 2026-01-01T03:25:45Z
+  auto ids = make_ids(o, 20, [&] { return now; });
+  ASSERT_EQ(ids.size(), 20u);
+  // 1767237945 - 1700000000 = 67237945 = 0x0401_F839 seconds, so the first id is
+  // 0x0401F839_00000001.
+  EXPECT_EQ(ids[0], int64_t{0x0401F83900000001});
+  EXPECT_EQ(ids[0], int64_t{288784774825246721});
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(static_cast<uint64_t>(ids[i]) >> 63, 0u) << i;  // the sign bit stays clear
+    EXPECT_EQ((ids[i] >> 32) & 0x7FFFFFFF, 67237945) << i;
+    EXPECT_EQ(ids[i] & 0xFFFFFFFF, static_cast<int64_t>(i) + 1) << i;
+  }
+  // 20 ids in blocks of 7: three INCRBY 7 on the day's counter.
+  asio::io_context ctx;
+  auto conn = redis::Connection::create(ctx.get_executor(), test::stores().redis);
+  conn->start();
+  auto read = [&]() -> asio::awaitable<Result<std::optional<std::string>>> {
+    co_await conn->wait_ready(3s);
+    co_return co_await redis::get(*conn, "icr:" + o.prefix + ":2026:01:01");
+  };
+  auto done = asio::co_spawn(ctx, read(), asio::use_future);
+  while (done.wait_for(0s) != std::future_status::ready) ctx.run_one();
+  auto counter = done.get();
+  conn->stop();
+  ctx.run_for(50ms);
+  ASSERT_TRUE(counter);
+  EXPECT_EQ(counter->value_or(""), "21");
+}
+
 TEST(IdGenerator, TwoInstancesTimesAMillionIdsAreAllUnique) {
   IdOptions o;
   o.prefix = unique_prefix("ids");

@@ -119,6 +119,78 @@ TEST_F(ShopQueries, NearbyShopsAreNearestFirstWithinFiveKilometres) {
   EXPECT_TRUE(data_of(port(), near(1, 500)).empty());  // past the end: empty, not an error
 }
 
+// Every page of /shop/of/type around (x, y) for `type`, as (id, distance) in the route's order.
+std::vector<std::pair<int64_t, double>> nearby_pages(uint16_t port, int64_t type, double x,
+                                                     double y) {
+  std::vector<std::pair<int64_t, double>> out;
+  for (int page = 1; page < 1000; ++page) {
+    auto shops = data_of(port, "/shop/of/type?typeId=" + std::to_string(type) +
+                                   "&current=" + std::to_string(page) + "&x=" + std::to_string(x) +
+                                   "&y=" + std::to_string(y));
+    if (shops.empty()) break;
+    for (const auto& s : shops) {
+      out.emplace_back(s.at("id").as_int64(), s.at("distance").to_number<double>());
+    }
+  }
+  return out;
+}
+
+// Around each type's first shop (so page 1 must start with it, ~0 m away), the route's list is
+// the set MariaDB's ST_Distance_Sphere puts within the route's 5 km, nearest first, with the
+// same distances: Redis's earth radius differs from MariaDB's by ~0.03%, hence the tolerance,
+// and shops within 10 m of the edge may fall either way.
+TEST_F(ShopQueries, NearbyMatchesMariaDbAroundEachTypesFirstShop) {
+  constexpr double kRadius = 5000;  // the route's radius (shop_routes.cc)
+  db::Connection c(stores().db);
+  auto firsts = c.query(
+      "SELECT s.type_id, s.id, s.x, s.y FROM tb_shop s JOIN (SELECT type_id, MIN(id) AS id FROM "
+      "tb_shop GROUP BY type_id) f ON s.id = f.id ORDER BY s.type_id");
+  ASSERT_TRUE(firsts);
+  ASSERT_GE(firsts->rows.size(), 5u);
+  size_t compared = 0;
+  for (const auto& r : firsts->rows) {
+    int64_t type = db::to_int64(r[0]).value_or(0);
+    int64_t first = db::to_int64(r[1]).value_or(0);
+    double x = std::stod(r[2].value_or("0"));
+    double y = std::stod(r[3].value_or("0"));
+    db::Params p;
+    p.emplace_back(x);
+    p.emplace_back(y);
+    p.emplace_back(int64_t{type});
+    auto rows = c.query(
+        "SELECT id, ST_Distance_Sphere(POINT(x, y), POINT(?, ?)) AS d FROM tb_shop "
+        "WHERE type_id = ? ORDER BY d, id",
+        p);
+    ASSERT_TRUE(rows);
+    std::map<int64_t, double> expected;
+    for (const auto& e : rows->rows) {
+      expected[db::to_int64(e[0]).value_or(0)] = std::stod(e[1].value_or("0"));
+    }
+    // The route's x/y go through std::to_string (6 decimals): the first shop stays within 1 m.
+    auto got = nearby_pages(port(), type, x, y);
+    ASSERT_FALSE(got.empty()) << "type " << type;
+    EXPECT_EQ(got.front().first, first) << "type " << type << ": page 1 starts with the nearest";
+    EXPECT_LT(got.front().second, 1.0) << "type " << type;
+    std::set<int64_t> listed;
+    double last = 0;
+    for (const auto& [id, d] : got) {
+      EXPECT_TRUE(listed.insert(id).second) << "type " << type << " shop " << id << " repeated";
+      EXPECT_GE(d, last) << "type " << type << " shop " << id;
+      last = d;
+      ASSERT_TRUE(expected.contains(id)) << "type " << type << ": shop " << id << " not in type";
+      EXPECT_NEAR(d, expected[id], expected[id] * 0.001 + 1) << "type " << type << " shop " << id;
+      EXPECT_LE(expected[id], kRadius + 10) << "type " << type << " shop " << id;
+      ++compared;
+    }
+    for (const auto& [id, d] : expected) {
+      if (d < kRadius - 10) {
+        EXPECT_TRUE(listed.contains(id)) << "type " << type << " shop " << id;
+      }
+    }
+  }
+  EXPECT_GT(compared, firsts->rows.size());  // more than the first shops alone were compared
+}
+
 TEST_F(ShopQueries, DistancesAreInMetres) {
   int checked = 0;
   for (int type = 1; type <= 10; ++type) {
@@ -175,8 +247,14 @@ TEST_F(ShopQueries, ShopTypesAreServedSortedAndCached) {
   const std::string loads = R"(surge_cache_db_loads_total{class="shopType"})";
   int64_t before = sample(admin_port(), loads);
   ASSERT_GE(before, 0) << "no such metric";  // 0 when another instance filled Redis first
+  const std::string near_hits = R"(surge_cache_requests_total{class="shopType",result="near_hit"})";
+  int64_t near_before = sample(admin_port(), near_hits);
+  ASSERT_GE(near_before, 0) << "no such metric";
   for (int i = 0; i < 50; ++i) EXPECT_EQ(data_of(port(), "/shop-type/list"), a);
   EXPECT_EQ(sample(admin_port(), loads), before);
+  // And mostly from the near cache, not Redis: at most each worker's first read (or one whose
+  // 10 s near entry expired) goes further.
+  EXPECT_GE(sample(admin_port(), near_hits) - near_before, 40);
 }
 
 TEST_F(ShopQueries, BadParametersAre400WithAReason) {
