@@ -17,6 +17,7 @@
 #include "social/sessions.h"
 #include "support/drive.h"
 #include "support/processes.h"
+#include "support/sessions.h"
 #include "support/stores.h"
 
 namespace surge::test {
@@ -24,31 +25,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
-
-// Sessions for users written straight into Redis, as the login route would.
-class Sessions {
- public:
-  Sessions() : conn_(redis::Connection::create(ctx_.get_executor(), stores().redis)) {
-    conn_->start();
-    EXPECT_TRUE(run_co(ctx_, conn_->wait_ready(3s)));
-  }
-  ~Sessions() {
-    conn_->stop();
-    drive_for(ctx_, 20ms);
-  }
-  std::string login(int64_t user) {
-    core::LoggedInUser u{user, "user_" + std::to_string(user), ""};
-    auto token = run_co(ctx_, social::Sessions(std::chrono::minutes(10)).open(*conn_, u));
-    EXPECT_TRUE(token);
-    return "authorization: " + token.value();
-  }
-  redis::Connection& redis() { return *conn_; }
-  boost::asio::io_context& ctx() { return ctx_; }
-
- private:
-  boost::asio::io_context ctx_;
-  std::shared_ptr<redis::Connection> conn_;
-};
 
 json::value parse(const std::string& body) { return json::parse(body); }
 
@@ -78,7 +54,7 @@ int64_t orders_of(int64_t voucher) {
 
 TEST(FlashSaleHttp, LoginOrderStatusAndTheOriginalAnswers) {
   SurgeServer a;
-  Sessions sessions;
+  TestSessions sessions;
   int64_t voucher = create_sale(a.port(), 2);
   std::string path = "/voucher-order/seckill/" + std::to_string(voucher);
 
@@ -169,7 +145,7 @@ TEST(FlashSaleHttp, BadVoucherBodiesAreRejected) {
 // and waits inside its transaction; kills a; then the orders must still all reach MariaDB.
 void killed_instance_loses_nothing(bool restart_same_name) {
   std::string name = "killed-" + std::to_string(::getpid()) + (restart_same_name ? "-s" : "-o");
-  Sessions sessions;
+  TestSessions sessions;
   int64_t voucher;
   constexpr int kBuyers = 20;
   {
@@ -262,7 +238,7 @@ std::string read_file(const std::string& path) {
 }
 
 TEST(FlashSaleHttp, ReconcileReportsAndRepairsADifference) {
-  Sessions sessions;
+  TestSessions sessions;
   int64_t voucher;
   {
     SurgeServer a;
@@ -289,7 +265,7 @@ TEST(FlashSaleHttp, ReconcileReportsAndRepairsADifference) {
 // A repair writes an absolute stock from reads that are not atomic, so during a live sale it
 // could hand back a unit just sold: it must refuse while the window is open or orders are queued.
 TEST(FlashSaleHttp, ReconcileRepairRefusesWhileTheSaleIsLive) {
-  Sessions sessions;
+  TestSessions sessions;
   int64_t open_sale, queued_sale;
   {
     SurgeServer a;

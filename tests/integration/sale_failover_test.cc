@@ -35,6 +35,7 @@
 #include "social/sessions.h"
 #include "support/drive.h"
 #include "support/processes.h"
+#include "support/sessions.h"
 #include "support/stores.h"
 
 namespace surge::test {
@@ -153,29 +154,6 @@ std::vector<std::string> cluster_env() {
   return env;
 }
 
-// Session tokens for fresh users, written into the single Redis where sessions live.
-class Sessions {
- public:
-  Sessions() : conn_(redis::Connection::create(ctx_.get_executor(), stores().redis)) {
-    conn_->start();
-    EXPECT_TRUE(run_co(ctx_, conn_->wait_ready(3s)));
-  }
-  ~Sessions() {
-    conn_->stop();
-    drive_for(ctx_, 20ms);
-  }
-  std::string login(int64_t user) {
-    core::LoggedInUser u{user, "user_" + std::to_string(user), ""};
-    auto token = run_co(ctx_, social::Sessions(std::chrono::minutes(30)).open(*conn_, u));
-    EXPECT_TRUE(token);
-    return "authorization: " + token.value();
-  }
-
- private:
-  boost::asio::io_context ctx_;
-  std::shared_ptr<redis::Connection> conn_;
-};
-
 int64_t create_sale(uint16_t port, int stock) {
   auto [status, body] =
       admin_send(port, "POST", "/voucher/seckill",
@@ -265,7 +243,7 @@ Figures sale_with_failover(uint16_t port, int64_t first_user, bool strict) {
     return fig;
   }
 
-  Sessions sessions;
+  TestSessions sessions;
   std::mutex mu;
   std::vector<Purchase> purchases;
   std::atomic<bool> stop{false};
