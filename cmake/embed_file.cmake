@@ -1,6 +1,7 @@
 # Writes a C++ source defining `std::string_view <FUNCTION>()` that returns INPUT's bytes.
 # Run as: cmake -DINPUT=file -DOUTPUT=file.cc -DNAMESPACE=ns -DFUNCTION=name -P embed_file.cmake
-# A byte array rather than a raw string literal: no delimiter can clash with the content.
+# A byte array rather than a raw string literal: no delimiter can clash with the content. Local to
+# the function, so two embedded files can share a unity batch.
 file(READ "${INPUT}" hex HEX)
 string(LENGTH "${hex}" hex_length)
 math(EXPR size "${hex_length} / 2")
@@ -9,10 +10,8 @@ file(WRITE "${OUTPUT}.tmp"
   "// Generated from ${INPUT} by cmake/embed_file.cmake; do not edit.\n"
   "#include <string_view>\n\n"
   "namespace ${NAMESPACE} {\n\n"
-  "namespace {\n"
-  "const unsigned char kBytes[] = {${bytes}0x00};\n"
-  "}  // namespace\n\n"
   "std::string_view ${FUNCTION}() {\n"
+  "  static const unsigned char kBytes[] = {${bytes}0x00};\n"
   "  return std::string_view(reinterpret_cast<const char*>(kBytes), ${size});\n"
   "}\n\n"
   "}  // namespace ${NAMESPACE}\n")

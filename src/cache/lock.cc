@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/awaitable.h"
 #include "common/random.h"
 #include "redis/commands.h"
 #include "redis/script.h"
@@ -34,7 +35,7 @@ asio::awaitable<Result<std::optional<LockLease>>> lock_within(redis::Connection&
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) co_return std::optional<LockLease>();
     timer.expires_after(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await timer.async_wait(kTuple);
     (void)ec;
     pause = std::min(pause * 2, std::chrono::milliseconds(50));
   }

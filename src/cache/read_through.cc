@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "cache/lock.h"
+#include "common/awaitable.h"
 #include "core/cache_math.h"
 #include "core/exposition.h"
 #include "redis/commands.h"
@@ -22,7 +23,6 @@
 namespace surge::cache {
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 using Steady = std::chrono::steady_clock;
 
 void bump(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }

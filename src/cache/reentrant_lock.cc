@@ -9,6 +9,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/awaitable.h"
 #include "redis/commands.h"
 #include "redis/script.h"
 
@@ -143,7 +144,7 @@ asio::awaitable<Result<std::optional<int64_t>>> LockService::acquire(std::string
         std::min<redis::Clock::duration>(deadline - now, Millis(std::max<int64_t>(value, 1)));
     if (self.woken) continue;
     timer.expires_after(nap);
-    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await timer.async_wait(kTuple);
     (void)ec;
   }
   list.erase(pos);
@@ -175,7 +176,7 @@ asio::awaitable<void> LockService::renew(std::shared_ptr<Watchdog> dog) {
   auto renewed = redis::Clock::now();
   while (!dog->stopped) {
     dog->timer.expires_after(options_.lease / 3);
-    auto [ec] = co_await dog->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto [ec] = co_await dog->timer.async_wait(kTuple);
     if (ec || dog->stopped) break;
     std::vector<std::string> keys{dog->key};
     std::vector<std::string> args{dog->owner, std::to_string(options_.lease.count())};

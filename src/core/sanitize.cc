@@ -36,7 +36,9 @@ size_t kept_tag(std::string_view s, std::string& normal) {
     }
   }
   if (i >= s.size() || s[i] != '>') return 0;
-  normal = "<" + std::string(closing ? "/" : "") + name + (self_closing ? "/" : "") + ">";
+  normal.assign(closing ? "</" : "<");
+  normal.append(name);
+  normal.append(self_closing ? "/>" : ">");
   return i + 1;
 }
 

@@ -5,7 +5,8 @@ namespace surge::db {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
+// Spaces, tabs and carriage returns off both ends; newlines are the splitter's to see.
+std::string_view trim_blanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
     s.remove_prefix(1);
   }
@@ -26,10 +27,10 @@ std::vector<SqlStatement> split_sql(std::string_view text) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    std::string_view t = trim(line);
+    std::string_view t = trim_blanks(line);
     if (t.starts_with("--")) {
-      if (t.starts_with("-- step:")) step = std::string(trim(t.substr(8)));
-      if (t.starts_with("-- resolve:")) resolve.emplace_back(trim(t.substr(11)));
+      if (t.starts_with("-- step:")) step = std::string(trim_blanks(t.substr(8)));
+      if (t.starts_with("-- resolve:")) resolve.emplace_back(trim_blanks(t.substr(11)));
       continue;
     }
     if (t.empty() && pending.empty()) continue;
@@ -41,7 +42,7 @@ std::vector<SqlStatement> split_sql(std::string_view text) {
       resolve.clear();
     }
   }
-  if (!trim(pending).empty()) out.push_back({step, std::move(pending), std::move(resolve)});
+  if (!trim_blanks(pending).empty()) out.push_back({step, std::move(pending), std::move(resolve)});
   return out;
 }
 

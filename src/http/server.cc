@@ -25,6 +25,7 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "common/awaitable.h"
 #include "http/envelope.h"
 #include "http/framing.h"
 
@@ -32,7 +33,6 @@ namespace surge::http {
 
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // Per-worker state; touched only on that worker's thread (except `ctx`).
 struct Server::Worker {

@@ -11,11 +11,11 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/awaitable.h"
+
 namespace surge::redis {
 
 namespace {
-
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // One node's share of a batch: its commands in one pipeline, and for each command the caller's
 // index and whether an ASKING precedes it (whose +OK is skipped).

@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace surge::redis {
@@ -280,7 +281,7 @@ asio::awaitable<Result<int64_t>> setbit(Connection& c, std::string key, int64_t 
 
 asio::awaitable<Result<int64_t>> bitfield_get_u(Connection& c, std::string key, int bits,
                                                 int64_t offset) {
-  auto type = "u" + std::to_string(bits);
+  auto type = fmt::format("u{}", bits);
   auto cmd = Command::make("BITFIELD", key, "GET", type, offset);
   auto r = co_await c.exec(std::move(cmd));
   if (!r) co_return r.error();

@@ -101,6 +101,13 @@ asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Connection& c, std::strin
 struct StreamEntry {
   std::string id;
   FieldValues fields;
+  // The value of the first field called `name`, empty when there is none.
+  std::string_view field(std::string_view name) const {
+    for (const auto& [k, v] : fields) {
+      if (k == name) return v;
+    }
+    return {};
+  }
 };
 // One entry of an XRANGE / XREVRANGE / XREADGROUP reply: [id, [f1, v1, ...]].
 Result<StreamEntry> to_stream_entry(const Reply& r);

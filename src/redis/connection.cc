@@ -13,10 +13,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "common/awaitable.h"
+
 namespace surge::redis {
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kReadChunk = 64 * 1024;
 }  // namespace
 

@@ -32,15 +32,8 @@ redis.call('XDEL', KEYS[1], ARGV[1])
 return 1
 )lua");
 
-std::string_view field(const redis::StreamEntry& e, std::string_view name) {
-  for (const auto& [k, v] : e.fields) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
 std::optional<int64_t> id_field(const redis::StreamEntry& e, std::string_view name) {
-  return core::parse_id(field(e, name));
+  return core::parse_id(e.field(name));
 }
 
 // Every entry of a stream, oldest first, read in pages so no single reply is large.
@@ -155,8 +148,8 @@ asio::awaitable<Result<std::vector<OrderQueues::DeadLetter>>> OrderQueues::dead_
       DeadLetter d;
       d.shard = s;
       d.id = e.id;
-      d.entry = field(e, "entry");
-      d.reason = field(e, "reason");
+      d.entry = e.field("entry");
+      d.reason = e.field("reason");
       d.order_id = id_field(e, "id");
       d.user_id = id_field(e, "userId");
       d.voucher_id = id_field(e, "voucherId");

@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/awaitable.h"
 #include "core/exposition.h"
 #include "core/parse.h"
 
@@ -49,19 +50,12 @@ std::optional<StreamId> parse_stream_id(std::string_view id) {
   return StreamId{*ms, *seq};
 }
 
-std::string_view field(const redis::StreamEntry& e, std::string_view name) {
-  for (const auto& [k, v] : e.fields) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
 }  // namespace
 
 Result<db::OrderRow> order_from_entry(const redis::StreamEntry& e) {
-  auto id = core::parse_id(field(e, "id"));
-  auto user = core::parse_id(field(e, "userId"));
-  auto voucher = core::parse_id(field(e, "voucherId"));
+  auto id = core::parse_id(e.field("id"));
+  auto user = core::parse_id(e.field("userId"));
+  auto voucher = core::parse_id(e.field("voucherId"));
   auto ms = core::parse_int64(std::string_view(e.id).substr(0, e.id.find('-')), 0);
   if (!id || !user || !voucher || !ms) return make_error_code(Errc::kInvalidArgument);
   return db::OrderRow{*id, *user, *voucher, *ms};
@@ -137,7 +131,7 @@ void OrderWriter::stop() {
 asio::awaitable<void> OrderWriter::pause(Shard& s, Millis d) {
   if (stopping_) co_return;
   s.pause.expires_after(d);
-  auto [ec] = co_await s.pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  auto [ec] = co_await s.pause.async_wait(kTuple);
   (void)ec;
 }
 

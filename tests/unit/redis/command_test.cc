@@ -21,7 +21,7 @@ using namespace std::string_literals;
 
 // The bulk-string form of one argument, written out by hand so the expectations do not share
 // code with the encoder.
-std::string bulk(std::string_view s) {
+std::string wire_bulk(std::string_view s) {
   return "$" + std::to_string(s.size()) + "\r\n" + std::string(s) + "\r\n";
 }
 
@@ -69,43 +69,45 @@ TEST(Command, AcceptsStdStringAndStringViewArguments) {
   std::string key = "user:42";
   std::string_view field = "name";
   const char* value = "Ann";
-  EXPECT_EQ(Command::make("HSET", key, field, value).wire(),
-            "*4\r\n" + bulk("HSET") + bulk("user:42") + bulk("name") + bulk("Ann"));
+  EXPECT_EQ(
+      Command::make("HSET", key, field, value).wire(),
+      "*4\r\n" + wire_bulk("HSET") + wire_bulk("user:42") + wire_bulk("name") + wire_bulk("Ann"));
 }
 
 TEST(Command, IntegersAreDecimalBulkStrings) {
   EXPECT_EQ(Command::make("EXPIRE", "k", 60).wire(),
-            "*3\r\n" + bulk("EXPIRE") + bulk("k") + bulk("60"));
+            "*3\r\n" + wire_bulk("EXPIRE") + wire_bulk("k") + wire_bulk("60"));
   EXPECT_EQ(Command::make("INCRBY", "k", -7).wire(),
-            "*3\r\n" + bulk("INCRBY") + bulk("k") + bulk("-7"));
-  EXPECT_EQ(Command::make("X", 0).wire(), "*2\r\n" + bulk("X") + bulk("0"));
+            "*3\r\n" + wire_bulk("INCRBY") + wire_bulk("k") + wire_bulk("-7"));
+  EXPECT_EQ(Command::make("X", 0).wire(), "*2\r\n" + wire_bulk("X") + wire_bulk("0"));
 }
 
 TEST(Command, IntegerExtremesAndWidths) {
   EXPECT_EQ(Command::make(std::numeric_limits<int64_t>::max()).wire(),
-            "*1\r\n" + bulk("9223372036854775807"));
+            "*1\r\n" + wire_bulk("9223372036854775807"));
   EXPECT_EQ(Command::make(std::numeric_limits<int64_t>::min()).wire(),
-            "*1\r\n" + bulk("-9223372036854775808"));
+            "*1\r\n" + wire_bulk("-9223372036854775808"));
   EXPECT_EQ(Command::make(short{-3}, 7u, 8L, uint32_t{4000000000u}).wire(),
-            "*4\r\n" + bulk("-3") + bulk("7") + bulk("8") + bulk("4000000000"));
+            "*4\r\n" + wire_bulk("-3") + wire_bulk("7") + wire_bulk("8") + wire_bulk("4000000000"));
 }
 
 TEST(Command, LargeUnsignedIntegersKeepTheirValue) {
   // Regression: unsigned values above INT64_MAX once wrapped to negative numbers.
   EXPECT_EQ(Command::make(std::numeric_limits<uint64_t>::max()).wire(),
-            "*1\r\n" + bulk("18446744073709551615"));
-  EXPECT_EQ(Command::make(uint64_t{1} << 63).wire(), "*1\r\n" + bulk("9223372036854775808"));
+            "*1\r\n" + wire_bulk("18446744073709551615"));
+  EXPECT_EQ(Command::make(uint64_t{1} << 63).wire(), "*1\r\n" + wire_bulk("9223372036854775808"));
 }
 
 TEST(Command, DoublesUseShortestRoundTripForm) {
   EXPECT_EQ(Command::make("ZADD", "z", 1.5, "m").wire(),
-            "*4\r\n" + bulk("ZADD") + bulk("z") + bulk("1.5") + bulk("m"));
-  EXPECT_EQ(Command::make(0.1).wire(), "*1\r\n" + bulk("0.1"));
-  EXPECT_EQ(Command::make(-2.25).wire(), "*1\r\n" + bulk("-2.25"));
+            "*4\r\n" + wire_bulk("ZADD") + wire_bulk("z") + wire_bulk("1.5") + wire_bulk("m"));
+  EXPECT_EQ(Command::make(0.1).wire(), "*1\r\n" + wire_bulk("0.1"));
+  EXPECT_EQ(Command::make(-2.25).wire(), "*1\r\n" + wire_bulk("-2.25"));
   // Redis's own spelling of the infinities, accepted by ZADD and ZRANGEBYSCORE.
-  EXPECT_EQ(Command::make(std::numeric_limits<double>::infinity()).wire(), "*1\r\n" + bulk("inf"));
+  EXPECT_EQ(Command::make(std::numeric_limits<double>::infinity()).wire(),
+            "*1\r\n" + wire_bulk("inf"));
   EXPECT_EQ(Command::make(-std::numeric_limits<double>::infinity()).wire(),
-            "*1\r\n" + bulk("-inf"));
+            "*1\r\n" + wire_bulk("-inf"));
 }
 
 TEST(Command, DoublesParseBackToTheSameValue) {
@@ -130,9 +132,9 @@ TEST(Command, DoublesParseBackToTheSameValue) {
 
 TEST(Command, EmptyStringIsAZeroLengthBulk) {
   EXPECT_EQ(Command::make("SET", "k", "").wire(),
-            "*3\r\n" + bulk("SET") + bulk("k") + "$0\r\n\r\n");
+            "*3\r\n" + wire_bulk("SET") + wire_bulk("k") + "$0\r\n\r\n");
   EXPECT_EQ(Command::make("SET", "k", std::string()).wire(),
-            "*3\r\n" + bulk("SET") + bulk("k") + "$0\r\n\r\n");
+            "*3\r\n" + wire_bulk("SET") + wire_bulk("k") + "$0\r\n\r\n");
 }
 
 TEST(Command, BinaryArgumentsAreLengthPrefixedNotEscaped) {
@@ -171,8 +173,8 @@ TEST(Command, AddAfterMakeExtendsThePipeline) {
   Command c = Command::make("MULTI");
   c.add("INCR", "n").add("EXEC");
   EXPECT_EQ(c.reply_count(), 3u);
-  EXPECT_EQ(c.wire(), "*1\r\n" + bulk("MULTI") + "*2\r\n" + bulk("INCR") + bulk("n") + "*1\r\n" +
-                          bulk("EXEC"));
+  EXPECT_EQ(c.wire(), "*1\r\n" + wire_bulk("MULTI") + "*2\r\n" + wire_bulk("INCR") +
+                          wire_bulk("n") + "*1\r\n" + wire_bulk("EXEC"));
 }
 
 TEST(Command, BeginAndArgBuildTheSameBytesAsMake) {
@@ -190,15 +192,16 @@ TEST(Command, BeginWithRuntimeArgumentCount) {
   for (const auto& k : keys) c.arg(k);
   c.begin(2).arg("ZSCORE").arg(2.5);
   EXPECT_EQ(c.reply_count(), 2u);
-  EXPECT_EQ(c.wire(), "*5\r\n" + bulk("MGET") + bulk("k1") + bulk("k2") + bulk("k3") + bulk("k4") +
-                          "*2\r\n" + bulk("ZSCORE") + bulk("2.5"));
+  EXPECT_EQ(c.wire(), "*5\r\n" + wire_bulk("MGET") + wire_bulk("k1") + wire_bulk("k2") +
+                          wire_bulk("k3") + wire_bulk("k4") + "*2\r\n" + wire_bulk("ZSCORE") +
+                          wire_bulk("2.5"));
 }
 
 TEST(Command, LongArgumentHasMultiDigitLength) {
   std::string value(123456, 'x');
   Command c = Command::make("SET", "k", value);
   const std::string& wire = c.wire();
-  std::string head = "*3\r\n" + bulk("SET") + bulk("k") + "$123456\r\n";
+  std::string head = "*3\r\n" + wire_bulk("SET") + wire_bulk("k") + "$123456\r\n";
   ASSERT_GT(wire.size(), head.size());
   EXPECT_EQ(wire.substr(0, head.size()), head);
   EXPECT_EQ(wire.size(), head.size() + value.size() + 2);
