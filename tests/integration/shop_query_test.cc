@@ -50,13 +50,16 @@ class ShopQueries : public ::testing::Test {
 };
 SurgeServer* ShopQueries::server_ = nullptr;
 
-// (id, metres from (120.2, 30.3)) of every shop of `type`, nearest first, as MariaDB computes it.
-std::vector<std::pair<int64_t, double>> distances_in_db(int type) {
+// (id, metres from (x, y)) of every shop of `type`, nearest first, as MariaDB computes it.
+std::vector<std::pair<int64_t, double>> distances_in_db(int64_t type, double x = 120.2,
+                                                        double y = 30.3) {
   db::Connection c(stores().db);
   db::Params p;
-  p.emplace_back(int64_t{type});
+  p.emplace_back(x);
+  p.emplace_back(y);
+  p.emplace_back(type);
   auto rows = c.query(
-      "SELECT id, ST_Distance_Sphere(POINT(x, y), POINT(120.2, 30.3)) AS d FROM tb_shop "
+      "SELECT id, ST_Distance_Sphere(POINT(x, y), POINT(?, ?)) AS d FROM tb_shop "
       "WHERE type_id = ? ORDER BY d, id",
       p);
   EXPECT_TRUE(rows);
@@ -153,19 +156,9 @@ TEST_F(ShopQueries, NearbyMatchesMariaDbAroundEachTypesFirstShop) {
     int64_t first = db::to_int64(r[1]).value_or(0);
     double x = std::stod(r[2].value_or("0"));
     double y = std::stod(r[3].value_or("0"));
-    db::Params p;
-    p.emplace_back(x);
-    p.emplace_back(y);
-    p.emplace_back(int64_t{type});
-    auto rows = c.query(
-        "SELECT id, ST_Distance_Sphere(POINT(x, y), POINT(?, ?)) AS d FROM tb_shop "
-        "WHERE type_id = ? ORDER BY d, id",
-        p);
-    ASSERT_TRUE(rows);
-    std::map<int64_t, double> expected;
-    for (const auto& e : rows->rows) {
-      expected[db::to_int64(e[0]).value_or(0)] = std::stod(e[1].value_or("0"));
-    }
+    auto in_db = distances_in_db(type, x, y);
+    ASSERT_FALSE(in_db.empty()) << "type " << type;
+    std::map<int64_t, double> expected(in_db.begin(), in_db.end());
     // The route's x/y go through std::to_string (6 decimals): the first shop stays within 1 m.
     auto got = nearby_pages(port(), type, x, y);
     ASSERT_FALSE(got.empty()) << "type " << type;
