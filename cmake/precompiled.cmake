@@ -1,6 +1,7 @@
-# Precompiled headers. Most of a compile unit's front-end time here is spent parsing the same
-# third-party headers (Asio's coroutine machinery, fmt, spdlog, Boost.JSON, googletest) again and
-# again; a 2-core machine feels that in every cold build and most of all in the sanitizer builds.
+# Precompiled headers: every compile unit parses the same third-party headers (Asio's coroutine
+# machinery, fmt, spdlog, Boost.JSON, googletest). Measured with GCC 12 here, this saves 10-20 % on
+# app and test files (app/upload_routes.cc 17.7 s -> 14.1 s) and nothing on small engine files;
+# most of a file's time is the project's own headers, which the unity batches address.
 # Three header sets, each compiled once by a tiny owner target and reused by every target of its
 # kind, so a unit test still depends only on its own layer:
 #   engine - the standard library, Asio, fmt, spdlog (what the engine layers use; no Beast, no JSON)
