@@ -26,9 +26,10 @@ using http::Response;
 
 struct Health {
   bool draining = false;
+  bool starting = false;  // start-up loaders still running
   bool redis = false;
   bool mariadb = false;
-  bool up() const { return !draining && redis && mariadb; }
+  bool up() const { return !draining && !starting && redis && mariadb; }
 };
 
 // Both stores are asked every time (one PING, one pool round trip): cheap, and the answer is
@@ -36,6 +37,7 @@ struct Health {
 awaitable<Health> probe(Services& s) {
   Health h;
   h.draining = s.draining;
+  h.starting = s.starting > 0;
   h.redis = static_cast<bool>(co_await redis::ping(s.local_redis()));
   h.mariadb = static_cast<bool>(co_await s.db.ping());
   co_return h;
@@ -44,7 +46,7 @@ awaitable<Health> probe(Services& s) {
 const char* up_down(bool up) { return up ? "up" : "down"; }
 
 // GET /health on the public listener: 200 {"status":"up"}, else 503 {"status":"down"} (while
-// draining, or when a store does not answer). Which store is down is the operator's business.
+// the start-up loaders run, while draining, or when a store does not answer). Which store is down is the operator's business.
 awaitable<Response> public_health(Services& s) {
   // Draining answers at once: a balancer must see it even when the stores are slow.
   bool up = !s.draining && (co_await probe(s)).up();
@@ -55,11 +57,18 @@ awaitable<Response> public_health(Services& s) {
 awaitable<Response> admin_health(Services& s) {
   Health h = co_await probe(s);
   json::object data;
-  if (h.draining) data.emplace("state", "draining");
+  if (h.draining) {
+    data.emplace("state", "draining");
+  } else if (h.starting) {
+    data.emplace("state", "starting");
+  }
   data.emplace("redis", up_down(h.redis));
   data.emplace("mariadb", up_down(h.mariadb));
   if (h.up()) co_return http::json(200, envelope::ok(data));
-  co_return http::json(503, envelope::fail(h.draining ? "draining" : "dependency down", data));
+  co_return http::json(503, envelope::fail(h.draining   ? "draining"
+                                                 : h.starting ? "starting"
+                                                              : "dependency down",
+                                                 data));
 }
 
 awaitable<Response> metrics(Services& s) {

@@ -304,8 +304,11 @@ std::shared_ptr<redis::Connection> build_caches(Services& s, Workers& workers) {
     feed->add_subscription(c->filled_channel());
     feed->add_subscription(c->invalidate_channel());
   }
-  // Worker 0's lock service (start-up priming) hears releases on the same feed.
-  s.locks = std::make_unique<cache::LockService>(*s.redis.at(0));
+  // Worker 0's lock service (start-up priming) hears releases on the same feed. A short lease
+  // (renewed every second while held): an instance killed while priming holds back the others'
+  // priming, and so their readiness, for at most 3 s.
+  s.locks = std::make_unique<cache::LockService>(
+      *s.redis.at(0), cache::LockOptions{.lease = std::chrono::seconds(3)});
   feed->add_subscription(cache::LockService::kReleasedChannel);
   feed->add_subscription(std::string(social::Sessions::kChannel));
   feed->set_push_handler([&s](redis::Reply m) {
@@ -354,10 +357,13 @@ void build_sale_and_visitors(Services& s) {
 // and each loader is safe to be late (see each one).
 void load_startup_state(Services& s, Workers& workers) {
   asio::io_context& w0 = workers.at(0);
-  asio::co_spawn(w0, build_shop_bloom(s), asio::detached);
-  asio::co_spawn(w0, build_geo_index(s), asio::detached);
-  asio::co_spawn(w0, prime_at_start(s), asio::detached);
-  asio::co_spawn(w0, rebuild_follow_mirror(s), asio::detached);
+  auto loaders = {build_shop_bloom, build_geo_index, prime_at_start, rebuild_follow_mirror};
+  s.starting = static_cast<int>(loaders.size());
+  for (auto* load : loaders) {
+    // Counted down however the loader ends (an exception included), so health cannot stay
+    // "starting" forever.
+    asio::co_spawn(w0, load(s), [&s](std::exception_ptr) { --s.starting; });
+  }
 }
 
 // The order writer (worker 0's duty): its shard loops run there, each with its own Redis

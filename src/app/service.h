@@ -44,6 +44,11 @@ struct Services {
   http::Metrics* metrics = nullptr;
   // Set by SIGTERM: /health answers 503 so balancers stop sending before the drain.
   std::atomic<bool> draining{false};
+  // Start-up loaders still running (Bloom filter, geo index, voucher priming, follow sets):
+  // /health answers 503 "starting" until each has finished (or given up and said so), so a
+  // balancer or a script that waits for health never meets a half-loaded index. 1 from the
+  // start, since the listener answers before the loaders are counted.
+  std::atomic<int> starting{1};
   std::unique_ptr<cache::ReadThrough> shop_cache{};
   std::unique_ptr<cache::BloomFilter> shop_bloom{};
   std::unique_ptr<cache::ReadThrough> type_cache{};

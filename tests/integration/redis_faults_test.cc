@@ -352,12 +352,15 @@ TEST(RedisFaults, TransportLossIsReportedAsUnavailable) {
 }
 
 // Blocks the io_context thread, as a slow handler on a busy worker would, once `flag` is set.
-asio::awaitable<void> stall_when(const std::atomic<bool>* flag, std::chrono::milliseconds d) {
+// Blocks the io_context's thread for `d` once `flag` is set, and says so in `stalled`.
+asio::awaitable<void> stall_when(const std::atomic<bool>* flag, std::atomic<bool>* stalled,
+                                 std::chrono::milliseconds d) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!*flag) {
     timer.expires_after(1ms);
     co_await timer.async_wait(asio::use_awaitable);
   }
+  *stalled = true;
   std::this_thread::sleep_for(d);
 }
 
@@ -366,22 +369,27 @@ TEST(RedisFaults, HandshakeReplyRacingTheConnectDeadlineKeepsTheConnection) {
   // reactor pass, the stale deadline handler wrote into the finished coroutine's frame and
   // closed the freshly ready connection.
   expect_survives([] {
+    // The reply is sent only once the client's thread is stalled, and the stall outlasts the
+    // connect deadline, so both are ready when the thread resumes. The deadline is long enough
+    // that a loaded machine cannot let it pass before the stall begins (which would be an
+    // honest timeout, not the race).
     std::atomic<bool> handshake_seen{false};
-    FakeRedis fake([&handshake_seen](Peer& peer, int index) {
+    std::atomic<bool> stalled{false};
+    FakeRedis fake([&handshake_seen, &stalled](Peer& peer, int index) {
       if (index == 0) {
         if (!peer.next_command()) return;  // CLIENT SETNAME
         handshake_seen = true;
-        std::this_thread::sleep_for(50ms);  // the client is stalled by now
+        while (!stalled) std::this_thread::sleep_for(1ms);
         peer.send("+OK\r\n");
       }
       peer.serve("+OK\r\n");
     });
     Options o = options_for(fake.port());
-    o.connect_timeout = 100ms;
+    o.connect_timeout = 1000ms;
     Client client(o);
-    asio::co_spawn(client.ctx, stall_when(&handshake_seen, 300ms), asio::detached);
+    asio::co_spawn(client.ctx, stall_when(&handshake_seen, &stalled, 1500ms), asio::detached);
     drive(
-        client.ctx, [&] { return client.conn->connected(); }, 2s);
+        client.ctx, [&] { return client.conn->connected(); }, 4s);
     drive_for(client.ctx, 100ms);
     EXPECT_TRUE(client.conn->connected());
     EXPECT_EQ(client.conn->stats().reconnects, 0u);

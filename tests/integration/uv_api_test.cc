@@ -47,22 +47,26 @@ TEST(UvApi, CountsDistinctVisitorsOfToday) {
   EXPECT_GE(added, 85);
   EXPECT_LE(added, 140);
   // ...but membership is exact in one direction: PFADD of an element already added changes no
-  // register and answers 0. Checked on a copy, beside 100 visitors that never came (most of
-  // which must answer 1, or the check would prove nothing).
+  // register and answers 0. Checked on a copy, beside 1,000 visitors that never came: the share
+  // of those that change a register is what a visitor who was not recorded would show, and it
+  // falls as the day's count grows (a fixture kept all day holds many visitors), so it is
+  // measured, not assumed. At 10 % or more, 100 recorded visitors all answering 0 by chance has
+  // odds below 1 in 30,000.
   std::string key = "uv:" + core::format_yyyymmdd(core::local_day(now.count()).date);
   std::string copy = "uv:copy:" + std::to_string(::getpid());
+  constexpr int kStrangers = 1000;
   std::vector<std::string> cmds = {"DEL " + copy, "PFMERGE " + copy + " " + key};
   for (int i = 0; i < 100; ++i) cmds.push_back("PFADD " + copy + " ip:" + net + std::to_string(i));
-  for (int i = 0; i < 100; ++i)
+  for (int i = 0; i < kStrangers; ++i)
     cmds.push_back("PFADD " + copy + " ip:never." + net + std::to_string(i));
   cmds.push_back("DEL " + copy);
   auto out = redis_cli_batch(cmds);
   ASSERT_EQ(out.size(), cmds.size());
   int recorded_changed = 0, strangers_changed = 0;
   for (int i = 0; i < 100; ++i) recorded_changed += out[2 + i] == "1";
-  for (int i = 0; i < 100; ++i) strangers_changed += out[102 + i] == "1";
+  for (int i = 0; i < kStrangers; ++i) strangers_changed += out[102 + i] == "1";
   EXPECT_EQ(recorded_changed, 0);
-  EXPECT_GE(strangers_changed, 90);
+  EXPECT_GE(strangers_changed, kStrangers / 10);
 }
 
 TEST(UvApi, DayAndRangeQueries) {
