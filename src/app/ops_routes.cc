@@ -46,7 +46,8 @@ awaitable<Health> probe(Services& s) {
 const char* up_down(bool up) { return up ? "up" : "down"; }
 
 // GET /health on the public listener: 200 {"status":"up"}, else 503 {"status":"down"} (while
-// the start-up loaders run, while draining, or when a store does not answer). Which store is down is the operator's business.
+// the start-up loaders run, while draining, or when a store does not answer). Which store is down
+// is the operator's business.
 awaitable<Response> public_health(Services& s) {
   // Draining answers at once: a balancer must see it even when the stores are slow.
   bool up = !s.draining && (co_await probe(s)).up();
@@ -66,9 +67,9 @@ awaitable<Response> admin_health(Services& s) {
   data.emplace("mariadb", up_down(h.mariadb));
   if (h.up()) co_return http::json(200, envelope::ok(data));
   co_return http::json(503, envelope::fail(h.draining   ? "draining"
-                                                 : h.starting ? "starting"
-                                                              : "dependency down",
-                                                 data));
+                                           : h.starting ? "starting"
+                                                        : "dependency down",
+                                           data));
 }
 
 awaitable<Response> metrics(Services& s) {
