@@ -6,6 +6,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/parse.h"
 #include "redis/commands.h"
@@ -17,12 +18,20 @@ namespace {
 // Result<bool> cannot be made from an error_code implicitly (bool converts from one).
 Result<bool> failed(error_code ec) { return Result<bool>(boost::system::in_place_error, ec); }
 
-// KEYS: the shop's index now, its index before (the same key if the type did not change), the
-// generation. ARGV: lon, lat, member.
+// The row is committed but an index or a cache still has the old shop: the same update again
+// puts them right (it is idempotent), so the caller hears "unavailable, retry", never a 500.
+Result<bool> after_commit(int64_t id, error_code ec) {
+  spdlog::warn("shop {}: updated, but its index or cache entry was not ({}); a retry repairs it",
+               id, ec.message());
+  return failed(make_error_code(Errc::kUnavailable));
+}
+
+// KEYS: the generation, the shop's index now, then every other type's index. ARGV: lon, lat,
+// member.
 const redis::Script kMove(R"lua(
-redis.call('GEOADD', KEYS[1], ARGV[1], ARGV[2], ARGV[3])
-if KEYS[2] ~= KEYS[1] then redis.call('ZREM', KEYS[2], ARGV[3]) end
-return redis.call('INCR', KEYS[3])
+redis.call('GEOADD', KEYS[2], ARGV[1], ARGV[2], ARGV[3])
+for i = 3, #KEYS do redis.call('ZREM', KEYS[i], ARGV[3]) end
+return redis.call('INCR', KEYS[1])
 )lua");
 
 // KEYS: the generation, an index. ARGV: the generation expected, 'add' or 'rem', then
@@ -53,27 +62,35 @@ std::string shop_geo_key(int64_t type_id) { return "shop:geo:" + std::to_string(
 asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Connection& redis,
                                           ReadThrough& cache, size_t w, int64_t id,
                                           db::ShopFields fields) {
-  // The type before the update: the member must leave that index if the type changes.
+  // The member leaves every other type's index, not only the one the row had before: the
+  // row's old type is gone once the update is committed, so a retry after a failed move
+  // could not find the index it must still leave. The listed types (tb_shop_type) and the
+  // type the row has before this update (which the table may not list) are those indexes.
   auto before = co_await shops.find(id);
   if (!before) co_return failed(before.error());
   if (!*before) co_return false;
+  auto types = co_await shops.types();
+  if (!types) co_return failed(types.error());
   auto found = co_await shops.update(id, std::move(fields));
   if (!found) co_return failed(found.error());
   if (!*found) co_return false;
   // The row as committed (the update may have set only some of x, y and type_id).
   auto after = co_await shops.find(id);
-  if (!after) co_return failed(after.error());
+  if (!after) co_return after_commit(id, after.error());
   if (*after) {
     const db::Shop& now = **after;
-    std::vector<std::string> keys{shop_geo_key(now.type_id), shop_geo_key((*before)->type_id),
-                                  kShopGeoGeneration};
+    std::set<int64_t> others{(*before)->type_id};
+    for (const auto& t : *types) others.insert(t.id);
+    others.erase(now.type_id);
+    std::vector<std::string> keys{kShopGeoGeneration, shop_geo_key(now.type_id)};
+    for (int64_t t : others) keys.push_back(shop_geo_key(t));
     std::vector<std::string> args{fmt::format("{}", now.x), fmt::format("{}", now.y),
                                   std::to_string(id)};
     auto moved = redis::to_integer(co_await kMove.run(redis, std::move(keys), std::move(args)));
-    if (!moved) co_return failed(moved.error());
+    if (!moved) co_return after_commit(id, moved.error());
   }
   auto invalidated = co_await cache.invalidate(w, std::to_string(id));
-  if (!invalidated) co_return failed(invalidated.error());
+  if (!invalidated) co_return after_commit(id, invalidated.error());
   co_return true;
 }
 

@@ -34,7 +34,8 @@ asio::awaitable<Result<void>> add_places_if(redis::Connection& redis, const std:
 // (removing it from its former type's index), then invalidates its cache entry everywhere, so a
 // read that starts after this returns sees the new row in every store. Runs on worker `w`'s
 // thread with its Redis connection. False when no shop has that id. A failure after the commit
-// is returned as an error; the start-up rebuild repairs the index if the caller gives up.
+// is kUnavailable: the same update again repairs the index and the cache (the start-up load
+// does, if the caller gives up).
 asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Connection& redis,
                                           ReadThrough& cache, size_t w, int64_t id,
                                           db::ShopFields fields);

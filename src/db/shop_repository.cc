@@ -245,6 +245,14 @@ asio::awaitable<Result<bool>> ShopRepository::update(int64_t id, ShopFields fiel
   co_return !exists->empty();
 }
 
+asio::awaitable<Result<bool>> ShopRepository::remove(int64_t id) {
+  Params params;
+  params.emplace_back(id);
+  auto r = co_await pool_.execute("DELETE FROM tb_shop WHERE id = ?", std::move(params));
+  if (!r) co_return Result<bool>(boost::system::in_place_error, r.error());
+  co_return r->affected_rows > 0;
+}
+
 asio::awaitable<Result<std::vector<std::string>>> ShopRepository::all_ids() {
   auto rows = co_await pool_.query("SELECT id FROM tb_shop");
   if (!rows) co_return rows.error();

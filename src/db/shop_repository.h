@@ -80,6 +80,8 @@ class ShopRepository {
   asio::awaitable<Result<int64_t>> insert(ShopFields fields);
   // Returns false when no shop has that id. Refused fields as for insert().
   asio::awaitable<Result<bool>> update(int64_t id, ShopFields fields);
+  // Deletes the row; false when there was none. Only undoes an insert whose indexing failed.
+  asio::awaitable<Result<bool>> remove(int64_t id);
   // A page of shops of one type, by id (the original's query without coordinates). Offsets past
   // kMaxOffset (sql_list.h): kInvalidArgument.
   asio::awaitable<Result<std::vector<Shop>>> page_by_type(int64_t type_id, int64_t offset,

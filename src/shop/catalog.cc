@@ -26,15 +26,34 @@ asio::awaitable<Result<int64_t>> Catalog::create(size_t worker, redis::Connectio
   }
   auto id = co_await shops_.insert(std::move(shop.fields));
   if (!id) co_return id.error();
-  auto added = co_await bloom_.add(c, std::to_string(*id));
+  auto indexed = co_await index_created(worker, c, *id, shop);
+  if (indexed) co_return *id;
+  // The row must not outlive a failed index write: unreachable through the filter, it would
+  // also make the caller's retry a second shop. What the indexes already took stays harmless
+  // (a filter member or a geo point without a row reads as absent; the next start's geo load
+  // drops the point).
+  auto removed = co_await shops_.remove(*id);
+  if (!removed) {
+    spdlog::error(
+        "shop {}: indexing failed ({}) and removing the row failed ({}); it stays unindexed "
+        "until the next start's loads",
+        *id, indexed.error().message(), removed.error().message());
+  } else {
+    spdlog::warn("shop {}: indexing failed ({}); the row was removed, nothing is created", *id,
+                 indexed.error().message());
+  }
+  co_return make_error_code(Errc::kUnavailable);
+}
+
+asio::awaitable<Result<void>> Catalog::index_created(size_t worker, redis::Connection& c,
+                                                     int64_t id, const NewShop& shop) {
+  auto added = co_await bloom_.add(c, std::to_string(id));
   if (!added) co_return added.error();
-  std::vector<redis::GeoMember> place{{std::to_string(*id), shop.x, shop.y}};
+  std::vector<redis::GeoMember> place{{std::to_string(id), shop.x, shop.y}};
   auto placed = co_await redis::geoadd(c, cache::shop_geo_key(shop.type_id), std::move(place));
   if (!placed) co_return placed.error();
   // An instance whose filter was not ready may have cached this id as absent a moment ago.
-  auto cleared = co_await cache_.invalidate(worker, std::to_string(*id));
-  if (!cleared) co_return cleared.error();
-  co_return *id;
+  co_return co_await cache_.invalidate(worker, std::to_string(id));
 }
 
 asio::awaitable<Result<bool>> Catalog::update(size_t worker, redis::Connection& c, int64_t id,

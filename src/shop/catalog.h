@@ -44,6 +44,8 @@ class Catalog {
 
   // Inserts the row (NOT NULL columns the caller left out get the original's defaults), adds
   // the id to the filter and the geo index, and invalidates the id everywhere; the new id.
+  // When a Redis step fails the row is deleted again and the answer is kUnavailable: nothing
+  // is created, so the caller may simply retry.
   asio::awaitable<Result<int64_t>> create(size_t worker, redis::Connection& c, NewShop shop);
   // Updates the row, moves the shop in the geo indexes (a new place or type), and invalidates
   // the id everywhere before returning; false: no such shop.
@@ -60,6 +62,9 @@ class Catalog {
   asio::awaitable<Result<size_t>> build_geo_index(redis::Connection& c);
 
  private:
+  // The Redis half of create(): filter, geo index, invalidation.
+  asio::awaitable<Result<void>> index_created(size_t worker, redis::Connection& c, int64_t id,
+                                              const NewShop& shop);
   // One attempt; kConflict when an update moved the indexes' generation meanwhile.
   asio::awaitable<Result<size_t>> load_geo_index(redis::Connection& c);
 

@@ -661,5 +661,91 @@ TEST_F(SocialEngines, AGeoLoadThatReadRowsBeforeAMoveCannotUndoIt) {
   ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, keys)));
 }
 
+// A create whose Redis half fails (here: the type's geo key is not a geo index, so GEOADD gets
+// WRONGTYPE) leaves no row: the answer is "unavailable", and a retry creates exactly one shop.
+TEST_F(SocialEngines, ACreateWhoseIndexingFailsLeavesNoRowAndARetryCreatesOne) {
+  db::ShopRepository shops(pool_);
+  cache::ClassOptions options;
+  options.name = "undotest" + std::to_string(::getpid());
+  cache::ReadThrough cache(
+      options,
+      [](std::string) -> asio::awaitable<Result<cache::Loaded>> { co_return cache::Loaded(); },
+      {{ctx_.get_executor(), redis_.get()}}, clock_);
+  cache::BloomFilter bloom("undotest" + std::to_string(::getpid()), 1000, 0.01);
+  shop::Catalog catalog(shops, cache, bloom);
+  const int64_t type = 900'000 + ::getpid() % 100'000;  // a type no other shop has
+  const std::string name = "undone shop " + std::to_string(::getpid());
+  auto make = [&] {
+    shop::NewShop shop;
+    shop.fields = {{"name", name}, {"type_id", type}, {"x", 12.5}, {"y", 12.5}};
+    shop.type_id = type;
+    shop.x = shop.y = 12.5;
+    return shop;
+  };
+  auto rows_named = [&] {
+    db::Params p;
+    p.emplace_back(name);
+    auto r = run_co(ctx_, pool_.query("SELECT id FROM tb_shop WHERE name = ?", std::move(p)));
+    EXPECT_TRUE(r);
+    return r ? r->size() : size_t{99};
+  };
+  ASSERT_TRUE(run_co(ctx_, redis::set(*redis_, cache::shop_geo_key(type), "not a geo index")));
+  auto refused = run_co(ctx_, catalog.create(0, *redis_, make()));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error(), Errc::kUnavailable);
+  EXPECT_EQ(rows_named(), 0u);
+
+  std::vector<std::string> geo{cache::shop_geo_key(type)};
+  ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, geo)));
+  auto id = run_co(ctx_, catalog.create(0, *redis_, make()));
+  ASSERT_TRUE(id) << id.error().message();
+  EXPECT_EQ(rows_named(), 1u);
+  EXPECT_TRUE(
+      run_co(ctx_, redis::zscore(*redis_, cache::shop_geo_key(type), std::to_string(*id))).value());
+  EXPECT_TRUE(run_co(ctx_, shops.remove(*id)).value());
+  std::vector<std::string> keys{bloom.key(), cache::shop_geo_key(type)};
+  ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, keys)));
+}
+
+// An update whose index write fails after the commit answers "unavailable" (not a server
+// error), and the same update again puts the index right.
+TEST_F(SocialEngines, AnUpdateWhoseIndexingFailsIsUnavailableAndTheSameUpdateRepairsIt) {
+  db::ShopRepository shops(pool_);
+  cache::ClassOptions options;
+  options.name = "redotest" + std::to_string(::getpid());
+  cache::ReadThrough cache(
+      options,
+      [](std::string) -> asio::awaitable<Result<cache::Loaded>> { co_return cache::Loaded(); },
+      {{ctx_.get_executor(), redis_.get()}}, clock_);
+  cache::BloomFilter bloom("redotest" + std::to_string(::getpid()), 1000, 0.01);
+  shop::Catalog catalog(shops, cache, bloom);
+  const int64_t type = 800'000 + ::getpid() % 100'000;
+  shop::NewShop shop;
+  shop.fields = {
+      {"name", std::string("redone shop")}, {"type_id", int64_t{1}}, {"x", 13.5}, {"y", 13.5}};
+  shop.type_id = 1;
+  shop.x = shop.y = 13.5;
+  auto id = run_co(ctx_, catalog.create(0, *redis_, std::move(shop)));
+  ASSERT_TRUE(id);
+  std::string member = std::to_string(*id);
+
+  ASSERT_TRUE(run_co(ctx_, redis::set(*redis_, cache::shop_geo_key(type), "not a geo index")));
+  db::ShopFields moved{{"type_id", type}};
+  auto first = run_co(ctx_, catalog.update(0, *redis_, *id, moved));
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error(), Errc::kUnavailable);
+  EXPECT_EQ(run_co(ctx_, shops.find(*id)).value()->type_id, type);  // committed
+  EXPECT_TRUE(run_co(ctx_, redis::zscore(*redis_, cache::shop_geo_key(1), member)).value());
+
+  std::vector<std::string> geo{cache::shop_geo_key(type)};
+  ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, geo)));
+  ASSERT_TRUE(run_co(ctx_, catalog.update(0, *redis_, *id, moved)).value());
+  EXPECT_FALSE(run_co(ctx_, redis::zscore(*redis_, cache::shop_geo_key(1), member)).value());
+  EXPECT_TRUE(run_co(ctx_, redis::zscore(*redis_, cache::shop_geo_key(type), member)).value());
+  EXPECT_TRUE(run_co(ctx_, shops.remove(*id)).value());
+  std::vector<std::string> keys{bloom.key(), cache::shop_geo_key(type)};
+  ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, keys)));
+}
+
 }  // namespace
 }  // namespace surge::social
