@@ -11,7 +11,9 @@ http::Response error_response(error_code ec) {
   namespace envelope = http::envelope;
   if (ec == Errc::kInvalidArgument) return http::json(400, envelope::fail("invalid request"));
   if (ec == Errc::kConflict) return http::json(409, envelope::fail("conflict"));
-  if (ec == Errc::kUnavailable || ec == Errc::kTimeout || ec == Errc::kShuttingDown) {
+  // kCancelled: nobody reads this answer (the client has gone); it must not count as a bug.
+  if (ec == Errc::kUnavailable || ec == Errc::kTimeout || ec == Errc::kShuttingDown ||
+      ec == Errc::kCancelled) {
     return http::json(503, envelope::fail("service temporarily unavailable: " + ec.message()));
   }
   spdlog::error("request failed: {} ({})", ec.message(), ec.category().name());

@@ -182,7 +182,9 @@ void add_metrics(http::Metrics& metrics, Services& s) {
                 total.timeouts)
         .single("surge_db_queue", "gauge", "Database jobs waiting for a connection.", s.db.queued())
         .single("surge_db_expired_total", "counter",
-                "Database jobs dropped unrun after waiting past their deadline.", s.db.expired());
+                "Database jobs dropped unrun after waiting past their deadline.", s.db.expired())
+        .single("surge_db_cancelled_total", "counter",
+                "Database jobs dropped unrun because their client had gone.", s.db.cancelled());
     cache::ReadThrough::render_metrics(out, {s.shop_cache.get(), s.type_cache.get()});
     s.sale->render_metrics(out);
     if (s.order_writer) s.order_writer->render_metrics(out);
@@ -491,6 +493,15 @@ int serve(Config config) {
   admin_options.max_connections = 64;  // operators and scrapers, not the public
   http::Server admin(workers.all(), admin_router, metrics, admin_options);
   if (!admin.listen()) return 1;
+  metrics.add_collector([&server](std::string& out) {
+    core::Exposition(out)
+        .single("surge_http_refused_connections_total", "counter",
+                "Connections answered 503 because --max-connections were open.",
+                server.refused_connections())
+        .single("surge_http_abandoned_requests_total", "counter",
+                "Requests whose client closed the connection before the answer (cancelled).",
+                server.abandoned_requests());
+  });
   build_order_writer(services, workers, server.port(), writer_pool);
 
   // 4. Connections start on their own workers, then the workers run.

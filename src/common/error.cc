@@ -29,6 +29,8 @@ class Category final : public boost::system::error_category {
         return "shutting down";
       case Errc::kInternal:
         return "internal error";
+      case Errc::kCancelled:
+        return "cancelled: the client went away";
     }
     return "unknown surge error";
   }

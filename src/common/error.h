@@ -23,6 +23,7 @@ enum class Errc {
   kServerError,      // a dependency answered with an error (Redis -ERR, SQL error)
   kShuttingDown,     // the process is stopping and takes no new work
   kInternal,         // a bug in Surge; logged and counted
+  kCancelled,        // the caller went away before the work started
 };
 
 const boost::system::error_category& surge_category() noexcept;

@@ -2,6 +2,9 @@
 #include "http/server.h"
 
 #include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <array>
@@ -12,6 +15,8 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -179,15 +184,23 @@ asio::awaitable<void> Server::accept_loop(Worker& w) {
       continue;
     }
     ++open_;
-    asio::co_spawn(w.ctx, session(w, std::move(socket)), [this](std::exception_ptr e) {
-      --open_;
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        spdlog::error("http: session ended by exception: {}", ex.what());
-      }
-    });
+    // The session's cancellation signal (see ClientWatch). The spawned coroutine refers to it
+    // until it has unwound, which finishes after the completion handler runs: released a turn
+    // later.
+    auto cancel = std::make_shared<asio::cancellation_signal>();
+    auto& signal = *cancel;
+    asio::co_spawn(
+        w.ctx, session(w, std::move(socket), signal),
+        asio::bind_cancellation_slot(signal.slot(), [this, &w, cancel](std::exception_ptr e) {
+          asio::post(w.ctx, [cancel] {});
+          --open_;
+          if (!e) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            spdlog::error("http: session ended by exception: {}", ex.what());
+          }
+        }));
   }
 }
 
@@ -236,6 +249,42 @@ bhttp::response<bhttp::string_body> failure_response(const ServerOptions& o, Fai
   return res;
 }
 
+// Watches a connection while its request is handled. A client that closes (end of stream or a
+// reset) meanwhile cannot read the answer, so the session's coroutine is cancelled (terminal):
+// work the handler has not started yet, such as a database job still queued, is dropped, and
+// a Redis command in flight completes at once. Armed only when no pipelined bytes are buffered,
+// so "readable" means a close or the next pipelined request, which a peek tells apart.
+class ClientWatch {
+ public:
+  ClientWatch(tcp::socket& socket, asio::cancellation_signal& signal,
+              std::atomic<size_t>& abandoned)
+      : socket_(socket), armed_(std::make_shared<bool>(true)) {
+    socket_.async_wait(
+        tcp::socket::wait_read, [armed = armed_, &socket, &signal, &abandoned](error_code ec) {
+          // Disarmed first: the socket and the signal may be gone once the request has finished.
+          if (ec || !*armed) return;
+          *armed = false;
+          char byte;
+          ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) return;
+          ++abandoned;
+          signal.emit(asio::cancellation_type::terminal);
+        });
+  }
+  ClientWatch(const ClientWatch&) = delete;
+  ClientWatch& operator=(const ClientWatch&) = delete;
+  ~ClientWatch() {
+    if (!*armed_) return;
+    *armed_ = false;
+    error_code ignored;
+    socket_.cancel(ignored);
+  }
+
+ private:
+  tcp::socket& socket_;
+  std::shared_ptr<bool> armed_;  // shared with the pending wait's handler
+};
+
 // Closes after an error answer without resetting it away: a close with unread input sends RST,
 // which can destroy the answer in the client's receive queue. So stop sending, then read and
 // discard for a short, bounded while (nginx's lingering close) before closing.
@@ -264,7 +313,11 @@ asio::awaitable<void> Server::refuse(Worker& w, tcp::socket socket) {
   if (!ec) co_await linger_close(stream);
 }
 
-asio::awaitable<void> Server::session(Worker& w, tcp::socket socket) {
+asio::awaitable<void> Server::session(Worker& w, tcp::socket socket,
+                                      asio::cancellation_signal& cancel) {
+  // A cancellation (the client went away) shows as errors of the operations it reaches; it
+  // must not throw out of every later co_await of the request's coroutines.
+  co_await asio::this_coro::throw_if_cancelled(false);
   error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   auto remote = socket.remote_endpoint(ec).address();
@@ -323,7 +376,10 @@ asio::awaitable<void> Server::session(Worker& w, tcp::socket socket) {
 
     const Request& req = parser.get();
     stream.expires_never();
+    std::optional<ClientWatch> watch;
+    if (buffer.size() == 0) watch.emplace(stream.socket(), cancel, abandoned_);
     Response r = co_await dispatch(w, req, remote);
+    watch.reset();
     keep_alive = req.keep_alive() && !r.close && !draining_;
 
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), req.version()};

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -59,11 +60,14 @@ class Server {
   size_t open_connections() const { return open_.load(); }
   // Connections answered 503 because max_connections were open.
   size_t refused_connections() const { return refused_.load(); }
+  // Requests whose client closed the connection while they were being handled (cancelled).
+  size_t abandoned_requests() const { return abandoned_.load(); }
 
  private:
   struct Worker;
   asio::awaitable<void> accept_loop(Worker& w);
-  asio::awaitable<void> session(Worker& w, asio::ip::tcp::socket socket);
+  asio::awaitable<void> session(Worker& w, asio::ip::tcp::socket socket,
+                                asio::cancellation_signal& cancel);
   asio::awaitable<void> refuse(Worker& w, asio::ip::tcp::socket socket);
   asio::awaitable<Response> dispatch(Worker& w, const Request& req, asio::ip::address remote);
 
@@ -73,6 +77,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<size_t> open_{0};
   std::atomic<size_t> refused_{0};
+  std::atomic<size_t> abandoned_{0};
   std::atomic<size_t> refusing_{0};  // 503s being written right now
   std::atomic<bool> draining_{false};
   uint16_t bound_port_ = 0;

@@ -18,7 +18,15 @@
 namespace surge::redis {
 
 namespace {
+
 constexpr size_t kReadChunk = 64 * 1024;
+
+// A cancelled command (its caller's client went away) reads as the caller's own error, not as
+// a fault of Redis.
+error_code caller_error(error_code ec) {
+  return ec == asio::error::operation_aborted ? make_error_code(Errc::kCancelled) : ec;
+}
+
 }  // namespace
 
 std::shared_ptr<Connection> Connection::create(asio::any_io_executor ex, Options options) {
@@ -62,14 +70,14 @@ asio::awaitable<Result<void>> Connection::wait_ready(std::chrono::milliseconds t
 
 asio::awaitable<Result<Reply>> Connection::exec(Command cmd) {
   auto [ec, replies] = co_await async_exec(std::move(cmd), kTuple);
-  if (ec) co_return ec;
+  if (ec) co_return caller_error(ec);
   if (replies.empty()) co_return Errc::kInternal;
   co_return std::move(replies.back());
 }
 
 asio::awaitable<Result<std::vector<Reply>>> Connection::exec_all(Command cmd) {
   auto [ec, replies] = co_await async_exec(std::move(cmd), kTuple);
-  if (ec) co_return ec;
+  if (ec) co_return caller_error(ec);
   co_return std::move(replies);
 }
 

@@ -4,9 +4,15 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include "app/seed.h"
@@ -18,6 +24,7 @@ namespace surge {
 namespace {
 
 namespace asio = boost::asio;
+using namespace std::chrono_literals;
 
 // Runs `n` copies of a coroutine factory concurrently on one io_context and waits for all.
 template <class Make>
@@ -97,6 +104,99 @@ TEST(DbPool, BulkheadRefusesWorkBeyondTheQueueLimit) {
   EXPECT_LE(ok.load(), 12);
   EXPECT_EQ(refused.load(), 100 - ok.load());
   EXPECT_EQ(other.load(), 0);
+}
+
+// The HTTP server cancels a request's coroutine when its client goes away (terminal
+// cancellation). A job still in the queue then never runs, and a caller cancelled before it asks
+// is refused at once; a job already running finishes.
+TEST(DbPool, JobsOfACancelledCallerDoNotRun) {
+  db::Pool pool(scratch_options(1));
+  asio::io_context ctx;
+  auto guard = asio::make_work_guard(ctx);
+  std::thread loop([&] { ctx.run(); });
+  auto until = [](auto pred) {
+    for (int i = 0; i < 2000 && !pred(); ++i) std::this_thread::sleep_for(5ms);
+    return pred();
+  };
+
+  // The pool's only thread is held by a running job.
+  std::atomic<bool> holding{false}, release{false};
+  std::atomic<int> first{0};
+  asio::co_spawn(
+      ctx,
+      [&]() -> asio::awaitable<void> {
+        auto r = co_await pool.run([&](db::Connection&) -> Result<int> {
+          holding = true;
+          while (!release) std::this_thread::sleep_for(1ms);
+          return 1;
+        });
+        first = r ? *r : -1;
+      },
+      asio::detached);
+  ASSERT_TRUE(until([&] { return holding.load(); }));
+
+  // A second caller's job waits in the queue; its caller is cancelled there.
+  asio::cancellation_signal queued_signal;
+  std::atomic<bool> second_ran{false}, second_done{false};
+  error_code second_error;
+  asio::co_spawn(
+      ctx,
+      [&]() -> asio::awaitable<void> {
+        co_await asio::this_coro::throw_if_cancelled(false);
+        auto r = co_await pool.run([&](db::Connection&) -> Result<int> {
+          second_ran = true;
+          return 2;
+        });
+        if (!r) second_error = r.error();
+        second_done = true;
+      },
+      asio::bind_cancellation_slot(queued_signal.slot(), asio::detached));
+  ASSERT_TRUE(until([&] { return pool.queued() == 1; }));
+  std::atomic<bool> emitted{false};
+  asio::post(ctx, [&] {
+    queued_signal.emit(asio::cancellation_type::terminal);
+    emitted = true;
+  });
+  ASSERT_TRUE(until([&] { return emitted.load(); }));
+
+  // A third caller is cancelled while it waits for something else, then asks the pool.
+  asio::cancellation_signal early_signal;
+  std::atomic<bool> third_waiting{false}, third_ran{false}, third_done{false};
+  error_code third_error;
+  asio::co_spawn(
+      ctx,
+      [&]() -> asio::awaitable<void> {
+        co_await asio::this_coro::throw_if_cancelled(false);
+        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::hours(1));
+        third_waiting = true;
+        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        auto r = co_await pool.run([&](db::Connection&) -> Result<int> {
+          third_ran = true;
+          return 3;
+        });
+        if (!r) third_error = r.error();
+        third_done = true;
+      },
+      asio::bind_cancellation_slot(early_signal.slot(), asio::detached));
+  ASSERT_TRUE(until([&] { return third_waiting.load(); }));
+  asio::post(ctx, [&] { early_signal.emit(asio::cancellation_type::terminal); });
+  ASSERT_TRUE(until([&] { return third_done.load(); }));
+  EXPECT_FALSE(third_ran);
+  EXPECT_EQ(third_error, Errc::kCancelled);
+
+  release = true;
+  ASSERT_TRUE(until([&] { return second_done.load() && first.load() != 0; }));
+  EXPECT_EQ(first, 1);  // the running job finished
+  EXPECT_FALSE(second_ran);
+  EXPECT_EQ(second_error, Errc::kCancelled);
+  EXPECT_EQ(pool.cancelled(), 2u);
+  EXPECT_EQ(pool.queued(), 0u);
+  // The pool still serves.
+  auto after = asio::co_spawn(ctx, pool.query("SELECT 7"), asio::use_future).get();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->rows[0][0].value_or(""), "7");
+  guard.reset();
+  loop.join();
 }
 
 TEST(DbPool, DuplicateKeyIsConflictAndBadSqlIsServerError) {

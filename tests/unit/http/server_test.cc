@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -74,6 +75,19 @@ asio::awaitable<Response> slow(Context&) {
   co_await t.async_wait(asio::use_awaitable);
   --slow_in_flight;
   co_return json(200, envelope::ok(boost::json::value("slow")));
+}
+
+// /parked waits for an hour unless its coroutine is cancelled; counts both.
+std::atomic<int> parked_in_flight{0};
+std::atomic<int> parked_cancelled{0};
+
+asio::awaitable<Response> parked(Context&) {
+  ++parked_in_flight;
+  asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::hours(1));
+  auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (ec == asio::error::operation_aborted) ++parked_cancelled;
+  --parked_in_flight;
+  co_return json(200, envelope::ok(boost::json::value("parked")));
 }
 
 struct Reply {
@@ -209,6 +223,8 @@ class ServerTest : public ::testing::Test {
     router_.add(bhttp::verb::get, "/close", asks_to_close);
     names_.push_back("GET /slow");
     router_.add(bhttp::verb::get, "/slow", slow);
+    names_.push_back("GET /parked");
+    router_.add(bhttp::verb::get, "/parked", parked);
   }
 
   ~ServerTest() override { stop(); }
@@ -904,6 +920,23 @@ TEST(ServerListen, FailsOnAPortHeldByAnotherListener) {
   ::close(fd);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), make_error_code(Errc::kUnavailable));
+}
+
+// A client that goes away while its request is handled cancels the handler's coroutine: what it
+// waits for (here a timer; in the service a queued database job or a Redis reply) ends at once
+// instead of being done for nobody. A client that stays is never cancelled (every other test).
+TEST_F(ServerTest, AClientThatClosesMidRequestCancelsTheHandler) {
+  start();
+  int cancelled_before = parked_cancelled;
+  {
+    Client c(port());
+    ASSERT_TRUE(c.send(get("/parked")));
+    ASSERT_TRUE(wait_for([] { return parked_in_flight == 1; }, 3s));
+  }  // closed
+  EXPECT_TRUE(wait_for([] { return parked_in_flight == 0; }, 5s));
+  EXPECT_EQ(parked_cancelled, cancelled_before + 1);
+  EXPECT_EQ(server_->abandoned_requests(), 1u);
+  expect_still_serving();
 }
 
 }  // namespace
