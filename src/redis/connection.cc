@@ -219,17 +219,21 @@ void Connection::arm_connect_deadline(std::shared_ptr<ConnectDeadline> d) {
   d->timer.async_wait([self = shared_from_this(), d](error_code ec) {
     if (ec || d->finished) return;
     // The handshake's reply and the deadline can become ready in the same pass (a worker busy
-    // for a while sees both at once): a reply already waiting in the socket arrived in time, so
-    // it gets one more period to be read rather than the connection being thrown away.
-    error_code avail;
-    if (!d->extended && self->socket_.is_open() && self->socket_.available(avail) > 0 && !avail) {
-      d->extended = true;
-      self->arm_connect_deadline(d);
-      return;
-    }
-    d->fired = true;
-    error_code ignored;
-    self->socket_.close(ignored);
+    // for a while sees both at once). The reactor may then have read the reply already, its
+    // completion queued behind this handler: decide only after that has had its turn.
+    asio::post(self->ex_, [self, d] {
+      if (d->finished) return;
+      // A reply waiting in the socket (not yet read) also arrived in time: one more period.
+      error_code avail;
+      if (!d->extended && self->socket_.is_open() && self->socket_.available(avail) > 0 && !avail) {
+        d->extended = true;
+        self->arm_connect_deadline(d);
+        return;
+      }
+      d->fired = true;
+      error_code ignored;
+      self->socket_.close(ignored);
+    });
   });
 }
 

@@ -29,12 +29,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-db::Options scratch_options(size_t pool_size) {
-  db::Options o = test::stores().db;
-  o.pool_size = pool_size;
-  return o;
-}
-
 // Runs one awaitable to completion on a private io_context.
 template <class A>
 auto run_co(A awaitable) {
@@ -44,15 +38,7 @@ auto run_co(A awaitable) {
   return f.get();
 }
 
-// The server-wide count of open prepared statements (every client's).
-// Runs one statement as root (scratch tables, planted rows).
-void exec_root(const std::string& sql) {
-  db::Options root = test::root_db();
-  db::Connection conn(root);
-  auto r = conn.simple(sql);
-  ASSERT_TRUE(r) << sql << ": " << r.error().message();
-}
-
+// One number read as root.
 int64_t count_root(const std::string& sql) {
   db::Options root = test::root_db();
   db::Connection conn(root);
@@ -61,6 +47,7 @@ int64_t count_root(const std::string& sql) {
   return r && !r->empty() ? db::to_int64(r->rows[0][0]).value_or(-1) : -1;
 }
 
+// The server-wide count of open prepared statements (every client's).
 int64_t prepared_statements() {
   db::Options root = test::root_db();
   db::Connection conn(root);
@@ -83,7 +70,7 @@ db::ShopFields sample_shop(double y = 30.2) {
 }
 
 TEST(StatementCache, OneConnectionKeepsAtMostItsLimitAndClosesTheRest) {
-  db::Options o = scratch_options(1);
+  db::Options o = test::pool_options(1);
   o.max_statements = 8;
   db::Connection conn(o);
   for (int i = 0; i < 50; ++i) {
@@ -102,7 +89,7 @@ TEST(StatementCache, OneConnectionKeepsAtMostItsLimitAndClosesTheRest) {
 // UPDATE statements. Through a pool they must not pile up on the server, and reads that need a
 // new statement must still work afterwards.
 TEST(StatementCache, VaryingShopUpdatesDoNotGrowServerStatements) {
-  db::Options o = scratch_options(2);
+  db::Options o = test::pool_options(2);
   o.max_statements = 16;
   int64_t before = prepared_statements();
   {
@@ -157,9 +144,9 @@ TEST(StatementCache, VaryingShopUpdatesDoNotGrowServerStatements) {
 // single connection is held by a one-second sleep, so five inserts queued behind it outwait a
 // 50 ms deadline and none of them may reach the table.
 TEST(PoolDeadline, JobsThatOutwaitedTheirDeadlineNeverRun) {
-  exec_root("CREATE TABLE IF NOT EXISTS hmdp.t_limits_deadline (n INT)");
-  exec_root("DELETE FROM hmdp.t_limits_deadline");
-  db::Options o = scratch_options(1);
+  test::exec_root("CREATE TABLE IF NOT EXISTS hmdp.t_limits_deadline (n INT)");
+  test::exec_root("DELETE FROM hmdp.t_limits_deadline");
+  db::Options o = test::pool_options(1);
   o.queue_timeout = std::chrono::milliseconds(50);
   db::Pool pool(o);
   std::atomic<int> slept{0}, timed_out{0}, other{0};
@@ -197,7 +184,7 @@ TEST(PoolDeadline, JobsThatOutwaitedTheirDeadlineNeverRun) {
 }
 
 TEST(DeepOffsets, PagesPastTheLimitAreRefusedWithoutAQuery) {
-  db::Pool pool(scratch_options(1));
+  db::Pool pool(test::pool_options(1));
   db::ShopRepository shops(pool);
   db::BlogRepository blogs(pool);
   auto last = run_co(shops.page_by_type(1, db::kMaxOffset, 5));
@@ -235,7 +222,7 @@ TEST(ShopValidation, EveryStoreMustAcceptAFieldBeforeItIsWritten) {
   EXPECT_TRUE(db::check_shop_fields({{"id", int64_t{1}}}));  // not a writable column
 
   // The repository applies the same check: nothing reaches the table.
-  db::Pool pool(scratch_options(1));
+  db::Pool pool(test::pool_options(1));
   db::ShopRepository shops(pool);
   int64_t before = count_root("SELECT COUNT(*) FROM hmdp.tb_shop WHERE y > 85.05112878");
   auto refused = run_co(shops.insert(sample_shop(89)));
@@ -266,7 +253,7 @@ TEST(ShopValidation, LatitudeEightyNineIsA400AndNoRowIsCommitted) {
   auto ok = test::api(surge.port(), "POST", "/shop", test::stores().admin_token, body);
   EXPECT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(count_root("SELECT COUNT(*) FROM hmdp.tb_shop WHERE name = '" + name + "'"), 1);
-  exec_root("DELETE FROM hmdp.tb_shop WHERE name = '" + name + "'");
+  test::exec_root("DELETE FROM hmdp.tb_shop WHERE name = '" + name + "'");
   // Deep pages are refused at the door rather than scanned.
   EXPECT_EQ(test::api(surge.port(), "GET", "/shop/of/name?name=a&current=5000").status, 400);
   EXPECT_EQ(test::api(surge.port(), "GET", "/shop/of/type?typeId=1&current=5000").status, 400);
@@ -276,8 +263,8 @@ TEST(ShopValidation, LatitudeEightyNineIsA400AndNoRowIsCommitted) {
 // names it, skips it, and loads the good shop of the same type.
 TEST(GeoLoad, ABadRowIsSkippedAndReportedAndTheRestLoads) {
   const int64_t type = 9000 + ::getpid() % 900;
-  exec_root("DELETE FROM hmdp.tb_shop WHERE type_id = " + std::to_string(type));
-  exec_root(
+  test::exec_root("DELETE FROM hmdp.tb_shop WHERE type_id = " + std::to_string(type));
+  test::exec_root(
       "INSERT INTO hmdp.tb_shop (name, type_id, images, address, x, y, sold, comments, score) "
       "VALUES ('geo good', " +
       std::to_string(type) +
@@ -324,7 +311,7 @@ TEST(GeoLoad, ABadRowIsSkippedAndReportedAndTheRestLoads) {
   EXPECT_EQ(test::redis_cli("ZSCORE " + key + " " + std::to_string(bad)), "");
   surge.kill(SIGTERM);
   surge.wait(std::chrono::seconds(20));
-  exec_root("DELETE FROM hmdp.tb_shop WHERE type_id = " + std::to_string(type));
+  test::exec_root("DELETE FROM hmdp.tb_shop WHERE type_id = " + std::to_string(type));
   ::unlink(log.c_str());
 }
 

@@ -34,22 +34,8 @@ void run_concurrently(size_t n, Make make) {
   ctx.run();
 }
 
-db::Options scratch_options(size_t pool_size) {
-  db::Options o = test::stores().db;
-  o.pool_size = pool_size;
-  return o;
-}
-
-// A private table per test, so suites can run side by side.
-void exec_root(const std::string& sql) {
-  db::Options root = test::root_db();
-  db::Connection conn(root);
-  auto r = conn.simple(sql);
-  ASSERT_TRUE(r) << sql << ": " << r.error().message();
-}
-
 TEST(DbPool, ManyConcurrentQueriesAllAnswerCorrectly) {
-  db::Pool pool(scratch_options(4));
+  db::Pool pool(test::pool_options(4));
   std::atomic<int> right{0};
   run_concurrently(2000, [&](size_t i) -> asio::awaitable<void> {
     db::Params params;
@@ -65,9 +51,9 @@ TEST(DbPool, ManyConcurrentQueriesAllAnswerCorrectly) {
 }
 
 TEST(DbPool, ConcurrentIncrementsAreNeverLost) {
-  exec_root("CREATE TABLE IF NOT EXISTS hmdp.t_pool_counter (id INT PRIMARY KEY, n INT)");
-  exec_root("REPLACE INTO hmdp.t_pool_counter VALUES (1, 0)");
-  db::Pool pool(scratch_options(8));
+  test::exec_root("CREATE TABLE IF NOT EXISTS hmdp.t_pool_counter (id INT PRIMARY KEY, n INT)");
+  test::exec_root("REPLACE INTO hmdp.t_pool_counter VALUES (1, 0)");
+  db::Pool pool(test::pool_options(8));
   std::atomic<int> ok{0};
   run_concurrently(1000, [&](size_t) -> asio::awaitable<void> {
     auto r = co_await pool.execute("UPDATE t_pool_counter SET n = n + 1 WHERE id = 1");
@@ -84,7 +70,7 @@ TEST(DbPool, ConcurrentIncrementsAreNeverLost) {
 }
 
 TEST(DbPool, BulkheadRefusesWorkBeyondTheQueueLimit) {
-  db::Options o = scratch_options(2);
+  db::Options o = test::pool_options(2);
   o.max_queue = 10;
   db::Pool pool(o);
   std::atomic<int> ok{0}, refused{0}, other{0};
@@ -110,7 +96,7 @@ TEST(DbPool, BulkheadRefusesWorkBeyondTheQueueLimit) {
 // cancellation). A job still in the queue then never runs, and a caller cancelled before it asks
 // is refused at once; a job already running finishes.
 TEST(DbPool, JobsOfACancelledCallerDoNotRun) {
-  db::Pool pool(scratch_options(1));
+  db::Pool pool(test::pool_options(1));
   asio::io_context ctx;
   auto guard = asio::make_work_guard(ctx);
   std::thread loop([&] { ctx.run(); });
@@ -200,9 +186,9 @@ TEST(DbPool, JobsOfACancelledCallerDoNotRun) {
 }
 
 TEST(DbPool, DuplicateKeyIsConflictAndBadSqlIsServerError) {
-  exec_root("CREATE TABLE IF NOT EXISTS hmdp.t_pool_unique (id INT PRIMARY KEY)");
-  exec_root("DELETE FROM hmdp.t_pool_unique");
-  db::Pool pool(scratch_options(1));
+  test::exec_root("CREATE TABLE IF NOT EXISTS hmdp.t_pool_unique (id INT PRIMARY KEY)");
+  test::exec_root("DELETE FROM hmdp.t_pool_unique");
+  db::Pool pool(test::pool_options(1));
   asio::io_context ctx;
   auto first =
       asio::co_spawn(ctx, pool.execute("INSERT INTO t_pool_unique VALUES (7)"), asio::use_future);
@@ -220,11 +206,11 @@ TEST(DbPool, DuplicateKeyIsConflictAndBadSqlIsServerError) {
 }
 
 TEST(DbPool, ReconnectsAfterTheServerKillsTheConnection) {
-  db::Options o = scratch_options(1);
+  db::Options o = test::pool_options(1);
   db::Connection conn(o);
   auto id = conn.query("SELECT CONNECTION_ID()");
   ASSERT_TRUE(id);
-  exec_root("KILL " + *id->rows[0][0]);
+  test::exec_root("KILL " + *id->rows[0][0]);
   // The cached statement died with the connection: the first call reports it (never retried
   // blindly, it may have been a write); the next one reconnects.
   auto after = conn.query("SELECT CONNECTION_ID()");
@@ -237,7 +223,7 @@ TEST(DbPool, ReconnectsAfterTheServerKillsTheConnection) {
 }
 
 TEST(ShopRepository, FindsSeededShopsAndTypes) {
-  db::Pool pool(scratch_options(2));
+  db::Pool pool(test::pool_options(2));
   db::ShopRepository shops(pool);
   asio::io_context ctx;
   auto one = asio::co_spawn(ctx, shops.find(1), asio::use_future);
@@ -264,8 +250,8 @@ TEST(ShopRepository, FindsSeededShopsAndTypes) {
 
 // Loads the generator into a fresh database and returns the checksums of its tables.
 std::map<std::string, std::string> seed_into(const std::string& database, int seed) {
-  exec_root("DROP DATABASE IF EXISTS " + database);
-  exec_root("CREATE DATABASE " + database + " CHARACTER SET utf8mb4");
+  test::exec_root("DROP DATABASE IF EXISTS " + database);
+  test::exec_root("CREATE DATABASE " + database + " CHARACTER SET utf8mb4");
   app::Config config;
   config.db = test::root_db();
   config.db.database = database;
@@ -320,7 +306,7 @@ TEST(Seed, SameSeedSameRowsOtherSeedOtherRows) {
   EXPECT_NE(a["tb_user"], c["tb_user"]);
   EXPECT_NE(a["tb_shop"], c["tb_shop"]);
   for (const char* d : {"surge_seed_a", "surge_seed_b", "surge_seed_c"}) {
-    exec_root(std::string("DROP DATABASE IF EXISTS ") + d);
+    test::exec_root(std::string("DROP DATABASE IF EXISTS ") + d);
   }
 }
 

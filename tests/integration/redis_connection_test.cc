@@ -36,6 +36,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "support/drive.h"
+#include "support/outcome.h"
 #include "support/stores.h"
 #include "support/survive.h"
 
@@ -48,43 +49,8 @@ using test::run_co;
 using namespace std::chrono_literals;
 using namespace std::string_literals;
 using ConnPtr = std::shared_ptr<Connection>;
-
-// The completion of one raw async_exec. Held by shared_ptr so a handler that runs after a failed
-// test has returned (when TearDown stops the connection) writes to live memory.
-struct Outcome {
-  std::optional<error_code> ec;
-  std::vector<Reply> replies;
-  Clock::time_point at;
-
-  bool done() const { return ec.has_value(); }
-  // The last reply's string, or a description of what came back instead.
-  std::string str() const {
-    if (!ec) return "<pending>";
-    if (*ec) return "<error: " + ec->message() + ">";
-    return replies.empty() ? "<no reply>" : replies.back().str;
-  }
-};
-using OutcomePtr = std::shared_ptr<Outcome>;
-
-auto record(OutcomePtr out) {
-  return [out](error_code ec, std::vector<Reply> v) {
-    out->ec = ec;
-    out->replies = std::move(v);
-    out->at = Clock::now();
-  };
-}
-
-OutcomePtr submit(const ConnPtr& conn, Command c) {
-  auto out = std::make_shared<Outcome>();
-  conn->async_exec(std::move(c), record(out));
-  return out;
-}
-
-OutcomePtr submit(const ConnPtr& conn, Command c, asio::cancellation_slot slot) {
-  auto out = std::make_shared<Outcome>();
-  conn->async_exec(std::move(c), asio::bind_cancellation_slot(slot, record(out)));
-  return out;
-}
+using test::OutcomePtr;
+using test::submit;
 
 // Emits terminal cancellation from a handler running on ctx, the way timers and session
 // teardown cancel operations in the server, and returns once it has been delivered.

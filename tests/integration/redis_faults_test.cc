@@ -27,6 +27,7 @@
 #include "redis/connection.h"
 #include "support/drive.h"
 #include "support/fake_redis.h"
+#include "support/outcome.h"
 #include "support/processes.h"
 #include "support/stores.h"
 #include "support/survive.h"
@@ -42,6 +43,9 @@ using test::Peer;
 using test::run_co;
 using namespace std::chrono_literals;
 using ConnPtr = std::shared_ptr<Connection>;
+using test::all_done;
+using test::OutcomePtr;
+using test::submit;
 
 Options options_for(uint16_t port) {
   Options o;
@@ -59,32 +63,6 @@ Options fake_options(uint16_t port) {
   Options o = options_for(port);
   o.client_name.clear();
   return o;
-}
-
-// The completion of one raw async_exec; shared so late completions never touch a dead frame.
-struct Outcome {
-  std::optional<error_code> ec;
-  std::vector<Reply> replies;
-  Clock::time_point at;
-  bool done() const { return ec.has_value(); }
-};
-using OutcomePtr = std::shared_ptr<Outcome>;
-
-OutcomePtr submit(const ConnPtr& conn, Command c) {
-  auto out = std::make_shared<Outcome>();
-  conn->async_exec(std::move(c), [out](error_code ec, std::vector<Reply> v) {
-    out->ec = ec;
-    out->replies = std::move(v);
-    out->at = Clock::now();
-  });
-  return out;
-}
-
-bool all_done(const std::vector<OutcomePtr>& v) {
-  for (const auto& o : v) {
-    if (!o->done()) return false;
-  }
-  return true;
 }
 
 // Whether a request is refused at once: submitted, then only the handlers already ready are run

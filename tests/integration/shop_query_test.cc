@@ -223,31 +223,22 @@ TEST_F(ShopQueries, NameSearchMatchesSubstringsAndTreatsWildcardsLiterally) {
   EXPECT_EQ(data_of(port(), "/shop/of/name").size(), 10u);         // no name: every shop
 }
 
-// One sample of /metrics (on the admin port), matched as a whole line; -1 when absent.
-int64_t sample(uint16_t port, const std::string& name) {
-  auto [status, text] = http_get(port, "/metrics");
-  EXPECT_EQ(status, 200);
-  size_t at = text.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stoll(text.substr(at + name.size() + 2));
-}
-
 TEST_F(ShopQueries, ShopTypesAreServedSortedAndCached) {
   auto a = data_of(port(), "/shop-type/list");
   ASSERT_EQ(a.size(), 10u);
   EXPECT_EQ(std::string(a[0].at("name").as_string()), "美食");
   // Cached: many more reads cost no database load at all.
   const std::string loads = R"(surge_cache_db_loads_total{class="shopType"})";
-  int64_t before = sample(admin_port(), loads);
+  int64_t before = metric_sample(admin_port(), loads);
   ASSERT_GE(before, 0) << "no such metric";  // 0 when another instance filled Redis first
   const std::string near_hits = R"(surge_cache_requests_total{class="shopType",result="near_hit"})";
-  int64_t near_before = sample(admin_port(), near_hits);
+  int64_t near_before = metric_sample(admin_port(), near_hits);
   ASSERT_GE(near_before, 0) << "no such metric";
   for (int i = 0; i < 50; ++i) EXPECT_EQ(data_of(port(), "/shop-type/list"), a);
-  EXPECT_EQ(sample(admin_port(), loads), before);
+  EXPECT_EQ(metric_sample(admin_port(), loads), before);
   // And mostly from the near cache, not Redis: at most each worker's first read (or one whose
   // 10 s near entry expired) goes further.
-  EXPECT_GE(sample(admin_port(), near_hits) - near_before, 40);
+  EXPECT_GE(metric_sample(admin_port(), near_hits) - near_before, 40);
 }
 
 TEST_F(ShopQueries, BadParametersAre400WithAReason) {

@@ -173,18 +173,6 @@ TEST(ShopWrites, AnIdReadAsAbsentBeforeItsCreationIsReadableAfterIt) {
   }
 }
 
-// The value of one sample of /metrics (on the admin port), matched as a whole line; -1 when absent.
-int64_t sample(uint16_t port, const std::string& name) {
-  auto [status, text] = http_get(port, "/metrics");
-  EXPECT_EQ(status, 200);
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.starts_with(name + " ")) return std::stoll(line.substr(name.size() + 1));
-  }
-  return -1;
-}
-
 // Under the default strategy (early refresh), a stampede on a cold id across two instances
 // loads it from MariaDB exactly once.
 TEST(ShopWrites, FiveHundredConcurrentColdReadsOnTwoInstancesLoadOnce) {
@@ -194,7 +182,7 @@ TEST(ShopWrites, FiveHundredConcurrentColdReadsOnTwoInstancesLoadOnce) {
   ASSERT_EQ(status, 200) << body;
   int64_t id = json::parse(body).at("data").as_int64();  // created: not cached anywhere
   const std::string loads = R"(surge_cache_db_loads_total{class="shop"})";
-  int64_t before = sample(a.admin_port(), loads) + sample(b.admin_port(), loads);
+  int64_t before = metric_sample(a.admin_port(), loads) + metric_sample(b.admin_port(), loads);
   std::atomic<int> found{0};
   std::vector<std::thread> readers;
   for (int t = 0; t < 100; ++t) {
@@ -206,7 +194,8 @@ TEST(ShopWrites, FiveHundredConcurrentColdReadsOnTwoInstancesLoadOnce) {
   }
   for (auto& r : readers) r.join();
   EXPECT_EQ(found.load(), 500);
-  EXPECT_EQ(sample(a.admin_port(), loads) + sample(b.admin_port(), loads), before + 1);
+  EXPECT_EQ(metric_sample(a.admin_port(), loads) + metric_sample(b.admin_port(), loads),
+            before + 1);
 }
 
 TEST(ShopWrites, BadBodiesAreRejectedWithClearMessages) {

@@ -139,4 +139,14 @@ inline std::vector<std::string> redis_cli_batch(const std::vector<std::string>& 
   return lines;
 }
 
+// One sample of /metrics on an admin listener, matched as a whole series name (labels
+// included); -1 when absent.
+inline int64_t metric_sample(uint16_t admin_port, const std::string& series) {
+  auto [status, text] = http_get(admin_port, "/metrics");
+  EXPECT_EQ(status, 200);
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(text.substr(at + series.size() + 2));
+}
+
 }  // namespace surge::test

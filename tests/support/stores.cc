@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "db/connection.h"
+
 namespace surge::test {
 
 namespace {
@@ -68,6 +70,19 @@ db::Options root_db() {
   o.password = "";
   o.database = "mysql";
   return o;
+}
+
+db::Options pool_options(size_t pool_size) {
+  db::Options o = stores().db;
+  o.pool_size = pool_size;
+  return o;
+}
+
+void exec_root(const std::string& sql) {
+  db::Options root = root_db();
+  db::Connection conn(root);
+  auto r = conn.simple(sql);
+  ASSERT_TRUE(r) << sql << ": " << r.error().message();
 }
 
 uint16_t free_port() {

@@ -21,6 +21,10 @@ const Stores& stores();
 
 // db::Options for MariaDB's root account on the same server (for creating scratch databases).
 db::Options root_db();
+// The fixture's database options with a pool of `pool_size` connections.
+db::Options pool_options(size_t pool_size);
+// Runs one statement as root (scratch tables, planted rows); a failure fails the test.
+void exec_root(const std::string& sql);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 uint16_t free_port();
