@@ -67,6 +67,15 @@ asio::awaitable<void> build_geo_index(Services& s) {
   spdlog::info("geo: {} shops indexed, {:.0f} ms", *n, ms);
 }
 
+// Reads the shop filter's bitmap into this instance's copy after the feed (re)connects.
+asio::awaitable<void> sync_shop_bloom(Services& s) {
+  auto synced = co_await s.shop_bloom->sync(*s.redis.at(0));
+  if (!synced) {
+    spdlog::warn("bloom: reading the filter failed ({}); absent ids are checked in Redis",
+                 synced.error().message());
+  }
+}
+
 // Fills the Redis follows:{id} sets from tb_follow, so common-follow lookups agree with the
 // database after Redis lost its data.
 asio::awaitable<void> rebuild_follow_mirror(Services& s) {
@@ -313,17 +322,21 @@ std::shared_ptr<redis::Connection> build_caches(Services& s, Workers& workers) {
       *s.redis.at(0), cache::LockOptions{.lease = std::chrono::seconds(3)});
   feed->add_subscription(cache::LockService::kReleasedChannel);
   feed->add_subscription(std::string(social::Sessions::kChannel));
+  feed->add_subscription(s.shop_bloom->channel());
   feed->set_push_handler([&s](redis::Reply m) {
     // ["message", channel, payload]; each listener ignores channels that are not its own.
     s.shop_cache->on_message(m.elements[1].str, m.elements[2].str);
     s.type_cache->on_message(m.elements[1].str, m.elements[2].str);
     s.locks->on_message(m.elements[1].str, m.elements[2].str);
     s.sessions->on_message(m.elements[1].str, m.elements[2].str);
+    s.shop_bloom->on_message(m.elements[1].str, m.elements[2].str);
   });
-  feed->set_state_handler([&s](bool up) {
+  feed->set_state_handler([&s, &workers](bool up) {
     s.shop_cache->on_feed_state(up);
     s.type_cache->on_feed_state(up);
     s.sessions->on_feed_state(up);
+    s.shop_bloom->on_feed_state(up);
+    if (up) asio::co_spawn(workers.at(0), sync_shop_bloom(s), asio::detached);
   });
   return feed;
 }

@@ -1,6 +1,7 @@
 // Redis-backed Bloom filter.
 #include "cache/bloom.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -13,6 +14,57 @@ namespace surge::cache {
 BloomFilter::BloomFilter(std::string name, uint64_t capacity, double false_positive_rate)
     : shape_(core::bloom_shape(capacity, false_positive_rate)) {
   key_ = fmt::format("bloom:{}:m{}:k{}", name, shape_.bits, shape_.hashes);
+  channel_ = key_ + ":added";
+  here_bytes_ = (shape_.bits + 7) / 8;
+  here_ = std::make_unique<std::atomic<uint8_t>[]>(here_bytes_);
+}
+
+void BloomFilter::set_here(const std::string& item) {
+  for (uint64_t p : core::bloom_positions(shape_, item)) {
+    here_[p / 8].fetch_or(static_cast<uint8_t>(0x80u >> (p % 8)), std::memory_order_relaxed);
+  }
+}
+
+void BloomFilter::or_here(std::string_view redis_bitmap) {
+  size_t n = std::min(redis_bitmap.size(), here_bytes_);
+  for (size_t i = 0; i < n; ++i) {
+    auto b = static_cast<uint8_t>(redis_bitmap[i]);
+    if (b != 0) here_[i].fetch_or(b, std::memory_order_relaxed);
+  }
+}
+
+std::optional<bool> BloomFilter::might_contain_here(const std::string& item) const {
+  // Both: the copy holds what Redis held when it synced, and this process's build added every
+  // id the database had.
+  if (!ready() || !local_ready()) return std::nullopt;
+  for (uint64_t p : core::bloom_positions(shape_, item)) {
+    if ((here_[p / 8].load(std::memory_order_relaxed) & (0x80u >> (p % 8))) == 0) return false;
+  }
+  return true;
+}
+
+void BloomFilter::on_message(const std::string& channel, const std::string& item) {
+  if (channel == channel_) set_here(item);
+}
+
+void BloomFilter::on_feed_state(bool up) {
+  // Whatever sync is under way began in the previous state: it can no longer make the copy
+  // ready.
+  feed_epoch_.fetch_add(1, std::memory_order_acq_rel);
+  feed_up_.store(up, std::memory_order_release);
+  if (!up) local_ready_.store(false, std::memory_order_release);
+}
+
+asio::awaitable<Result<void>> BloomFilter::sync(redis::Connection& c) {
+  uint64_t epoch = feed_epoch_.load(std::memory_order_acquire);
+  bool up = feed_up_.load(std::memory_order_acquire);
+  auto bitmap = co_await redis::get(c, key_);
+  if (!bitmap) co_return bitmap.error();
+  if (*bitmap) or_here(**bitmap);
+  if (up && feed_epoch_.load(std::memory_order_acquire) == epoch) {
+    local_ready_.store(true, std::memory_order_release);
+  }
+  co_return Result<void>{};
 }
 
 asio::awaitable<Result<void>> BloomFilter::build(redis::Connection& c,
@@ -32,6 +84,7 @@ asio::awaitable<Result<void>> BloomFilter::build(redis::Connection& c,
   cmd.add("DEL", staging);
   auto done = co_await redis::exec_as<redis::Done, int64_t, int64_t>(c, std::move(cmd));
   if (!done) co_return done.error();
+  or_here(bitmap);
   ready_.store(true, std::memory_order_release);
   co_return Result<void>{};
 }
@@ -41,11 +94,18 @@ asio::awaitable<Result<void>> BloomFilter::add(redis::Connection& c, std::string
   redis::Command cmd;
   cmd.begin(2 + 4 * positions.size()).arg("BITFIELD").arg(key_);
   for (uint64_t p : positions) cmd.arg("SET").arg("u1").arg(static_cast<int64_t>(p)).arg("1");
-  co_return redis::expect_ok(co_await c.exec(std::move(cmd)));
+  // After the bits, in the same round trip: an instance that hears of the item finds its bits
+  // in Redis too.
+  cmd.add("PUBLISH", channel_, item);
+  auto done = co_await redis::exec_as<redis::Done, int64_t>(c, std::move(cmd));
+  if (!done) co_return done.error();
+  set_here(item);
+  co_return Result<void>{};
 }
 
 asio::awaitable<Result<bool>> BloomFilter::might_contain(redis::Connection& c,
                                                          std::string item) const {
+  if (auto here = might_contain_here(item)) co_return *here;
   auto positions = core::bloom_positions(shape_, item);
   redis::Command cmd;
   cmd.begin(2 + 3 * positions.size()).arg("BITFIELD_RO").arg(key_);

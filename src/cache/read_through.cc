@@ -168,6 +168,13 @@ asio::awaitable<Result<Loaded>> ReadThrough::get(size_t w, std::string id) {
       co_return serve(ws, id, *v);
     }
   }
+  // The filter's in-memory copy turns an absent id away before any Redis command.
+  if (bloom_ && bloom_->ready()) {
+    if (auto here = bloom_->might_contain_here(id); here && !*here) {
+      bump(counters_.bloom_reject);
+      co_return Loaded();
+    }
+  }
   uint64_t epoch = ws.epoch;
   auto cached = co_await redis::get(*ws.redis, k);
   if (!cached) co_return cached.error();
@@ -176,8 +183,9 @@ asio::awaitable<Result<Loaded>> ReadThrough::get(size_t w, std::string id) {
     remember(ws, k, **cached, epoch);
     co_return serve(ws, id, std::move(**cached));
   }
-  if (bloom_ && bloom_->ready()) {
-    // A Bloom error is not fatal: without an answer the item may exist, so load it.
+  if (bloom_ && bloom_->ready() && !bloom_->local_ready()) {
+    // Without the copy, Redis's bitmap. A Bloom error is not fatal: without an answer the item
+    // may exist, so load it.
     auto maybe = co_await bloom_->might_contain(*ws.redis, id);
     if (maybe && !*maybe) {
       bump(counters_.bloom_reject);

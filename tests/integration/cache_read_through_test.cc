@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "cache/bloom.h"
 #include "cache/read_through.h"
 #include "common/clock.h"
 #include "redis/commands.h"
@@ -225,6 +226,106 @@ TEST(ReadThrough, BloomFilterKeepsRandomAbsentIdsAwayFromTheDatabase) {
   EXPECT_GT(st->fill_ratio, 0.0);
   EXPECT_LT(st->estimated_fpr, 1e-5);
   e.run(redis::del(e.redis(), {bloom.key()}));
+}
+
+// One instance's shop filter: its own thread, command connection and feed wired as the service
+// wires them (messages set bits, a (re)connected feed syncs the copy).
+class FilterInstance {
+ public:
+  explicit FilterInstance(const std::string& name) : bloom_(name, 1000, 1e-6) {
+    auto ro = test::stores().redis;
+    conn_ = redis::Connection::create(ctx_.get_executor(), ro);
+    conn_->start();
+    guard_.emplace(ctx_.get_executor());
+    thread_ = std::thread([this] { ctx_.run(); });
+    EXPECT_TRUE(run(conn_->wait_ready(3s)));
+    start_feed();
+  }
+  ~FilterInstance() {
+    asio::post(ctx_, [this] {
+      conn_->stop();
+      if (feed_) feed_->stop();
+    });
+    guard_.reset();
+    thread_.join();
+  }
+  void start_feed() {
+    feed_ = redis::Connection::create(ctx_.get_executor(), test::stores().redis);
+    feed_->add_subscription(bloom_.channel());
+    feed_->set_push_handler(
+        [this](redis::Reply m) { bloom_.on_message(m.elements[1].str, m.elements[2].str); });
+    feed_->set_state_handler([this](bool up) {
+      bloom_.on_feed_state(up);
+      if (up) asio::co_spawn(ctx_, sync(), asio::detached);
+    });
+    asio::post(ctx_, [f = feed_] { f->start(); });
+  }
+  // The feed is lost: it reports so (as a dropped connection does) and stays down.
+  void stop_feed() {
+    run([](std::shared_ptr<redis::Connection> f, BloomFilter& b) -> asio::awaitable<bool> {
+      b.on_feed_state(false);
+      f->stop();
+      co_return true;
+    }(feed_, bloom_));
+  }
+  template <class T>
+  T run(asio::awaitable<T> a) {
+    return asio::co_spawn(ctx_, std::move(a), asio::use_future).get();
+  }
+  BloomFilter& bloom() { return bloom_; }
+  redis::Connection& redis() { return *conn_; }
+
+ private:
+  asio::awaitable<void> sync() { (void)co_await bloom_.sync(*conn_); }
+
+  asio::io_context ctx_;
+  BloomFilter bloom_;
+  std::shared_ptr<redis::Connection> conn_, feed_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
+  std::thread thread_;
+};
+
+// Each instance answers "absent" from its own copy of the filter, without a Redis command; an id
+// added on one instance reaches the other's copy through the channel; a copy whose feed is
+// down is not trusted (Redis answers), and a reconnected feed's sync brings back what it missed.
+TEST(ReadThrough, EachInstanceAnswersAbsentIdsFromItsOwnCopyOfTheFilter) {
+  std::string name = unique_class("b8");
+  FilterInstance a(name), b(name);
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 300; ++i) ids.push_back(std::to_string(i));
+  ASSERT_TRUE(a.run(a.bloom().build(a.redis(), ids)));
+  ASSERT_TRUE(b.run(b.bloom().build(b.redis(), {})));  // b's database read found nothing new
+  ASSERT_TRUE(eventually([&] { return a.bloom().local_ready() && b.bloom().local_ready(); }));
+
+  uint64_t before = b.redis().stats().requests;
+  for (int i = 1; i <= 300; ++i) {
+    ASSERT_TRUE(*b.run(b.bloom().might_contain(b.redis(), std::to_string(i)))) << i;
+  }
+  int absent = 0;
+  for (int i = 0; i < 1000; ++i) {
+    absent += !*b.run(b.bloom().might_contain(b.redis(), "absent-" + std::to_string(i)));
+  }
+  EXPECT_EQ(absent, 1000);
+  EXPECT_EQ(b.redis().stats().requests, before);  // all from memory
+
+  ASSERT_TRUE(a.run(a.bloom().add(a.redis(), "777777")));
+  EXPECT_EQ(a.bloom().might_contain_here("777777"), std::optional<bool>(true));
+  EXPECT_TRUE(eventually([&] { return b.bloom().might_contain_here("777777") == true; }));
+
+  // b's feed goes away: its copy stops answering, and Redis answers instead.
+  b.stop_feed();
+  EXPECT_FALSE(b.bloom().local_ready());
+  EXPECT_EQ(b.bloom().might_contain_here("absent-1"), std::nullopt);
+  before = b.redis().stats().requests;
+  EXPECT_FALSE(*b.run(b.bloom().might_contain(b.redis(), "absent-1")));
+  EXPECT_EQ(b.redis().stats().requests, before + 1);
+  // Added meanwhile on a: b's copy misses the message, and the sync after its feed is back
+  // brings it.
+  ASSERT_TRUE(a.run(a.bloom().add(a.redis(), "888888")));
+  b.start_feed();
+  ASSERT_TRUE(eventually([&] { return b.bloom().local_ready(); }));
+  EXPECT_EQ(b.bloom().might_contain_here("888888"), std::optional<bool>(true));
+  a.run(redis::del(a.redis(), {a.bloom().key()}));
 }
 
 // The "v" field of a loaded test value: which load produced it.
