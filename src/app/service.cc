@@ -22,6 +22,7 @@
 #include "app/routes.h"
 #include "app/sale_redis.h"
 #include "cache/reentrant_lock.h"
+#include "common/awaitable.h"
 #include "common/random.h"
 #include "core/exposition.h"
 #include "core/parse.h"
@@ -67,13 +68,24 @@ asio::awaitable<void> build_geo_index(Services& s) {
   spdlog::info("geo: {} shops indexed, {:.0f} ms", *n, ms);
 }
 
-// Reads the shop filter's bitmap into this instance's copy after the feed (re)connects.
+// Reads the shop filter's bitmap into this instance's copy after the feed (re)connects. The feed
+// may be up before worker 0's command connection (both start together): wait for it, and retry.
 asio::awaitable<void> sync_shop_bloom(Services& s) {
-  auto synced = co_await s.shop_bloom->sync(*s.redis.at(0));
-  if (!synced) {
-    spdlog::warn("bloom: reading the filter failed ({}); absent ids are checked in Redis",
-                 synced.error().message());
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  error_code last;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    if (attempt > 0) {
+      pause.expires_after(std::chrono::milliseconds(500));
+      co_await pause.async_wait(kTuple);
+    }
+    auto ready = co_await s.redis.at(0)->wait_ready(std::chrono::seconds(3));
+    auto synced = ready ? co_await s.shop_bloom->sync(*s.redis.at(0)) : ready;
+    if (synced) co_return;
+    last = synced.error();
+    if (last == Errc::kShuttingDown) co_return;
   }
+  spdlog::warn("bloom: reading the filter failed ({}); absent ids are checked in Redis",
+               last ? last.message() : "redis not ready");
 }
 
 // Fills the Redis follows:{id} sets from tb_follow, so common-follow lookups agree with the

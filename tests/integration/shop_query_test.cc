@@ -223,6 +223,26 @@ TEST_F(ShopQueries, NameSearchMatchesSubstringsAndTreatsWildcardsLiterally) {
   EXPECT_EQ(data_of(port(), "/shop/of/name").size(), 10u);         // no name: every shop
 }
 
+// Absent ids are turned away by the instance's own copy of the Bloom filter: no Redis command
+// per read (the copy is ready once the feed has synced it after start; waited for, bounded).
+TEST_F(ShopQueries, AbsentIdsCostNoRedisCommand) {
+  const std::string requests = "surge_redis_requests_total";
+  int64_t spent = -1;
+  for (int round = 0; round < 50 && (spent < 0 || spent >= 10); ++round) {
+    int64_t before = metric_sample(admin_port(), requests);
+    for (int i = 0; i < 200; ++i) {
+      auto [status, body] =
+          http_get(port(), "/shop/" + std::to_string(90'000'000 + round * 1000 + i));
+      ASSERT_EQ(status, 200);
+      ASSERT_EQ(body, R"({"success":false,"errorMsg":"店铺不存在"})");
+    }
+    // A few are the visitor counter's batched writes, never one per read.
+    spent = metric_sample(admin_port(), requests) - before;
+    if (spent >= 10) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_LT(spent, 10) << "Redis commands for 200 reads of absent ids";
+}
+
 TEST_F(ShopQueries, ShopTypesAreServedSortedAndCached) {
   auto a = data_of(port(), "/shop-type/list");
   ASSERT_EQ(a.size(), 10u);
