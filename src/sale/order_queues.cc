@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "core/parse.h"
 #include "redis/commands.h"
+#include "redis/pipeline.h"
 #include "redis/script.h"
 
 namespace surge::sale {
@@ -78,7 +80,8 @@ std::optional<std::pair<int64_t, int64_t>> group_backlog(const redis::Reply& gro
 }  // namespace
 
 asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
-    redis::Connection& c, db::VoucherRepository& vouchers, const std::vector<int64_t>& only) const {
+    redis::Connection& c, db::VoucherRepository& vouchers, const Selection& selection) const {
+  const auto& only = selection.only;
   auto wanted = [&](int64_t v) {
     return only.empty() || std::find(only.begin(), only.end(), v) != only.end();
   };
@@ -86,13 +89,20 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
   auto at = [&](int64_t v) -> VoucherCounts& {
     auto& vc = by_voucher[v];
     vc.voucher_id = v;
+    vc.shard = sale_.shard_of(v);
     return vc;
   };
   for (int64_t v : only) at(v);
+  std::set<int64_t> open;  // sale window holds selection.active_at_ms
   auto states = co_await vouchers.sale_states();
   if (!states) co_return states.error();
   for (const auto& st : *states) {
-    if (wanted(st.voucher_id)) at(st.voucher_id);
+    if (!wanted(st.voucher_id)) continue;
+    at(st.voucher_id);
+    if (selection.active_at_ms && st.begin_ms <= *selection.active_at_ms &&
+        *selection.active_at_ms < st.end_ms) {
+      open.insert(st.voucher_id);
+    }
   }
   auto persisted = co_await vouchers.order_counts();
   if (!persisted) co_return persisted.error();
@@ -134,7 +144,31 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
     }
     out.shards.push_back(b);
   }
-  for (auto& [v, vc] : by_voucher) out.vouchers.push_back(vc);
+  // Newest first for the limit, then back in id order.
+  for (auto it = by_voucher.rbegin(); it != by_voucher.rend(); ++it) {
+    const auto& vc = it->second;
+    if (out.vouchers.size() >= selection.limit) break;
+    if (selection.active_at_ms && !open.contains(vc.voucher_id) && vc.queued == 0 && vc.dead == 0) {
+      continue;
+    }
+    out.vouchers.push_back(vc);
+  }
+  std::reverse(out.vouchers.begin(), out.vouchers.end());
+  // Stock left and buyers accepted, in two round trips for all of them.
+  redis::Command stocks, buyers;
+  for (const auto& vc : out.vouchers) {
+    stocks.add("HGET", sale_.voucher_key(vc.voucher_id), "stock");
+    buyers.add("SCARD", sale_.buyers_key(vc.voucher_id));
+  }
+  auto stock = co_await redis::exec_each<std::optional<std::string>>(c, std::move(stocks));
+  if (!stock) co_return stock.error();
+  auto accepted = co_await redis::exec_each<int64_t>(c, std::move(buyers));
+  if (!accepted) co_return accepted.error();
+  for (size_t i = 0; i < out.vouchers.size(); ++i) {
+    // A voucher Redis does not know (never primed, or its data lost): no stock there.
+    out.vouchers[i].stock = (*stock)[i] ? core::parse_int64(*(*stock)[i]).value_or(0) : 0;
+    out.vouchers[i].accepted = (*accepted)[i];
+  }
   co_return out;
 }
 
