@@ -18,7 +18,9 @@ namespace asio = boost::asio;
 asio::awaitable<int> summary(CommandStores& s, const sale::OrderQueues& queues,
                              const OrdersCommand& cmd) {
   db::VoucherRepository vouchers(*s.pool);
-  auto sum = co_await queues.summary(s.redis, vouchers, {.only = cmd.vouchers});
+  // Named: GCC destroys a braced temporary in a co_await expression twice.
+  sale::OrderQueues::Selection selection{.only = cmd.vouchers};
+  auto sum = co_await queues.summary(s.redis, vouchers, selection);
   if (!sum) {
     fmt::print(stderr, "orders: cannot read the order state: {}\n", sum.error().message());
     co_return kExitUsage;

@@ -157,7 +157,8 @@ TEST_F(HttpApiTest, OperationsRoutesAreOnlyOnTheAdminListener) {
   EXPECT_EQ(test::http_get(admin_port(), "/shop/1").first, 404);
 }
 
-// The dashboard's data is the /metrics samples as JSON, with the stores' state.
+// The dashboard's data is the /metrics samples as JSON, every live instance's, the sale's
+// figures and the stores' state.
 TEST_F(HttpApiTest, DashboardDataCarriesTheMetricSamples) {
   test::http_get(port(), "/shop/1");
   json::value v = get_json_from(admin_port(), "/dashboard/data", 200);
@@ -173,6 +174,14 @@ TEST_F(HttpApiTest, DashboardDataCarriesTheMetricSamples) {
     }
   }
   EXPECT_TRUE(found) << v;
+  // Every live instance (this one among them) and the sale's figures from the stores.
+  bool self = false;
+  for (const auto& i : v.at("instances").as_array()) {
+    self = self || i.at("instance") == v.at("instance");
+  }
+  EXPECT_TRUE(self) << v;
+  EXPECT_TRUE(v.at("sale").at("vouchers").is_array()) << v;
+  EXPECT_FALSE(v.at("sale").at("shards").as_array().empty()) << v;
   auto [status, page] = test::http_get(admin_port(), "/dashboard");
   EXPECT_NE(page.find("dashboard/data"), std::string::npos);
 }
