@@ -111,6 +111,17 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
   }
   auto dead = co_await dead_letters(c);
   if (!dead) co_return dead.error();
+  // Every shard's length and groups in one round trip (the summary is polled during sales).
+  redis::Command streams;
+  for (int s = 0; s < sale_.shards(); ++s) {
+    streams.add("XLEN", sale_.stream_key(s));
+    streams.add("XINFO", "GROUPS", sale_.stream_key(s));
+  }
+  auto stream_replies = co_await c.exec_all(std::move(streams));
+  if (!stream_replies) co_return stream_replies.error();
+  if (stream_replies->size() != 2 * static_cast<size_t>(sale_.shards())) {
+    co_return make_error_code(Errc::kProtocol);
+  }
   Summary out;
   redis::NodeClient node(c);  // the flash sale's reads take a client; this is the single node
   for (int s = 0; s < sale_.shards(); ++s) {
@@ -127,14 +138,14 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
       ++b.dead_letters;
       if (d.voucher_id && wanted(*d.voucher_id)) ++at(*d.voucher_id).dead;
     }
-    auto len = co_await c.exec(redis::Command::make("XLEN", sale_.stream_key(s)));
-    auto n = redis::to_integer(len);
+    auto n = redis::to_integer((*stream_replies)[2 * s]);
     if (!n) co_return n.error();
     b.length = *n;
+    // XINFO on a stream that does not exist is an error reply; its length is 0 then.
     if (b.length > 0) {
-      auto groups = co_await c.exec(redis::Command::make("XINFO", "GROUPS", sale_.stream_key(s)));
-      if (!groups) co_return groups.error();
-      if (auto g = group_backlog(*groups, group_)) {
+      const auto& groups = (*stream_replies)[2 * s + 1];
+      if (groups.is_error()) co_return make_error_code(Errc::kServerError);
+      if (auto g = group_backlog(groups, group_)) {
         b.grouped = true;
         b.unread = g->first;
         b.pending = g->second;
