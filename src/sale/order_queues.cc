@@ -7,7 +7,6 @@
 
 #include "core/parse.h"
 #include "redis/commands.h"
-#include "redis/pipeline.h"
 #include "redis/script.h"
 
 namespace surge::sale {
@@ -122,14 +121,14 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
   if (stream_replies->size() != 2 * static_cast<size_t>(sale_.shards())) {
     co_return make_error_code(Errc::kProtocol);
   }
-  Summary out;
   redis::NodeClient node(c);  // the flash sale's reads take a client; this is the single node
+  auto queued = co_await sale_.queued_in_all(node);
+  if (!queued) co_return queued.error();
+  Summary out;
   for (int s = 0; s < sale_.shards(); ++s) {
     ShardBacklog b;
     b.shard = s;
-    auto queued = co_await sale_.queued_in(node, s);
-    if (!queued) co_return queued.error();
-    for (const auto& q : *queued) {
+    for (const auto& q : (*queued)[s]) {
       // A dead letter's marker stays until it is replayed; it is counted from the dead stream.
       if (!q.dead && wanted(q.voucher_id)) ++at(q.voucher_id).queued;
     }
@@ -165,20 +164,25 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
     out.vouchers.push_back(vc);
   }
   std::reverse(out.vouchers.begin(), out.vouchers.end());
-  // Stock left and buyers accepted, in two round trips for all of them.
-  redis::Command stocks, buyers;
+  // Stock left and buyers accepted, in one round trip for all of them.
+  redis::Command figures;
   for (const auto& vc : out.vouchers) {
-    stocks.add("HGET", sale_.voucher_key(vc.voucher_id), "stock");
-    buyers.add("SCARD", sale_.buyers_key(vc.voucher_id));
+    figures.add("HGET", sale_.voucher_key(vc.voucher_id), "stock");
+    figures.add("SCARD", sale_.buyers_key(vc.voucher_id));
   }
-  auto stock = co_await redis::exec_each<std::optional<std::string>>(c, std::move(stocks));
-  if (!stock) co_return stock.error();
-  auto accepted = co_await redis::exec_each<int64_t>(c, std::move(buyers));
-  if (!accepted) co_return accepted.error();
-  for (size_t i = 0; i < out.vouchers.size(); ++i) {
-    // A voucher Redis does not know (never primed, or its data lost): no stock there.
-    out.vouchers[i].stock = (*stock)[i] ? core::parse_int64(*(*stock)[i]).value_or(0) : 0;
-    out.vouchers[i].accepted = (*accepted)[i];
+  if (!out.vouchers.empty()) {
+    auto replies = co_await c.exec_all(std::move(figures));
+    if (!replies) co_return replies.error();
+    if (replies->size() != 2 * out.vouchers.size()) co_return make_error_code(Errc::kProtocol);
+    for (size_t i = 0; i < out.vouchers.size(); ++i) {
+      auto stock = redis::to_optional_string((*replies)[2 * i]);
+      if (!stock) co_return stock.error();
+      auto accepted = redis::to_integer((*replies)[2 * i + 1]);
+      if (!accepted) co_return accepted.error();
+      // A voucher Redis does not know (never primed, or its data lost): no stock there.
+      out.vouchers[i].stock = *stock ? core::parse_int64(**stock).value_or(0) : 0;
+      out.vouchers[i].accepted = *accepted;
+    }
   }
   co_return out;
 }
