@@ -1,6 +1,10 @@
 // One summary at a time per process, shared by every poller.
 #include "sale/sale_figures.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+
 namespace surge::sale {
 
 SaleFigures::SaleFigures(const OrderQueues& queues, db::VoucherRepository& vouchers,
@@ -9,13 +13,26 @@ SaleFigures::SaleFigures(const OrderQueues& queues, db::VoucherRepository& vouch
 
 asio::awaitable<Result<std::shared_ptr<const SaleFigures::Figures>>> SaleFigures::current(
     redis::Connection& c) {
-  int64_t now = clock_.now_ms();
+  std::shared_ptr<const Figures> latest;
+  bool start = false;
   {
     std::lock_guard lock(mutex_);
-    bool fresh = latest_ && now - latest_->at_ms < options_.max_age.count();
-    if (fresh || (computing_ && latest_)) co_return latest_;
-    computing_ = true;
+    latest = latest_;
+    if (latest) {
+      start = !computing_ && clock_.now_ms() - latest->at_ms >= options_.max_age.count();
+    }
+    // Without figures yet the caller computes them inline (concurrent first callers each do).
+    if (start || !latest) computing_ = true;
   }
+  if (!latest) co_return co_await refresh(c);
+  // Spawned outside the lock: it may start running at once, and it takes the lock at its end.
+  if (start) asio::co_spawn(co_await asio::this_coro::executor, refresh(c), asio::detached);
+  co_return latest;
+}
+
+asio::awaitable<Result<std::shared_ptr<const SaleFigures::Figures>>> SaleFigures::refresh(
+    redis::Connection& c) {
+  int64_t now = clock_.now_ms();
   OrderQueues::Selection selection;
   selection.active_at_ms = now;
   selection.limit = options_.limit;

@@ -1,7 +1,8 @@
 // The flash sale's figures for a page that polls them (the live dashboard): the order queues'
 // summary of the active vouchers, computed at most once per `max_age` in a process however many
-// callers ask, and shared by all of them. One summary reads MariaDB twice and Redis a few times
-// per shard, which the dashboard's pollers would otherwise multiply during a sale.
+// callers ask, and shared by all of them (stale while a new one is computed). One summary reads
+// MariaDB twice and Redis a few times per shard, which the dashboard's pollers would otherwise
+// multiply during a sale.
 #pragma once
 
 #include <chrono>
@@ -34,15 +35,21 @@ class SaleFigures {
     int64_t at_ms = 0;  // when they were computed
     OrderQueues::Summary summary;
   };
-  // The latest figures if younger than max_age; otherwise new ones, unless another caller is
-  // computing them already, in which case the latest ones (however old) rather than a second
-  // computation. An error when the stores could not be read and nothing was computed before.
+  // The latest figures. When they are older than max_age and no computation runs, one starts
+  // in the background on the caller's io_context with `c` (which must outlive it) and the
+  // caller still gets the latest ones at once: a poller never waits for the summary's store
+  // reads, which take round trips behind a sale's purchases, and sees figures at most about
+  // max_age plus one computation old. Only the first call computes inline; an error then when
+  // the stores could not be read.
   asio::awaitable<Result<std::shared_ptr<const Figures>>> current(redis::Connection& c);
 
   // Summaries computed so far (what the polling cost in store reads).
   uint64_t computed() const;
 
  private:
+  // Computes and stores new figures; the caller has set computing_.
+  asio::awaitable<Result<std::shared_ptr<const Figures>>> refresh(redis::Connection& c);
+
   const OrderQueues& queues_;
   db::VoucherRepository& vouchers_;
   const Clock& clock_;
