@@ -2,7 +2,7 @@
 # What one /dashboard/data read costs: two `surge serve` instances on the stores of ENV_FILE, reads
 # timed idle (figures reused, then recomputed once a second) and during a 2,000-user flash sale
 # (wrk with bench/lua/surge.lua, 1,000 connections per instance), with the instance's CPU and
-# Redis commands per read.
+# Redis round trips per read.
 #   tests/dashboard/cost.py SURGE_BINARY ENV_FILE      (the test stores: build/ci/tests/stores/surge.env)
 import json, os, random, socket, subprocess, sys, tempfile, time, http.client, concurrent.futures, statistics
 if len(sys.argv) != 3:
@@ -48,12 +48,12 @@ def series(n, label, pause=0.0):
     c1, r1 = cpu(A[2]), redis_cmds()
     times.sort()
     print(f"{label}: {n} calls, median {statistics.median(times):.2f} ms, p90 {times[int(n*0.9)]:.2f} ms, "
-          f"max {times[-1]:.2f} ms; instance CPU {(c1-c0)/n:.2f} ms/call; Redis commands {(r1-r0-1)/n:.1f}/call; "
+          f"max {times[-1]:.2f} ms; instance CPU {(c1-c0)/n:.2f} ms/call; Redis round trips {(r1-r0-1)/n:.1f}/call; "
           f"{len(body)} bytes", flush=True)
     return body
 time.sleep(2)
 series(300, "idle, back to back")
-series(20, "idle, one a second (sale figures recomputed each time)", 1.0)
+series(20, "idle, one a second (each starts a recomputation of the sale figures)", 1.0)
 h = {"authorization": env["SURGE_ADMIN_TOKEN"], "content-type": "application/json"}
 voucher = json.loads(get(A[0], "/voucher/seckill", "POST", json.dumps({"shopId": 1, "title": "measure", "subTitle": "x",
     "rules": "x", "payValue": 800, "actualValue": 1000, "type": 1, "stock": 1000, "beginTime": "2020-01-01T00:00:00",
