@@ -68,14 +68,16 @@ json::object DashboardFeed::snapshot() const {
 }
 
 asio::awaitable<json::object> DashboardFeed::data(redis::Connection& c) {
-  json::object out = snapshot();
+  json::object self = snapshot();
+  json::object out{
+      {"instance", instance_}, {"time_ms", self.at("time_ms")}, {"draining", self.at("draining")}};
   json::object errors;
   json::array instances;
   auto live = co_await heartbeats_.live(c);
   if (!live) errors.emplace("instances", live.error().message());
   bool self_added = false;
   auto add_self = [&] {
-    instances.push_back(out);
+    instances.push_back(std::move(self));
     self_added = true;
   };
   if (live) {

@@ -37,7 +37,7 @@ class DashboardFeed {
   // {instance, time_ms, draining, samples: [{n, l, v}]}: this instance's samples, those that are
   // not zero (a zero counter and a missing one read the same on the page).
   boost::json::object snapshot() const;
-  // {instance, time_ms, draining, samples, instances: [snapshot, ... by name, this one fresh],
+  // {instance, time_ms, draining, instances: [snapshot, ... by name, this one fresh],
   //  sale: {time_ms, vouchers: [...], shards: [...]} or null, errors: {part: message}}.
   boost::asio::awaitable<boost::json::object> data(redis::Connection& c);
 
