@@ -1,15 +1,14 @@
 // Operations routes. The public listener gets only `/health` as up/down (what balancers poll);
 // the admin listener gets `/metrics`, `/health` with each store's state, and the live dashboard
 // (`/dashboard`, the page compiled into the binary, and `/dashboard/data`, the JSON it polls).
-// The dashboard's JSON is the /metrics text read back into samples, so it shows exactly what
-// Prometheus scrapes and needs no hook in the engine; the page computes rates and percentiles.
-#include <boost/json/array.hpp>
+// The dashboard's JSON carries each instance's /metrics text read back into samples, so it shows
+// exactly what Prometheus scrapes and needs no hook in the engine (the page computes rates and
+// percentiles), and the flash sale's figures from the stores (app/dashboard_feed.h).
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "app/dashboard.h"
 #include "app/routes.h"
-#include "core/exposition.h"
 #include "http/envelope.h"
 #include "redis/commands.h"
 
@@ -84,27 +83,13 @@ awaitable<Response> dashboard_page_route(Services&) {
   co_return r;
 }
 
-// GET /dashboard/data: {time_ms, instance, workers, draining, redis, mariadb,
-// samples: [{n: name, l: {label: value}, v: number}]}.
+// GET /dashboard/data: DashboardFeed::data() (this instance's samples, every live instance's,
+// the sale's figures) with the stores' state.
 awaitable<Response> dashboard_data(Services& s) {
   Health h = co_await probe(s);
-  json::array samples;
-  for (auto& p : core::parse_exposition(s.metrics->render())) {
-    json::object labels;
-    for (auto& [k, v] : p.labels) labels.emplace(k, v);
-    json::object sample;
-    sample.emplace("n", p.name);
-    sample.emplace("l", std::move(labels));
-    sample.emplace("v", p.value);
-    samples.push_back(std::move(sample));
-  }
-  json::object out;
-  out.emplace("time_ms", s.clock->now_ms());
-  out.emplace("instance", s.config.instance);
-  out.emplace("draining", h.draining);
+  json::object out = co_await s.dashboard->data(s.local_redis());
   out.emplace("redis", up_down(h.redis));
   out.emplace("mariadb", up_down(h.mariadb));
-  out.emplace("samples", std::move(samples));
   co_return http::json(200, json::serialize(out));
 }
 

@@ -18,15 +18,19 @@ namespace asio = boost::asio;
 asio::awaitable<int> summary(CommandStores& s, const sale::OrderQueues& queues,
                              const OrdersCommand& cmd) {
   db::VoucherRepository vouchers(*s.pool);
-  auto sum = co_await queues.summary(s.redis, vouchers, cmd.vouchers);
+  // Named: GCC destroys a braced temporary in a co_await expression twice.
+  sale::OrderQueues::Selection selection{.only = cmd.vouchers};
+  auto sum = co_await queues.summary(s.redis, vouchers, selection);
   if (!sum) {
     fmt::print(stderr, "orders: cannot read the order state: {}\n", sum.error().message());
     co_return kExitUsage;
   }
-  fmt::print("{:>20} {:>10} {:>10} {:>6}\n", "voucher", "queued", "persisted", "dead");
+  fmt::print("{:>20} {:>10} {:>10} {:>10} {:>10} {:>6}\n", "voucher", "stock", "accepted", "queued",
+             "persisted", "dead");
   int64_t queued = 0, persisted = 0, dead = 0;
   for (const auto& v : sum->vouchers) {
-    fmt::print("{:>20} {:>10} {:>10} {:>6}\n", v.voucher_id, v.queued, v.persisted, v.dead);
+    fmt::print("{:>20} {:>10} {:>10} {:>10} {:>10} {:>6}\n", v.voucher_id, v.stock, v.accepted,
+               v.queued, v.persisted, v.dead);
     queued += v.queued;
     persisted += v.persisted;
     dead += v.dead;
@@ -121,7 +125,8 @@ asio::awaitable<int> replay(CommandStores& s, const sale::OrderQueues& queues,
 void add_orders_command(CLI::App& cli, OrdersCommand& cmd) {
   cmd.self = cli.add_subcommand(
       "orders",
-      "Flash-sale orders per voucher (queued, persisted, dead-lettered) and each shard's "
+      "Flash-sale orders per voucher (stock left, accepted, queued, persisted, dead-lettered) and "
+      "each shard's "
       "stream backlog; `dead` lists dead letters, `replay` sends them back to the order writers");
   cmd.self->require_subcommand(0, 1);
   add_store_flags(*cmd.self, cmd.config);

@@ -393,18 +393,22 @@ void load_startup_state(Services& s, Workers& workers) {
   }
 }
 
+// This process's name among the instances: --instance, else host-port (the public port).
+std::string instance_name(const Config& config, uint16_t port) {
+  if (!config.instance.empty()) return config.instance;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return fmt::format("{}-{}", host, port);
+}
+
 // The order writer (worker 0's duty): its shard loops run there, each with its own Redis
 // connection, and its MariaDB work goes through `writer_db`, a pool of its own (the bulkhead:
 // public requests, however many or slow, cannot take those connections).
-void build_order_writer(Services& s, Workers& workers, uint16_t port, db::Pool& writer_db) {
+void build_order_writer(Services& s, Workers& workers, const std::string& instance,
+                        db::Pool& writer_db) {
   if (!s.config.order_writer) return;
   sale::WriterOptions w;
-  w.consumer = s.config.instance;
-  if (w.consumer.empty()) {
-    char host[256] = {};
-    ::gethostname(host, sizeof host - 1);
-    w.consumer = fmt::format("{}-{}", host, port);
-  }
+  w.consumer = instance;
   w.claim_idle = std::chrono::milliseconds(s.config.order_claim_idle_ms);
   w.retention = std::chrono::seconds(s.config.order_retention_s);
   w.replicas = s.sale->durability().replicas;
@@ -453,6 +457,7 @@ void drain(Services& s, Workers& workers, http::Server& server, http::Server& ad
   // Orders read but not yet committed stay pending under this instance's consumer name; the
   // next start (or another instance's claim) finishes them.
   if (s.order_writer) s.order_writer->stop();
+  s.dashboard->stop();
   asio::post(workers.at(0), [&s, feed] {
     s.locks->stop();
     feed->stop();
@@ -527,7 +532,9 @@ int serve(Config config) {
                 "Requests whose client closed the connection before the answer (cancelled).",
                 server.abandoned_requests());
   });
-  build_order_writer(services, workers, server.port(), writer_pool);
+  std::string instance = instance_name(config, server.port());
+  build_order_writer(services, workers, instance, writer_pool);
+  services.dashboard = std::make_unique<DashboardFeed>(services, instance);
 
   // 4. Connections start on their own workers, then the workers run.
   asio::post(workers.at(0), [feed] { feed->start(); });
@@ -542,6 +549,7 @@ int serve(Config config) {
   // 5. Start-up state and background work.
   load_startup_state(services, workers);
   if (services.order_writer) services.order_writer->start();
+  services.dashboard->start(workers.at(0));
   spdlog::info("surge: serving on http://{}:{} with {} workers (redis {}:{}, mariadb {}, pool {})",
                config.http.address, server.port(), workers.size(), config.redis.host,
                config.redis.port,

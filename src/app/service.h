@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "app/dashboard_feed.h"
 #include "cache/read_through.h"
 #include "cache/reentrant_lock.h"
 #include "common/clock.h"
@@ -79,6 +80,8 @@ struct Services {
   std::unique_ptr<social::Feed> feed{};
   std::unique_ptr<social::Blogs> blog_pages{};
   std::unique_ptr<social::Follows> follow_graph{};
+  // The live dashboard's view beyond this process (other instances, the sale's figures).
+  std::unique_ptr<DashboardFeed> dashboard{};
 
   // Security: proxies whose forwarding headers count, and the purchase rate limit's buckets
   // (per worker, keyed "u:<id>" and "ip:<address>"; empty when --sale-rate is 0).

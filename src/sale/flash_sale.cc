@@ -161,17 +161,40 @@ asio::awaitable<Result<std::optional<FlashSale::QueuedOrder>>> FlashSale::queued
   co_return std::optional<QueuedOrder>();
 }
 
+namespace {
+
+std::vector<FlashSale::QueuedOrder> parse_queued(
+    const redis::FieldValues& all,
+    std::optional<FlashSale::QueuedOrder> (*parse)(int64_t, std::string_view)) {
+  std::vector<FlashSale::QueuedOrder> out;
+  for (const auto& [order, marker] : all) {
+    auto id = core::parse_id(order);
+    auto q = id ? parse(*id, marker) : std::nullopt;
+    if (q) out.push_back(*q);
+  }
+  return out;
+}
+
+}  // namespace
+
 asio::awaitable<Result<std::vector<FlashSale::QueuedOrder>>> FlashSale::queued_in(redis::Client& c,
                                                                                   int shard) const {
   auto all =
       redis::to_pairs(co_await c.exec(redis::Request::keyed(1, "HGETALL", queued_key(shard))));
   if (!all) co_return all.error();
-  std::vector<QueuedOrder> out;
-  for (const auto& [order, marker] : *all) {
-    auto id = core::parse_id(order);
-    auto q = id ? parse_marker(*id, marker) : std::nullopt;
-    if (q) out.push_back(*q);
+  co_return parse_queued(*all, &FlashSale::parse_marker);
+}
+
+asio::awaitable<Result<std::vector<std::vector<FlashSale::QueuedOrder>>>> FlashSale::queued_in_all(
+    redis::Client& c) const {
+  std::vector<redis::Request> requests;
+  for (int s = 0; s < shards_; ++s) {
+    requests.push_back(redis::Request::keyed(1, "HGETALL", queued_key(s)));
   }
+  auto all = co_await redis::exec_each<redis::FieldValues>(c, std::move(requests));
+  if (!all) co_return all.error();
+  std::vector<std::vector<QueuedOrder>> out;
+  for (const auto& shard : *all) out.push_back(parse_queued(shard, &FlashSale::parse_marker));
   co_return out;
 }
 

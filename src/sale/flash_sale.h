@@ -93,6 +93,10 @@ class FlashSale {
                                                              int64_t order_id) const;
   // Every order queued in one shard.
   asio::awaitable<Result<std::vector<QueuedOrder>>> queued_in(redis::Client& c, int shard) const;
+  // Every order queued in each of the shards 0..shards()-1 (one list per shard), in one round
+  // trip per node.
+  asio::awaitable<Result<std::vector<std::vector<QueuedOrder>>>> queued_in_all(
+      redis::Client& c) const;
 
   // The purchase script, for benchmarks that run it next to redis-benchmark.
   static const redis::Script& purchase_script();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "core/parse.h"
 #include "redis/commands.h"
@@ -78,7 +79,8 @@ std::optional<std::pair<int64_t, int64_t>> group_backlog(const redis::Reply& gro
 }  // namespace
 
 asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
-    redis::Connection& c, db::VoucherRepository& vouchers, const std::vector<int64_t>& only) const {
+    redis::Connection& c, db::VoucherRepository& vouchers, const Selection& selection) const {
+  const auto& only = selection.only;
   auto wanted = [&](int64_t v) {
     return only.empty() || std::find(only.begin(), only.end(), v) != only.end();
   };
@@ -86,13 +88,20 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
   auto at = [&](int64_t v) -> VoucherCounts& {
     auto& vc = by_voucher[v];
     vc.voucher_id = v;
+    vc.shard = sale_.shard_of(v);
     return vc;
   };
   for (int64_t v : only) at(v);
+  std::set<int64_t> open;  // sale window holds selection.active_at_ms
   auto states = co_await vouchers.sale_states();
   if (!states) co_return states.error();
   for (const auto& st : *states) {
-    if (wanted(st.voucher_id)) at(st.voucher_id);
+    if (!wanted(st.voucher_id)) continue;
+    at(st.voucher_id);
+    if (selection.active_at_ms && st.begin_ms <= *selection.active_at_ms &&
+        *selection.active_at_ms < st.end_ms) {
+      open.insert(st.voucher_id);
+    }
   }
   auto persisted = co_await vouchers.order_counts();
   if (!persisted) co_return persisted.error();
@@ -101,14 +110,25 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
   }
   auto dead = co_await dead_letters(c);
   if (!dead) co_return dead.error();
-  Summary out;
+  // Every shard's length and groups in one round trip (the summary is polled during sales).
+  redis::Command streams;
+  for (int s = 0; s < sale_.shards(); ++s) {
+    streams.add("XLEN", sale_.stream_key(s));
+    streams.add("XINFO", "GROUPS", sale_.stream_key(s));
+  }
+  auto stream_replies = co_await c.exec_all(std::move(streams));
+  if (!stream_replies) co_return stream_replies.error();
+  if (stream_replies->size() != 2 * static_cast<size_t>(sale_.shards())) {
+    co_return make_error_code(Errc::kProtocol);
+  }
   redis::NodeClient node(c);  // the flash sale's reads take a client; this is the single node
+  auto queued = co_await sale_.queued_in_all(node);
+  if (!queued) co_return queued.error();
+  Summary out;
   for (int s = 0; s < sale_.shards(); ++s) {
     ShardBacklog b;
     b.shard = s;
-    auto queued = co_await sale_.queued_in(node, s);
-    if (!queued) co_return queued.error();
-    for (const auto& q : *queued) {
+    for (const auto& q : (*queued)[s]) {
       // A dead letter's marker stays until it is replayed; it is counted from the dead stream.
       if (!q.dead && wanted(q.voucher_id)) ++at(q.voucher_id).queued;
     }
@@ -117,14 +137,14 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
       ++b.dead_letters;
       if (d.voucher_id && wanted(*d.voucher_id)) ++at(*d.voucher_id).dead;
     }
-    auto len = co_await c.exec(redis::Command::make("XLEN", sale_.stream_key(s)));
-    auto n = redis::to_integer(len);
+    auto n = redis::to_integer((*stream_replies)[2 * s]);
     if (!n) co_return n.error();
     b.length = *n;
+    // XINFO on a stream that does not exist is an error reply; its length is 0 then.
     if (b.length > 0) {
-      auto groups = co_await c.exec(redis::Command::make("XINFO", "GROUPS", sale_.stream_key(s)));
-      if (!groups) co_return groups.error();
-      if (auto g = group_backlog(*groups, group_)) {
+      const auto& groups = (*stream_replies)[2 * s + 1];
+      if (groups.is_error()) co_return make_error_code(Errc::kServerError);
+      if (auto g = group_backlog(groups, group_)) {
         b.grouped = true;
         b.unread = g->first;
         b.pending = g->second;
@@ -134,7 +154,36 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
     }
     out.shards.push_back(b);
   }
-  for (auto& [v, vc] : by_voucher) out.vouchers.push_back(vc);
+  // Newest first for the limit, then back in id order.
+  for (auto it = by_voucher.rbegin(); it != by_voucher.rend(); ++it) {
+    const auto& vc = it->second;
+    if (out.vouchers.size() >= selection.limit) break;
+    if (selection.active_at_ms && !open.contains(vc.voucher_id) && vc.queued == 0 && vc.dead == 0) {
+      continue;
+    }
+    out.vouchers.push_back(vc);
+  }
+  std::reverse(out.vouchers.begin(), out.vouchers.end());
+  // Stock left and buyers accepted, in one round trip for all of them.
+  redis::Command figures;
+  for (const auto& vc : out.vouchers) {
+    figures.add("HGET", sale_.voucher_key(vc.voucher_id), "stock");
+    figures.add("SCARD", sale_.buyers_key(vc.voucher_id));
+  }
+  if (!out.vouchers.empty()) {
+    auto replies = co_await c.exec_all(std::move(figures));
+    if (!replies) co_return replies.error();
+    if (replies->size() != 2 * out.vouchers.size()) co_return make_error_code(Errc::kProtocol);
+    for (size_t i = 0; i < out.vouchers.size(); ++i) {
+      auto stock = redis::to_optional_string((*replies)[2 * i]);
+      if (!stock) co_return stock.error();
+      auto accepted = redis::to_integer((*replies)[2 * i + 1]);
+      if (!accepted) co_return accepted.error();
+      // A voucher Redis does not know (never primed, or its data lost): no stock there.
+      out.vouchers[i].stock = *stock ? core::parse_int64(**stock).value_or(0) : 0;
+      out.vouchers[i].accepted = *accepted;
+    }
+  }
   co_return out;
 }
 

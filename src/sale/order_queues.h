@@ -4,6 +4,7 @@
 // script and the order writer (sale/order_writer.h) write, with the same keys.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +27,9 @@ class OrderQueues {
 
   struct VoucherCounts {
     int64_t voucher_id = 0;
+    int shard = 0;          // whose stream carries its orders (its lag is the shard's)
+    int64_t stock = 0;      // left in Redis, what the purchase script decrements
+    int64_t accepted = 0;   // buyers the script ever accepted (its buyers set), every instance's
     int64_t queued = 0;     // accepted, waiting for the writer
     int64_t persisted = 0;  // rows in MariaDB
     int64_t dead = 0;       // in a dead-letter stream
@@ -42,9 +46,20 @@ class OrderQueues {
     std::vector<VoucherCounts> vouchers;  // by id
     std::vector<ShardBacklog> shards;
   };
-  // `only` empty: every flash-sale voucher and every voucher with an order anywhere.
+  // Which vouchers a summary covers.
+  struct Selection {
+    // Empty: every flash-sale voucher and every voucher with an order anywhere.
+    std::vector<int64_t> only;
+    // Set: only the active ones, those whose sale window holds this instant or with orders
+    // queued or dead-lettered (a dashboard need not list every sale that ever ran).
+    std::optional<int64_t> active_at_ms;
+    // At most this many, the highest ids (the newest sales) first.
+    size_t limit = SIZE_MAX;
+  };
+  // Every figure comes from the stores (Redis and MariaDB), never from this process's
+  // counters, so any instance sees the same numbers.
   asio::awaitable<Result<Summary>> summary(redis::Connection& c, db::VoucherRepository& vouchers,
-                                           const std::vector<int64_t>& only) const;
+                                           const Selection& selection) const;
 
   struct DeadLetter {
     int shard = 0;

@@ -1,20 +1,27 @@
 // The live dashboard in headless Chromium: it renders, its figures move while purchases are
-// made, and the page logs no console error, throws nothing and loses no request.
+// made (the voucher's stock down, accepted up, persisted catching up), it lists both instances
+// and a total equal to their sum, an instance that stops leaves it, and the page logs no console
+// error, throws nothing and loses no request.
 //   node dashboard_test.mjs PUBLIC_URL ADMIN_URL [SCREENSHOT.png]
-// Needs SURGE_ADMIN_TOKEN (the fixture's) and a server started with --dev-return-code.
+// Needs SURGE_ADMIN_TOKEN (the fixture's), servers started with --dev-return-code, and the second
+// instance in DASHBOARD_B_PUBLIC, DASHBOARD_B_ADMIN, DASHBOARD_B_PID, with both names in
+// DASHBOARD_INSTANCES ("a b").
 import puppeteer from "puppeteer-core";
 
 const [publicUrl, adminUrl, screenshot] = process.argv.slice(2);
 const adminToken = process.env.SURGE_ADMIN_TOKEN;
-if (!publicUrl || !adminUrl || !adminToken) {
+const bPublic = process.env.DASHBOARD_B_PUBLIC, bAdmin = process.env.DASHBOARD_B_ADMIN;
+const bPid = Number(process.env.DASHBOARD_B_PID);
+const [nameA, nameB] = (process.env.DASHBOARD_INSTANCES || "").split(" ");
+if (!publicUrl || !adminUrl || !adminToken || !bPublic || !bAdmin || !bPid || !nameB) {
   console.error("usage: SURGE_ADMIN_TOKEN=... node dashboard_test.mjs PUBLIC_URL ADMIN_URL [PNG]");
   process.exit(2);
 }
 
-async function api(method, path, body, token) {
+async function api(method, path, body, token, base = publicUrl) {
   const headers = {"content-type": "application/json"};
   if (token) headers.authorization = token;
-  const res = await fetch(publicUrl + path, {method, headers, body: body && JSON.stringify(body)});
+  const res = await fetch(base + path, {method, headers, body: body && JSON.stringify(body)});
   const json = await res.json();
   if (res.status !== 200 || json.success === false) {
     throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
@@ -71,15 +78,51 @@ try {
   check(updated.startsWith("updated"), `the page shows data (${updated})`);
   check((await text("#redis")) === "up" && (await text("#mariadb")) === "up", "Redis and MariaDB show up");
 
-  const before = await number("#accepted");
+  // The voucher's row: [id, stock, accepted, persisted, queued, lag (shard), dead], as numbers.
+  const voucherRow = () => page.$$eval(`#vouchers tr[data-voucher="${voucher}"] td`,
+      tds => tds.map(td => Number(td.textContent.split(" ")[0].replace(/,/g, ""))));
+  const fig = (row, i) => row.length ? row[i] : NaN;
+  const start = await until(voucherRow, r => r.length > 0);
+  check(fig(start, 1) === 100 && fig(start, 2) === 0 && fig(start, 3) === 0,
+        `the new voucher is listed with its stock (${start})`);
+
+  // Six purchases through each instance: the figures are the stores', so all twelve count.
   for (const token of buyers.slice(0, 6)) await api("POST", `/voucher-order/seckill/${voucher}`, null, token);
-  const mid = await until(() => number("#accepted"), n => n >= before + 6);
-  check(mid >= before + 6, `accepted rises while buying (${before} -> ${mid})`);
-  for (const token of buyers.slice(6)) await api("POST", `/voucher-order/seckill/${voucher}`, null, token);
-  const after = await until(() => number("#accepted"), n => n >= mid + 6);
-  check(after >= mid + 6, `accepted keeps rising (${mid} -> ${after})`);
-  const persisted = await until(() => number("#persisted"), n => n >= after);
-  check(persisted >= after, `persisted catches up (${persisted})`);
+  const mid = await until(voucherRow, r => fig(r, 2) >= 6);
+  check(fig(mid, 2) === 6 && fig(mid, 1) === 94, `stock down, accepted up while buying (${start} -> ${mid})`);
+  for (const token of buyers.slice(6)) await api("POST", `/voucher-order/seckill/${voucher}`, null, token, bPublic);
+  const after = await until(voucherRow, r => fig(r, 2) >= 12);
+  check(fig(after, 2) === 12 && fig(after, 1) === 88,
+        `purchases through the other instance count too (${mid} -> ${after})`);
+  const done = await until(voucherRow, r => fig(r, 3) >= 12 && fig(r, 4) === 0);
+  check(fig(done, 3) === 12 && fig(done, 4) === 0 && fig(done, 6) === 0,
+        `persisted catches up, nothing queued or dead (${done})`);
+  check(await number("#accepted") >= 12, "the sale's totals include the voucher");
+
+  // Both instances, in the data and on the page, and a total that is their sum.
+  for (const admin of [adminUrl, bAdmin]) {
+    const names = await until(async () => (await (await fetch(admin + "/dashboard/data")).json()).instances.map(i => i.instance),
+                              n => n.includes(nameA) && n.includes(nameB));
+    check(names.includes(nameA) && names.includes(nameB), `${admin}/dashboard/data lists both instances (${names})`);
+  }
+  // Rows as [name, requests, accepted]; a total equal to the sum of the instance rows.
+  const instanceRows = () => page.$$eval("#instances tr", rows => rows.map(r => {
+    const td = [...r.querySelectorAll("td")].map(t => t.textContent.replace(/,/g, ""));
+    return [r.dataset.instance, Number(td[4]), Number(td[6])];
+  }));
+  const rows = await until(instanceRows, rs => {
+    const b = rs.find(r => r[0] === nameB);
+    return rs.some(r => r[0] === nameA) && b && b[2] >= 6;
+  });
+  const names = rows.map(r => r[0]);
+  check(names.includes(nameA) && names.includes(nameB) && names[names.length - 1] === "total",
+        `the page lists both instances and a total (${names})`);
+  const parts = rows.filter(r => r[0] !== "total"), totalRow = rows.find(r => r[0] === "total") || [];
+  for (const [i, what] of [[1, "requests"], [2, "accepted"]]) {
+    const sumOf = parts.reduce((a, r) => a + r[i], 0);
+    check(totalRow[i] === sumOf && parts.every(r => r[i] > 0),
+          `the total's ${what} is the instances' sum (${JSON.stringify(rows)})`);
+  }
   const routes = await until(() => page.$$eval("#routes tr", rows => rows.map(r => r.textContent)),
                              rows => rows.some(r => r.startsWith("/voucher-order")));
   check(routes.some(r => r.startsWith("/voucher-order")), "the route table lists /voucher-order");
@@ -93,6 +136,12 @@ try {
   const cacheAfter = await until(cacheTotal, n => n >= cacheBefore + 40);
   check(cacheAfter >= cacheBefore + 40, `shop cache lookups rise (${cacheBefore} -> ${cacheAfter})`);
   if (screenshot) await page.screenshot({path: screenshot, fullPage: true});
+
+  // An instance that stops leaves the page once its last published figures expire.
+  process.kill(bPid, "SIGTERM");
+  const left = await until(instanceRows, rs => !rs.some(r => r[0] === nameB), 200);
+  check(!left.some(r => r[0] === nameB) && left.some(r => r[0] === nameA),
+        `a stopped instance leaves the page (${left.map(r => r[0])})`);
 } finally {
   await browser.close();
 }

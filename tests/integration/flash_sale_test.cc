@@ -15,7 +15,9 @@
 #include "db/connection.h"
 #include "redis/commands.h"
 #include "sale/flash_sale.h"
+#include "sale/order_queues.h"
 #include "sale/order_writer.h"
+#include "sale/sale_figures.h"
 #include "support/drive.h"
 #include "support/stores.h"
 
@@ -510,6 +512,93 @@ TEST_F(FlashSaleTest, AcknowledgedEntriesAreTrimmedPendingOnesNever) {
   EXPECT_GE(writer_->stats().trimmed, 3u);
   // Leave the held entry to nobody: acknowledge it for the ghost.
   ASSERT_TRUE(run_co(ctx_, redis::xack(*conns_[0], stream, "order-writers", {held})));
+}
+
+// The summary the dashboard polls: only active vouchers (window open now, or orders queued or
+// dead), the newest first up to the limit, with stock left and buyers accepted from Redis and
+// persisted orders from MariaDB.
+TEST_F(FlashSaleTest, ActiveSummaryCountsStockAcceptedQueuedAndPersisted) {
+  int64_t ended = make_voucher(10, now_ms() - 7'200'000, now_ms() - 3'600'000);
+  int64_t open = make_voucher(10);
+  int64_t newest = make_voucher(5);
+  for (int i = 0; i < 3; ++i) {
+    auto r = run_co(ctx_, sale_.buy(*nodes_[0], open, 200000 + i, open * 1'000'000 + i));
+    ASSERT_TRUE(r && *r == SaleOutcome::kAccepted);
+  }
+  OrderQueues queues(sale_);
+  OrderQueues::Selection all{.only = {ended, open, newest}, .active_at_ms = now_ms()};
+  auto sum = run_co(ctx_, queues.summary(*conns_[0], vouchers_, all));
+  ASSERT_TRUE(sum) << sum.error().message();
+  ASSERT_EQ(sum->vouchers.size(), 2u);  // the ended voucher has nothing queued: not active
+  const auto& o = sum->vouchers[0];
+  EXPECT_EQ(o.voucher_id, open);
+  EXPECT_EQ(o.shard, sale_.shard_of(open));
+  EXPECT_EQ(o.stock, 7);
+  EXPECT_EQ(o.accepted, 3);
+  EXPECT_EQ(o.queued, 3);
+  EXPECT_EQ(o.persisted, 0);
+  EXPECT_EQ(sum->vouchers[1].voucher_id, newest);
+  EXPECT_EQ(sum->vouchers[1].stock, 5);
+
+  all.limit = 1;
+  auto newest_only = run_co(ctx_, queues.summary(*conns_[0], vouchers_, all));
+  ASSERT_TRUE(newest_only);
+  ASSERT_EQ(newest_only->vouchers.size(), 1u);
+  EXPECT_EQ(newest_only->vouchers[0].voucher_id, newest);
+
+  start_writer();
+  ASSERT_TRUE(wait_for_orders(open, 3));
+  all.limit = SIZE_MAX;
+  ASSERT_TRUE(wait_until([&] {
+    auto s = run_co(ctx_, queues.summary(*conns_[0], vouchers_, all));
+    return s && !s->vouchers.empty() && s->vouchers[0].queued == 0;
+  }));
+  sum = run_co(ctx_, queues.summary(*conns_[0], vouchers_, all));
+  ASSERT_TRUE(sum && !sum->vouchers.empty());
+  EXPECT_EQ(sum->vouchers[0].accepted, 3);
+  EXPECT_EQ(sum->vouchers[0].persisted, 3);
+  EXPECT_EQ(sum->vouchers[0].stock, 7);
+}
+
+// However often it is asked, SaleFigures computes at most once per max_age (by the injected
+// clock) and hands the same figures to every caller meanwhile; older ones are still answered at
+// once while new ones are computed in the background.
+TEST_F(FlashSaleTest, SaleFiguresAreComputedAtMostOncePerMaxAge) {
+  int64_t voucher = make_voucher(10);
+  OrderQueues queues(sale_);
+  ManualClock clock(now_ms());
+  SaleFigures figures(queues, vouchers_, clock, {.max_age = 1000ms, .limit = 20});
+  auto accepted = [&](const SaleFigures::Figures& f) {
+    for (const auto& v : f.summary.vouchers) {
+      if (v.voucher_id == voucher) return v.accepted;
+    }
+    return int64_t{-1};
+  };
+  auto first = run_co(ctx_, figures.current(*conns_[0]));
+  ASSERT_TRUE(first) << first.error().message();
+  EXPECT_EQ(accepted(**first), 0);
+  ASSERT_TRUE(run_co(ctx_, sale_.buy(*nodes_[0], voucher, 300000, voucher * 1'000'000)));
+  for (int i = 0; i < 5; ++i) {
+    auto again = run_co(ctx_, figures.current(*conns_[0]));
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->get(), first->get());
+  }
+  clock.advance(999ms);
+  EXPECT_EQ(run_co(ctx_, figures.current(*conns_[0]))->get(), first->get());
+  EXPECT_EQ(figures.computed(), 1u);
+
+  clock.advance(1ms);
+  auto stale = run_co(ctx_, figures.current(*conns_[0]));
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->get(), first->get());  // at once, while the new figures are computed
+  EXPECT_EQ(run_co(ctx_, figures.current(*conns_[0]))->get(), first->get());
+  ASSERT_TRUE(wait_until([&] { return figures.computed() == 2; }));
+  auto later = run_co(ctx_, figures.current(*conns_[0]));
+  ASSERT_TRUE(later);
+  EXPECT_EQ((*later)->at_ms, clock.now_ms());
+  EXPECT_EQ(accepted(**later), 1);
+  test::drive_for(ctx_, 50ms);
+  EXPECT_EQ(figures.computed(), 2u);  // the second call above started no second computation
 }
 
 TEST(OrderEntry, ParsesTheStreamFieldsAndTheAcceptTime) {

@@ -157,22 +157,29 @@ TEST_F(HttpApiTest, OperationsRoutesAreOnlyOnTheAdminListener) {
   EXPECT_EQ(test::http_get(admin_port(), "/shop/1").first, 404);
 }
 
-// The dashboard's data is the /metrics samples as JSON, with the stores' state.
+// The dashboard's data is the /metrics samples as JSON, every live instance's, the sale's
+// figures and the stores' state.
 TEST_F(HttpApiTest, DashboardDataCarriesTheMetricSamples) {
   test::http_get(port(), "/shop/1");
   json::value v = get_json_from(admin_port(), "/dashboard/data", 200);
   EXPECT_EQ(v.at("redis"), "up");
   EXPECT_EQ(v.at("mariadb"), "up");
   EXPECT_EQ(v.at("draining"), false);
+  // Every live instance (this one among them, with its fresh samples) and the sale's figures.
   bool found = false;
-  for (const auto& s : v.at("samples").as_array()) {
-    const auto& o = s.as_object();
-    if (o.at("n") == "surge_http_requests_total" &&
-        o.at("l").as_object().at("route") == "GET /shop/{id}") {
-      found = o.at("v").to_number<double>() >= 1;
+  for (const auto& i : v.at("instances").as_array()) {
+    if (i.at("instance") != v.at("instance")) continue;
+    for (const auto& s : i.at("samples").as_array()) {
+      const auto& o = s.as_object();
+      if (o.at("n") == "surge_http_requests_total" &&
+          o.at("l").as_object().at("route") == "GET /shop/{id}") {
+        found = o.at("v").to_number<double>() >= 1;
+      }
     }
   }
   EXPECT_TRUE(found) << v;
+  EXPECT_TRUE(v.at("sale").at("vouchers").is_array()) << v;
+  EXPECT_FALSE(v.at("sale").at("shards").as_array().empty()) << v;
   auto [status, page] = test::http_get(admin_port(), "/dashboard");
   EXPECT_NE(page.find("dashboard/data"), std::string::npos);
 }

@@ -6,6 +6,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "redis/commands.h"
+#include "redis/heartbeats.h"
 #include "redis/script.h"
 #include "support/drive.h"
 #include "support/processes.h"
@@ -58,6 +59,27 @@ TEST_F(RedisCommands, StringsAndKeys) {
   ASSERT_FALSE(not_a_number);
   EXPECT_EQ(not_a_number.error(), Errc::kServerError);
   EXPECT_EQ(*run(del(c, {key("s"), key("t"), key("n"), key("absent")})), 3);
+}
+
+// Every published name is live with its latest value until its value expires (deleted here, as
+// expiry would), and then leaves the set of names too.
+TEST_F(RedisCommands, HeartbeatsListLiveNamesAndForgetExpiredOnes) {
+  Connection& c = *conn_;
+  Heartbeats hb(key("hb"), 5000ms);
+  ASSERT_TRUE(run(hb.publish(c, "b", "b1")));
+  ASSERT_TRUE(run(hb.publish(c, "a", "a1")));
+  ASSERT_TRUE(run(hb.publish(c, "b", "b2")));
+  using Live = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(*run(hb.live(c)), (Live{{"a", "a1"}, {"b", "b2"}}));
+  auto ttl = run(pttl(c, hb.value_key("a")));
+  ASSERT_TRUE(ttl);
+  EXPECT_GT(*ttl, 0);
+  EXPECT_LE(*ttl, 5000);
+  ASSERT_TRUE(run(del(c, {hb.value_key("a")})));
+  EXPECT_EQ(*run(hb.live(c)), (Live{{"b", "b2"}}));
+  EXPECT_EQ(*run(smembers(c, hb.names_key())), std::vector<std::string>{"b"});
+  ASSERT_TRUE(run(del(c, {hb.value_key("b"), hb.names_key()})));
+  EXPECT_TRUE(run(hb.live(c))->empty());
 }
 
 TEST_F(RedisCommands, HashesSetsSortedSets) {
