@@ -77,6 +77,28 @@ class SocialEngines : public ::testing::Test {
   }
 
   boost::asio::io_context ctx_;
+  // The shop create path on the fixture stores: the repository, a cache class and a filter of
+  // the test's own (`tag` and the process id name them), and the catalog over them. Without a
+  // loader the cache finds nothing in the database.
+  struct Shops {
+    Shops(SocialEngines& t, const std::string& tag, cache::Loader load = {})
+        : repository(t.pool_),
+          cache(options(tag), load ? std::move(load) : absent,
+                {{t.ctx_.get_executor(), t.redis_.get()}}, t.clock_),
+          bloom(tag + std::to_string(::getpid()), 1000, 0.01),
+          catalog(repository, cache, bloom) {}
+    static cache::ClassOptions options(const std::string& tag) {
+      cache::ClassOptions o;
+      o.name = tag + std::to_string(::getpid());
+      return o;
+    }
+    static asio::awaitable<Result<cache::Loaded>> absent(std::string) { co_return cache::Loaded(); }
+    db::ShopRepository repository;
+    cache::ReadThrough cache;
+    cache::BloomFilter bloom;
+    shop::Catalog catalog;
+  };
+
   db::Pool pool_;
   std::shared_ptr<redis::Connection> redis_;
   ManualClock clock_;
@@ -575,20 +597,14 @@ TEST_F(SocialEngines, VisitorCountsPerDayAndUnion) {
 }
 
 TEST_F(SocialEngines, CreatedShopIsInTheFilterTheGeoIndexAndNearbySearch) {
-  db::ShopRepository shops(pool_);
-  cache::ClassOptions options;
-  options.name = "shoptest" + std::to_string(::getpid());
-  cache::ReadThrough cache(
-      options,
-      [&shops](std::string id) -> asio::awaitable<Result<cache::Loaded>> {
-        auto row = co_await shops.find(std::stoll(id));
-        if (!row) co_return row.error();
-        if (!*row) co_return cache::Loaded();
-        co_return cache::Loaded("{\"name\":\"" + (*row)->name + "\"}");
-      },
-      {{ctx_.get_executor(), redis_.get()}}, clock_);
-  cache::BloomFilter bloom("shoptest" + std::to_string(::getpid()), 1000, 0.01);
-  shop::Catalog catalog(shops, cache, bloom);
+  db::ShopRepository rows(pool_);
+  Shops shops(*this, "shoptest", [&rows](std::string id) -> asio::awaitable<Result<cache::Loaded>> {
+    auto row = co_await rows.find(std::stoll(id));
+    if (!row) co_return row.error();
+    if (!*row) co_return cache::Loaded();
+    co_return cache::Loaded("{\"name\":\"" + (*row)->name + "\"}");
+  });
+  auto& [_, cache, bloom, catalog] = shops;
   // A point far from the seed data (which is all near 120.1, 30.3).
   double x = 10 + (::getpid() % 1000) / 100.0, y = 10.5;
   shop::NewShop shop;
@@ -615,15 +631,8 @@ TEST_F(SocialEngines, CreatedShopIsInTheFilterTheGeoIndexAndNearbySearch) {
 // runs, take it out of its new type's index). The update bumps the generation atomically with
 // its own index writes, and the load's writes check it.
 TEST_F(SocialEngines, AGeoLoadThatReadRowsBeforeAMoveCannotUndoIt) {
-  db::ShopRepository shops(pool_);
-  cache::ClassOptions options;
-  options.name = "geotest" + std::to_string(::getpid());
-  cache::ReadThrough cache(
-      options,
-      [](std::string) -> asio::awaitable<Result<cache::Loaded>> { co_return cache::Loaded(); },
-      {{ctx_.get_executor(), redis_.get()}}, clock_);
-  cache::BloomFilter bloom("geotest" + std::to_string(::getpid()), 1000, 0.01);
-  shop::Catalog catalog(shops, cache, bloom);
+  Shops parts(*this, "geotest");
+  auto& [shops, cache, bloom, catalog] = parts;
   double x = 11 + (::getpid() % 1000) / 100.0, y = 11.5;
   shop::NewShop shop;
   shop.fields = {{"name", std::string("moving shop")}, {"type_id", int64_t{1}}, {"x", x}, {"y", y}};
@@ -664,15 +673,8 @@ TEST_F(SocialEngines, AGeoLoadThatReadRowsBeforeAMoveCannotUndoIt) {
 // A create whose Redis half fails (here: the type's geo key is not a geo index, so GEOADD gets
 // WRONGTYPE) leaves no row: the answer is "unavailable", and a retry creates exactly one shop.
 TEST_F(SocialEngines, ACreateWhoseIndexingFailsLeavesNoRowAndARetryCreatesOne) {
-  db::ShopRepository shops(pool_);
-  cache::ClassOptions options;
-  options.name = "undotest" + std::to_string(::getpid());
-  cache::ReadThrough cache(
-      options,
-      [](std::string) -> asio::awaitable<Result<cache::Loaded>> { co_return cache::Loaded(); },
-      {{ctx_.get_executor(), redis_.get()}}, clock_);
-  cache::BloomFilter bloom("undotest" + std::to_string(::getpid()), 1000, 0.01);
-  shop::Catalog catalog(shops, cache, bloom);
+  Shops parts(*this, "undotest");
+  auto& [shops, cache, bloom, catalog] = parts;
   const int64_t type = 900'000 + ::getpid() % 100'000;  // a type no other shop has
   const std::string name = "undone shop " + std::to_string(::getpid());
   auto make = [&] {
@@ -710,15 +712,8 @@ TEST_F(SocialEngines, ACreateWhoseIndexingFailsLeavesNoRowAndARetryCreatesOne) {
 // An update whose index write fails after the commit answers "unavailable" (not a server
 // error), and the same update again puts the index right.
 TEST_F(SocialEngines, AnUpdateWhoseIndexingFailsIsUnavailableAndTheSameUpdateRepairsIt) {
-  db::ShopRepository shops(pool_);
-  cache::ClassOptions options;
-  options.name = "redotest" + std::to_string(::getpid());
-  cache::ReadThrough cache(
-      options,
-      [](std::string) -> asio::awaitable<Result<cache::Loaded>> { co_return cache::Loaded(); },
-      {{ctx_.get_executor(), redis_.get()}}, clock_);
-  cache::BloomFilter bloom("redotest" + std::to_string(::getpid()), 1000, 0.01);
-  shop::Catalog catalog(shops, cache, bloom);
+  Shops parts(*this, "redotest");
+  auto& [shops, cache, bloom, catalog] = parts;
   const int64_t type = 800'000 + ::getpid() % 100'000;
   shop::NewShop shop;
   shop.fields = {
