@@ -92,6 +92,41 @@ TEST(DbPool, BulkheadRefusesWorkBeyondTheQueueLimit) {
   EXPECT_EQ(other.load(), 0);
 }
 
+// A caller of Pool::run on `ctx` whose coroutine cancel() cancels (terminal, as the HTTP server
+// does when a client goes away). With `wait_first` it first waits on a long timer, so it is
+// cancelled before it asks the pool.
+struct CancellableCaller {
+  CancellableCaller(asio::io_context& ctx, db::Pool& pool, bool wait_first) {
+    asio::co_spawn(ctx, call(pool, wait_first),
+                   asio::bind_cancellation_slot(signal.slot(), asio::detached));
+  }
+  asio::awaitable<void> call(db::Pool& pool, bool wait_first) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    if (wait_first) {
+      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::hours(1));
+      waiting = true;
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    auto r = co_await pool.run([this](db::Connection&) -> Result<int> {
+      ran = true;
+      return 0;
+    });
+    if (!r) error = r.error();
+    done = true;
+  }
+  // Emitted from the loop's thread, as the server does; `cancelled` once it has been.
+  void cancel(asio::io_context& ctx) {
+    asio::post(ctx, [this] {
+      signal.emit(asio::cancellation_type::terminal);
+      cancelled = true;
+    });
+  }
+
+  asio::cancellation_signal signal;
+  std::atomic<bool> waiting{false}, ran{false}, done{false}, cancelled{false};
+  error_code error;
+};
+
 // The HTTP server cancels a request's coroutine when its client goes away (terminal
 // cancellation). A job still in the queue then never runs, and a caller cancelled before it asks
 // is refused at once; a job already running finishes.
@@ -122,59 +157,24 @@ TEST(DbPool, JobsOfACancelledCallerDoNotRun) {
   ASSERT_TRUE(until([&] { return holding.load(); }));
 
   // A second caller's job waits in the queue; its caller is cancelled there.
-  asio::cancellation_signal queued_signal;
-  std::atomic<bool> second_ran{false}, second_done{false};
-  error_code second_error;
-  asio::co_spawn(
-      ctx,
-      [&]() -> asio::awaitable<void> {
-        co_await asio::this_coro::throw_if_cancelled(false);
-        auto r = co_await pool.run([&](db::Connection&) -> Result<int> {
-          second_ran = true;
-          return 2;
-        });
-        if (!r) second_error = r.error();
-        second_done = true;
-      },
-      asio::bind_cancellation_slot(queued_signal.slot(), asio::detached));
+  CancellableCaller second(ctx, pool, false);
   ASSERT_TRUE(until([&] { return pool.queued() == 1; }));
-  std::atomic<bool> emitted{false};
-  asio::post(ctx, [&] {
-    queued_signal.emit(asio::cancellation_type::terminal);
-    emitted = true;
-  });
-  ASSERT_TRUE(until([&] { return emitted.load(); }));
+  second.cancel(ctx);
+  ASSERT_TRUE(until([&] { return second.cancelled.load(); }));
 
   // A third caller is cancelled while it waits for something else, then asks the pool.
-  asio::cancellation_signal early_signal;
-  std::atomic<bool> third_waiting{false}, third_ran{false}, third_done{false};
-  error_code third_error;
-  asio::co_spawn(
-      ctx,
-      [&]() -> asio::awaitable<void> {
-        co_await asio::this_coro::throw_if_cancelled(false);
-        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::hours(1));
-        third_waiting = true;
-        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-        auto r = co_await pool.run([&](db::Connection&) -> Result<int> {
-          third_ran = true;
-          return 3;
-        });
-        if (!r) third_error = r.error();
-        third_done = true;
-      },
-      asio::bind_cancellation_slot(early_signal.slot(), asio::detached));
-  ASSERT_TRUE(until([&] { return third_waiting.load(); }));
-  asio::post(ctx, [&] { early_signal.emit(asio::cancellation_type::terminal); });
-  ASSERT_TRUE(until([&] { return third_done.load(); }));
-  EXPECT_FALSE(third_ran);
-  EXPECT_EQ(third_error, Errc::kCancelled);
+  CancellableCaller third(ctx, pool, true);
+  ASSERT_TRUE(until([&] { return third.waiting.load(); }));
+  third.cancel(ctx);
+  ASSERT_TRUE(until([&] { return third.done.load(); }));
+  EXPECT_FALSE(third.ran);
+  EXPECT_EQ(third.error, Errc::kCancelled);
 
   release = true;
-  ASSERT_TRUE(until([&] { return second_done.load() && first.load() != 0; }));
+  ASSERT_TRUE(until([&] { return second.done.load() && first.load() != 0; }));
   EXPECT_EQ(first, 1);  // the running job finished
-  EXPECT_FALSE(second_ran);
-  EXPECT_EQ(second_error, Errc::kCancelled);
+  EXPECT_FALSE(second.ran);
+  EXPECT_EQ(second.error, Errc::kCancelled);
   EXPECT_EQ(pool.cancelled(), 2u);
   EXPECT_EQ(pool.queued(), 0u);
   // The pool still serves.
