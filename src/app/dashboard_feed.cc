@@ -109,6 +109,14 @@ asio::awaitable<json::object> DashboardFeed::data(redis::Connection& c) {
   co_return out;
 }
 
+asio::awaitable<std::string> DashboardFeed::sale_metrics(redis::Connection& c) {
+  std::string out;
+  if (!figures_) co_return out;
+  auto f = co_await figures_->current(c, sale::SaleFigures::Wait::kWhenStale);
+  if (f) sale::SaleFigures::render_metrics(**f, s_.clock->now_ms(), out);
+  co_return out;
+}
+
 void DashboardFeed::start(asio::io_context& worker0) {
   timer_ = std::make_unique<asio::steady_timer>(worker0);
   asio::co_spawn(worker0, publish_loop(), asio::detached);

@@ -40,6 +40,10 @@ class DashboardFeed {
   // {instance, time_ms, draining, instances: [snapshot, ... by name, this one fresh],
   //  sale: {time_ms, vouchers: [...], shards: [...]} or null, errors: {part: message}}.
   boost::asio::awaitable<boost::json::object> data(redis::Connection& c);
+  // The sale's figures as Prometheus gauges, appended to /metrics (not to snapshot(): they are
+  // the stores', not this instance's). Waits for new figures when the last are over a second
+  // old; empty when there are none (with --redis-cluster, or stores that never answered).
+  boost::asio::awaitable<std::string> sale_metrics(redis::Connection& c);
 
  private:
   boost::asio::awaitable<void> publish_loop();

@@ -72,7 +72,10 @@ awaitable<Response> admin_health(Services& s) {
 }
 
 awaitable<Response> metrics(Services& s) {
-  Response r{200, s.metrics->render()};
+  // Awaited in its own statement: GCC 12 destroyed the render() temporary twice when both sat
+  // in one braced initializer around the co_await (a double free).
+  std::string sale = co_await s.dashboard->sale_metrics(s.local_redis());
+  Response r{200, s.metrics->render() + sale};
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   co_return r;
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -35,13 +36,23 @@ class SaleFigures {
     int64_t at_ms = 0;  // when they were computed
     OrderQueues::Summary summary;
   };
+  // Whether a caller that finds the figures older than max_age waits for new ones.
+  enum class Wait {
+    kNo,         // a page poll: never waits behind the stores
+    kWhenStale,  // a Prometheus scrape: seconds apart, so reused figures would lag a scrape
+  };
   // The latest figures. When they are older than max_age and no computation runs, one starts
-  // in the background on the caller's io_context with `c` (which must outlive it) and the
-  // caller still gets the latest ones at once: a poller never waits for the summary's store
-  // reads, which take round trips behind a sale's purchases, and sees figures at most about
-  // max_age plus one computation old. Only the first call computes inline; an error then when
-  // the stores could not be read.
-  asio::awaitable<Result<std::shared_ptr<const Figures>>> current(redis::Connection& c);
+  // on the caller's io_context with `c` (which must outlive it). With Wait::kNo it runs in the
+  // background and the caller still gets the latest ones at once: a poller never waits for the
+  // summary's store reads, which take round trips behind a sale's purchases, and sees figures
+  // at most about max_age plus one computation old. The first call always computes inline; an
+  // error then when the stores could not be read.
+  asio::awaitable<Result<std::shared_ptr<const Figures>>> current(redis::Connection& c,
+                                                                  Wait wait = Wait::kNo);
+
+  // The figures as Prometheus gauges labelled by voucher and by order-stream shard. They come
+  // from the stores, so every instance exports the same values (aggregate with max, not sum).
+  static void render_metrics(const Figures& f, int64_t now_ms, std::string& out);
 
   // Summaries computed so far (what the polling cost in store reads).
   uint64_t computed() const;

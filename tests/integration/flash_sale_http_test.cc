@@ -15,6 +15,7 @@
 #include "redis/commands.h"
 #include "sale/flash_sale.h"
 #include "social/sessions.h"
+#include "support/api.h"
 #include "support/drive.h"
 #include "support/processes.h"
 #include "support/sessions.h"
@@ -111,6 +112,37 @@ TEST(FlashSaleHttp, LoginOrderStatusAndTheOriginalAnswers) {
     EXPECT_TRUE(v.as_object().contains("stock"));
   }
   EXPECT_TRUE(listed) << lb;
+}
+
+// The sale's figures per voucher reach Prometheus as gauges (what the Grafana dashboard's
+// voucher panels read): stock left, accepted, queued, persisted, dead letters.
+TEST(FlashSaleHttp, EachVouchersFiguresAreGaugesOnMetrics) {
+  SurgeServer a;
+  TestSessions sessions;
+  int64_t voucher = create_sale(a.port(), 3);
+  std::string path = "/voucher-order/seckill/" + std::to_string(voucher);
+  for (int64_t user : {511, 512}) {
+    auto [status, body] = http_send(a.port(), "POST", path, "", {sessions.login(user)});
+    ASSERT_EQ(status, 200) << body;
+    ASSERT_TRUE(parse(body).at("success").as_bool()) << body;
+  }
+  auto gauge = [&](const std::string& name) {
+    return metric_sample(a.admin_port(), name + "{voucher=\"" + std::to_string(voucher) + "\"}");
+  };
+  // A scrape waits for figures under a second old, so persisted reaches 2 once the writer has
+  // committed both orders.
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (gauge("surge_sale_voucher_persisted") != 2 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(gauge("surge_sale_voucher_persisted"), 2);
+  EXPECT_EQ(gauge("surge_sale_voucher_stock"), 1);
+  EXPECT_EQ(gauge("surge_sale_voucher_accepted"), 2);
+  EXPECT_EQ(gauge("surge_sale_voucher_queued"), 0);
+  EXPECT_EQ(gauge("surge_sale_voucher_dead_letters"), 0);
+  auto [status, text] = http_get(a.admin_port(), "/metrics");
+  EXPECT_NE(text.find("\nsurge_sale_stream_unread{shard=\"0\"} "), std::string::npos) << text;
+  EXPECT_NE(text.find("\nsurge_sale_figures_age_seconds "), std::string::npos) << text;
 }
 
 TEST(FlashSaleHttp, BadVoucherBodiesAreRejected) {

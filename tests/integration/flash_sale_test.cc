@@ -601,6 +601,35 @@ TEST_F(FlashSaleTest, SaleFiguresAreComputedAtMostOncePerMaxAge) {
   EXPECT_EQ(figures.computed(), 2u);  // the second call above started no second computation
 }
 
+// A scrape (Wait::kWhenStale) gets figures computed for it once the last are max_age old,
+// and sees them as gauges labelled by voucher.
+TEST_F(FlashSaleTest, AScrapeWaitsForNewFiguresAndSeesThemAsGauges) {
+  int64_t voucher = make_voucher(10);
+  OrderQueues queues(sale_);
+  ManualClock clock(now_ms());
+  SaleFigures figures(queues, vouchers_, clock, {.max_age = 1000ms, .limit = 20});
+  auto scrape = [&] {
+    auto f = run_co(ctx_, figures.current(*conns_[0], SaleFigures::Wait::kWhenStale));
+    EXPECT_TRUE(f);
+    std::string out;
+    if (f) SaleFigures::render_metrics(**f, clock.now_ms() + 250, out);
+    return out;
+  };
+  std::string label = "{voucher=\"" + std::to_string(voucher) + "\"} ";
+  EXPECT_NE(scrape().find("\nsurge_sale_voucher_accepted" + label + "0\n"), std::string::npos);
+  ASSERT_TRUE(run_co(ctx_, sale_.buy(*nodes_[0], voucher, 300001, voucher * 1'000'000)));
+  clock.advance(999ms);
+  EXPECT_NE(scrape().find("\nsurge_sale_voucher_accepted" + label + "0\n"), std::string::npos);
+  clock.advance(1ms);
+  std::string fresh = scrape();  // computed for this call, not in the background
+  EXPECT_EQ(figures.computed(), 2u);
+  EXPECT_NE(fresh.find("\nsurge_sale_voucher_accepted" + label + "1\n"), std::string::npos)
+      << fresh;
+  EXPECT_NE(fresh.find("\nsurge_sale_voucher_stock" + label + "9\n"), std::string::npos) << fresh;
+  EXPECT_NE(fresh.find("# TYPE surge_sale_voucher_stock gauge\n"), std::string::npos);
+  EXPECT_NE(fresh.find("\nsurge_sale_figures_age_seconds 0.25\n"), std::string::npos) << fresh;
+}
+
 TEST(OrderEntry, ParsesTheStreamFieldsAndTheAcceptTime) {
   redis::StreamEntry e{"1700000000123-4", {{"userId", "7"}, {"voucherId", "9"}, {"id", "123"}}};
   auto row = order_from_entry(e);

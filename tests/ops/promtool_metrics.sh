@@ -2,8 +2,8 @@
 # /metrics as Prometheus's own tool reads it: starts `surge serve` on the fixture stores, sends a
 # few requests so that counters, gauges and histograms all have series, and runs
 # `promtool check metrics` on the scrape (format and naming conventions: help text, units,
-# _total counters). /metrics is scraped from the admin listener, and the public listener must
-# answer it 404. Exit status is promtool's.
+# _total counters), and checks that every metric deploy/grafana/surge.json queries is exported.
+# /metrics is scraped from the admin listener, and the public listener must answer it 404.
 #   tests/ops/promtool_metrics.sh SURGE_BINARY   (SURGE_TEST_ENV names the stores' env file)
 set -euo pipefail
 bin=$1
@@ -36,3 +36,14 @@ printf '%s\n' "$metrics" >"$log.metrics"
 echo "scraped $(grep -cv '^[#]' "$log.metrics") samples"
 promtool check metrics <"$log.metrics"
 echo "promtool: /metrics passes"
+# Every metric the Grafana dashboard queries is a family of the scrape (a renamed metric would
+# leave its panel empty without any other test noticing).
+grafana="$(dirname "$0")/../../deploy/grafana/surge.json"
+missing=0
+for name in $(grep -o 'surge_[a-z_]*' "$grafana" | sort -u); do
+  family=$name
+  grep -q "^# TYPE $family " "$log.metrics" || family=${name%_bucket}
+  grep -q "^# TYPE $family " "$log.metrics" || { echo "deploy/grafana/surge.json queries $name, which /metrics does not export" >&2; missing=1; }
+done
+((missing == 0))
+echo "every metric the Grafana dashboard queries is exported"
