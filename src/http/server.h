@@ -66,6 +66,8 @@ class Server {
  private:
   struct Worker;
   asio::awaitable<void> accept_loop(Worker& w);
+  // Starts a session for an accepted connection, or refuses it past max_connections.
+  void admit(Worker& w, asio::ip::tcp::socket socket);
   asio::awaitable<void> session(Worker& w, asio::ip::tcp::socket socket,
                                 asio::cancellation_signal& cancel);
   asio::awaitable<void> refuse(Worker& w, asio::ip::tcp::socket socket);
