@@ -23,6 +23,7 @@
 #include "app/sale_redis.h"
 #include "cache/reentrant_lock.h"
 #include "common/awaitable.h"
+#include "common/backoff.h"
 #include "common/random.h"
 #include "core/exposition.h"
 #include "core/parse.h"
@@ -72,10 +73,11 @@ asio::awaitable<void> build_geo_index(Services& s) {
 // may be up before worker 0's command connection (both start together): wait for it, and retry.
 asio::awaitable<void> sync_shop_bloom(Services& s) {
   asio::steady_timer pause(co_await asio::this_coro::executor);
+  Backoff backoff(std::chrono::milliseconds(100), std::chrono::milliseconds(2000));
   error_code last;
   for (int attempt = 0; attempt < 10; ++attempt) {
     if (attempt > 0) {
-      pause.expires_after(std::chrono::milliseconds(500));
+      pause.expires_after(backoff.next());
       co_await pause.async_wait(kTuple);
     }
     auto ready = co_await s.redis.at(0)->wait_ready(std::chrono::seconds(3));

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/awaitable.h"
+#include "common/backoff.h"
 #include "common/random.h"
 #include "redis/commands.h"
 #include "redis/script.h"
@@ -27,17 +28,17 @@ asio::awaitable<Result<std::optional<LockLease>>> lock_within(redis::Connection&
                                                               std::chrono::milliseconds ttl,
                                                               std::chrono::milliseconds wait) {
   auto deadline = std::chrono::steady_clock::now() + wait;
-  std::chrono::milliseconds pause(2);
+  Backoff pause(std::chrono::milliseconds(2), std::chrono::milliseconds(50));
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (true) {
     auto got = co_await try_lock(c, key, ttl);
     if (!got || *got) co_return got;
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) co_return std::optional<LockLease>();
-    timer.expires_after(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+    timer.expires_after(
+        std::min<std::chrono::steady_clock::duration>(pause.next(), deadline - now));
     auto [ec] = co_await timer.async_wait(kTuple);
     (void)ec;
-    pause = std::min(pause * 2, std::chrono::milliseconds(50));
   }
 }
 

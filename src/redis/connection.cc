@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 
 #include "common/awaitable.h"
+#include "common/backoff.h"
 
 namespace surge::redis {
 
@@ -374,7 +375,7 @@ asio::awaitable<void> Connection::replica_waits(std::shared_ptr<Connection> /*ke
 
 asio::awaitable<void> Connection::run() {
   auto self = shared_from_this();
-  auto delay = options_.reconnect_min;
+  Backoff delay(options_.reconnect_min, options_.reconnect_max);
   bool was_ready = false;
   while (state_ != State::kStopped) {
     state_ = State::kConnecting;
@@ -388,7 +389,7 @@ asio::awaitable<void> Connection::run() {
       spdlog::log(was_ready ? spdlog::level::warn : spdlog::level::debug, "redis {}:{}: connected",
                   options_.host, options_.port);
       was_ready = true;
-      delay = options_.reconnect_min;
+      delay.reset();
       report_state(true);
       ec = co_await read_loop();
       if (close_reason_) ec = close_reason_;
@@ -405,9 +406,8 @@ asio::awaitable<void> Connection::run() {
     error_code ignored;
     socket_.close(ignored);
     fail_all(ec ? ec : make_error_code(Errc::kUnavailable));
-    backoff_.expires_after(delay);
+    backoff_.expires_after(delay.next());
     co_await backoff_.async_wait(kTuple);
-    delay = std::min(delay * 2, options_.reconnect_max);
   }
   error_code ignored;
   socket_.close(ignored);

@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/awaitable.h"
+#include "common/backoff.h"
 #include "core/exposition.h"
 #include "core/parse.h"
 
@@ -147,13 +148,12 @@ asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
   (void)co_await s.client->wait_ready(std::chrono::seconds(5));
   bool grouped = false;
   bool own_pending = true;  // first finish whatever this consumer read before a restart
-  Millis backoff(100);
+  Backoff backoff(Millis(100), Millis(2000));
   while (!stopping_) {
     if (!grouped) {
       grouped = co_await ensure_group(s);
       if (!grouped) {
-        co_await pause(s, backoff);
-        backoff = std::min(backoff * 2, Millis(2000));
+        co_await pause(s, backoff.next());
         continue;
       }
     }
@@ -191,19 +191,17 @@ asio::awaitable<void> OrderWriter::run_shard(std::shared_ptr<Shard> shard) {
       // Not known to be on a replica: a failover could still take these entries back. Read
       // this consumer's pending entries again (from the promoted node, if it came to that).
       own_pending = true;
-      co_await pause(s, backoff);
-      backoff = std::min(backoff * 2, Millis(2000));
+      co_await pause(s, backoff.next());
       continue;
     }
     if (!read) {
       if (stopping_) break;
       // NOGROUP (the stream was deleted) comes back as a server error: make the group again.
       if (read.error() == Errc::kServerError) grouped = false;
-      co_await pause(s, backoff);
-      backoff = std::min(backoff * 2, Millis(2000));
+      co_await pause(s, backoff.next());
       continue;
     }
-    backoff = Millis(100);
+    backoff.reset();
     if (own_pending && read->empty()) {
       own_pending = false;
       continue;
@@ -268,7 +266,7 @@ asio::awaitable<void> OrderWriter::handle(Shard& s, std::vector<redis::StreamEnt
 asio::awaitable<OrderWriter::Commit> OrderWriter::commit(Shard& s, std::vector<db::OrderRow> rows,
                                                          std::vector<std::string> ids, bool single,
                                                          std::vector<size_t>& collided) {
-  Millis backoff(50);
+  Backoff backoff(Millis(50), Millis(2000));
   int failures = 0;
   bool reported = false;
   while (!stopping_) {
@@ -303,8 +301,7 @@ asio::awaitable<OrderWriter::Commit> OrderWriter::commit(Shard& s, std::vector<d
     if (!is_outage(stored.error())) {
       if (!single || ++failures >= options_.max_failures) co_return Commit::kRefused;
     }
-    co_await pause(s, backoff);
-    backoff = std::min(backoff * 2, Millis(2000));
+    co_await pause(s, backoff.next());
   }
   co_return Commit::kStopped;
 }
@@ -318,14 +315,13 @@ asio::awaitable<void> OrderWriter::acknowledge(Shard& s, std::vector<std::string
     cmd.push_back(redis::Request::keyed(1, "HDEL", s.queued));
     for (const auto& r : rows) cmd.back().args.push_back(std::to_string(r.id));
   }
-  Millis backoff(50);
+  Backoff backoff(Millis(50), Millis(2000));
   // Until acknowledged the entries stay pending and would be written again: harmless, but keep
   // trying so the pending list does not grow.
   while (!stopping_) {
     auto r = co_await s.client->exec_all(cmd);
     if (r) co_return;
-    co_await pause(s, backoff);
-    backoff = std::min(backoff * 2, Millis(2000));
+    co_await pause(s, backoff.next());
   }
 }
 
