@@ -10,10 +10,8 @@
 #include <fmt/format.h>
 
 #include "app/command_stores.h"
-#include "core/parse.h"
 #include "core/reconcile.h"
 #include "db/voucher_repository.h"
-#include "redis/commands.h"
 #include "sale/flash_sale.h"
 
 namespace surge::app {
@@ -21,14 +19,6 @@ namespace surge::app {
 namespace {
 
 namespace asio = boost::asio;
-
-std::set<int64_t> ids_of(const std::vector<std::string>& list) {
-  std::set<int64_t> out;
-  for (const auto& s : list) {
-    if (auto id = core::parse_id(s)) out.insert(*id);
-  }
-  return out;
-}
 
 std::string join(const std::vector<int64_t>& ids) {
   std::string out;
@@ -89,17 +79,14 @@ asio::awaitable<int> reconcile(redis::Client& r, db::VoucherRepository& vouchers
     core::VoucherSnapshot snap;
     snap.db_stock = st.stock;
     auto db_buyers = co_await vouchers.buyers(st.voucher_id);
-    auto stock = redis::to_optional_string(co_await r.exec(
-        redis::Request::keyed(1, "HGET", sale.voucher_key(st.voucher_id), "stock")));
-    auto members = redis::to_string_list(
-        co_await r.exec(redis::Request::keyed(1, "SMEMBERS", sale.buyers_key(st.voucher_id))));
-    if (!db_buyers || !stock || !members) {
+    auto in_redis = co_await sale.state_of(r, st.voucher_id);
+    if (!db_buyers || !in_redis) {
       fmt::print(stderr, "reconcile: voucher {}: cannot read state\n", st.voucher_id);
       co_return 2;
     }
     snap.db_buyers = std::set<int64_t>(db_buyers->begin(), db_buyers->end());
-    if (*stock) snap.redis_stock = core::parse_int64(**stock);
-    snap.redis_buyers = ids_of(*members);
+    snap.redis_stock = in_redis->stock;
+    snap.redis_buyers = std::move(in_redis->buyers);
     if (auto it = queued.find(st.voucher_id); it != queued.end()) snap.queued_buyers = it->second;
     orders += snap.db_buyers.size();
     auto d = core::compare(snap);
@@ -133,15 +120,7 @@ asio::awaitable<int> reconcile(redis::Client& r, db::VoucherRepository& vouchers
     }
     // Redis is made to agree with MariaDB plus the queued orders: lost buyers may buy again and
     // their stock returns; persisted buyers cannot buy twice.
-    std::vector<redis::Request> fix;
-    fix.push_back(redis::Request::keyed(1, "HSET", sale.voucher_key(st.voucher_id), "stock",
-                                        d.expected_stock, "begin", st.begin_ms, "end", st.end_ms));
-    for (const auto& [verb, users] : {std::pair{"SREM", &d.lost}, std::pair{"SADD", &d.missing}}) {
-      if (users->empty()) continue;
-      fix.push_back(redis::Request::keyed(1, verb, sale.buyers_key(st.voucher_id)));
-      for (int64_t u : *users) fix.back().args.push_back(std::to_string(u));
-    }
-    auto done = co_await r.exec_all(std::move(fix));
+    auto done = co_await sale.repair(r, st, d.expected_stock, d.lost, d.missing);
     if (!done) {
       fmt::print(stderr, "reconcile: voucher {}: repair failed: {}\n", st.voucher_id,
                  done.error().message());

@@ -17,9 +17,9 @@ namespace {
 // Returns the SaleOutcome number. TIME is Redis's clock, so every instance judges the window
 // alike; Redis 7 replicates a script's effects, so reading it is allowed. A buyer whose queued
 // marker carries this very order id is a retry of a call whose answer was lost (a failover):
-// accepted again, not a duplicate.
-const redis::Script kBuy(R"lua(
-local v = redis.call('HMGET', KEYS[1], 'stock', 'begin', 'end')
+// accepted again, not a duplicate. The field names come from sale::field.
+const redis::Script kBuy(fmt::format(R"lua(
+local v = redis.call('HMGET', KEYS[1], '{stock}', '{begin}', '{end}')
 if not v[1] then return 3 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -30,23 +30,31 @@ if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
   if redis.call('HGET', KEYS[4], ARGV[3]) == ARGV[1] .. ':' .. ARGV[2] then return 0 end
   return 2
 end
-redis.call('HINCRBY', KEYS[1], 'stock', -1)
+redis.call('HINCRBY', KEYS[1], '{stock}', -1)
 redis.call('SADD', KEYS[2], ARGV[1])
-redis.call('XADD', KEYS[3], '*', 'userId', ARGV[1], 'voucherId', ARGV[2], 'id', ARGV[3])
+redis.call('XADD', KEYS[3], '*', '{user}', ARGV[1], '{voucher}', ARGV[2], '{order}', ARGV[3])
 redis.call('HSET', KEYS[4], ARGV[3], ARGV[1] .. ':' .. ARGV[2])
 return 0
-)lua");
+)lua",
+                                     fmt::arg("stock", field::kStock),
+                                     fmt::arg("begin", field::kBegin), fmt::arg("end", field::kEnd),
+                                     fmt::arg("user", field::kUserId),
+                                     fmt::arg("voucher", field::kVoucherId),
+                                     fmt::arg("order", field::kOrderId)));
 
 // KEYS: voucher hash, buyers set. ARGV: stock, begin ms, end ms, buyer ids...
-const redis::Script kPrime(R"lua(
+const redis::Script kPrime(fmt::format(R"lua(
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'stock', ARGV[1])
+  redis.call('HSET', KEYS[1], '{stock}', ARGV[1])
   redis.call('DEL', KEYS[2])
   for i = 4, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 end
-redis.call('HSET', KEYS[1], 'begin', ARGV[2], 'end', ARGV[3])
+redis.call('HSET', KEYS[1], '{begin}', ARGV[2], '{end}', ARGV[3])
 return 1
-)lua");
+)lua",
+                                       fmt::arg("stock", field::kStock),
+                                       fmt::arg("begin", field::kBegin),
+                                       fmt::arg("end", field::kEnd)));
 
 // The purchase script's return codes, by value: the enum's order is free to change.
 std::optional<SaleOutcome> outcome_of_code(int64_t code) {
@@ -126,6 +134,48 @@ asio::awaitable<Result<void>> FlashSale::prime(redis::Client& c, db::SaleState s
   auto r = co_await c.run(kPrime, std::move(keys), std::move(args));
   auto n = redis::to_integer(r);
   if (!n) co_return n.error();
+  co_return Result<void>();
+}
+
+asio::awaitable<Result<FlashSale::VoucherState>> FlashSale::state_of(redis::Client& c,
+                                                                     int64_t voucher_id) const {
+  std::vector<redis::Request> reads;
+  reads.push_back(redis::Request::keyed(1, "HGET", voucher_key(voucher_id), field::kStock));
+  reads.push_back(redis::Request::keyed(1, "SMEMBERS", buyers_key(voucher_id)));
+  auto replies = co_await c.exec_all(std::move(reads));
+  if (!replies) co_return replies.error();
+  if (replies->size() != 2) co_return make_error_code(Errc::kProtocol);
+  auto stock = redis::to_optional_string((*replies)[0]);
+  auto members = redis::to_string_list((*replies)[1]);
+  if (!stock) co_return stock.error();
+  if (!members) co_return members.error();
+  VoucherState out;
+  if (*stock) out.stock = core::parse_int64(**stock);
+  for (const auto& m : *members) {
+    if (auto id = core::parse_id(m)) out.buyers.insert(*id);
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<void>> FlashSale::repair(redis::Client& c, const db::SaleState& state,
+                                                int64_t stock,
+                                                const std::vector<int64_t>& remove_buyers,
+                                                const std::vector<int64_t>& add_buyers) const {
+  std::vector<redis::Request> fix;
+  fix.push_back(redis::Request::keyed(1, "HSET", voucher_key(state.voucher_id), field::kStock,
+                                      stock, field::kBegin, state.begin_ms, field::kEnd,
+                                      state.end_ms));
+  for (const auto& [verb, users] :
+       {std::pair{"SREM", &remove_buyers}, std::pair{"SADD", &add_buyers}}) {
+    if (users->empty()) continue;
+    fix.push_back(redis::Request::keyed(1, verb, buyers_key(state.voucher_id)));
+    for (int64_t u : *users) fix.back().args.push_back(std::to_string(u));
+  }
+  auto done = co_await c.exec_all(std::move(fix));
+  if (!done) co_return done.error();
+  for (const auto& r : *done) {
+    if (auto ok = redis::expect_ok(Result<redis::Reply>(r)); !ok) co_return ok.error();
+  }
   co_return Result<void>();
 }
 

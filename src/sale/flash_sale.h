@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,20 @@
 namespace surge::sale {
 
 namespace asio = boost::asio;
+
+// The sale's data in Redis, named once: the scripts are written with these names, and every
+// reader of a voucher hash or an order stream entry (the order writer, the order queues'
+// summary, dead letters) uses them.
+namespace field {
+// Voucher hash: stock left; the sale window as ms since the epoch.
+inline constexpr std::string_view kStock = "stock";
+inline constexpr std::string_view kBegin = "begin";
+inline constexpr std::string_view kEnd = "end";
+// Order stream entry (the original's order fields).
+inline constexpr std::string_view kOrderId = "id";
+inline constexpr std::string_view kUserId = "userId";
+inline constexpr std::string_view kVoucherId = "voucherId";
+}  // namespace field
 
 // kUnconfirmed: the script accepted the order but no replica acknowledged it in time (or the
 // node's connection was lost meanwhile). The order may stand or vanish with a failover; the
@@ -78,6 +93,19 @@ class FlashSale {
   // so a restart never resets a running sale.
   asio::awaitable<Result<void>> prime(redis::Client& c, db::SaleState state,
                                       std::vector<int64_t> buyers);
+
+  // What Redis holds for one voucher: stock left (nullopt when Redis has no state for it) and
+  // every buyer the script accepted.
+  struct VoucherState {
+    std::optional<int64_t> stock;
+    std::set<int64_t> buyers;
+  };
+  asio::awaitable<Result<VoucherState>> state_of(redis::Client& c, int64_t voucher_id) const;
+  // Overwrites a voucher's stock and window and removes and adds buyers (surge reconcile
+  // --repair, which makes sure no purchase can run meanwhile).
+  asio::awaitable<Result<void>> repair(redis::Client& c, const db::SaleState& state, int64_t stock,
+                                       const std::vector<int64_t>& remove_buyers,
+                                       const std::vector<int64_t>& add_buyers) const;
 
   // An accepted order that is not persisted yet (its marker in the shard's queued hash).
   struct QueuedOrder {

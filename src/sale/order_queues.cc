@@ -167,7 +167,7 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
   // Stock left and buyers accepted, in one round trip for all of them.
   redis::Command figures;
   for (const auto& vc : out.vouchers) {
-    figures.add("HGET", sale_.voucher_key(vc.voucher_id), "stock");
+    figures.add("HGET", sale_.voucher_key(vc.voucher_id), field::kStock);
     figures.add("SCARD", sale_.buyers_key(vc.voucher_id));
   }
   if (!out.vouchers.empty()) {
@@ -199,9 +199,9 @@ asio::awaitable<Result<std::vector<OrderQueues::DeadLetter>>> OrderQueues::dead_
       d.id = e.id;
       d.entry = e.field("entry");
       d.reason = e.field("reason");
-      d.order_id = id_field(e, "id");
-      d.user_id = id_field(e, "userId");
-      d.voucher_id = id_field(e, "voucherId");
+      d.order_id = id_field(e, field::kOrderId);
+      d.user_id = id_field(e, field::kUserId);
+      d.voucher_id = id_field(e, field::kVoucherId);
       if (!only.empty() &&
           (!d.voucher_id || std::find(only.begin(), only.end(), *d.voucher_id) == only.end())) {
         continue;

@@ -54,9 +54,9 @@ std::optional<StreamId> parse_stream_id(std::string_view id) {
 }  // namespace
 
 Result<db::OrderRow> order_from_entry(const redis::StreamEntry& e) {
-  auto id = core::parse_id(e.field("id"));
-  auto user = core::parse_id(e.field("userId"));
-  auto voucher = core::parse_id(e.field("voucherId"));
+  auto id = core::parse_id(e.field(field::kOrderId));
+  auto user = core::parse_id(e.field(field::kUserId));
+  auto voucher = core::parse_id(e.field(field::kVoucherId));
   auto ms = core::parse_int64(std::string_view(e.id).substr(0, e.id.find('-')), 0);
   if (!id || !user || !voucher || !ms) return make_error_code(Errc::kInvalidArgument);
   return db::OrderRow{*id, *user, *voucher, *ms};
