@@ -6,23 +6,11 @@
 namespace surge::app {
 
 void write_json(core::JsonWriter& w, const db::Shop& s) {
-  w.begin_object()
-      .field("id", s.id)
-      .field("name", s.name)
-      .field("typeId", s.type_id)
-      .field("images", s.images)
-      .field("area", s.area)
-      .field("address", s.address)
-      .field("x", s.x)
-      .field("y", s.y)
-      .field("avgPrice", s.avg_price)
-      .field("sold", s.sold)
-      .field("comments", s.comments)
-      .field("score", s.score)
-      .field("openHours", s.open_hours)
-      .field("createTime", s.create_time)
-      .field("updateTime", s.update_time)
-      .end_object();
+  w.begin_object();
+  for (const auto& c : db::shop_columns()) {
+    std::visit([&](auto member) { w.field(c.json, s.*member); }, c.member);
+  }
+  w.end_object();
 }
 
 void write_json(core::JsonWriter& w, const db::ShopType& t) {

@@ -33,8 +33,8 @@ namespace json = boost::json;
 std::optional<std::string> shop_fields(const json::object& o, db::ShopFields& out) {
   FieldReader r(o);
   for (const auto& f : db::shop_columns()) {
-    if (!r.present(f.json)) continue;
-    if (f.kind == db::ShopColumn::kText) {
+    if (!f.writable || !r.present(f.json)) continue;
+    if (f.kind() == db::ShopColumn::kText) {
       std::string t;
       // Every text a page shows is plain text; images are also only safe image references.
       if (r.plain_text(f.json, static_cast<size_t>(f.max), t).ok()) {
@@ -43,7 +43,7 @@ std::optional<std::string> shop_fields(const json::object& o, db::ShopFields& ou
         }
         out.emplace_back(f.column, t);
       }
-    } else if (f.kind == db::ShopColumn::kInteger) {
+    } else if (f.kind() == db::ShopColumn::kInteger) {
       int64_t n = 0;
       r.integer(f.json, static_cast<int64_t>(f.min), static_cast<int64_t>(f.max), n);
       if (r.ok()) out.emplace_back(f.column, n);

@@ -2,6 +2,8 @@
 #include "db/shop_repository.h"
 
 #include <cmath>
+#include <iterator>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -11,38 +13,50 @@ namespace surge::db {
 
 namespace {
 
-// One column list for every shop query, so rows always decode the same way.
-constexpr const char* kShopColumns =
-    "id, name, type_id, images, area, address, x, y, avg_price, sold, comments, score, "
-    "open_hours, DATE_FORMAT(create_time, '%Y-%m-%dT%H:%i:%s') AS create_time, "
-    "DATE_FORMAT(update_time, '%Y-%m-%dT%H:%i:%s') AS update_time";
+constexpr ShopColumn kColumns[] = {
+    {.column = "id", .json = "id", .member = &Shop::id},
+    {"name", "name", &Shop::name, true, 0, 128},
+    {"type_id", "typeId", &Shop::type_id, true, 1, 1e12},
+    {"images", "images", &Shop::images, true, 0, 1024},
+    {"area", "area", &Shop::area, true, 0, 128},
+    {"address", "address", &Shop::address, true, 0, 255},
+    {"x", "x", &Shop::x, true, 0, kMaxLongitude},
+    {"y", "y", &Shop::y, true, 0, kMaxLatitude},
+    {"avg_price", "avgPrice", &Shop::avg_price, true, 0, 1e12},
+    {"sold", "sold", &Shop::sold, true, 0, 4294967295.0},
+    {"comments", "comments", &Shop::comments, true, 0, 4294967295.0},
+    {"score", "score", &Shop::score, true, 0, 50},
+    {"open_hours", "openHours", &Shop::open_hours, true, 0, 32},
+    {.column = "create_time",
+     .json = "createTime",
+     .member = &Shop::create_time,
+     .select = "DATE_FORMAT(create_time, '%Y-%m-%dT%H:%i:%s') AS create_time"},
+    {.column = "update_time",
+     .json = "updateTime",
+     .member = &Shop::update_time,
+     .select = "DATE_FORMAT(update_time, '%Y-%m-%dT%H:%i:%s') AS update_time"},
+};
 
 std::string text(const std::optional<std::string>& v) { return v ? *v : std::string(); }
 
-}  // namespace
-
-namespace {
-
-constexpr ShopColumn kWritableColumns[] = {
-    {"name", "name", ShopColumn::kText, 0, 128},
-    {"type_id", "typeId", ShopColumn::kInteger, 1, 1e12},
-    {"images", "images", ShopColumn::kText, 0, 1024},
-    {"area", "area", ShopColumn::kText, 0, 128},
-    {"address", "address", ShopColumn::kText, 0, 255},
-    {"x", "x", ShopColumn::kNumber, 0, kMaxLongitude},
-    {"y", "y", ShopColumn::kNumber, 0, kMaxLatitude},
-    {"avg_price", "avgPrice", ShopColumn::kInteger, 0, 1e12},
-    {"sold", "sold", ShopColumn::kInteger, 0, 4294967295.0},
-    {"comments", "comments", ShopColumn::kInteger, 0, 4294967295.0},
-    {"score", "score", ShopColumn::kInteger, 0, 50},
-    {"open_hours", "openHours", ShopColumn::kText, 0, 32},
-};
+// The SELECT list of every shop query, so rows always decode the same way.
+const std::string& select_list() {
+  static const std::string list = [] {
+    std::string out;
+    for (const auto& c : kColumns) {
+      if (!out.empty()) out += ", ";
+      out += c.select ? c.select : c.column;
+    }
+    return out;
+  }();
+  return list;
+}
 
 std::optional<std::string> check_one(const ShopColumn& rule, const Param& value) {
   auto bad = [&](std::string_view why) {
     return fmt::format("invalid field: {} ({})", rule.json, why);
   };
-  switch (rule.kind) {
+  switch (rule.kind()) {
     case ShopColumn::kText: {
       const auto* t = std::get_if<std::string>(&value);
       if (!t) return bad("must be text");
@@ -77,7 +91,7 @@ std::optional<std::string> check_one(const ShopColumn& rule, const Param& value)
 
 }  // namespace
 
-std::span<const ShopColumn> shop_columns() { return kWritableColumns; }
+std::span<const ShopColumn> shop_columns() { return kColumns; }
 
 bool geo_storable(double x, double y) {
   return std::isfinite(x) && std::isfinite(y) && x >= 0 && x <= kMaxLongitude && y >= 0 &&
@@ -88,7 +102,7 @@ std::optional<std::string> check_shop_fields(const ShopFields& fields) {
   for (const auto& [column, value] : fields) {
     const ShopColumn* rule = nullptr;
     for (const auto& r : shop_columns()) {
-      if (column == r.column) rule = &r;
+      if (r.writable && column == r.column) rule = &r;
     }
     if (!rule) return fmt::format("invalid field: {} (not writable)", column);
     if (auto why = check_one(*rule, value)) return why;
@@ -98,31 +112,28 @@ std::optional<std::string> check_shop_fields(const ShopFields& fields) {
 
 Result<Shop> shop_from_row(const Rows& rows, size_t i) {
   const auto& r = rows.rows.at(i);
-  if (r.size() != 15) return Errc::kInternal;
+  if (r.size() != std::size(kColumns) || !to_int64(r[0])) return Errc::kInternal;
   Shop s;
-  auto id = to_int64(r[0]);
-  if (!id) return Errc::kInternal;
-  s.id = *id;
-  s.name = text(r[1]);
-  s.type_id = to_int64(r[2]).value_or(0);
-  s.images = text(r[3]);
-  s.area = text(r[4]);
-  s.address = text(r[5]);
-  s.x = to_double(r[6]).value_or(0);
-  s.y = to_double(r[7]).value_or(0);
-  s.avg_price = to_int64(r[8]).value_or(0);
-  s.sold = to_int64(r[9]).value_or(0);
-  s.comments = to_int64(r[10]).value_or(0);
-  s.score = to_int64(r[11]).value_or(0);
-  s.open_hours = text(r[12]);
-  s.create_time = text(r[13]);
-  s.update_time = text(r[14]);
+  for (size_t c = 0; c < r.size(); ++c) {
+    const auto& v = r[c];
+    std::visit(
+        [&](auto member) {
+          using T = std::remove_reference_t<decltype(s.*member)>;
+          if constexpr (std::is_same_v<T, int64_t>) {
+            s.*member = to_int64(v).value_or(0);
+          } else if constexpr (std::is_same_v<T, double>) {
+            s.*member = to_double(v).value_or(0);
+          } else {
+            s.*member = text(v);
+          }
+        },
+        kColumns[c].member);
+  }
   return s;
 }
 
 asio::awaitable<Result<std::optional<Shop>>> ShopRepository::find(int64_t id) {
-  static const std::string sql =
-      std::string("SELECT ") + kShopColumns + " FROM tb_shop WHERE id = ?";
+  static const std::string sql = "SELECT " + select_list() + " FROM tb_shop WHERE id = ?";
   Params params;
   params.emplace_back(id);
   auto rows = co_await pool_.query(sql, std::move(params));
@@ -160,8 +171,8 @@ asio::awaitable<Result<std::vector<Shop>>> ShopRepository::page_by_type(int64_t 
                                                                         int64_t offset,
                                                                         int64_t limit) {
   if (!page_allowed(offset, limit)) co_return make_error_code(Errc::kInvalidArgument);
-  static const std::string sql = std::string("SELECT ") + kShopColumns +
-                                 " FROM tb_shop WHERE type_id = ? ORDER BY id LIMIT ? OFFSET ?";
+  static const std::string sql =
+      "SELECT " + select_list() + " FROM tb_shop WHERE type_id = ? ORDER BY id LIMIT ? OFFSET ?";
   Params params;
   params.emplace_back(type_id);
   params.emplace_back(limit);
@@ -174,8 +185,8 @@ asio::awaitable<Result<std::vector<Shop>>> ShopRepository::page_by_name(std::str
                                                                         int64_t offset,
                                                                         int64_t limit) {
   if (!page_allowed(offset, limit)) co_return make_error_code(Errc::kInvalidArgument);
-  static const std::string sql = std::string("SELECT ") + kShopColumns +
-                                 " FROM tb_shop WHERE name LIKE ? ORDER BY id LIMIT ? OFFSET ?";
+  static const std::string sql =
+      "SELECT " + select_list() + " FROM tb_shop WHERE name LIKE ? ORDER BY id LIMIT ? OFFSET ?";
   Params params;
   params.emplace_back("%" + like_escape(part) + "%");
   params.emplace_back(limit);

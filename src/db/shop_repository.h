@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -50,16 +51,25 @@ constexpr double kMaxLongitude = 180;
 constexpr double kMaxLatitude = 85.05112878;
 bool geo_storable(double x, double y);
 
-// A writable tb_shop column: its JSON name in the API, and the bounds every store accepts (for
-// text, the longest length in bytes; for numbers, the range).
+// A tb_shop column, the Shop member it fills and its name in the API's JSON. The shop's fields
+// are listed once (shop_columns()): the SELECT list, row decoding, the JSON the API writes and
+// the checks on a write all come from that one table.
 struct ShopColumn {
+  enum Kind { kInteger, kNumber, kText };  // the order of `member`'s alternatives
+
   const char* column;
   const char* json;
-  enum Kind { kText, kInteger, kNumber } kind;
-  double min;
-  double max;
+  std::variant<int64_t Shop::*, double Shop::*, std::string Shop::*> member;
+  // Whether a create or update may set it, and the bounds every store accepts then (for text,
+  // the longest length in bytes; for numbers, the range).
+  bool writable = false;
+  double min = 0;
+  double max = 0;
+  const char* select = nullptr;  // the SELECT expression when it is not the bare column
+
+  Kind kind() const { return static_cast<Kind>(member.index()); }
 };
-// Every writable column, for handlers that read a shop body.
+// Every column, in tb_shop's order (the first is the id).
 std::span<const ShopColumn> shop_columns();
 
 // Checks a shop write against what every store accepts (column lengths and ranges, the geo
