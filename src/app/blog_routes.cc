@@ -105,8 +105,8 @@ class BlogApi {
   awaitable<Response> hot(Context& ctx) {
     auto current = page_number(ctx);
     if (!current) co_return bad_request("invalid current");
-    auto items =
-        co_await s_.blog_pages->hot(s_.local_social_redis(), (*current - 1) * kPage, kPage, reader(ctx));
+    auto items = co_await s_.blog_pages->hot(s_.local_social_redis(), (*current - 1) * kPage, kPage,
+                                             reader(ctx));
     if (!items) co_return error_response(items.error());
     co_return http::json(200, envelope::ok_raw(to_json(*items)));
   }
@@ -130,7 +130,8 @@ class BlogApi {
     auto offset_text = ctx.query_param("offset");
     auto offset = offset_text ? core::parse_int64(*offset_text, 0, 1000000) : int64_t{0};
     if (!offset) co_return bad_request("invalid offset");
-    auto page = co_await s_.blog_pages->following(s_.local_social_redis(), ctx.me().id, *last, *offset);
+    auto page =
+        co_await s_.blog_pages->following(s_.local_social_redis(), ctx.me().id, *last, *offset);
     if (!page) co_return error_response(page.error());
     if (!*page) co_return http::json(200, envelope::ok());
     std::string data = "{\"list\":" + to_json((*page)->items);

@@ -72,7 +72,8 @@ class UserApi {
       co_return business_failure("验证码错误");
     }
     std::string phone(phone_v->as_string()), code(code_v->as_string());
-    auto token = co_await s_.login->log_in(s_.local_social_redis(), std::move(phone), std::move(code));
+    auto token =
+        co_await s_.login->log_in(s_.local_social_redis(), std::move(phone), std::move(code));
     if (!token) co_return error_response(token.error());
     if (!*token) co_return business_failure("验证码错误");
     co_return http::json(200, envelope::ok(json::value(**token)));
@@ -80,8 +81,8 @@ class UserApi {
 
   // POST /user/logout: the session is gone at once (the original answered 功能未完成).
   awaitable<Response> logout(Context& ctx) {
-    auto gone =
-        co_await s_.sessions->close(s_.local_social_redis(), std::string(ctx.header("authorization")));
+    auto gone = co_await s_.sessions->close(s_.local_social_redis(),
+                                            std::string(ctx.header("authorization")));
     if (!gone) co_return error_response(gone.error());
     co_return http::json(200, envelope::ok());
   }

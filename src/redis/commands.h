@@ -137,5 +137,4 @@ asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Connection& c, std::
 // Pub/sub and client-side caching.
 asio::awaitable<Result<int64_t>> publish(Connection& c, std::string channel, std::string message);
 
-
 }  // namespace surge::redis

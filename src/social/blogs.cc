@@ -8,8 +8,7 @@
 
 namespace surge::social {
 
-asio::awaitable<Result<std::optional<int64_t>>> Blogs::publish(redis::Client& c,
-                                                               db::NewBlog blog) {
+asio::awaitable<Result<std::optional<int64_t>>> Blogs::publish(redis::Client& c, db::NewBlog blog) {
   int64_t author = blog.user_id;
   auto id = co_await blogs_.insert(std::move(blog));
   if (!id) {

@@ -46,9 +46,8 @@ class Blogs {
     std::vector<BlogItem> items;
     core::ScrollCursor next;
   };
-  asio::awaitable<Result<std::optional<FollowingPage>>> following(redis::Client& c,
-                                                                  int64_t reader, int64_t last,
-                                                                  int64_t offset);
+  asio::awaitable<Result<std::optional<FollowingPage>>> following(redis::Client& c, int64_t reader,
+                                                                  int64_t last, int64_t offset);
 
  private:
   asio::awaitable<Result<std::vector<BlogItem>>> decorate(redis::Client& c,

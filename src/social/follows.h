@@ -45,8 +45,9 @@ class Follows {
   asio::awaitable<Result<std::vector<db::User>>> common(redis::Client& c, int64_t a, int64_t b);
   // Makes every follows:{id} equal to tb_follow (at start, so intersections agree with the table
   // after Redis lost its data or kept members the table has lost): each set is replaced, and
-  // sets of users without rows are deleted (found by SCAN on every master). A follow or unfollow that lands while it runs can be
-  // undone in the mirror by it (the user's next follow/unfollow or the next start repairs that).
+  // sets of users without rows are deleted (found by SCAN on every master). A follow or unfollow
+  // that lands while it runs can be undone in the mirror by it (the user's next follow/unfollow or
+  // the next start repairs that).
   asio::awaitable<Result<MirrorStats>> rebuild_mirror(redis::Client& c);
 
   static std::string key(int64_t user);

@@ -21,8 +21,7 @@ const redis::Script kToggleLike(
 
 std::string Likes::key(int64_t blog) { return "blog:liked:" + std::to_string(blog); }
 
-asio::awaitable<Result<LikeOutcome>> Likes::toggle(redis::Client& c, int64_t blog,
-                                                   int64_t user) {
+asio::awaitable<Result<LikeOutcome>> Likes::toggle(redis::Client& c, int64_t blog, int64_t user) {
   auto exists = co_await blogs_.exists(blog);
   if (!exists) co_return exists.error();
   if (!*exists) co_return LikeOutcome::kNoSuchBlog;
@@ -45,8 +44,8 @@ asio::awaitable<Result<LikeOutcome>> Likes::toggle(redis::Client& c, int64_t blo
   co_return LikeOutcome::kToggled;
 }
 
-asio::awaitable<Result<std::vector<db::User>>> Likes::first_likers(redis::Client& c,
-                                                                   int64_t blog, int64_t n) {
+asio::awaitable<Result<std::vector<db::User>>> Likes::first_likers(redis::Client& c, int64_t blog,
+                                                                   int64_t n) {
   auto request = redis::Request::keyed(1, "ZRANGE", key(blog), 0, n - 1);
   auto members = co_await redis::exec_one<std::vector<std::string>>(c, std::move(request));
   if (!members) co_return members.error();

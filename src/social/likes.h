@@ -36,8 +36,8 @@ class Likes {
   asio::awaitable<Result<std::vector<db::User>>> first_likers(redis::Client& c, int64_t blog,
                                                               int64_t n = 5);
   // Whether `user` likes each of `blogs`, in one round trip.
-  asio::awaitable<Result<std::vector<bool>>> liked_by(redis::Client& c,
-                                                      std::vector<int64_t> blogs, int64_t user);
+  asio::awaitable<Result<std::vector<bool>>> liked_by(redis::Client& c, std::vector<int64_t> blogs,
+                                                      int64_t user);
 
   static std::string key(int64_t blog);
 

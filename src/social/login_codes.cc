@@ -67,10 +67,10 @@ asio::awaitable<Result<IssuedCode>> LoginCodes::issue(redis::Client& c, std::str
   }
   if (wait_ms > 0) co_return IssuedCode{std::string(), wait_ms};
   std::string code = random_string(6, "0123456789");
-  auto writes =
-      redis::batch(redis::Request::keyed(1, "SET", code_key(phone), code, "PX", limits_.code_ttl_ms),
-                   // A new code gets its own attempts.
-                   redis::Request::keyed(1, "DEL", tries_key(phone)));
+  auto writes = redis::batch(
+      redis::Request::keyed(1, "SET", code_key(phone), code, "PX", limits_.code_ttl_ms),
+      // A new code gets its own attempts.
+      redis::Request::keyed(1, "DEL", tries_key(phone)));
   auto stored = co_await redis::exec_as<redis::Done, int64_t>(c, std::move(writes));
   if (!stored) co_return stored.error();
   co_return IssuedCode{std::move(code), 0};

@@ -54,8 +54,7 @@ class LoginCodes {
                                             std::string client);
   // One attempt at the phone's code; at most max_attempts attempts are ever compared with one
   // code, however many arrive at once.
-  asio::awaitable<Result<Redeemed>> redeem(redis::Client& c, std::string phone,
-                                           std::string code);
+  asio::awaitable<Result<Redeemed>> redeem(redis::Client& c, std::string phone, std::string code);
 
  private:
   struct Limit {

@@ -98,13 +98,14 @@ asio::awaitable<Result<std::string>> Sessions::open(redis::Client& c, core::Logg
   std::string k = key(token);
   std::string index = user_key(user.id);
   auto writes = redis::batch(
-      redis::Request::keyed(1, "HSET", k, "id", std::to_string(user.id), "nickName",
-                            user.nick_name, "icon", user.icon, "born", clock_.now_ms()),
+      redis::Request::keyed(1, "HSET", k, "id", std::to_string(user.id), "nickName", user.nick_name,
+                            "icon", user.icon, "born", clock_.now_ms()),
       redis::Request::keyed(1, "PEXPIRE", k, static_cast<int64_t>(options_.ttl.count())),
       // The index outlives every session in it: none lives longer than max_age (or the TTL).
       redis::Request::keyed(1, "SADD", index, token),
-      redis::Request::keyed(1, "PEXPIRE", index,
-                            static_cast<int64_t>(std::max(options_.ttl, options_.max_age).count())));
+      redis::Request::keyed(
+          1, "PEXPIRE", index,
+          static_cast<int64_t>(std::max(options_.ttl, options_.max_age).count())));
   auto stored = co_await redis::exec_as<redis::Done, redis::Done, redis::Done, redis::Done>(
       c, std::move(writes));
   if (!stored) co_return stored.error();
@@ -129,8 +130,8 @@ asio::awaitable<Result<void>> Sessions::close(redis::Client& c, std::string toke
 
 asio::awaitable<Result<int64_t>> Sessions::close_all(redis::Client& c, int64_t user_id) {
   std::string index = user_key(user_id);
-  auto tokens =
-      co_await redis::exec_one<std::vector<std::string>>(c, redis::Request::keyed(1, "SMEMBERS", index));
+  auto tokens = co_await redis::exec_one<std::vector<std::string>>(
+      c, redis::Request::keyed(1, "SMEMBERS", index));
   if (!tokens) co_return tokens.error();
   std::vector<redis::Request> requests;
   requests.reserve(2 * tokens->size() + 1);

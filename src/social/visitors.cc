@@ -49,7 +49,8 @@ void UvRecorder::flush(size_t worker) {
                                  std::make_move_iterator(w.pending.begin() + n));
   w.pending.erase(w.pending.begin(), w.pending.begin() + n);
   w.in_flight = true;
-  boost::asio::co_spawn(w.at.executor, send(worker, w.key, std::move(batch)), boost::asio::detached);
+  boost::asio::co_spawn(w.at.executor, send(worker, w.key, std::move(batch)),
+                        boost::asio::detached);
 }
 
 // On the worker's own io_context, like everything else of that worker's state.

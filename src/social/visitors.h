@@ -51,8 +51,7 @@ class UvRecorder {
     bool in_flight = false;
   };
   void flush(size_t worker);
-  boost::asio::awaitable<void> send(size_t worker, std::string key,
-                                   std::vector<std::string> batch);
+  boost::asio::awaitable<void> send(size_t worker, std::string key, std::vector<std::string> batch);
 
   std::vector<Worker> workers_;
 };

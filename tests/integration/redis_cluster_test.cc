@@ -24,9 +24,9 @@
 
 #include "redis/connection.h"
 #include "redis/slot.h"
+#include "support/cluster.h"
 #include "support/drive.h"
 #include "support/fake_redis.h"
-#include "support/cluster.h"
 #include "support/processes.h"
 
 namespace surge::redis {
@@ -39,8 +39,7 @@ using test::run_co;
 using namespace std::chrono_literals;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-const auto* const kEnvironment =
-    ::testing::AddGlobalTestEnvironment(new test::ClusterEnvironment);
+const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new test::ClusterEnvironment);
 
 Options node_options() {
   Options o;

@@ -8,8 +8,8 @@
 #include <boost/asio/use_future.hpp>
 
 #include "redis/commands.h"
-#include "redis/pipeline.h"
 #include "redis/heartbeats.h"
+#include "redis/pipeline.h"
 #include "redis/script.h"
 #include "support/drive.h"
 #include "support/processes.h"

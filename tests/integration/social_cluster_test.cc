@@ -44,8 +44,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::run_co;
 
-const auto* const kEnvironment =
-    ::testing::AddGlobalTestEnvironment(new test::ClusterEnvironment);
+const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new test::ClusterEnvironment);
 
 class SocialOnCluster : public ::testing::Test {
  protected:
@@ -138,7 +137,8 @@ TEST_F(SocialOnCluster, SessionsOpenFindAndCloseAcrossMasters) {
   auto closed = run_co(ctx_, sessions.close_all(*client_, uid));
   ASSERT_TRUE(closed);
   EXPECT_EQ(*closed, static_cast<int64_t>(tokens.size()) - 1);
-  for (const auto& t : tokens) EXPECT_FALSE(run_co(ctx_, sessions.find_and_renew(*client_, t)).value());
+  for (const auto& t : tokens)
+    EXPECT_FALSE(run_co(ctx_, sessions.find_and_renew(*client_, t)).value());
 }
 
 TEST_F(SocialOnCluster, ALoginCodeIsIssuedRedeemedOnceAndOpensASession) {
@@ -203,7 +203,8 @@ TEST_F(SocialOnCluster, LikesOfSeveralUsersOnBlogsOnEveryMaster) {
   ASSERT_TRUE(likers);
   ASSERT_EQ(likers->size(), 3u);
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*likers)[i].id, readers[i].id);
-  for (auto [blog, count] : {std::pair{blogs[0], 3}, std::pair{blogs[1], 1}, std::pair{blogs[2], 0}}) {
+  for (auto [blog, count] :
+       {std::pair{blogs[0], 3}, std::pair{blogs[1], 1}, std::pair{blogs[2], 0}}) {
     EXPECT_EQ(run_co(ctx_, blogs_.find(blog)).value()->liked, count);
   }
 }
@@ -216,10 +217,12 @@ TEST_F(SocialOnCluster, CommonFollowsOfUsersOnDifferentMastersAndTheMirrorRebuil
   ASSERT_TRUE(crossslot("SINTER", Follows::key(a.id), Follows::key(b.id)));
   db::User c = user(70), d = user(71), e = user(72);
   for (const auto& target : {c, d, e}) {
-    ASSERT_EQ(run_co(ctx_, follows.follow(*client_, a.id, target.id)).value(), FollowOutcome::kDone);
+    ASSERT_EQ(run_co(ctx_, follows.follow(*client_, a.id, target.id)).value(),
+              FollowOutcome::kDone);
   }
   for (const auto& target : {d, e}) {
-    ASSERT_EQ(run_co(ctx_, follows.follow(*client_, b.id, target.id)).value(), FollowOutcome::kDone);
+    ASSERT_EQ(run_co(ctx_, follows.follow(*client_, b.id, target.id)).value(),
+              FollowOutcome::kDone);
   }
   auto ids = [](const std::vector<db::User>& users) {
     std::vector<int64_t> out;

@@ -281,8 +281,8 @@ TEST_F(SocialEngines, ParallelGuessesGetAtMostTheAllowedComparisons) {
   for (int i = 0; i < kGuesses; ++i) {
     asio::co_spawn(
         ctx_,
-        [](LoginCodes* codes, redis::Client* c, std::string phone, std::string guess,
-           Redeemed* out, int* done) -> asio::awaitable<void> {
+        [](LoginCodes* codes, redis::Client* c, std::string phone, std::string guess, Redeemed* out,
+           int* done) -> asio::awaitable<void> {
           auto r = co_await codes->redeem(*c, std::move(phone), std::move(guess));
           *out = r ? *r : Redeemed::kMatch;  // an error shows up as a (wrong) match below
           ++*done;

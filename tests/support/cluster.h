@@ -23,7 +23,7 @@
 namespace surge::test {
 
 struct ClusterStores {
-  std::string dir;                    // the services dir (run/, data/, surge.env)
+  std::string dir;                     // the services dir (run/, data/, surge.env)
   std::vector<redis::Endpoint> seeds;  // every node, from the env file
 };
 

@@ -4,12 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "redis/slot.h"
 #include "social/check_ins.h"
 #include "social/feed.h"
 #include "social/follows.h"
 #include "social/likes.h"
 #include "social/visitors.h"
-#include "redis/slot.h"
 
 namespace surge::social {
 namespace {
