@@ -93,7 +93,7 @@ asio::awaitable<void> sync_shop_bloom(Services& s) {
 // Fills the Redis follows:{id} sets from tb_follow, so common-follow lookups agree with the
 // database after Redis lost its data.
 asio::awaitable<void> rebuild_follow_mirror(Services& s) {
-  auto st = co_await s.follow_graph->rebuild_mirror(*s.redis.at(0));
+  auto st = co_await s.follow_graph->rebuild_mirror(*s.social_redis.at(0));
   if (!st) {
     spdlog::warn(
         "follows: rebuilding the Redis sets failed ({}); common follows may be "
@@ -275,6 +275,7 @@ void build_stores(Services& s, Workers& workers) {
     s.sale_redis.add(s.config.redis_cluster.empty()
                          ? std::make_shared<redis::NodeClient>(*s.redis.at(i))
                          : sale_client(workers.at(i).get_executor(), s.config, opts));
+    s.social_redis.add(std::make_shared<redis::NodeClient>(*s.redis.at(i)));
   }
 }
 
@@ -356,20 +357,19 @@ std::shared_ptr<redis::Connection> build_caches(Services& s, Workers& workers) {
 }
 
 // The flash sale and the visitor recorder (per-worker parts).
-void build_sale_and_visitors(Services& s) {
+void build_sale_and_visitors(Services& s, Workers& workers) {
   s.vouchers = std::make_unique<db::VoucherRepository>(s.db);
   sale::Durability durability{s.config.sale_replicas(),
                               std::chrono::milliseconds(s.config.sale_durability_timeout_ms)};
   s.sale = std::make_unique<sale::FlashSale>(s.config.order_shards, "seckill", durability);
-  std::vector<redis::Connection*> uv_connections;
+  std::vector<social::UvRecorder::WorkerClient> uv_clients;
   for (size_t i = 0; i < s.redis.size(); ++i) {
-    auto& conn = s.redis.at(i);
     sale::IdOptions ids;
     ids.block = 100;  // one INCRBY per hundred orders
     ids.replicas = durability.replicas;
     ids.replica_timeout = durability.timeout;
     s.order_ids.add(std::make_unique<sale::IdGenerator>(*s.sale_redis.at(i), ids));
-    uv_connections.push_back(conn.get());
+    uv_clients.push_back({workers.at(i).get_executor(), s.social_redis.at(i).get()});
     // Buckets for 100k keys per worker: a forgotten key only starts again with a full bucket.
     double rate = s.config.sale_rate;
     s.sale_limits.add(rate > 0 ? std::make_unique<core::TokenBuckets>(rate, rate, 100'000)
@@ -379,7 +379,7 @@ void build_sale_and_visitors(Services& s) {
                             ? std::make_unique<core::TokenBuckets>(uploads / 60.0, uploads, 100'000)
                             : nullptr);
   }
-  s.uv = std::make_unique<social::UvRecorder>(std::move(uv_connections));
+  s.uv = std::make_unique<social::UvRecorder>(std::move(uv_clients));
 }
 
 // Start-up state, all on worker 0 (its extra duty), in the background: serving begins at once
@@ -504,7 +504,7 @@ int serve(Config config) {
   report_placement(config);
   // 2. Engines.
   auto feed = build_caches(services, workers);
-  build_sale_and_visitors(services);
+  build_sale_and_visitors(services, workers);
   build_engines(services);
 
   // 3. The servers (public and admin, on the same workers) and their shared metrics: the admin

@@ -68,6 +68,9 @@ struct Services {
   db::BlogRepository blogs{db};
   db::FollowRepository follows{db};
   db::UploadRepository uploads{db};
+  // The social engines' Redis per worker (sessions, login codes, likes, feed, follows,
+  // check-ins, visitors): for now always a view of the worker's connection.
+  PerWorker<std::shared_ptr<redis::Client>> social_redis{};
   std::unique_ptr<social::UvRecorder> uv{};  // null: visitors are not counted
   // The engines behind the handlers (built by build_engines()).
   const Clock* clock = &Clock::system();
@@ -93,6 +96,7 @@ struct Services {
   // The calling worker's Redis connection.
   redis::Connection& local_redis() { return *redis.local(); }
   redis::Client& local_sale_redis() { return *sale_redis.local(); }
+  redis::Client& local_social_redis() { return *social_redis.local(); }
 };
 
 // Serves until SIGINT/SIGTERM, then drains; returns the process exit code.

@@ -58,6 +58,22 @@ asio::awaitable<Result<int64_t>> replicated(const Written& w, int replicas,
   co_return co_await w.node->wait_replicas(w.generation, replicas, timeout);
 }
 
+asio::awaitable<Result<void>> scan_node(Connection& c, std::string match,
+                                        std::vector<std::string>& out) {
+  std::string cursor = "0";
+  do {
+    auto page = co_await c.exec(Command::make("SCAN", cursor, "MATCH", match, "COUNT", 1000));
+    if (!page) co_return page.error();
+    if (!page->is_array() || page->elements.size() != 2 || !page->elements[0].is_string() ||
+        !page->elements[1].is_array()) {
+      co_return make_error_code(Errc::kProtocol);
+    }
+    cursor = page->elements[0].str;
+    for (const auto& k : page->elements[1].elements) out.push_back(k.str);
+  } while (cursor != "0");
+  co_return Result<void>();
+}
+
 std::shared_ptr<NodeClient> NodeClient::create(asio::any_io_executor ex, Options options) {
   auto conn = Connection::create(std::move(ex), std::move(options));
   return std::make_shared<NodeClient>(*conn);
@@ -87,6 +103,13 @@ asio::awaitable<Result<Written>> NodeClient::exec_at(Request request) {
     reply = co_await conn_->exec(request.as_eval().command());
   if (!reply) co_return reply.error();
   co_return Written{std::move(*reply), conn_, conn_->generation()};
+}
+
+asio::awaitable<Result<std::vector<std::string>>> NodeClient::scan(std::string match) {
+  std::vector<std::string> keys;
+  auto done = co_await scan_node(*conn_, std::move(match), keys);
+  if (!done) co_return done.error();
+  co_return keys;
 }
 
 }  // namespace surge::redis

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -61,6 +62,15 @@ struct Request {
   }
 };
 
+// Several requests as one batch for exec_all (an initializer list would copy each one).
+template <class... R>
+std::vector<Request> batch(R&&... requests) {
+  std::vector<Request> out;
+  out.reserve(sizeof...(R));
+  (out.push_back(std::forward<R>(requests)), ...);
+  return out;
+}
+
 // A reply and where it came from: the node connection and its socket generation. A write's
 // replication can be waited for only there (Connection::wait_replicas).
 struct Written {
@@ -85,6 +95,11 @@ class Client {
   // One request, with the connection that answered it (for a replication wait).
   virtual asio::awaitable<Result<Written>> exec_at(Request request) = 0;
 
+  // Every key matching the SCAN pattern `match` on every master, a page at a time so no node is
+  // blocked. On a cluster, a key whose slot moves between masters meanwhile may be missed or
+  // listed twice.
+  virtual asio::awaitable<Result<std::vector<std::string>>> scan(std::string match) = 0;
+
   asio::awaitable<Result<Reply>> exec(Request request);
   // A script by SHA on the node of its first key (NOSCRIPT answered with EVAL there).
   asio::awaitable<Result<Reply>> run(const Script& script, std::vector<std::string> keys,
@@ -95,6 +110,10 @@ class Client {
 // that acknowledged within `timeout`, or kUnavailable when the node's socket was lost meanwhile.
 asio::awaitable<Result<int64_t>> replicated(const Written& w, int replicas,
                                             std::chrono::milliseconds timeout);
+
+// SCAN of one node's keys matching `match`, appended to `out` (which must outlive the call).
+asio::awaitable<Result<void>> scan_node(Connection& c, std::string match,
+                                        std::vector<std::string>& out);
 
 // One Redis node: a view over a Connection made with Connection::create (it shares ownership).
 // Same io_context as the connection.
@@ -111,6 +130,7 @@ class NodeClient final : public Client {
   bool is_cluster() const override { return false; }
   asio::awaitable<Result<std::vector<Reply>>> exec_all(std::vector<Request> requests) override;
   asio::awaitable<Result<Written>> exec_at(Request request) override;
+  asio::awaitable<Result<std::vector<std::string>>> scan(std::string match) override;
   Connection& connection() { return *conn_; }
 
  private:

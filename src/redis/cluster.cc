@@ -223,6 +223,27 @@ asio::awaitable<Result<Written>> ClusterClient::exec_at(Request request) {
   co_return std::move(origins.front());
 }
 
+asio::awaitable<Result<std::vector<std::string>>> ClusterClient::scan(std::string match) {
+  if (map_.empty()) (void)co_await refresh();
+  if (map_.empty()) co_return make_error_code(Errc::kUnavailable);
+  std::vector<std::string> keys;
+  // A copy: a refresh while a node is scanned replaces the map.
+  const std::vector<Endpoint> masters = map_.masters();
+  for (const auto& at : masters) {
+    auto conn = co_await node(at);
+    if (!conn) {
+      fail(fmt::format("{}: {}", at.to_string(), conn.error().message()));
+      co_return conn.error();
+    }
+    auto done = co_await scan_node(**conn, match, keys);
+    if (!done) {
+      fail(fmt::format("{}: SCAN: {}", at.to_string(), done.error().message()));
+      co_return done.error();
+    }
+  }
+  co_return keys;
+}
+
 asio::awaitable<Result<std::vector<Reply>>> ClusterClient::exec_all(std::vector<Request> requests) {
   co_return co_await exec_routed(std::move(requests), nullptr);
 }

@@ -85,6 +85,9 @@ class ClusterClient final : public Client, public std::enable_shared_from_this<C
   asio::awaitable<Result<std::vector<Reply>>> exec_all(std::vector<Request> requests) override;
   // The final answer's node connection is the one whose replicas a WAIT must ask.
   asio::awaitable<Result<Written>> exec_at(Request request) override;
+  // Each master of the current slot map in turn; fails with the first node that cannot be
+  // scanned (last_error() names it).
+  asio::awaitable<Result<std::vector<std::string>>> scan(std::string match) override;
 
   // Installs a fresh slot map from the first known master or seed that gives one.
   asio::awaitable<Result<void>> refresh();

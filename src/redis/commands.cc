@@ -3,7 +3,6 @@
 
 #include <charconv>
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace surge::redis {
@@ -121,6 +120,33 @@ Result<FieldValues> to_pairs(const Result<Reply>& r) {
   return out;
 }
 
+Result<ScoredMembers> to_scored(const Result<Reply>& r) {
+  auto flat = to_pairs(r);
+  if (!flat) return flat.error();
+  ScoredMembers out;
+  out.reserve(flat->size());
+  for (auto& [member, score] : *flat) {
+    auto v = parse_double(score);
+    if (!v) return Errc::kProtocol;
+    out.emplace_back(std::move(member), *v);
+  }
+  return out;
+}
+
+Result<std::vector<int64_t>> to_integers(const Result<Reply>& r) {
+  if (!r) return r.error();
+  if (r->is_error()) return reply_error(*r);
+  if (!r->is_array()) return Errc::kProtocol;
+  std::vector<int64_t> out;
+  out.reserve(r->elements.size());
+  for (const auto& e : r->elements) {
+    auto v = e.as_integer();
+    if (!v) return Errc::kProtocol;
+    out.push_back(*v);
+  }
+  return out;
+}
+
 Result<StreamEntry> to_stream_entry(const Reply& r) {
   if (!r.is_array() || r.elements.size() != 2 || !r.elements[0].is_string()) {
     return Errc::kProtocol;
@@ -224,12 +250,6 @@ asio::awaitable<Result<bool>> sismember(Connection& c, std::string key, std::str
   co_return *n == 1;
 }
 
-asio::awaitable<Result<std::vector<std::string>>> sinter(Connection& c,
-                                                         std::vector<std::string> keys) {
-  auto cmd = keys_only("SINTER", keys);
-  co_return to_string_list(co_await c.exec(std::move(cmd)));
-}
-
 asio::awaitable<Result<int64_t>> zadd(Connection& c, std::string key, double score,
                                       std::string member) {
   auto cmd = Command::make("ZADD", key, score, member);
@@ -258,63 +278,12 @@ asio::awaitable<Result<std::vector<std::string>>> zrange(Connection& c, std::str
   co_return to_string_list(co_await c.exec(std::move(cmd)));
 }
 
-asio::awaitable<Result<std::vector<std::pair<std::string, double>>>> zrevrangebyscore(
-    Connection& c, std::string key, double max, double min, int64_t offset, int64_t count) {
-  auto cmd = Command::make("ZREVRANGEBYSCORE", key, max, min, "WITHSCORES", "LIMIT", offset, count);
-  auto flat = to_pairs(co_await c.exec(std::move(cmd)));
-  if (!flat) co_return flat.error();
-  std::vector<std::pair<std::string, double>> out;
-  out.reserve(flat->size());
-  for (auto& [member, score] : *flat) {
-    auto v = parse_double(score);
-    if (!v) co_return make_error_code(Errc::kProtocol);
-    out.emplace_back(std::move(member), *v);
-  }
-  co_return out;
-}
-
-asio::awaitable<Result<int64_t>> setbit(Connection& c, std::string key, int64_t offset,
-                                        bool value) {
-  auto cmd = Command::make("SETBIT", key, offset, value ? 1 : 0);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
-}
-
-asio::awaitable<Result<int64_t>> bitfield_get_u(Connection& c, std::string key, int bits,
-                                                int64_t offset) {
-  auto type = fmt::format("u{}", bits);
-  auto cmd = Command::make("BITFIELD", key, "GET", type, offset);
-  auto r = co_await c.exec(std::move(cmd));
-  if (!r) co_return r.error();
-  if (r->is_error()) co_return reply_error(*r);
-  if (!r->is_array() || r->elements.size() != 1) co_return make_error_code(Errc::kProtocol);
-  auto v = r->elements[0].as_integer();
-  if (!v) co_return make_error_code(Errc::kProtocol);
-  co_return *v;
-}
-
-asio::awaitable<Result<bool>> pfadd(Connection& c, std::string key,
-                                    std::vector<std::string> elements) {
-  auto cmd = with_keys("PFADD", key, elements);
-  auto n = to_integer(co_await c.exec(std::move(cmd)));
-  if (!n) co_return bool_error(n.error());
-  co_return *n == 1;
-}
-
-asio::awaitable<Result<int64_t>> pfcount(Connection& c, std::vector<std::string> keys) {
-  auto cmd = keys_only("PFCOUNT", keys);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
-}
-
-Command geoadd_command(const std::string& key, const std::vector<GeoMember>& members) {
+asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
+                                        std::vector<GeoMember> members) {
   Command cmd;
   cmd.begin(2 + 3 * members.size()).arg("GEOADD").arg(key);
   for (const auto& m : members) cmd.arg(m.lon).arg(m.lat).arg(m.member);
-  return cmd;
-}
-
-asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
-                                        std::vector<GeoMember> members) {
-  co_return to_integer(co_await c.exec(geoadd_command(key, members)));
+  co_return to_integer(co_await c.exec(std::move(cmd)));
 }
 
 asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Connection& c, std::string key, double lon,
@@ -469,24 +438,6 @@ asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Connection& c, std::
 asio::awaitable<Result<int64_t>> publish(Connection& c, std::string channel, std::string message) {
   auto cmd = Command::make("PUBLISH", channel, message);
   co_return to_integer(co_await c.exec(std::move(cmd)));
-}
-
-asio::awaitable<Result<BulkResult>> bulk(Connection& c, std::vector<Command> commands,
-                                         size_t chunk_bytes) {
-  BulkResult result;
-  size_t i = 0;
-  while (i < commands.size()) {
-    Command chunk;
-    while (i < commands.size() && (chunk.empty() || chunk.wire().size() < chunk_bytes)) {
-      chunk.append(commands[i++]);
-    }
-    size_t n = chunk.reply_count();
-    auto replies = co_await c.exec_all(std::move(chunk));
-    if (!replies) co_return replies.error();
-    for (const auto& r : *replies) result.error_replies += r.is_error() ? 1 : 0;
-    result.commands += n;
-  }
-  co_return result;
 }
 
 }  // namespace surge::redis

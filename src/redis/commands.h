@@ -26,6 +26,11 @@ Result<int64_t> to_integer(const Result<Reply>& r);
 Result<std::optional<std::string>> to_optional_string(const Result<Reply>& r);
 Result<std::vector<std::string>> to_string_list(const Result<Reply>& r);
 Result<FieldValues> to_pairs(const Result<Reply>& r);  // flat [k1, v1, k2, v2, ...]
+// Members with their scores (ZRANGE ... WITHSCORES, flat [m1, s1, m2, s2, ...]).
+using ScoredMembers = std::vector<std::pair<std::string, double>>;
+Result<ScoredMembers> to_scored(const Result<Reply>& r);
+// An array of integers (BITFIELD GET ...).
+Result<std::vector<int64_t>> to_integers(const Result<Reply>& r);
 
 // Liveness: success when the server answers PING with a status.
 asio::awaitable<Result<void>> ping(Connection& c);
@@ -53,8 +58,6 @@ asio::awaitable<Result<int64_t>> srem(Connection& c, std::string key,
                                       std::vector<std::string> members);
 asio::awaitable<Result<std::vector<std::string>>> smembers(Connection& c, std::string key);
 asio::awaitable<Result<bool>> sismember(Connection& c, std::string key, std::string member);
-asio::awaitable<Result<std::vector<std::string>>> sinter(Connection& c,
-                                                         std::vector<std::string> keys);
 
 // Sorted sets.
 asio::awaitable<Result<int64_t>> zadd(Connection& c, std::string key, double score,
@@ -64,20 +67,6 @@ asio::awaitable<Result<std::optional<double>>> zscore(Connection& c, std::string
                                                       std::string member);
 asio::awaitable<Result<std::vector<std::string>>> zrange(Connection& c, std::string key,
                                                          int64_t start, int64_t stop);
-// ZREVRANGEBYSCORE key max min WITHSCORES LIMIT offset count → (member, score) pairs.
-asio::awaitable<Result<std::vector<std::pair<std::string, double>>>> zrevrangebyscore(
-    Connection& c, std::string key, double max, double min, int64_t offset, int64_t count);
-
-// Bitmaps.
-asio::awaitable<Result<int64_t>> setbit(Connection& c, std::string key, int64_t offset, bool value);
-// BITFIELD key GET u<bits> <offset>.
-asio::awaitable<Result<int64_t>> bitfield_get_u(Connection& c, std::string key, int bits,
-                                                int64_t offset);
-
-// HyperLogLog.
-asio::awaitable<Result<bool>> pfadd(Connection& c, std::string key,
-                                    std::vector<std::string> elements);
-asio::awaitable<Result<int64_t>> pfcount(Connection& c, std::vector<std::string> keys);
 
 // Geo.
 struct GeoMember {
@@ -91,8 +80,6 @@ struct GeoHit {
 };
 asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
                                         std::vector<GeoMember> members);
-// The GEOADD command alone, for bulk loads.
-Command geoadd_command(const std::string& key, const std::vector<GeoMember>& members);
 // GEOSEARCH key FROMLONLAT lon lat BYRADIUS r m ASC COUNT n WITHDIST.
 asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Connection& c, std::string key, double lon,
                                                        double lat, double radius_m, int64_t count);
@@ -149,15 +136,5 @@ asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Connection& c, std::
 
 // Pub/sub and client-side caching.
 asio::awaitable<Result<int64_t>> publish(Connection& c, std::string channel, std::string message);
-
-// Bulk loads (50k GEOADDs, a Bloom filter build): merges commands into pipelines of at most
-// `chunk_bytes` and keeps one chunk in flight, so memory stays bounded whatever the input size.
-// Stops at the first transport error; error replies are counted, not fatal.
-struct BulkResult {
-  size_t commands = 0;
-  size_t error_replies = 0;
-};
-asio::awaitable<Result<BulkResult>> bulk(Connection& c, std::vector<Command> commands,
-                                         size_t chunk_bytes = 256 * 1024);
 
 }  // namespace surge::redis

@@ -52,6 +52,16 @@ struct ReplyAs<std::vector<std::string>> {
   }
 };
 template <>
+struct ReplyAs<ScoredMembers> {
+  static Result<ScoredMembers> from(Reply r) { return to_scored(Result<Reply>(std::move(r))); }
+};
+template <>
+struct ReplyAs<std::vector<int64_t>> {
+  static Result<std::vector<int64_t>> from(Reply r) {
+    return to_integers(Result<Reply>(std::move(r)));
+  }
+};
+template <>
 struct ReplyAs<Presence> {
   static Result<Presence> from(Reply r) {
     auto ok = expect_ok(Result<Reply>(r));
@@ -79,6 +89,13 @@ Result<std::tuple<T...>> convert(std::vector<Reply>& replies, std::index_sequenc
   return std::tuple<T...>{std::move(*std::get<I>(parts))...};
 }
 
+template <class... T>
+Result<std::tuple<T...>> convert_all(Result<std::vector<Reply>> replies) {
+  if (!replies) return replies.error();
+  if (replies->size() != sizeof...(T)) return make_error_code(Errc::kProtocol);
+  return convert<T...>(*replies, std::index_sequence_for<T...>{});
+}
+
 }  // namespace detail
 
 // Sends `cmd` (exactly sizeof...(T) commands) in one round trip; the replies as a tuple.
@@ -86,10 +103,24 @@ template <class... T>
 asio::awaitable<Result<std::tuple<T...>>> exec_as(Connection& c, Command cmd) {
   SURGE_ASSERT(cmd.reply_count() == sizeof...(T));
   if (cmd.reply_count() != sizeof...(T)) co_return make_error_code(Errc::kProtocol);
-  auto replies = co_await c.exec_all(std::move(cmd));
-  if (!replies) co_return replies.error();
-  if (replies->size() != sizeof...(T)) co_return make_error_code(Errc::kProtocol);
-  co_return detail::convert<T...>(*replies, std::index_sequence_for<T...>{});
+  co_return detail::convert_all<T...>(co_await c.exec_all(std::move(cmd)));
+}
+
+// The same over a Client: `requests` (exactly sizeof...(T)), each on its key's node, in one
+// round trip per node; the replies as a tuple in the caller's order.
+template <class... T>
+asio::awaitable<Result<std::tuple<T...>>> exec_as(Client& c, std::vector<Request> requests) {
+  SURGE_ASSERT(requests.size() == sizeof...(T));
+  if (requests.size() != sizeof...(T)) co_return make_error_code(Errc::kProtocol);
+  co_return detail::convert_all<T...>(co_await c.exec_all(std::move(requests)));
+}
+
+// One request; its reply as a T.
+template <class T>
+asio::awaitable<Result<T>> exec_one(Client& c, Request request) {
+  auto reply = co_await c.exec(std::move(request));
+  if (!reply) co_return reply.error();
+  co_return ReplyAs<T>::from(std::move(*reply));
 }
 
 namespace detail {
@@ -110,15 +141,8 @@ Result<std::vector<T>> convert_each(Result<std::vector<Reply>> replies, size_t n
 
 }  // namespace detail
 
-// Sends `cmd` (any number of commands of one reply type) in one round trip; the replies in order.
-template <class T>
-asio::awaitable<Result<std::vector<T>>> exec_each(Connection& c, Command cmd) {
-  size_t n = cmd.reply_count();
-  if (n == 0) co_return std::vector<T>();
-  co_return detail::convert_each<T>(co_await c.exec_all(std::move(cmd)), n);
-}
-
-// The same over a Client: each request on its key's node, the replies in the caller's order.
+// Any number of requests of one reply type, each on its key's node; the replies in the caller's
+// order.
 template <class T>
 asio::awaitable<Result<std::vector<T>>> exec_each(Client& c, std::vector<Request> requests) {
   size_t n = requests.size();

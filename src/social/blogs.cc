@@ -8,8 +8,7 @@
 
 namespace surge::social {
 
-asio::awaitable<Result<std::optional<int64_t>>> Blogs::publish(redis::Connection& c,
-                                                               db::NewBlog blog) {
+asio::awaitable<Result<std::optional<int64_t>>> Blogs::publish(redis::Client& c, db::NewBlog blog) {
   int64_t author = blog.user_id;
   auto id = co_await blogs_.insert(std::move(blog));
   if (!id) {
@@ -22,7 +21,7 @@ asio::awaitable<Result<std::optional<int64_t>>> Blogs::publish(redis::Connection
   co_return std::optional<int64_t>(*id);
 }
 
-asio::awaitable<Result<std::vector<BlogItem>>> Blogs::hot(redis::Connection& c, int64_t offset,
+asio::awaitable<Result<std::vector<BlogItem>>> Blogs::hot(redis::Client& c, int64_t offset,
                                                           int64_t limit,
                                                           std::optional<int64_t> reader) {
   auto rows = co_await blogs_.page_hot(offset, limit);
@@ -30,7 +29,7 @@ asio::awaitable<Result<std::vector<BlogItem>>> Blogs::hot(redis::Connection& c, 
   co_return co_await decorate(c, std::move(*rows), reader);
 }
 
-asio::awaitable<Result<std::optional<BlogItem>>> Blogs::find(redis::Connection& c, int64_t id,
+asio::awaitable<Result<std::optional<BlogItem>>> Blogs::find(redis::Client& c, int64_t id,
                                                              std::optional<int64_t> reader) {
   auto row = co_await blogs_.find(id);
   if (!row) co_return row.error();
@@ -41,7 +40,7 @@ asio::awaitable<Result<std::optional<BlogItem>>> Blogs::find(redis::Connection& 
   co_return std::optional<BlogItem>(std::move(items->front()));
 }
 
-asio::awaitable<Result<std::optional<Blogs::FollowingPage>>> Blogs::following(redis::Connection& c,
+asio::awaitable<Result<std::optional<Blogs::FollowingPage>>> Blogs::following(redis::Client& c,
                                                                               int64_t reader,
                                                                               int64_t last,
                                                                               int64_t offset) {
@@ -55,7 +54,7 @@ asio::awaitable<Result<std::optional<Blogs::FollowingPage>>> Blogs::following(re
   co_return std::optional<FollowingPage>(FollowingPage{std::move(*items), (*page)->next});
 }
 
-asio::awaitable<Result<std::vector<BlogItem>>> Blogs::decorate(redis::Connection& c,
+asio::awaitable<Result<std::vector<BlogItem>>> Blogs::decorate(redis::Client& c,
                                                                std::vector<db::Blog> blogs,
                                                                std::optional<int64_t> reader) {
   std::vector<int64_t> author_ids;

@@ -11,7 +11,7 @@
 #include "common/error.h"
 #include "db/blog_repository.h"
 #include "db/user_repository.h"
-#include "redis/connection.h"
+#include "redis/client.h"
 #include "social/feed.h"
 #include "social/likes.h"
 
@@ -35,23 +35,22 @@ class Blogs {
 
   // Inserts the blog and pushes it to the author's followers; the new id, or nullopt when the
   // database refused the row (logged). An unreachable store is an error.
-  asio::awaitable<Result<std::optional<int64_t>>> publish(redis::Connection& c, db::NewBlog blog);
+  asio::awaitable<Result<std::optional<int64_t>>> publish(redis::Client& c, db::NewBlog blog);
   // Most liked first.
-  asio::awaitable<Result<std::vector<BlogItem>>> hot(redis::Connection& c, int64_t offset,
+  asio::awaitable<Result<std::vector<BlogItem>>> hot(redis::Client& c, int64_t offset,
                                                      int64_t limit, std::optional<int64_t> reader);
-  asio::awaitable<Result<std::optional<BlogItem>>> find(redis::Connection& c, int64_t id,
+  asio::awaitable<Result<std::optional<BlogItem>>> find(redis::Client& c, int64_t id,
                                                         std::optional<int64_t> reader);
   // One page of the reader's feed, newest first; nullopt once it is exhausted.
   struct FollowingPage {
     std::vector<BlogItem> items;
     core::ScrollCursor next;
   };
-  asio::awaitable<Result<std::optional<FollowingPage>>> following(redis::Connection& c,
-                                                                  int64_t reader, int64_t last,
-                                                                  int64_t offset);
+  asio::awaitable<Result<std::optional<FollowingPage>>> following(redis::Client& c, int64_t reader,
+                                                                  int64_t last, int64_t offset);
 
  private:
-  asio::awaitable<Result<std::vector<BlogItem>>> decorate(redis::Connection& c,
+  asio::awaitable<Result<std::vector<BlogItem>>> decorate(redis::Client& c,
                                                           std::vector<db::Blog> blogs,
                                                           std::optional<int64_t> reader);
 

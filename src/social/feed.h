@@ -1,5 +1,7 @@
 // The followers' feed (push model): a new blog is added to every follower's feed:{userId}, a
-// sorted set of blog ids scored by publication time, trimmed to its newest entries.
+// sorted set of blog ids scored by publication time, trimmed to its newest entries. The original's
+// key names; every command names one follower's feed, so on a cluster a fan-out is one request
+// per feed, each routed to its follower's master, sent together in bounded batches.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +15,7 @@
 #include "common/error.h"
 #include "core/social.h"
 #include "db/follow_repository.h"
-#include "redis/connection.h"
+#include "redis/client.h"
 
 namespace surge::social {
 
@@ -38,10 +40,10 @@ class Feed {
 
   // Adds `blog` to the feed of every follower of `author`. Per-feed failures are logged, not
   // fatal (the blog exists either way); reading the followers or losing Redis is an error.
-  asio::awaitable<Result<void>> publish(redis::Connection& c, int64_t author, int64_t blog);
+  asio::awaitable<Result<void>> publish(redis::Client& c, int64_t author, int64_t blog);
   // The page of `user`'s feed below score `last` (skipping `offset` entries at that score);
   // nullopt once the feed is exhausted.
-  asio::awaitable<Result<std::optional<FeedPage>>> page(redis::Connection& c, int64_t user,
+  asio::awaitable<Result<std::optional<FeedPage>>> page(redis::Client& c, int64_t user,
                                                         int64_t last, int64_t offset);
 
   static std::string key(int64_t user);

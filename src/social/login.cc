@@ -5,7 +5,7 @@
 
 namespace surge::social {
 
-boost::asio::awaitable<Result<std::optional<std::string>>> Login::log_in(redis::Connection& c,
+boost::asio::awaitable<Result<std::optional<std::string>>> Login::log_in(redis::Client& c,
                                                                          std::string phone,
                                                                          std::string code) {
   auto redeemed = co_await codes_.redeem(c, phone, std::move(code));

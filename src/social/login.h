@@ -9,7 +9,7 @@
 
 #include "common/error.h"
 #include "db/user_repository.h"
-#include "redis/connection.h"
+#include "redis/client.h"
 #include "social/login_codes.h"
 #include "social/sessions.h"
 
@@ -22,7 +22,7 @@ class Login {
       : codes_(codes), sessions_(sessions), users_(users) {}
 
   // The new session's token, or nullopt when the code is wrong, expired, used or withdrawn.
-  boost::asio::awaitable<Result<std::optional<std::string>>> log_in(redis::Connection& c,
+  boost::asio::awaitable<Result<std::optional<std::string>>> log_in(redis::Client& c,
                                                                     std::string phone,
                                                                     std::string code);
 

@@ -48,7 +48,7 @@ std::string LoginCodes::limit_key(const Limit& limit, int64_t window_index) {
   return fmt::format("limit:code:{}:{}:{}", limit.scope, limit.window_ms / 1000, window_index);
 }
 
-asio::awaitable<Result<IssuedCode>> LoginCodes::issue(redis::Connection& c, std::string phone,
+asio::awaitable<Result<IssuedCode>> LoginCodes::issue(redis::Client& c, std::string phone,
                                                       std::string client) {
   std::vector<Limit> limits = {
       {"ip:" + client, limits_.per_ip_hour, 3600000},
@@ -67,19 +67,21 @@ asio::awaitable<Result<IssuedCode>> LoginCodes::issue(redis::Connection& c, std:
   }
   if (wait_ms > 0) co_return IssuedCode{std::string(), wait_ms};
   std::string code = random_string(6, "0123456789");
-  auto cmd = redis::Command::make("SET", code_key(phone), code, "PX", limits_.code_ttl_ms);
-  cmd.add("DEL", tries_key(phone));  // a new code gets its own attempts
-  auto stored = co_await redis::exec_as<redis::Done, int64_t>(c, std::move(cmd));
+  auto writes = redis::batch(
+      redis::Request::keyed(1, "SET", code_key(phone), code, "PX", limits_.code_ttl_ms),
+      // A new code gets its own attempts.
+      redis::Request::keyed(1, "DEL", tries_key(phone)));
+  auto stored = co_await redis::exec_as<redis::Done, int64_t>(c, std::move(writes));
   if (!stored) co_return stored.error();
   co_return IssuedCode{std::move(code), 0};
 }
 
-asio::awaitable<Result<Redeemed>> LoginCodes::redeem(redis::Connection& c, std::string phone,
+asio::awaitable<Result<Redeemed>> LoginCodes::redeem(redis::Client& c, std::string phone,
                                                      std::string code) {
   std::vector<std::string> keys{code_key(phone), tries_key(phone)};
   std::vector<std::string> args{std::move(code), std::to_string(limits_.max_attempts),
                                 std::to_string(limits_.code_ttl_ms)};
-  auto outcome = redis::to_integer(co_await kRedeemCode.run(c, std::move(keys), std::move(args)));
+  auto outcome = redis::to_integer(co_await c.run(kRedeemCode, std::move(keys), std::move(args)));
   if (!outcome) co_return outcome.error();
   switch (*outcome) {
     case 1:
@@ -92,14 +94,16 @@ asio::awaitable<Result<Redeemed>> LoginCodes::redeem(redis::Connection& c, std::
 }
 
 // 0 when no counter is full, else the milliseconds until the first full one's window ends.
-asio::awaitable<Result<int64_t>> LoginCodes::first_full(redis::Connection& c,
+asio::awaitable<Result<int64_t>> LoginCodes::first_full(redis::Client& c,
                                                         std::vector<Limit> limits) {
   int64_t now = clock_.now_ms();
-  redis::Command cmd;
+  std::vector<redis::Request> gets;
+  gets.reserve(limits.size());
   for (const auto& l : limits) {
-    cmd.add("GET", limit_key(l, core::fixed_window(now, l.window_ms).index));
+    gets.push_back(
+        redis::Request::keyed(1, "GET", limit_key(l, core::fixed_window(now, l.window_ms).index)));
   }
-  auto counts = co_await redis::exec_each<std::optional<std::string>>(c, std::move(cmd));
+  auto counts = co_await redis::exec_each<std::optional<std::string>>(c, std::move(gets));
   if (!counts) co_return counts.error();
   for (size_t i = 0; i < limits.size(); ++i) {
     const auto& n = (*counts)[i];
@@ -112,13 +116,13 @@ asio::awaitable<Result<int64_t>> LoginCodes::first_full(redis::Connection& c,
 }
 
 // 0 when admitted, else the milliseconds until the window reopens.
-asio::awaitable<Result<int64_t>> LoginCodes::admit(redis::Connection& c, Limit limit) {
+asio::awaitable<Result<int64_t>> LoginCodes::admit(redis::Client& c, Limit limit) {
   int64_t now = clock_.now_ms();
   auto window = core::fixed_window(now, limit.window_ms);
   std::vector<std::string> keys{limit_key(limit, window.index)};
   std::vector<std::string> args{std::to_string(limit.max),
                                 std::to_string(window.ends_at_ms - now + 1000)};
-  auto admitted = redis::to_integer(co_await kAdmit.run(c, std::move(keys), std::move(args)));
+  auto admitted = redis::to_integer(co_await c.run(kAdmit, std::move(keys), std::move(args)));
   if (!admitted) co_return admitted.error();
   co_return *admitted == 1 ? int64_t{0} : std::max<int64_t>(1, window.ends_at_ms - now);
 }

@@ -1,6 +1,11 @@
 // Login codes: six digits per phone with a short life, rate limited per client address and per
 // phone (fixed windows that count only admitted requests), consumed once, and withdrawn after
 // too many wrong guesses.
+//
+// Keys: login:code:{phone} and login:code:tries:{phone} share the phone's hash tag, so the redeem
+// script that touches both runs on one node of a cluster. Each rate-limit counter
+// limit:code:<scope>:<window s>:<window index> is a key of its own, read and admitted by
+// single-key commands and scripts, so the counters may sit on any masters.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +15,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
-#include "redis/connection.h"
+#include "redis/client.h"
 
 namespace surge::social {
 
@@ -37,7 +42,7 @@ enum class Redeemed {
   kNoCode,    // nothing compared: never sent, expired, used, or out of attempts
 };
 
-// Immutable after construction; shared by every worker, each passing its own connection. Borrows
+// Immutable after construction; shared by every worker, each passing its own client. Borrows
 // the clock, which must outlive it.
 class LoginCodes {
  public:
@@ -45,12 +50,11 @@ class LoginCodes {
 
   // Checks every limit without consuming any, then admits against each; a refused request
   // consumes none of them. `client` is the caller's address.
-  asio::awaitable<Result<IssuedCode>> issue(redis::Connection& c, std::string phone,
+  asio::awaitable<Result<IssuedCode>> issue(redis::Client& c, std::string phone,
                                             std::string client);
   // One attempt at the phone's code; at most max_attempts attempts are ever compared with one
   // code, however many arrive at once.
-  asio::awaitable<Result<Redeemed>> redeem(redis::Connection& c, std::string phone,
-                                           std::string code);
+  asio::awaitable<Result<Redeemed>> redeem(redis::Client& c, std::string phone, std::string code);
 
  private:
   struct Limit {
@@ -58,8 +62,8 @@ class LoginCodes {
     int64_t max;
     int64_t window_ms;
   };
-  asio::awaitable<Result<int64_t>> first_full(redis::Connection& c, std::vector<Limit> limits);
-  asio::awaitable<Result<int64_t>> admit(redis::Connection& c, Limit limit);
+  asio::awaitable<Result<int64_t>> first_full(redis::Client& c, std::vector<Limit> limits);
+  asio::awaitable<Result<int64_t>> admit(redis::Client& c, Limit limit);
   static std::string limit_key(const Limit& limit, int64_t window_index);
 
   CodeLimits limits_;

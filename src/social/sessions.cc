@@ -12,7 +12,6 @@
 #include "common/random.h"
 #include "core/exposition.h"
 #include "core/parse.h"
-#include "redis/commands.h"
 #include "redis/pipeline.h"
 
 namespace surge::social {
@@ -41,7 +40,7 @@ std::string Sessions::user_key(int64_t user_id) {
 }
 
 asio::awaitable<Result<std::optional<core::LoggedInUser>>> Sessions::find_and_renew(
-    redis::Connection& c, std::string token) {
+    redis::Client& c, std::string token) {
   using Found = std::optional<core::LoggedInUser>;
   int64_t now = clock_.now_ms();
   auto at = [](int64_t ms) { return EpochClock::time_point(std::chrono::milliseconds(ms)); };
@@ -57,9 +56,10 @@ asio::awaitable<Result<std::optional<core::LoggedInUser>>> Sessions::find_and_re
   }
   std::string k = key(token);
   // PEXPIRE on a missing key does nothing, so both go out together: one round trip.
-  auto cmd = redis::Command::make("HGETALL", k);
-  cmd.add("PEXPIRE", k, static_cast<int64_t>(options_.ttl.count()));
-  auto replies = co_await redis::exec_as<redis::FieldValues, redis::Done>(c, std::move(cmd));
+  auto read = redis::batch(
+      redis::Request::keyed(1, "HGETALL", k),
+      redis::Request::keyed(1, "PEXPIRE", k, static_cast<int64_t>(options_.ttl.count())));
+  auto replies = co_await redis::exec_as<redis::FieldValues, redis::Done>(c, std::move(read));
   if (!replies) co_return replies.error();
   core::LoggedInUser user;
   bool has_id = false;
@@ -93,40 +93,52 @@ asio::awaitable<Result<std::optional<core::LoggedInUser>>> Sessions::find_and_re
   co_return Found(std::move(user));
 }
 
-asio::awaitable<Result<std::string>> Sessions::open(redis::Connection& c, core::LoggedInUser user) {
+asio::awaitable<Result<std::string>> Sessions::open(redis::Client& c, core::LoggedInUser user) {
   std::string token = random_token();
   std::string k = key(token);
   std::string index = user_key(user.id);
-  auto cmd = redis::Command::make("HSET", k, "id", std::to_string(user.id), "nickName",
-                                  user.nick_name, "icon", user.icon, "born", clock_.now_ms());
-  cmd.add("PEXPIRE", k, static_cast<int64_t>(options_.ttl.count()));
-  // The index outlives every session in it: none lives longer than max_age (or the TTL).
-  cmd.add("SADD", index, token);
-  cmd.add("PEXPIRE", index, static_cast<int64_t>(std::max(options_.ttl, options_.max_age).count()));
+  auto writes = redis::batch(
+      redis::Request::keyed(1, "HSET", k, "id", std::to_string(user.id), "nickName", user.nick_name,
+                            "icon", user.icon, "born", clock_.now_ms()),
+      redis::Request::keyed(1, "PEXPIRE", k, static_cast<int64_t>(options_.ttl.count())),
+      // The index outlives every session in it: none lives longer than max_age (or the TTL).
+      redis::Request::keyed(1, "SADD", index, token),
+      redis::Request::keyed(
+          1, "PEXPIRE", index,
+          static_cast<int64_t>(std::max(options_.ttl, options_.max_age).count())));
   auto stored = co_await redis::exec_as<redis::Done, redis::Done, redis::Done, redis::Done>(
-      c, std::move(cmd));
+      c, std::move(writes));
   if (!stored) co_return stored.error();
   co_return token;
 }
 
-asio::awaitable<Result<void>> Sessions::close(redis::Connection& c, std::string token) {
-  auto cmd = redis::Command::make("DEL", key(token));
-  cmd.add("PUBLISH", kChannel, token);
-  auto gone = co_await redis::exec_as<redis::Done, redis::Done>(c, std::move(cmd));
+namespace {
+
+redis::Request announce_closed(const std::string& token) {
+  return redis::Request::keyed(redis::Request::kNoKey, "PUBLISH", Sessions::kChannel, token);
+}
+
+}  // namespace
+
+asio::awaitable<Result<void>> Sessions::close(redis::Client& c, std::string token) {
+  auto requests = redis::batch(redis::Request::keyed(1, "DEL", key(token)), announce_closed(token));
+  auto gone = co_await redis::exec_as<redis::Done, redis::Done>(c, std::move(requests));
   if (!gone) co_return gone.error();
   co_await drop_here(token);
   co_return Result<void>();
 }
 
-asio::awaitable<Result<int64_t>> Sessions::close_all(redis::Connection& c, int64_t user_id) {
+asio::awaitable<Result<int64_t>> Sessions::close_all(redis::Client& c, int64_t user_id) {
   std::string index = user_key(user_id);
-  auto tokens = co_await redis::smembers(c, index);
+  auto tokens = co_await redis::exec_one<std::vector<std::string>>(
+      c, redis::Request::keyed(1, "SMEMBERS", index));
   if (!tokens) co_return tokens.error();
-  redis::Command cmd;
-  for (const auto& t : *tokens) cmd.add("DEL", key(t));
-  for (const auto& t : *tokens) cmd.add("PUBLISH", kChannel, t);
-  cmd.add("DEL", index);
-  auto done = co_await redis::exec_each<int64_t>(c, std::move(cmd));
+  std::vector<redis::Request> requests;
+  requests.reserve(2 * tokens->size() + 1);
+  for (const auto& t : *tokens) requests.push_back(redis::Request::keyed(1, "DEL", key(t)));
+  for (const auto& t : *tokens) requests.push_back(announce_closed(t));
+  requests.push_back(redis::Request::keyed(1, "DEL", index));
+  auto done = co_await redis::exec_each<int64_t>(c, std::move(requests));
   if (!done) co_return done.error();
   int64_t live = 0;
   for (size_t i = 0; i < tokens->size(); ++i) live += (*done)[i];

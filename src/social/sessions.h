@@ -8,6 +8,11 @@
 // workers before the close answers, other instances through the invalidation feed (`kChannel`),
 // which is the same subscriber connection the shop cache uses. A session removed from Redis
 // behind Surge's back (another program, a hand-run DEL) can outlive its removal by the near TTL.
+//
+// On a cluster: every command names one key and goes to that key's node. A session's hash and a
+// user's token index (login:tokens:{userId}) may sit on different masters; no command or
+// script spans both, so none needs a shared slot. The close announcement is a classic PUBLISH,
+// which a cluster delivers to subscribers on every node.
 #pragma once
 
 #include <atomic>
@@ -27,7 +32,7 @@
 #include "common/per_worker.h"
 #include "core/lru_cache.h"
 #include "core/user.h"
-#include "redis/connection.h"
+#include "redis/client.h"
 
 namespace surge::social {
 
@@ -60,15 +65,15 @@ class Sessions {
   // The session's user, from the worker's near cache or from Redis (renewing the TTL in the same
   // round trip). nullopt when the token is unknown, expired, past its absolute lifetime (then it
   // is closed) or lacks a numeric id; a Redis failure is an error.
-  asio::awaitable<Result<std::optional<core::LoggedInUser>>> find_and_renew(redis::Connection& c,
+  asio::awaitable<Result<std::optional<core::LoggedInUser>>> find_and_renew(redis::Client& c,
                                                                             std::string token);
   // Stores a session for `user` under a fresh random token; returns the token.
-  asio::awaitable<Result<std::string>> open(redis::Connection& c, core::LoggedInUser user);
+  asio::awaitable<Result<std::string>> open(redis::Client& c, core::LoggedInUser user);
   // The session is gone at once, on every worker of this process before this returns and on
   // other instances as soon as the feed delivers; closing an unknown token is success.
-  asio::awaitable<Result<void>> close(redis::Connection& c, std::string token);
+  asio::awaitable<Result<void>> close(redis::Client& c, std::string token);
   // Every session of `user_id` ("log out everywhere"); returns how many there were.
-  asio::awaitable<Result<int64_t>> close_all(redis::Connection& c, int64_t user_id);
+  asio::awaitable<Result<int64_t>> close_all(redis::Client& c, int64_t user_id);
 
   // From the feed (any thread): a closed token, or the feed's state (false = announcements may
   // have been missed, so every near cache is emptied).

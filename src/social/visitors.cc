@@ -3,9 +3,10 @@
 #include "social/visitors.h"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 
 #include "common/per_worker.h"
-#include "redis/commands.h"
 #include "redis/pipeline.h"
 
 namespace surge::social {
@@ -17,11 +18,11 @@ constexpr size_t kMaxRemembered = 100000;
 constexpr size_t kMaxBatch = 512;
 }  // namespace
 
-std::string uv_key(core::Date day) { return "uv:" + core::format_yyyymmdd(day); }
+std::string uv_key(core::Date day) { return "{uv}:" + core::format_yyyymmdd(day); }
 
-UvRecorder::UvRecorder(std::vector<redis::Connection*> connections) {
-  workers_.resize(connections.size());
-  for (size_t i = 0; i < connections.size(); ++i) workers_[i].conn = connections[i];
+UvRecorder::UvRecorder(std::vector<WorkerClient> workers) {
+  workers_.resize(workers.size());
+  for (size_t i = 0; i < workers.size(); ++i) workers_[i].at = std::move(workers[i]);
 }
 
 void UvRecorder::record(std::string_view visitor, int64_t now_ms) {
@@ -47,38 +48,48 @@ void UvRecorder::flush(size_t worker) {
   std::vector<std::string> batch(std::make_move_iterator(w.pending.begin()),
                                  std::make_move_iterator(w.pending.begin() + n));
   w.pending.erase(w.pending.begin(), w.pending.begin() + n);
-  redis::Command cmd;
-  cmd.add_list("PFADD", w.key, batch);
   w.in_flight = true;
-  // The connection completes handlers on its own (this worker's) thread.
-  w.conn->async_exec(std::move(cmd), [this, worker, batch = std::move(batch)](
-                                         error_code ec, std::vector<redis::Reply> replies) {
-    Worker& w = workers_[worker];
-    w.in_flight = false;
-    if (ec || replies.empty() || replies[0].is_error()) {
-      // Forget them, so their next request tries again.
-      for (const auto& v : batch) w.sent.erase(v);
-      spdlog::debug("uv: PFADD of {} visitors failed", batch.size());
-    }
-    flush(worker);
-  });
+  boost::asio::co_spawn(w.at.executor, send(worker, w.key, std::move(batch)),
+                        boost::asio::detached);
 }
 
-boost::asio::awaitable<Result<int64_t>> count_visitors(redis::Connection& c, core::Date day) {
-  std::vector<std::string> keys{uv_key(day)};
-  co_return co_await redis::pfcount(c, std::move(keys));
-}
-
-boost::asio::awaitable<Result<VisitorCounts>> count_visitors(redis::Connection& c, core::Date first,
-                                                             core::Date last) {
-  redis::Command cmd;
-  std::vector<std::string> keys;
-  for (int64_t day = core::days_from_civil(first); day <= core::days_from_civil(last); ++day) {
-    keys.push_back(uv_key(core::civil_from_days(day)));
-    cmd.add("PFCOUNT", keys.back());
+// On the worker's own io_context, like everything else of that worker's state.
+boost::asio::awaitable<void> UvRecorder::send(size_t worker, std::string key,
+                                              std::vector<std::string> batch) {
+  redis::Request pfadd;
+  pfadd.key_index = 1;
+  pfadd.args.reserve(2 + batch.size());
+  pfadd.args.push_back("PFADD");
+  pfadd.args.push_back(std::move(key));
+  pfadd.args.insert(pfadd.args.end(), batch.begin(), batch.end());
+  auto added = co_await workers_[worker].at.client->exec(std::move(pfadd));
+  Worker& w = workers_[worker];
+  w.in_flight = false;
+  if (!added || added->is_error()) {
+    // Forget them, so their next request tries again.
+    for (const auto& v : batch) w.sent.erase(v);
+    spdlog::debug("uv: PFADD of {} visitors failed", batch.size());
   }
-  cmd.add_list("PFCOUNT", keys);
-  auto counts = co_await redis::exec_each<int64_t>(c, std::move(cmd));
+  flush(worker);
+}
+
+boost::asio::awaitable<Result<int64_t>> count_visitors(redis::Client& c, core::Date day) {
+  auto request = redis::Request::keyed(1, "PFCOUNT", uv_key(day));
+  co_return co_await redis::exec_one<int64_t>(c, std::move(request));
+}
+
+boost::asio::awaitable<Result<VisitorCounts>> count_visitors(redis::Client& c, core::Date first,
+                                                             core::Date last) {
+  std::vector<redis::Request> requests;
+  redis::Request all;  // the union: every day's key shares the {uv} slot
+  all.key_index = 1;
+  all.args.push_back("PFCOUNT");
+  for (int64_t day = core::days_from_civil(first); day <= core::days_from_civil(last); ++day) {
+    all.args.push_back(uv_key(core::civil_from_days(day)));
+    requests.push_back(redis::Request::keyed(1, "PFCOUNT", all.args.back()));
+  }
+  requests.push_back(std::move(all));
+  auto counts = co_await redis::exec_each<int64_t>(c, std::move(requests));
   if (!counts) co_return counts.error();
   VisitorCounts out;
   out.total = counts->back();

@@ -1,7 +1,12 @@
 // Unique visitors per day: every routed request adds its visitor (user id when logged in, client
-// address otherwise) to the HyperLogLog uv:{yyyyMMdd} of the server's local day. Recording never
+// address otherwise) to the HyperLogLog {uv}:yyyyMMdd of the server's local day. Recording never
 // waits and never fails a request: each worker batches visitors and keeps at most one PFADD in
 // flight, and skips visitors it already sent today. Counting reads the same logs.
+//
+// The keys are Surge's own (the original counted no visitors) and all share the hash tag {uv}:
+// on a cluster every day's log is on one master, so the union of a range is one PFCOUNT over
+// several keys there. The price is that one master takes every PFADD, which is light (one batch
+// in flight per worker).
 #pragma once
 
 #include <cstdint>
@@ -10,29 +15,35 @@
 #include <unordered_set>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "common/error.h"
 #include "core/calendar.h"
-#include "redis/connection.h"
+#include "redis/client.h"
 
 namespace surge::social {
 
 // The HyperLogLog of one day.
 std::string uv_key(core::Date day);
 
-// Per-worker state, each touched only on its worker's thread. Borrows the connections, which
-// must outlive it.
+// Per-worker state, each touched only on its worker's thread. Borrows the clients, which must
+// outlive it.
 class UvRecorder {
  public:
-  explicit UvRecorder(std::vector<redis::Connection*> connections);
+  // A worker's io_context (where its batches are sent from) and its client, in worker order.
+  struct WorkerClient {
+    boost::asio::any_io_executor executor;
+    redis::Client* client = nullptr;
+  };
+  explicit UvRecorder(std::vector<WorkerClient> workers);
 
   // On a worker thread: records the visitor in that worker's batch.
   void record(std::string_view visitor, int64_t now_ms);
 
  private:
   struct Worker {
-    redis::Connection* conn = nullptr;
+    WorkerClient at;
     std::string key;  // today's
     int64_t day_ends_at_ms = 0;
     std::vector<std::string> pending;
@@ -40,6 +51,7 @@ class UvRecorder {
     bool in_flight = false;
   };
   void flush(size_t worker);
+  boost::asio::awaitable<void> send(size_t worker, std::string key, std::vector<std::string> batch);
 
   std::vector<Worker> workers_;
 };
@@ -51,9 +63,9 @@ struct VisitorCounts {
 };
 
 // The visitors of one day.
-boost::asio::awaitable<Result<int64_t>> count_visitors(redis::Connection& c, core::Date day);
+boost::asio::awaitable<Result<int64_t>> count_visitors(redis::Client& c, core::Date day);
 // The visitors of every day from `first` to `last` (inclusive, first <= last), in one round trip.
-boost::asio::awaitable<Result<VisitorCounts>> count_visitors(redis::Connection& c, core::Date first,
+boost::asio::awaitable<Result<VisitorCounts>> count_visitors(redis::Client& c, core::Date first,
                                                              core::Date last);
 
 }  // namespace surge::social

@@ -113,8 +113,9 @@ class Outage : public ::testing::Test {
       return out;
     }
     social::Sessions sessions(10min);
+    redis::NodeClient client(*conn);
     for (int i = 0; i < n; ++i) {
-      auto t = run_co(ctx, sessions.open(*conn, core::LoggedInUser{first + i, "u", ""}));
+      auto t = run_co(ctx, sessions.open(client, core::LoggedInUser{first + i, "u", ""}));
       EXPECT_TRUE(t);
       if (t) out.push_back("authorization: " + *t);
     }
@@ -167,8 +168,9 @@ TEST_F(Outage, SaleGoesOnWhileMariaDbIsDownAndEveryOrderLandsAfterwards) {
   conn->start();
   ASSERT_TRUE(run_co(ctx, conn->wait_ready(3s)));
   std::vector<std::string> tokens;
+  redis::NodeClient client(*conn);
   for (int i = 0; i < 30; ++i) {
-    auto t = run_co(ctx, social::Sessions(10min).open(*conn, {100 + i, "u", ""}));
+    auto t = run_co(ctx, social::Sessions(10min).open(client, {100 + i, "u", ""}));
     ASSERT_TRUE(t);
     tokens.push_back("authorization: " + *t);
   }

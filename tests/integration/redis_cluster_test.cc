@@ -5,13 +5,10 @@
 #include "redis/cluster.h"
 
 #include <signal.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
@@ -27,6 +24,7 @@
 
 #include "redis/connection.h"
 #include "redis/slot.h"
+#include "support/cluster.h"
 #include "support/drive.h"
 #include "support/fake_redis.h"
 #include "support/processes.h"
@@ -41,48 +39,7 @@ using test::run_co;
 using namespace std::chrono_literals;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-// The cluster for the whole suite: started once, stopped at the end.
-struct ClusterStores {
-  std::string dir;
-  std::vector<Endpoint> seeds;
-};
-ClusterStores* g_cluster = nullptr;
-
-std::string services() { return std::string(SURGE_SOURCE_DIR) + "/scripts/services"; }
-
-class ClusterEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    char tmpl[] = "/tmp/surge-cluster-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    auto stores = std::make_unique<ClusterStores>();
-    stores->dir = tmpl;
-    test::Child start({services(), "start", "--dir", stores->dir, "--redis-port", "0",
-                       "--redis-cluster", "3", "--without-mysql", "--quiet"});
-    ASSERT_EQ(start.wait(180s), 0) << "scripts/services start --redis-cluster 3 failed";
-    std::ifstream env(stores->dir + "/surge.env");
-    std::string line;
-    while (std::getline(env, line)) {
-      if (line.starts_with("SURGE_REDIS_CLUSTER=")) {
-        auto seeds = parse_seeds(line.substr(line.find('=') + 1));
-        ASSERT_TRUE(seeds) << line;
-        stores->seeds = *seeds;
-      }
-    }
-    ASSERT_EQ(stores->seeds.size(), 6u) << "the env file names every node";
-    g_cluster = stores.release();
-  }
-  void TearDown() override {
-    if (!g_cluster) return;
-    test::Child stop({services(), "stop", "--dir", g_cluster->dir, "--quiet"});
-    EXPECT_EQ(stop.wait(120s), 0);
-    std::error_code ignored;
-    std::filesystem::remove_all(g_cluster->dir, ignored);
-    delete g_cluster;
-    g_cluster = nullptr;
-  }
-};
-const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new ClusterEnvironment);
+const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new test::ClusterEnvironment);
 
 Options node_options() {
   Options o;
@@ -96,9 +53,9 @@ Options node_options() {
 class ClusterClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_NE(g_cluster, nullptr) << "the cluster did not start";
+    ASSERT_NE(test::cluster_stores(), nullptr) << "the cluster did not start";
     ClusterOptions o;
-    o.seeds = g_cluster->seeds;
+    o.seeds = test::cluster_stores()->seeds;
     o.node = node_options();
     // No timer-driven refresh in the middle of a test: every map change below is caused by the
     // test, so the counts of MOVED and ASK it expects are exact.
@@ -290,7 +247,7 @@ asio::awaitable<void> until(Pred done) {
 
 TEST_F(ClusterClientTest, PeriodicRefreshLearnsASlotThatMovedWithoutAnyRequest) {
   ClusterOptions o;
-  o.seeds = g_cluster->seeds;
+  o.seeds = test::cluster_stores()->seeds;
   o.node = node_options();
   o.refresh_interval = 50ms;
   auto watcher = ClusterClient::create(ctx_.get_executor(), o);

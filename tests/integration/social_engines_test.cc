@@ -24,6 +24,7 @@
 #include "db/pool.h"
 #include "db/shop_repository.h"
 #include "db/user_repository.h"
+#include "redis/client.h"
 #include "redis/commands.h"
 #include "shop/catalog.h"
 #include "social/blogs.h"
@@ -33,29 +34,22 @@
 #include "social/login.h"
 #include "social/visitors.h"
 #include "support/drive.h"
+#include "support/local_time.h"
 #include "support/stores.h"
 
 namespace surge::social {
 namespace {
 
 using namespace std::chrono_literals;
+using test::local_noon;
 using test::run_co;
-
-// Midday of a local date, so moving by whole days never crosses into another date by accident.
-int64_t local_noon(int y, int m, int d) {
-  int64_t days = core::days_from_civil(core::Date{y, m, d});
-  int64_t guess = days * 86400000 + 12 * 3600000;
-  // local_day tells the offset of the server's zone: correct the guess by the difference.
-  auto seen = core::local_day(guess).date;
-  int64_t off_days = core::days_from_civil(seen) - days;
-  return guess - off_days * 86400000;
-}
 
 class SocialEngines : public ::testing::Test {
  protected:
   SocialEngines()
       : pool_(test::stores().db),
         redis_(redis::Connection::create(ctx_.get_executor(), test::stores().redis)),
+        client_(*redis_),
         clock_(local_noon(2031, 2, 27)) {
     redis_->start();
     EXPECT_TRUE(run_co(ctx_, redis_->wait_ready(3s)));
@@ -101,6 +95,7 @@ class SocialEngines : public ::testing::Test {
 
   db::Pool pool_;
   std::shared_ptr<redis::Connection> redis_;
+  redis::NodeClient client_;  // what the social engines take: a view of redis_
   ManualClock clock_;
   db::UserRepository users_{pool_};
   db::BlogRepository blogs_{pool_};
@@ -109,10 +104,10 @@ class SocialEngines : public ::testing::Test {
 
 TEST_F(SocialEngines, SessionOpensRenewsAndCloses) {
   Sessions sessions(10min);
-  auto token = run_co(ctx_, sessions.open(*redis_, {42, "nick", "/icon.png"}));
+  auto token = run_co(ctx_, sessions.open(client_, {42, "nick", "/icon.png"}));
   ASSERT_TRUE(token);
   EXPECT_TRUE(Sessions::plausible_token(*token));
-  auto found = run_co(ctx_, sessions.find_and_renew(*redis_, *token));
+  auto found = run_co(ctx_, sessions.find_and_renew(client_, *token));
   ASSERT_TRUE(found);
   ASSERT_TRUE(*found);
   EXPECT_EQ((*found)->id, 42);
@@ -121,8 +116,8 @@ TEST_F(SocialEngines, SessionOpensRenewsAndCloses) {
   auto ttl = run_co(ctx_, redis::pttl(*redis_, Sessions::key(*token)));
   ASSERT_TRUE(ttl);
   EXPECT_GT(*ttl, 9 * 60 * 1000);
-  ASSERT_TRUE(run_co(ctx_, sessions.close(*redis_, *token)));
-  auto gone = run_co(ctx_, sessions.find_and_renew(*redis_, *token));
+  ASSERT_TRUE(run_co(ctx_, sessions.close(client_, *token)));
+  auto gone = run_co(ctx_, sessions.find_and_renew(client_, *token));
   ASSERT_TRUE(gone);
   EXPECT_FALSE(*gone);
   EXPECT_FALSE(Sessions::plausible_token("not-a-token"));
@@ -135,7 +130,7 @@ class NearSessions : public SocialEngines {
   ~NearSessions() override { this_worker::enter(static_cast<size_t>(-1)); }
   Sessions make(SessionOptions o) { return Sessions(o, clock_, {ctx_.get_executor()}); }
   bool live(Sessions& s, const std::string& token) {
-    auto found = run_co(ctx_, s.find_and_renew(*redis_, token));
+    auto found = run_co(ctx_, s.find_and_renew(client_, token));
     EXPECT_TRUE(found);
     return found && found->has_value();
   }
@@ -146,7 +141,7 @@ class NearSessions : public SocialEngines {
 
 TEST_F(NearSessions, ASessionReadOnceIsAnsweredLocallyForTheNearTtl) {
   auto sessions = make({.ttl = 10min, .max_age = 24h, .near_ttl = 2s});
-  auto token = run_co(ctx_, sessions.open(*redis_, {42, "nick", ""})).value();
+  auto token = run_co(ctx_, sessions.open(client_, {42, "nick", ""})).value();
   ASSERT_TRUE(live(sessions, token));
   // Gone from Redis, but this worker read it under 2 s ago: no round trip, still answered.
   delete_behind_surges_back(token);
@@ -164,15 +159,15 @@ TEST_F(NearSessions, ASessionReadOnceIsAnsweredLocallyForTheNearTtl) {
 
 TEST_F(NearSessions, CloseDropsTheNearEntryBeforeItAnswers) {
   auto sessions = make({.ttl = 10min, .max_age = 24h, .near_ttl = 1h});
-  auto token = run_co(ctx_, sessions.open(*redis_, {43, "nick", ""})).value();
+  auto token = run_co(ctx_, sessions.open(client_, {43, "nick", ""})).value();
   ASSERT_TRUE(live(sessions, token));
-  ASSERT_TRUE(run_co(ctx_, sessions.close(*redis_, token)));
+  ASSERT_TRUE(run_co(ctx_, sessions.close(client_, token)));
   EXPECT_FALSE(live(sessions, token));  // an hour's near TTL: only the close can explain this
 }
 
 TEST_F(NearSessions, AnAnnouncedCloseFromAnotherInstanceDropsIt) {
   auto sessions = make({.ttl = 10min, .max_age = 24h, .near_ttl = 1h});
-  auto token = run_co(ctx_, sessions.open(*redis_, {44, "nick", ""})).value();
+  auto token = run_co(ctx_, sessions.open(client_, {44, "nick", ""})).value();
   ASSERT_TRUE(live(sessions, token));
   delete_behind_surges_back(token);
   sessions.on_message("some:other:channel", token);
@@ -185,7 +180,7 @@ TEST_F(NearSessions, AnAnnouncedCloseFromAnotherInstanceDropsIt) {
 
 TEST_F(NearSessions, LosingTheFeedEmptiesTheNearCache) {
   auto sessions = make({.ttl = 10min, .max_age = 24h, .near_ttl = 1h});
-  auto token = run_co(ctx_, sessions.open(*redis_, {45, "nick", ""})).value();
+  auto token = run_co(ctx_, sessions.open(client_, {45, "nick", ""})).value();
   ASSERT_TRUE(live(sessions, token));
   delete_behind_surges_back(token);
   sessions.on_feed_state(true);
@@ -198,7 +193,7 @@ TEST_F(NearSessions, LosingTheFeedEmptiesTheNearCache) {
 
 TEST_F(NearSessions, NoSessionOutlivesItsMaximumAgeHoweverBusy) {
   auto sessions = make({.ttl = 10min, .max_age = 1h, .near_ttl = 2s});
-  auto token = run_co(ctx_, sessions.open(*redis_, {46, "nick", ""})).value();
+  auto token = run_co(ctx_, sessions.open(client_, {46, "nick", ""})).value();
   // Used every second for an hour: the sliding TTL never lapses, the absolute age does.
   for (int i = 0; i < 3599; ++i) {
     ASSERT_TRUE(live(sessions, token)) << i;
@@ -215,18 +210,18 @@ TEST_F(NearSessions, NoSessionOutlivesItsMaximumAgeHoweverBusy) {
 TEST_F(NearSessions, CloseAllLogsAUserOutEverywhere) {
   auto sessions = make({.ttl = 10min, .max_age = 24h, .near_ttl = 1h});
   int64_t uid = 500000 + ::getpid() % 100000;
-  auto a = run_co(ctx_, sessions.open(*redis_, {uid, "nick", ""})).value();
-  auto b = run_co(ctx_, sessions.open(*redis_, {uid, "nick", ""})).value();
-  auto other = run_co(ctx_, sessions.open(*redis_, {uid + 1, "nick", ""})).value();
+  auto a = run_co(ctx_, sessions.open(client_, {uid, "nick", ""})).value();
+  auto b = run_co(ctx_, sessions.open(client_, {uid, "nick", ""})).value();
+  auto other = run_co(ctx_, sessions.open(client_, {uid + 1, "nick", ""})).value();
   ASSERT_TRUE(live(sessions, a));
   ASSERT_TRUE(live(sessions, b));
-  auto closed = run_co(ctx_, sessions.close_all(*redis_, uid));
+  auto closed = run_co(ctx_, sessions.close_all(client_, uid));
   ASSERT_TRUE(closed);
   EXPECT_EQ(*closed, 2);
   EXPECT_FALSE(live(sessions, a));
   EXPECT_FALSE(live(sessions, b));
   EXPECT_TRUE(live(sessions, other));
-  auto again = run_co(ctx_, sessions.close_all(*redis_, uid));
+  auto again = run_co(ctx_, sessions.close_all(client_, uid));
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, 0);
 }
@@ -234,24 +229,24 @@ TEST_F(NearSessions, CloseAllLogsAUserOutEverywhere) {
 TEST_F(SocialEngines, LoginCodeIsLimitedPerMinuteAndRedeemedOnce) {
   LoginCodes codes(CodeLimits{}, clock_);
   std::string p = phone(1), client = "test-" + std::to_string(::getpid());
-  auto first = run_co(ctx_, codes.issue(*redis_, p, client));
+  auto first = run_co(ctx_, codes.issue(client_, p, client));
   ASSERT_TRUE(first);
   ASSERT_EQ(first->code.size(), 6u);
   // A second code within the same minute window is refused until that window ends.
-  auto second = run_co(ctx_, codes.issue(*redis_, p, client));
+  auto second = run_co(ctx_, codes.issue(client_, p, client));
   ASSERT_TRUE(second);
   EXPECT_TRUE(second->code.empty());
   EXPECT_GT(second->retry_after_ms, 0);
   EXPECT_LE(second->retry_after_ms, 60000);
   clock_.advance(std::chrono::milliseconds(second->retry_after_ms));
-  auto third = run_co(ctx_, codes.issue(*redis_, p, client));
+  auto third = run_co(ctx_, codes.issue(client_, p, client));
   ASSERT_TRUE(third);
   ASSERT_EQ(third->code.size(), 6u);
   // The newest code logs in once; the replaced one and a replay do not.
   std::string wrong = third->code == "000000" ? "111111" : "000000";
-  EXPECT_EQ(run_co(ctx_, codes.redeem(*redis_, p, wrong)).value(), Redeemed::kMismatch);
-  EXPECT_EQ(run_co(ctx_, codes.redeem(*redis_, p, third->code)).value(), Redeemed::kMatch);
-  EXPECT_EQ(run_co(ctx_, codes.redeem(*redis_, p, third->code)).value(), Redeemed::kNoCode);
+  EXPECT_EQ(run_co(ctx_, codes.redeem(client_, p, wrong)).value(), Redeemed::kMismatch);
+  EXPECT_EQ(run_co(ctx_, codes.redeem(client_, p, third->code)).value(), Redeemed::kMatch);
+  EXPECT_EQ(run_co(ctx_, codes.redeem(client_, p, third->code)).value(), Redeemed::kNoCode);
 }
 
 TEST_F(SocialEngines, TooManyWrongGuessesWithdrawTheCode) {
@@ -259,14 +254,14 @@ TEST_F(SocialEngines, TooManyWrongGuessesWithdrawTheCode) {
   limits.max_attempts = 3;
   LoginCodes codes(limits, clock_);
   std::string p = phone(2);
-  auto issued = run_co(ctx_, codes.issue(*redis_, p, "guesser-" + std::to_string(::getpid())));
+  auto issued = run_co(ctx_, codes.issue(client_, p, "guesser-" + std::to_string(::getpid())));
   ASSERT_TRUE(issued);
   ASSERT_EQ(issued->code.size(), 6u);
   std::string wrong = issued->code == "000000" ? "111111" : "000000";
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(run_co(ctx_, codes.redeem(*redis_, p, wrong)).value(), Redeemed::kMismatch);
+    EXPECT_EQ(run_co(ctx_, codes.redeem(client_, p, wrong)).value(), Redeemed::kMismatch);
   }
-  EXPECT_EQ(run_co(ctx_, codes.redeem(*redis_, p, issued->code)).value(), Redeemed::kNoCode);
+  EXPECT_EQ(run_co(ctx_, codes.redeem(client_, p, issued->code)).value(), Redeemed::kNoCode);
 }
 
 // 200 wrong guesses sent at once, pipelined on one connection (so Redis sees them back to
@@ -276,7 +271,7 @@ TEST_F(SocialEngines, ParallelGuessesGetAtMostTheAllowedComparisons) {
   CodeLimits limits;
   LoginCodes codes(limits, clock_);
   std::string p = phone(4);
-  auto issued = run_co(ctx_, codes.issue(*redis_, p, "flood-" + std::to_string(::getpid())));
+  auto issued = run_co(ctx_, codes.issue(client_, p, "flood-" + std::to_string(::getpid())));
   ASSERT_TRUE(issued);
   ASSERT_EQ(issued->code.size(), 6u);
   std::string wrong = issued->code == "000000" ? "111111" : "000000";
@@ -286,12 +281,12 @@ TEST_F(SocialEngines, ParallelGuessesGetAtMostTheAllowedComparisons) {
   for (int i = 0; i < kGuesses; ++i) {
     asio::co_spawn(
         ctx_,
-        [](LoginCodes* codes, redis::Connection* c, std::string phone, std::string guess,
-           Redeemed* out, int* done) -> asio::awaitable<void> {
+        [](LoginCodes* codes, redis::Client* c, std::string phone, std::string guess, Redeemed* out,
+           int* done) -> asio::awaitable<void> {
           auto r = co_await codes->redeem(*c, std::move(phone), std::move(guess));
           *out = r ? *r : Redeemed::kMatch;  // an error shows up as a (wrong) match below
           ++*done;
-        }(&codes, redis_.get(), p, wrong, &outcomes[i], &done),
+        }(&codes, &client_, p, wrong, &outcomes[i], &done),
         asio::detached);
   }
   ctx_.restart();
@@ -303,7 +298,7 @@ TEST_F(SocialEngines, ParallelGuessesGetAtMostTheAllowedComparisons) {
   }
   EXPECT_EQ(compared, limits.max_attempts);
   EXPECT_EQ(refused, kGuesses - limits.max_attempts);
-  EXPECT_EQ(run_co(ctx_, codes.redeem(*redis_, p, issued->code)).value(), Redeemed::kNoCode);
+  EXPECT_EQ(run_co(ctx_, codes.redeem(client_, p, issued->code)).value(), Redeemed::kNoCode);
 }
 
 TEST_F(SocialEngines, LoginCreatesTheUserAndOpensASession) {
@@ -311,12 +306,12 @@ TEST_F(SocialEngines, LoginCreatesTheUserAndOpensASession) {
   LoginCodes codes(CodeLimits{}, clock_);
   Login login(codes, sessions, users_);
   std::string p = phone(3);
-  auto issued = run_co(ctx_, codes.issue(*redis_, p, "login-" + std::to_string(::getpid())));
+  auto issued = run_co(ctx_, codes.issue(client_, p, "login-" + std::to_string(::getpid())));
   ASSERT_TRUE(issued);
-  auto token = run_co(ctx_, login.log_in(*redis_, p, issued->code));
+  auto token = run_co(ctx_, login.log_in(client_, p, issued->code));
   ASSERT_TRUE(token);
   ASSERT_TRUE(*token);
-  auto who = run_co(ctx_, sessions.find_and_renew(*redis_, **token));
+  auto who = run_co(ctx_, sessions.find_and_renew(client_, **token));
   ASSERT_TRUE(who && *who);
   auto row = run_co(ctx_, users_.find((*who)->id));
   ASSERT_TRUE(row && *row);
@@ -328,14 +323,14 @@ TEST_F(SocialEngines, StreakCarriesAcrossTheMonthBoundary) {
   int64_t user = 900000000 + ::getpid();
   // 27 and 28 February, 1 and 2 March (2031 is not a leap year); the 3rd is missed.
   for (int day = 0; day < 4; ++day) {
-    ASSERT_TRUE(run_co(ctx_, check_ins.sign(*redis_, user)));
-    ASSERT_TRUE(run_co(ctx_, check_ins.sign(*redis_, user)));  // twice is once
+    ASSERT_TRUE(run_co(ctx_, check_ins.sign(client_, user)));
+    ASSERT_TRUE(run_co(ctx_, check_ins.sign(client_, user)));  // twice is once
     clock_.advance(24h);
   }
   clock_.advance(-24h);
-  EXPECT_EQ(run_co(ctx_, check_ins.streak(*redis_, user)).value(), 4);
+  EXPECT_EQ(run_co(ctx_, check_ins.streak(client_, user)).value(), 4);
   clock_.advance(48h);  // 4 March: yesterday was not signed
-  EXPECT_EQ(run_co(ctx_, check_ins.streak(*redis_, user)).value(), 0);
+  EXPECT_EQ(run_co(ctx_, check_ins.streak(client_, user)).value(), 0);
   std::vector<std::string> keys{CheckIns::key(user, {2031, 2, 1}),
                                 CheckIns::key(user, {2031, 3, 1})};
   ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, std::move(keys))));
@@ -346,19 +341,19 @@ TEST_F(SocialEngines, LikeTogglesAndTheCounterFollows) {
   db::User author = user(4), reader = user(5);
   auto blog = run_co(ctx_, blogs_.insert({1, author.id, "likes", "", "body"}));
   ASSERT_TRUE(blog);
-  EXPECT_EQ(run_co(ctx_, likes.toggle(*redis_, *blog, reader.id)).value(), LikeOutcome::kToggled);
-  EXPECT_EQ(run_co(ctx_, likes.liked_by(*redis_, {*blog}, reader.id)).value(),
+  EXPECT_EQ(run_co(ctx_, likes.toggle(client_, *blog, reader.id)).value(), LikeOutcome::kToggled);
+  EXPECT_EQ(run_co(ctx_, likes.liked_by(client_, {*blog}, reader.id)).value(),
             std::vector<bool>{true});
-  auto likers = run_co(ctx_, likes.first_likers(*redis_, *blog));
+  auto likers = run_co(ctx_, likes.first_likers(client_, *blog));
   ASSERT_TRUE(likers);
   ASSERT_EQ(likers->size(), 1u);
   EXPECT_EQ(likers->front().id, reader.id);
   EXPECT_EQ(run_co(ctx_, blogs_.find(*blog)).value()->liked, 1);
-  EXPECT_EQ(run_co(ctx_, likes.toggle(*redis_, *blog, reader.id)).value(), LikeOutcome::kToggled);
-  EXPECT_EQ(run_co(ctx_, likes.liked_by(*redis_, {*blog}, reader.id)).value(),
+  EXPECT_EQ(run_co(ctx_, likes.toggle(client_, *blog, reader.id)).value(), LikeOutcome::kToggled);
+  EXPECT_EQ(run_co(ctx_, likes.liked_by(client_, {*blog}, reader.id)).value(),
             std::vector<bool>{false});
   EXPECT_EQ(run_co(ctx_, blogs_.find(*blog)).value()->liked, 0);
-  EXPECT_EQ(run_co(ctx_, likes.toggle(*redis_, 0x7fffffffffff, reader.id)).value(),
+  EXPECT_EQ(run_co(ctx_, likes.toggle(client_, 0x7fffffffffff, reader.id)).value(),
             LikeOutcome::kNoSuchBlog);
 }
 
@@ -368,11 +363,11 @@ TEST_F(SocialEngines, PublishedBlogReachesFollowersFeeds) {
   Blogs blogs(blogs_, users_, likes, feed);
   Follows follows(follows_, users_);
   db::User author = user(6), fan = user(7);
-  ASSERT_EQ(run_co(ctx_, follows.follow(*redis_, fan.id, author.id)).value(), FollowOutcome::kDone);
-  auto id = run_co(ctx_, blogs.publish(*redis_, {1, author.id, "fed", "", "to fans"}));
+  ASSERT_EQ(run_co(ctx_, follows.follow(client_, fan.id, author.id)).value(), FollowOutcome::kDone);
+  auto id = run_co(ctx_, blogs.publish(client_, {1, author.id, "fed", "", "to fans"}));
   ASSERT_TRUE(id);
   ASSERT_TRUE(*id);
-  auto page = run_co(ctx_, blogs.following(*redis_, fan.id, clock_.now_ms() + 1, 0));
+  auto page = run_co(ctx_, blogs.following(client_, fan.id, clock_.now_ms() + 1, 0));
   ASSERT_TRUE(page);
   ASSERT_TRUE(*page);
   ASSERT_FALSE((*page)->items.empty());
@@ -383,7 +378,7 @@ TEST_F(SocialEngines, PublishedBlogReachesFollowersFeeds) {
   EXPECT_EQ(newest.liked, std::optional<bool>(false));
   EXPECT_EQ((*page)->next.min_time, clock_.now_ms());
   // The author's own feed did not receive it.
-  auto own = run_co(ctx_, feed.page(*redis_, author.id, clock_.now_ms() + 1, 0));
+  auto own = run_co(ctx_, feed.page(client_, author.id, clock_.now_ms() + 1, 0));
   ASSERT_TRUE(own);
   EXPECT_TRUE(!*own || std::find((*own)->blog_ids.begin(), (*own)->blog_ids.end(), **id) ==
                            (*own)->blog_ids.end());
@@ -401,7 +396,7 @@ TEST_F(SocialEngines, ConcurrentTogglesByOneReaderLeaveTheSetAndTheCounterAgreei
   for (int toggles : {15, 16, 15, 16, 15, 16, 15, 16}) {
     int done = 0, failed = 0;
     for (int i = 0; i < toggles; ++i) {
-      boost::asio::co_spawn(ctx_, likes.toggle(*redis_, *blog, reader.id),
+      boost::asio::co_spawn(ctx_, likes.toggle(client_, *blog, reader.id),
                             [&](std::exception_ptr, Result<LikeOutcome> r) {
                               ++done;
                               if (!r || *r != LikeOutcome::kToggled) ++failed;
@@ -415,7 +410,7 @@ TEST_F(SocialEngines, ConcurrentTogglesByOneReaderLeaveTheSetAndTheCounterAgreei
     expected = (expected + toggles) % 2;
     ASSERT_EQ(card->integer, expected);
     ASSERT_EQ(run_co(ctx_, blogs_.find(*blog)).value()->liked, expected) << toggles << " toggles";
-    ASSERT_EQ(run_co(ctx_, likes.liked_by(*redis_, {*blog}, reader.id)).value(),
+    ASSERT_EQ(run_co(ctx_, likes.liked_by(client_, {*blog}, reader.id)).value(),
               std::vector<bool>{expected == 1});
   }
 }
@@ -430,13 +425,13 @@ TEST_F(SocialEngines, HotListMarksExactlyTheReadersLikes) {
   auto liked = run_co(ctx_, blogs_.insert({1, author.id, "hot liked", "", "body"}));
   auto other = run_co(ctx_, blogs_.insert({1, author.id, "hot other", "", "body"}));
   ASSERT_TRUE(liked && other);
-  ASSERT_EQ(run_co(ctx_, likes.toggle(*redis_, *liked, reader.id)).value(), LikeOutcome::kToggled);
+  ASSERT_EQ(run_co(ctx_, likes.toggle(client_, *liked, reader.id)).value(), LikeOutcome::kToggled);
   // Far above any like count the shared data set can reach: these two head the hot list.
   ASSERT_TRUE(run_co(ctx_, blogs_.set_liked(*liked, 2000000000)));
   ASSERT_TRUE(run_co(ctx_, blogs_.set_liked(*other, 2000000001)));
-  auto top = run_co(ctx_, blogs.hot(*redis_, 0, 2, reader.id));
-  auto anonymous = run_co(ctx_, blogs.hot(*redis_, 0, 2, std::nullopt));
-  auto by_author = run_co(ctx_, blogs.hot(*redis_, 0, 2, author.id));
+  auto top = run_co(ctx_, blogs.hot(client_, 0, 2, reader.id));
+  auto anonymous = run_co(ctx_, blogs.hot(client_, 0, 2, std::nullopt));
+  auto by_author = run_co(ctx_, blogs.hot(client_, 0, 2, author.id));
   for (int64_t b : {*liked, *other}) ASSERT_TRUE(run_co(ctx_, blogs_.set_liked(b, 0)));
   ASSERT_TRUE(top && anonymous && by_author);
   ASSERT_EQ(top->size(), 2u);
@@ -456,7 +451,7 @@ TEST_F(SocialEngines, HotListMarksExactlyTheReadersLikes) {
 TEST_F(SocialEngines, FeedPagesThroughEqualTimestampsWithoutSkipsOrRepeats) {
   db::User author = user(15), fan = user(16);
   Follows follows(follows_, users_);
-  ASSERT_EQ(run_co(ctx_, follows.follow(*redis_, fan.id, author.id)).value(), FollowOutcome::kDone);
+  ASSERT_EQ(run_co(ctx_, follows.follow(client_, fan.id, author.id)).value(), FollowOutcome::kDone);
   Likes likes(blogs_, users_, clock_);
   Feed publisher(FeedOptions{}, follows_, clock_);
   Blogs blogs(blogs_, users_, likes, publisher);
@@ -465,7 +460,7 @@ TEST_F(SocialEngines, FeedPagesThroughEqualTimestampsWithoutSkipsOrRepeats) {
   std::vector<std::vector<int64_t>> published(3);
   for (auto [group, n] : {std::pair{0, 2}, std::pair{1, 7}, std::pair{2, 1}}) {
     for (int i = 0; i < n; ++i) {
-      auto id = run_co(ctx_, blogs.publish(*redis_, {1, author.id, "tie", "", "body"}));
+      auto id = run_co(ctx_, blogs.publish(client_, {1, author.id, "tie", "", "body"}));
       ASSERT_TRUE(id && *id);
       published[group].push_back(**id);
     }
@@ -492,7 +487,7 @@ TEST_F(SocialEngines, FeedPagesThroughEqualTimestampsWithoutSkipsOrRepeats) {
     std::vector<int64_t> seen;
     int64_t last = clock_.now_ms() + 1, offset = 0;
     for (int page = 0; page < 20; ++page) {
-      auto got = run_co(ctx_, feed.page(*redis_, fan.id, last, offset));
+      auto got = run_co(ctx_, feed.page(client_, fan.id, last, offset));
       ASSERT_TRUE(got);
       if (!*got) break;
       ASSERT_LE((*got)->blog_ids.size(), static_cast<size_t>(size));
@@ -508,7 +503,7 @@ TEST_F(SocialEngines, FeedPagesThroughEqualTimestampsWithoutSkipsOrRepeats) {
 TEST_F(SocialEngines, FeedTrimmingDropsTheOldestEntries) {
   db::User author = user(17), fan = user(18);
   Follows follows(follows_, users_);
-  ASSERT_EQ(run_co(ctx_, follows.follow(*redis_, fan.id, author.id)).value(), FollowOutcome::kDone);
+  ASSERT_EQ(run_co(ctx_, follows.follow(client_, fan.id, author.id)).value(), FollowOutcome::kDone);
   Likes likes(blogs_, users_, clock_);
   Feed feed(FeedOptions{.keep = 5, .page_size = 10}, follows_, clock_);
   Blogs blogs(blogs_, users_, likes, feed);
@@ -516,11 +511,11 @@ TEST_F(SocialEngines, FeedTrimmingDropsTheOldestEntries) {
   std::vector<int64_t> ids;
   for (int i = 0; i < 8; ++i) {
     clock_.advance(1ms);
-    auto id = run_co(ctx_, blogs.publish(*redis_, {1, author.id, "trim", "", "body"}));
+    auto id = run_co(ctx_, blogs.publish(client_, {1, author.id, "trim", "", "body"}));
     ASSERT_TRUE(id && *id);
     ids.push_back(**id);
   }
-  auto page = run_co(ctx_, feed.page(*redis_, fan.id, clock_.now_ms() + 1, 0));
+  auto page = run_co(ctx_, feed.page(client_, fan.id, clock_.now_ms() + 1, 0));
   ASSERT_TRUE(page && *page);
   std::vector<int64_t> newest(ids.rbegin(), ids.rbegin() + 5);
   EXPECT_EQ((*page)->blog_ids, newest);
@@ -531,15 +526,15 @@ TEST_F(SocialEngines, FeedTrimmingDropsTheOldestEntries) {
 TEST_F(SocialEngines, MirrorRebuildRemovesWhatTheTableNoLongerHas) {
   Follows follows(follows_, users_);
   db::User a = user(19), b = user(20), c = user(21), d = user(22);
-  ASSERT_TRUE(run_co(ctx_, follows.follow(*redis_, a.id, c.id)));
-  ASSERT_TRUE(run_co(ctx_, follows.follow(*redis_, b.id, c.id)));
-  ASSERT_TRUE(run_co(ctx_, follows.unfollow(*redis_, a.id, d.id)));
-  ASSERT_TRUE(run_co(ctx_, follows.unfollow(*redis_, d.id, c.id)));
+  ASSERT_TRUE(run_co(ctx_, follows.follow(client_, a.id, c.id)));
+  ASSERT_TRUE(run_co(ctx_, follows.follow(client_, b.id, c.id)));
+  ASSERT_TRUE(run_co(ctx_, follows.unfollow(client_, a.id, d.id)));
+  ASSERT_TRUE(run_co(ctx_, follows.unfollow(client_, d.id, c.id)));
   // Plant the stale state: a "follows" d and d "follows" c in Redis only.
   ASSERT_TRUE(run_co(ctx_, redis::sadd(*redis_, Follows::key(a.id), {std::to_string(d.id)})));
   ASSERT_TRUE(run_co(ctx_, redis::sadd(*redis_, Follows::key(d.id), {std::to_string(c.id)})));
-  ASSERT_EQ(run_co(ctx_, follows.common(*redis_, a.id, d.id)).value().size(), 1u);
-  auto st = run_co(ctx_, follows.rebuild_mirror(*redis_), 60s);
+  ASSERT_EQ(run_co(ctx_, follows.common(client_, a.id, d.id)).value().size(), 1u);
+  auto st = run_co(ctx_, follows.rebuild_mirror(client_), 60s);
   ASSERT_TRUE(st);
   EXPECT_GE(st->dropped, 1u);
   auto members = run_co(ctx_, redis::smembers(*redis_, Follows::key(a.id)));
@@ -548,8 +543,8 @@ TEST_F(SocialEngines, MirrorRebuildRemovesWhatTheTableNoLongerHas) {
   auto gone = run_co(ctx_, redis::smembers(*redis_, Follows::key(d.id)));
   ASSERT_TRUE(gone);
   EXPECT_TRUE(gone->empty());
-  EXPECT_TRUE(run_co(ctx_, follows.common(*redis_, a.id, d.id)).value().empty());
-  auto both = run_co(ctx_, follows.common(*redis_, a.id, b.id));
+  EXPECT_TRUE(run_co(ctx_, follows.common(client_, a.id, d.id)).value().empty());
+  auto both = run_co(ctx_, follows.common(client_, a.id, b.id));
   ASSERT_TRUE(both);
   ASSERT_EQ(both->size(), 1u);
   EXPECT_EQ(both->front().id, c.id);
@@ -558,37 +553,38 @@ TEST_F(SocialEngines, MirrorRebuildRemovesWhatTheTableNoLongerHas) {
 TEST_F(SocialEngines, FollowsRefuseSelfAndStrangersAndMirrorForCommonFollows) {
   Follows follows(follows_, users_);
   db::User a = user(8), b = user(9), c = user(10);
-  EXPECT_EQ(run_co(ctx_, follows.follow(*redis_, a.id, a.id)).value(), FollowOutcome::kSelf);
-  EXPECT_EQ(run_co(ctx_, follows.follow(*redis_, a.id, 0x7fffffffffff)).value(),
+  EXPECT_EQ(run_co(ctx_, follows.follow(client_, a.id, a.id)).value(), FollowOutcome::kSelf);
+  EXPECT_EQ(run_co(ctx_, follows.follow(client_, a.id, 0x7fffffffffff)).value(),
             FollowOutcome::kNoSuchUser);
-  ASSERT_TRUE(run_co(ctx_, follows.follow(*redis_, a.id, c.id)));
-  ASSERT_TRUE(run_co(ctx_, follows.follow(*redis_, b.id, c.id)));
+  ASSERT_TRUE(run_co(ctx_, follows.follow(client_, a.id, c.id)));
+  ASSERT_TRUE(run_co(ctx_, follows.follow(client_, b.id, c.id)));
   EXPECT_TRUE(run_co(ctx_, follows.is_following(a.id, c.id)).value());
-  auto both = run_co(ctx_, follows.common(*redis_, a.id, b.id));
+  auto both = run_co(ctx_, follows.common(client_, a.id, b.id));
   ASSERT_TRUE(both);
   ASSERT_EQ(both->size(), 1u);
   EXPECT_EQ(both->front().id, c.id);
   // A mirror that lost its sets is whole again after the rebuild.
   std::vector<std::string> keys{Follows::key(a.id), Follows::key(b.id)};
   ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, keys)));
-  EXPECT_TRUE(run_co(ctx_, follows.common(*redis_, a.id, b.id)).value().empty());
-  auto st = run_co(ctx_, follows.rebuild_mirror(*redis_), 60s);
+  EXPECT_TRUE(run_co(ctx_, follows.common(client_, a.id, b.id)).value().empty());
+  auto st = run_co(ctx_, follows.rebuild_mirror(client_), 60s);
   ASSERT_TRUE(st);
   EXPECT_GE(st->pairs, 2u);
-  EXPECT_EQ(run_co(ctx_, follows.common(*redis_, a.id, b.id)).value().size(), 1u);
-  ASSERT_TRUE(run_co(ctx_, follows.unfollow(*redis_, a.id, c.id)));
+  EXPECT_EQ(run_co(ctx_, follows.common(client_, a.id, b.id)).value().size(), 1u);
+  ASSERT_TRUE(run_co(ctx_, follows.unfollow(client_, a.id, c.id)));
   EXPECT_FALSE(run_co(ctx_, follows.is_following(a.id, c.id)).value());
-  EXPECT_TRUE(run_co(ctx_, follows.common(*redis_, a.id, b.id)).value().empty());
+  EXPECT_TRUE(run_co(ctx_, follows.common(client_, a.id, b.id)).value().empty());
 }
 
 TEST_F(SocialEngines, VisitorCountsPerDayAndUnion) {
   // Far-future days nobody else writes to; the process id keeps runs apart.
   int year = 2200 + ::getpid() % 500;
   core::Date d1{year, 1, 1}, d2{year, 1, 2}, d3{year, 1, 3};
-  ASSERT_TRUE(run_co(ctx_, redis::pfadd(*redis_, uv_key(d1), {"a", "b"})));
-  ASSERT_TRUE(run_co(ctx_, redis::pfadd(*redis_, uv_key(d2), {"b", "c", "d"})));
-  EXPECT_EQ(run_co(ctx_, count_visitors(*redis_, d2)).value(), 3);
-  auto range = run_co(ctx_, count_visitors(*redis_, d1, d3));
+  ASSERT_TRUE(run_co(ctx_, client_.exec(redis::Request::keyed(1, "PFADD", uv_key(d1), "a", "b"))));
+  ASSERT_TRUE(
+      run_co(ctx_, client_.exec(redis::Request::keyed(1, "PFADD", uv_key(d2), "b", "c", "d"))));
+  EXPECT_EQ(run_co(ctx_, count_visitors(client_, d2)).value(), 3);
+  auto range = run_co(ctx_, count_visitors(client_, d1, d3));
   ASSERT_TRUE(range);
   EXPECT_EQ(range->per_day, (std::vector<int64_t>{2, 3, 0}));
   EXPECT_EQ(range->total, 4);

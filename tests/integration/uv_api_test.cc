@@ -1,4 +1,4 @@
-// Unique visitors: recorded by the route wrapper into uv:{yyyyMMdd}, read through /stats/uv for
+// Unique visitors: recorded by the route wrapper into {uv}:yyyyMMdd, read through /stats/uv for
 // one day or a range (each day and the union).
 #include <chrono>
 #include <string>
@@ -52,8 +52,8 @@ TEST(UvApi, CountsDistinctVisitorsOfToday) {
   // falls as the day's count grows (a fixture kept all day holds many visitors), so it is
   // measured, not assumed. At 10 % or more, 100 recorded visitors all answering 0 by chance has
   // odds below 1 in 30,000.
-  std::string key = "uv:" + core::format_yyyymmdd(core::local_day(now.count()).date);
-  std::string copy = "uv:copy:" + std::to_string(::getpid());
+  std::string key = "{uv}:" + core::format_yyyymmdd(core::local_day(now.count()).date);
+  std::string copy = "{uv}:copy:" + std::to_string(::getpid());
   constexpr int kStrangers = 1000;
   std::vector<std::string> cmds = {"DEL " + copy, "PFMERGE " + copy + " " + key};
   for (int i = 0; i < 100; ++i) cmds.push_back("PFADD " + copy + " ip:" + net + std::to_string(i));
@@ -74,10 +74,10 @@ TEST(UvApi, DayAndRangeQueries) {
   uint16_t port = server.port();
   std::string token = login(port, unique_phone());
   // Days long past that only this test writes.
-  redis_cli("DEL uv:20010101 uv:20010102 uv:20010103");
-  redis_cli("PFADD uv:20010101 a b c");
-  redis_cli("PFADD uv:20010102 c d");
-  redis_cli("PFADD uv:20010103 e");
+  redis_cli("DEL {uv}:20010101 {uv}:20010102 {uv}:20010103");
+  redis_cli("PFADD {uv}:20010101 a b c");
+  redis_cli("PFADD {uv}:20010102 c d");
+  redis_cli("PFADD {uv}:20010103 e");
   EXPECT_EQ(api(port, "GET", "/stats/uv?date=2001-01-01", token).body,
             R"({"success":true,"data":3})");
   EXPECT_EQ(api(port, "GET", "/stats/uv?date=2001-01-04", token).body,

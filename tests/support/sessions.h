@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "core/user.h"
+#include "redis/client.h"
 #include "redis/connection.h"
 #include "social/sessions.h"
 #include "support/drive.h"
@@ -22,7 +23,8 @@ namespace surge::test {
 // sale runs on a cluster).
 class TestSessions {
  public:
-  TestSessions() : conn_(redis::Connection::create(ctx_.get_executor(), stores().redis)) {
+  TestSessions()
+      : conn_(redis::Connection::create(ctx_.get_executor(), stores().redis)), client_(*conn_) {
     conn_->start();
     EXPECT_TRUE(run_co(ctx_, conn_->wait_ready(std::chrono::seconds(3))));
   }
@@ -33,7 +35,7 @@ class TestSessions {
   // The authorization header line for a fresh 30-minute session of `user`.
   std::string login(int64_t user) {
     core::LoggedInUser u{user, "user_" + std::to_string(user), ""};
-    auto token = run_co(ctx_, social::Sessions(std::chrono::minutes(30)).open(*conn_, u));
+    auto token = run_co(ctx_, social::Sessions(std::chrono::minutes(30)).open(client_, u));
     EXPECT_TRUE(token);
     return "authorization: " + token.value();
   }
@@ -43,6 +45,7 @@ class TestSessions {
  private:
   boost::asio::io_context ctx_;
   std::shared_ptr<redis::Connection> conn_;
+  redis::NodeClient client_;  // the engines' view of conn_
 };
 
 }  // namespace surge::test

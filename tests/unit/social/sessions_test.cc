@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "redis/slot.h"
 #include "social/check_ins.h"
 #include "social/feed.h"
 #include "social/follows.h"
@@ -29,7 +30,14 @@ TEST(SocialKeys, KeepTheOriginalSchema) {
   EXPECT_EQ(Follows::key(3), "follows:3");
   EXPECT_EQ(CheckIns::key(5, core::Date{2024, 3, 1}), "sign:5:202403");
   EXPECT_EQ(CheckIns::key(5, core::Date{2024, 11, 30}), "sign:5:202411");
-  EXPECT_EQ(uv_key(core::Date{2024, 1, 9}), "uv:20240109");
+}
+
+// Surge's own visitor logs (the original had none) share the {uv} slot, so the union of a range
+// of days is one PFCOUNT on a cluster too.
+TEST(SocialKeys, EveryDaysVisitorLogSharesOneSlot) {
+  EXPECT_EQ(uv_key(core::Date{2024, 1, 9}), "{uv}:20240109");
+  EXPECT_EQ(redis::key_slot(uv_key(core::Date{2024, 1, 9})),
+            redis::key_slot(uv_key(core::Date{2031, 12, 31})));
 }
 
 }  // namespace
