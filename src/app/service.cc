@@ -92,6 +92,17 @@ asio::awaitable<void> sync_shop_bloom(Services& s) {
 
 // Fills the Redis follows:{id} sets from tb_follow, so common-follow lookups agree with the
 // database after Redis lost its data.
+// Visitor logs under the names of a version before the {uv} hash tag join today's names.
+asio::awaitable<void> adopt_visitor_logs(Services& s) {
+  auto n = co_await social::adopt_untagged_visitor_logs(*s.social_redis.at(0));
+  if (!n) {
+    spdlog::warn("visitors: adopting logs under the old uv: names failed ({})",
+                 n.error().message());
+  } else if (*n > 0) {
+    spdlog::info("visitors: {} daily logs renamed from uv:yyyyMMdd to {{uv}}:yyyyMMdd", *n);
+  }
+}
+
 asio::awaitable<void> rebuild_follow_mirror(Services& s) {
   auto st = co_await s.follow_graph->rebuild_mirror(*s.social_redis.at(0));
   if (!st) {
@@ -386,7 +397,8 @@ void build_sale_and_visitors(Services& s, Workers& workers) {
 // and each loader is safe to be late (see each one).
 void load_startup_state(Services& s, Workers& workers) {
   asio::io_context& w0 = workers.at(0);
-  auto loaders = {build_shop_bloom, build_geo_index, prime_at_start, rebuild_follow_mirror};
+  auto loaders = {build_shop_bloom, build_geo_index, prime_at_start, rebuild_follow_mirror,
+                  adopt_visitor_logs};
   s.starting = static_cast<int>(loaders.size());
   for (auto* load : loaders) {
     // Counted down however the loader ends (an exception included), so health cannot stay

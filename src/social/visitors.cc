@@ -98,4 +98,19 @@ boost::asio::awaitable<Result<VisitorCounts>> count_visitors(redis::Client& c, c
   co_return out;
 }
 
+boost::asio::awaitable<Result<size_t>> adopt_untagged_visitor_logs(redis::Client& c) {
+  if (c.is_cluster()) co_return size_t{0};
+  auto old = co_await c.scan("uv:????????");
+  if (!old) co_return old.error();
+  for (const auto& key : *old) {
+    std::string tagged = "{uv}:" + key.substr(3);
+    // PFMERGE keeps what was counted under the new name already (a visitor in both counts once).
+    auto merged = co_await redis::exec_as<redis::Done, redis::Done>(
+        c, redis::batch(redis::Request::keyed(1, "PFMERGE", tagged, tagged, key),
+                        redis::Request::keyed(1, "DEL", key)));
+    if (!merged) co_return merged.error();
+  }
+  co_return old->size();
+}
+
 }  // namespace surge::social

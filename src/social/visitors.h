@@ -62,6 +62,11 @@ struct VisitorCounts {
   int64_t total = 0;
 };
 
+// Logs of a version before the {uv} hash tag (uv:yyyyMMdd) merged into today's names and
+// deleted, so an upgrade keeps its counts; the number adopted. A single node only: a cluster
+// never held the old names (and merging across slots is refused there).
+boost::asio::awaitable<Result<size_t>> adopt_untagged_visitor_logs(redis::Client& c);
+
 // The visitors of one day.
 boost::asio::awaitable<Result<int64_t>> count_visitors(redis::Client& c, core::Date day);
 // The visitors of every day from `first` to `last` (inclusive, first <= last), in one round trip.

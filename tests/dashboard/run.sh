@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The dashboard in headless Chromium as a CTest test: starts two `surge serve` instances on the
-# fixture stores (public and admin listeners on free ports) and runs dashboard_test.mjs against
-# them (the page from the first; the second buys too, shows on the page, then stops).
+# fixture stores (Redis database 9; public and admin listeners on free ports) and runs
+# dashboard_test.mjs against them (the page from the first; the second buys too, shows on the
+# page, then stops).
 #   tests/dashboard/run.sh SURGE_BINARY [SCREENSHOT.png]   (SURGE_TEST_ENV names the stores' env file)
 # The screenshot path may also come from SURGE_DASHBOARD_SCREENSHOT (docs/dashboard.png is made so).
 # Exit 77 (skipped) when chromium or the npm driver is missing, saying why.
@@ -13,6 +14,10 @@ set -a
 # shellcheck source=/dev/null
 source "${SURGE_TEST_ENV:?names the env file of the stores fixture}"
 set +a
+# A Redis database of its own: the instance table and the sale's queued figures then hold only
+# this test's two instances, so it runs beside the other suites (their pub/sub messages, which
+# are not per database, only invalidate caches here).
+export SURGE_REDIS_DB=9
 command -v chromium >/dev/null || { echo "chromium missing (scripts/install-deps installs it)" >&2; exit 77; }
 [[ -d $here/node_modules/puppeteer-core ]] || { echo "puppeteer-core missing (tests/dashboard/install)" >&2; exit 77; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

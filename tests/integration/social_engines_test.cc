@@ -738,5 +738,27 @@ TEST_F(SocialEngines, AnUpdateWhoseIndexingFailsIsUnavailableAndTheSameUpdateRep
   ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, keys)));
 }
 
+// A visitor log under the name of a version before the {uv} tag is merged into the new name
+// (a visitor in both counts once) and removed.
+TEST_F(SocialEngines, VisitorLogsUnderTheOldNamesAreAdopted) {
+  core::Date day{2001, 2, 3};
+  std::string tagged = uv_key(day);
+  std::string old = "uv:20010203";
+  ASSERT_EQ(tagged, "{uv}:20010203");
+  auto pfadd = [&](const std::string& key, std::vector<std::string> visitors) {
+    redis::Request r = redis::Request::keyed(1, "PFADD", key);
+    r.args.insert(r.args.end(), visitors.begin(), visitors.end());
+    ASSERT_TRUE(run_co(ctx_, client_.exec(std::move(r))));
+  };
+  pfadd(old, {"a", "b", "c"});
+  pfadd(tagged, {"c", "d"});
+  // Any instance starting on these stores meanwhile may adopt it first: same end state.
+  ASSERT_TRUE(run_co(ctx_, adopt_untagged_visitor_logs(client_)));
+  EXPECT_EQ(run_co(ctx_, count_visitors(client_, day)).value(), 4);
+  EXPECT_EQ(run_co(ctx_, redis::get(*redis_, old)).value(), std::nullopt);
+  std::vector<std::string> keys{tagged};
+  ASSERT_TRUE(run_co(ctx_, redis::del(*redis_, keys)));
+}
+
 }  // namespace
 }  // namespace surge::social
