@@ -397,14 +397,16 @@ void build_sale_and_visitors(Services& s, Workers& workers) {
 // and each loader is safe to be late (see each one).
 void load_startup_state(Services& s, Workers& workers) {
   asio::io_context& w0 = workers.at(0);
-  auto loaders = {build_shop_bloom, build_geo_index, prime_at_start, rebuild_follow_mirror,
-                  adopt_visitor_logs};
+  auto loaders = {build_shop_bloom, build_geo_index, prime_at_start, rebuild_follow_mirror};
   s.starting = static_cast<int>(loaders.size());
   for (auto* load : loaders) {
     // Counted down however the loader ends (an exception included), so health cannot stay
     // "starting" forever.
     asio::co_spawn(w0, load(s), [&s](std::exception_ptr) { --s.starting; });
   }
+  // Readiness does not wait for it: only past days' visitor counts depend on it, and its SCAN
+  // grows with the keyspace.
+  asio::co_spawn(w0, adopt_visitor_logs(s), asio::detached);
 }
 
 // This process's name among the instances: --instance, else host-port (the public port).

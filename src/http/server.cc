@@ -359,27 +359,45 @@ asio::awaitable<void> Server::session(Worker& w, tcp::socket socket,
       if (iec) break;  // closed, idle too long, or drained: nothing to answer
       buffer.commit(got);
     }
-    // Phase 2, started: the whole request must arrive within io_timeout. Our own timer cancels
-    // the read instead of closing the socket (as the stream's deadline would), so a 408 can
-    // still be written.
+    // Phase 2, started. What is buffered is parsed first: a request that arrived whole (most
+    // do) needs no deadline timer and no read, so no timer is armed and cancelled and no turn
+    // of the scheduler passes. Not eager: the parser stops after the header, so its framing is
+    // checked before a body byte is taken as body.
     stream.expires_never();
-    asio::steady_timer deadline(w.ctx, options_.io_timeout);
-    bool timed_out = false;
-    deadline.async_wait([&stream, &timed_out](error_code ec) {
-      if (ec) return;  // cancelled: the read finished first (captures may be gone by now)
-      timed_out = true;
-      error_code ignored;
-      stream.socket().cancel(ignored);
-    });
-    // The header first, so its framing is checked before a body byte is taken as body.
-    auto [rec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
-    std::optional<Failure> failure;
-    if (!rec) failure = framing_failure(parser.get());
-    if (!rec && !failure && !parser.is_done()) {
-      std::tie(rec, n) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    error_code rec;
+    size_t n = 0;
+    if (buffer.size() > 0) {
+      n = parser.put(buffer.data(), rec);
+      buffer.consume(n);
+      if (rec == bhttp::error::need_more) rec = {};
     }
-    deadline.cancel();
-    if (timed_out) rec = beast::error::timeout;
+    std::optional<Failure> failure;
+    bool framing_checked = false;
+    if (!rec && parser.is_header_done()) {
+      failure = framing_failure(parser.get());
+      framing_checked = true;
+    }
+    if (!rec && !failure && !parser.is_done()) {
+      // The rest must arrive within io_timeout. Our own timer cancels the read instead of
+      // closing the socket (as the stream's deadline would), so a 408 can still be written.
+      asio::steady_timer deadline(w.ctx, options_.io_timeout);
+      bool timed_out = false;
+      deadline.async_wait([&stream, &timed_out](error_code ec) {
+        if (ec) return;  // cancelled: the read finished first (captures may be gone by now)
+        timed_out = true;
+        error_code ignored;
+        stream.socket().cancel(ignored);
+      });
+      if (!parser.is_header_done()) {
+        std::tie(rec, n) = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      }
+      if (!rec && !framing_checked) failure = framing_failure(parser.get());
+      if (!rec && !failure && !parser.is_done()) {
+        std::tie(rec, n) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      }
+      deadline.cancel();
+      if (timed_out) rec = beast::error::timeout;
+    }
     if (rec) {
       failure = parse_failure(rec, parser.is_header_done());
       if (!failure) break;

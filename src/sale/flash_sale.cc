@@ -139,19 +139,16 @@ asio::awaitable<Result<void>> FlashSale::prime(redis::Client& c, db::SaleState s
 
 asio::awaitable<Result<FlashSale::VoucherState>> FlashSale::state_of(redis::Client& c,
                                                                      int64_t voucher_id) const {
-  std::vector<redis::Request> reads;
-  reads.push_back(redis::Request::keyed(1, "HGET", voucher_key(voucher_id), field::kStock));
-  reads.push_back(redis::Request::keyed(1, "SMEMBERS", buyers_key(voucher_id)));
-  auto replies = co_await c.exec_all(std::move(reads));
-  if (!replies) co_return replies.error();
-  if (replies->size() != 2) co_return make_error_code(Errc::kProtocol);
-  auto stock = redis::to_optional_string((*replies)[0]);
-  auto members = redis::to_string_list((*replies)[1]);
-  if (!stock) co_return stock.error();
-  if (!members) co_return members.error();
+  auto reads =
+      redis::batch(redis::Request::keyed(1, "HGET", voucher_key(voucher_id), field::kStock),
+                   redis::Request::keyed(1, "SMEMBERS", buyers_key(voucher_id)));
+  auto read = co_await redis::exec_as<std::optional<std::string>, std::vector<std::string>>(
+      c, std::move(reads));
+  if (!read) co_return read.error();
+  const auto& stock = std::get<0>(*read);
   VoucherState out;
-  if (*stock) out.stock = core::parse_int64(**stock);
-  for (const auto& m : *members) {
+  if (stock) out.stock = core::parse_int64(*stock);
+  for (const auto& m : std::get<1>(*read)) {
     if (auto id = core::parse_id(m)) out.buyers.insert(*id);
   }
   co_return out;
@@ -171,11 +168,8 @@ asio::awaitable<Result<void>> FlashSale::repair(redis::Client& c, const db::Sale
     fix.push_back(redis::Request::keyed(1, verb, buyers_key(state.voucher_id)));
     for (int64_t u : *users) fix.back().args.push_back(std::to_string(u));
   }
-  auto done = co_await c.exec_all(std::move(fix));
+  auto done = co_await redis::exec_each<redis::Done>(c, std::move(fix));
   if (!done) co_return done.error();
-  for (const auto& r : *done) {
-    if (auto ok = redis::expect_ok(Result<redis::Reply>(r)); !ok) co_return ok.error();
-  }
   co_return Result<void>();
 }
 
