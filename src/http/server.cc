@@ -339,6 +339,8 @@ asio::awaitable<void> Server::session(Worker& w, tcp::socket socket,
   co_await asio::this_coro::throw_if_cancelled(false);
   error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
+  // Answers are first written without waiting (see below); asynchronous operations are unaffected.
+  socket.non_blocking(true, ec);
   auto remote = socket.remote_endpoint(ec).address();
   beast::tcp_stream stream(std::move(socket));
   // Bounded: Beast keeps an incomplete chunk-size line or trailer section here, not in the body.
@@ -426,13 +428,22 @@ asio::awaitable<void> Server::session(Worker& w, tcp::socket socket,
     res.body() = std::move(r.body);
     res.keep_alive(keep_alive);
     res.prepare_payload();  // for HEAD too: Content-Length says what GET would send
-    stream.expires_after(options_.io_timeout);
+    // Written at once while the socket takes it (an answer usually fits its send buffer): no
+    // write timeout armed and cancelled, no turn of the scheduler. What does not fit goes out
+    // asynchronously under io_timeout. A HEAD answer stops after the header.
+    bool head = req.method() == bhttp::verb::head;
+    bhttp::response_serializer<bhttp::string_body> sr{res};
+    sr.split(head);
+    auto written = [&] { return head ? sr.is_header_done() : sr.is_done(); };
     error_code wec;
-    if (req.method() == bhttp::verb::head) {
-      bhttp::response_serializer<bhttp::string_body> sr{res};
-      std::tie(wec, n) = co_await bhttp::async_write_header(stream, sr, kTuple);
-    } else {
-      std::tie(wec, n) = co_await bhttp::async_write(stream, res, kTuple);
+    while (!wec && !written()) bhttp::write_some(stream.socket(), sr, wec);
+    if (wec == asio::error::would_block || wec == asio::error::try_again) {
+      stream.expires_after(options_.io_timeout);
+      if (head) {
+        std::tie(wec, n) = co_await bhttp::async_write_header(stream, sr, kTuple);
+      } else {
+        std::tie(wec, n) = co_await bhttp::async_write(stream, sr, kTuple);
+      }
     }
     if (wec) break;
   }
