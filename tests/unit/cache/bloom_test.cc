@@ -19,6 +19,16 @@ TEST(BloomFilter, KeyAndChannelNameTheShape) {
   EXPECT_EQ(f.channel(), "bloom:shop:m9586:k7:added");
 }
 
+// `surge serve`'s filter as docs/ARCHITECTURE.md describes it: 200,000 shops at 0.1% take
+// 2.9 Mbit (about 360 KB in memory) and 10 hashes.
+TEST(BloomFilter, ServesShapeIsTheDocumentedOne) {
+  BloomFilter f("shop", 200000, 0.001);
+  EXPECT_EQ(f.shape().bits, 2875518u);  // ceil(200000 ln 1000 / (ln 2)^2)
+  EXPECT_EQ(f.shape().hashes, 10u);     // round(14.38 ln 2)
+  EXPECT_EQ(f.key(), "bloom:shop:m2875518:k10");
+  EXPECT_NEAR((f.shape().bits + 7) / 8 / 1000.0, 360, 1);
+}
+
 // Instances that share a configuration must share the bitmap (every instance's build and add
 // land in one place); any difference in name, capacity or rate must not.
 TEST(BloomFilter, OnlyIdenticallyConfiguredFiltersShareAKey) {
