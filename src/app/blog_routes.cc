@@ -59,7 +59,7 @@ class BlogApi {
     if (!known) co_return error_response(known.error());
     if (!*known) co_return business_failure("店铺不存在");
     db::NewBlog blog{shop, ctx.me().id, std::move(title), std::move(images), std::move(content)};
-    auto id = co_await s_.blog_pages->publish(s_.local_social_redis(), std::move(blog));
+    auto id = co_await s_.blog_pages->publish(s_.local_redis(), std::move(blog));
     if (!id) co_return error_response(id.error());
     if (!*id) co_return business_failure("新增笔记失败");
     co_return http::json(200, envelope::ok(json::value(**id)));
@@ -69,7 +69,7 @@ class BlogApi {
   awaitable<Response> like(Context& ctx) {
     auto id = core::parse_id(ctx.params[0]);
     if (!id) co_return bad_request("invalid blog id");
-    auto done = co_await s_.likes->toggle(s_.local_social_redis(), *id, ctx.me().id);
+    auto done = co_await s_.likes->toggle(s_.local_redis(), *id, ctx.me().id);
     if (!done) co_return error_response(done.error());
     if (*done == social::LikeOutcome::kNoSuchBlog) co_return business_failure("笔记不存在");
     co_return http::json(200, envelope::ok());
@@ -79,7 +79,7 @@ class BlogApi {
   awaitable<Response> likes(Context& ctx) {
     auto id = core::parse_id(ctx.params[0]);
     if (!id) co_return bad_request("invalid blog id");
-    auto users = co_await s_.likes->first_likers(s_.local_social_redis(), *id);
+    auto users = co_await s_.likes->first_likers(s_.local_redis(), *id);
     if (!users) co_return error_response(users.error());
     co_return http::json(200, envelope::ok_raw(to_json(*users)));
   }
@@ -105,8 +105,8 @@ class BlogApi {
   awaitable<Response> hot(Context& ctx) {
     auto current = page_number(ctx);
     if (!current) co_return bad_request("invalid current");
-    auto items = co_await s_.blog_pages->hot(s_.local_social_redis(), (*current - 1) * kPage, kPage,
-                                             reader(ctx));
+    auto items =
+        co_await s_.blog_pages->hot(s_.local_redis(), (*current - 1) * kPage, kPage, reader(ctx));
     if (!items) co_return error_response(items.error());
     co_return http::json(200, envelope::ok_raw(to_json(*items)));
   }
@@ -115,7 +115,7 @@ class BlogApi {
   awaitable<Response> by_id(Context& ctx) {
     auto id = core::parse_id(ctx.params[0]);
     if (!id) co_return bad_request("invalid blog id");
-    auto item = co_await s_.blog_pages->find(s_.local_social_redis(), *id, reader(ctx));
+    auto item = co_await s_.blog_pages->find(s_.local_redis(), *id, reader(ctx));
     if (!item) co_return error_response(item.error());
     if (!*item) co_return business_failure("笔记不存在");
     co_return http::json(200, envelope::ok_raw(to_json(**item)));
@@ -130,8 +130,7 @@ class BlogApi {
     auto offset_text = ctx.query_param("offset");
     auto offset = offset_text ? core::parse_int64(*offset_text, 0, 1000000) : int64_t{0};
     if (!offset) co_return bad_request("invalid offset");
-    auto page =
-        co_await s_.blog_pages->following(s_.local_social_redis(), ctx.me().id, *last, *offset);
+    auto page = co_await s_.blog_pages->following(s_.local_redis(), ctx.me().id, *last, *offset);
     if (!page) co_return error_response(page.error());
     if (!*page) co_return http::json(200, envelope::ok());
     std::string data = "{\"list\":" + to_json((*page)->items);

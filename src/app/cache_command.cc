@@ -12,7 +12,7 @@ namespace {
 
 namespace asio = boost::asio;
 
-asio::awaitable<int> stats(redis::Connection& r, const std::vector<std::string>& classes) {
+asio::awaitable<int> stats(redis::Client& r, const std::vector<std::string>& classes) {
   fmt::print("{:<10} {:>10} {:>10} {:>14} {:>10} {:>6}\n", "class", "entries", "nulls", "bytes",
              "versions", "locks");
   for (const auto& name : classes) {
@@ -31,7 +31,7 @@ asio::awaitable<int> stats(redis::Connection& r, const std::vector<std::string>&
   co_return kExitOk;
 }
 
-asio::awaitable<int> flush(redis::Connection& r, const std::vector<std::string>& classes) {
+asio::awaitable<int> flush(redis::Client& r, const std::vector<std::string>& classes) {
   for (const auto& name : classes) {
     auto n = co_await cache::flush_class(r, name);
     if (!n) {

@@ -27,7 +27,7 @@ int run_command(const Config& config, std::string_view name, bool with_db,
   }
   auto opts = config.redis;
   opts.client_name = fmt::format("surge-{}", name);
-  auto r = redis::Connection::create(ctx.get_executor(), opts);
+  auto r = redis::NodeClient::create(ctx.get_executor(), opts);
   r->start();
   auto sale = sale_client(ctx.get_executor(), config, opts);
   sale->start();

@@ -1,6 +1,6 @@
 // What the one-shot operator commands (`surge reconcile`, `orders`, `cache`, `voucher`) share:
-// their own io_context, one Redis connection, a client on the sale's Redis and, when asked, a
-// small MariaDB pool.
+// their own io_context, a client on one Redis connection, a client on the sale's Redis and,
+// when asked, a small MariaDB pool.
 #pragma once
 
 #include <functional>
@@ -11,7 +11,6 @@
 #include "app/config.h"
 #include "db/pool.h"
 #include "redis/client.h"
-#include "redis/connection.h"
 
 namespace surge::app {
 
@@ -21,9 +20,9 @@ inline constexpr int kExitFound = 1;  // the command ran and found or left somet
 inline constexpr int kExitUsage = 2;  // bad flags, or a store could not be reached or read
 
 struct CommandStores {
-  redis::Connection& redis;
-  redis::Client& sale;  // the flash sale's Redis: the same node, or the cluster (--redis-cluster)
-  db::Pool* pool;       // null unless asked for
+  redis::Client& redis;  // the node given by --redis-host/--redis-port
+  redis::Client& sale;   // the flash sale's Redis: the same node, or the cluster (--redis-cluster)
+  db::Pool* pool;        // null unless asked for
 };
 
 // Runs `body` on a fresh io_context (the only one; the connections and `body` live on it) until

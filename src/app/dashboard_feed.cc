@@ -45,13 +45,8 @@ DashboardFeed::DashboardFeed(Services& s, std::string instance)
     : s_(s),
       instance_(std::move(instance)),
       heartbeats_("dashboard:instance", kTtl),
-      queues_(*s.sale) {
-  // With --redis-cluster the sale's keys are on the cluster, which this connection is not.
-  if (s.config.redis_cluster.empty()) {
-    figures_ = std::make_unique<sale::SaleFigures>(queues_, *s.vouchers, *s.clock,
-                                                   sale::SaleFigures::Options{});
-  }
-}
+      queues_(*s.sale),
+      figures_(queues_, *s.vouchers, *s.clock, sale::SaleFigures::Options{}) {}
 
 json::object DashboardFeed::snapshot() const {
   json::array samples;
@@ -67,13 +62,13 @@ json::object DashboardFeed::snapshot() const {
           {"samples", std::move(samples)}};
 }
 
-asio::awaitable<json::object> DashboardFeed::data(redis::Connection& c) {
+asio::awaitable<json::object> DashboardFeed::data(redis::Client& redis, redis::Client& sale) {
   json::object self = snapshot();
   json::object out{
       {"instance", instance_}, {"time_ms", self.at("time_ms")}, {"draining", self.at("draining")}};
   json::object errors;
   json::array instances;
-  auto live = co_await heartbeats_.live(c);
+  auto live = co_await heartbeats_.live(redis);
   if (!live) errors.emplace("instances", live.error().message());
   bool self_added = false;
   auto add_self = [&] {
@@ -91,10 +86,7 @@ asio::awaitable<json::object> DashboardFeed::data(redis::Connection& c) {
   }
   if (!self_added) add_self();
   out.emplace("instances", std::move(instances));
-  if (!figures_) {
-    out.emplace("sale", nullptr);
-    errors.emplace("sale", "the flash sale is on the Redis cluster; `surge orders` reads it");
-  } else if (auto f = co_await figures_->current(c); !f) {
+  if (auto f = co_await figures_.current(sale); !f) {
     out.emplace("sale", nullptr);
     errors.emplace("sale", f.error().message());
   } else {
@@ -109,10 +101,9 @@ asio::awaitable<json::object> DashboardFeed::data(redis::Connection& c) {
   co_return out;
 }
 
-asio::awaitable<std::string> DashboardFeed::sale_metrics(redis::Connection& c) {
+asio::awaitable<std::string> DashboardFeed::sale_metrics(redis::Client& sale) {
   std::string out;
-  if (!figures_) co_return out;
-  auto f = co_await figures_->current(c, sale::SaleFigures::Wait::kWhenStale);
+  auto f = co_await figures_.current(sale, sale::SaleFigures::Wait::kWhenStale);
   if (f) sale::SaleFigures::render_metrics(**f, s_.clock->now_ms(), out);
   co_return out;
 }

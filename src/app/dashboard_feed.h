@@ -38,12 +38,13 @@ class DashboardFeed {
   // not zero (a zero counter and a missing one read the same on the page).
   boost::json::object snapshot() const;
   // {instance, time_ms, draining, instances: [snapshot, ... by name, this one fresh],
-  //  sale: {time_ms, vouchers: [...], shards: [...]} or null, errors: {part: message}}.
-  boost::asio::awaitable<boost::json::object> data(redis::Connection& c);
+  //  sale: {time_ms, vouchers: [...], shards: [...]} or null, errors: {part: message}}. The
+  // instances are read on `redis`, the sale's figures on `sale` (the cluster with --redis-cluster).
+  boost::asio::awaitable<boost::json::object> data(redis::Client& redis, redis::Client& sale);
   // The sale's figures as Prometheus gauges, appended to /metrics (not to snapshot(): they are
   // the stores', not this instance's). Waits for new figures when the last are over a second
-  // old; empty when there are none (with --redis-cluster, or stores that never answered).
-  boost::asio::awaitable<std::string> sale_metrics(redis::Connection& c);
+  // old; empty when there are none (stores that never answered).
+  boost::asio::awaitable<std::string> sale_metrics(redis::Client& sale);
 
  private:
   boost::asio::awaitable<void> publish_loop();
@@ -52,7 +53,7 @@ class DashboardFeed {
   std::string instance_;
   redis::Heartbeats heartbeats_;
   sale::OrderQueues queues_;
-  std::unique_ptr<sale::SaleFigures> figures_;  // null with --redis-cluster (the sale is there)
+  sale::SaleFigures figures_;
   std::unique_ptr<boost::asio::steady_timer> timer_;
   std::atomic<bool> stopped_{false};
 };

@@ -29,7 +29,7 @@ class FollowApi {
     if (!id) co_return bad_request("invalid user id");
     std::string_view flag = ctx.params[1];
     if (flag != "true" && flag != "false") co_return bad_request("isFollow must be true or false");
-    redis::Client& r = s_.local_social_redis();
+    redis::Client& r = s_.local_redis();
     if (flag == "false") {
       auto removed = co_await s_.follow_graph->unfollow(r, ctx.me().id, *id);
       if (!removed) co_return error_response(removed.error());
@@ -55,7 +55,7 @@ class FollowApi {
   awaitable<Response> common(Context& ctx) {
     auto id = core::parse_id(ctx.params[0]);
     if (!id) co_return bad_request("invalid user id");
-    auto users = co_await s_.follow_graph->common(s_.local_social_redis(), ctx.me().id, *id);
+    auto users = co_await s_.follow_graph->common(s_.local_redis(), ctx.me().id, *id);
     if (!users) co_return error_response(users.error());
     co_return http::json(200, envelope::ok_raw(to_json(*users)));
   }

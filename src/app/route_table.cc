@@ -27,7 +27,7 @@ boost::asio::awaitable<http::Response> guarded(Services* s, Access access, bool 
   std::string_view token = ctx.header("authorization");
   bool admin = is_admin(*s, token);
   if (!admin && social::Sessions::plausible_token(token)) {
-    auto user = co_await s->sessions->find_and_renew(s->local_social_redis(), std::string(token));
+    auto user = co_await s->sessions->find_and_renew(s->local_redis(), std::string(token));
     if (user) {
       ctx.user = std::move(*user);
     } else if (access != Access::kPublic) {

@@ -33,7 +33,7 @@ std::vector<RouteInfo> list_routes() {
   Config config;
   config.db.pool_size = 1;
   db::Pool pool(config.db);
-  Services services{config, pool, db::ShopRepository(pool), {}, nullptr};
+  Services services{config, pool, db::ShopRepository(pool)};
   http::Router router;
   RouteTable table(router, services);
   register_all(table);

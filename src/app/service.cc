@@ -94,7 +94,7 @@ asio::awaitable<void> sync_shop_bloom(Services& s) {
 // database after Redis lost its data.
 // Visitor logs under the names of a version before the {uv} hash tag join today's names.
 asio::awaitable<void> adopt_visitor_logs(Services& s) {
-  auto n = co_await social::adopt_untagged_visitor_logs(*s.social_redis.at(0));
+  auto n = co_await social::adopt_untagged_visitor_logs(*s.redis.at(0));
   if (!n) {
     spdlog::warn("visitors: adopting logs under the old uv: names failed ({})",
                  n.error().message());
@@ -104,7 +104,7 @@ asio::awaitable<void> adopt_visitor_logs(Services& s) {
 }
 
 asio::awaitable<void> rebuild_follow_mirror(Services& s) {
-  auto st = co_await s.follow_graph->rebuild_mirror(*s.social_redis.at(0));
+  auto st = co_await s.follow_graph->rebuild_mirror(*s.redis.at(0));
   if (!st) {
     spdlog::warn(
         "follows: rebuilding the Redis sets failed ({}); common follows may be "
@@ -198,7 +198,7 @@ asio::awaitable<void> prime_at_start(Services& s) {
 void add_metrics(http::Metrics& metrics, Services& s) {
   metrics.add_collector([&s](std::string& out) {
     redis::Stats total;
-    for (auto& c : s.redis) {
+    for (auto& c : s.connections) {
       auto st = c->stats();
       total.requests += st.requests;
       total.writes += st.writes;
@@ -275,18 +275,19 @@ class Workers {
   std::vector<std::thread> threads_;
 };
 
-// The stores: one Redis connection per worker (MariaDB's pool is built by the caller), and the
-// sale's client per worker: a view of that connection, or a cluster client of its own.
+// The stores: one Redis connection per worker and every feature's client over it (MariaDB's pool
+// is built by the caller), and the sale's client per worker: that same client, or a cluster
+// client of its own.
 void build_stores(Services& s, Workers& workers) {
   for (size_t i = 0; i < workers.size(); ++i) {
     auto opts = s.config.redis;
     opts.client_name = fmt::format("surge-w{}", i);
-    s.redis.add(redis::Connection::create(workers.at(i).get_executor(), opts));
+    s.connections.add(redis::Connection::create(workers.at(i).get_executor(), opts));
+    s.redis.add(std::make_shared<redis::NodeClient>(*s.connections.at(i)));
     opts.client_name = fmt::format("surge-sale-w{}", i);
     s.sale_redis.add(s.config.redis_cluster.empty()
-                         ? std::make_shared<redis::NodeClient>(*s.redis.at(i))
+                         ? s.redis.at(i)
                          : sale_client(workers.at(i).get_executor(), s.config, opts));
-    s.social_redis.add(std::make_shared<redis::NodeClient>(*s.redis.at(i)));
   }
 }
 
@@ -380,7 +381,7 @@ void build_sale_and_visitors(Services& s, Workers& workers) {
     ids.replicas = durability.replicas;
     ids.replica_timeout = durability.timeout;
     s.order_ids.add(std::make_unique<sale::IdGenerator>(*s.sale_redis.at(i), ids));
-    uv_clients.push_back({workers.at(i).get_executor(), s.social_redis.at(i).get()});
+    uv_clients.push_back({workers.at(i).get_executor(), s.redis.at(i).get()});
     // Buckets for 100k keys per worker: a forgotten key only starts again with a full bucket.
     double rate = s.config.sale_rate;
     s.sale_limits.add(rate > 0 ? std::make_unique<core::TokenBuckets>(rate, rate, 100'000)
@@ -479,7 +480,7 @@ void drain(Services& s, Workers& workers, http::Server& server, http::Server& ad
     feed->stop();
   });
   for (size_t i = 0; i < workers.size(); ++i) {
-    asio::post(workers.at(i), [c = s.redis.at(i)] { c->stop(); });
+    asio::post(workers.at(i), [c = s.connections.at(i)] { c->stop(); });
     // A view of the worker's connection needs no stop of its own.
     if (s.sale_redis.at(i)->is_cluster()) {
       asio::post(workers.at(i), [c = s.sale_redis.at(i)] { c->stop(); });
@@ -555,7 +556,7 @@ int serve(Config config) {
   // 4. Connections start on their own workers, then the workers run.
   asio::post(workers.at(0), [feed] { feed->start(); });
   for (size_t i = 0; i < workers.size(); ++i) {
-    asio::post(workers.at(i), [c = services.redis.at(i)] { c->start(); });
+    asio::post(workers.at(i), [c = services.connections.at(i)] { c->start(); });
     if (services.sale_redis.at(i)->is_cluster()) {
       asio::post(workers.at(i), [c = services.sale_redis.at(i)] { c->start(); });
     }

@@ -41,7 +41,10 @@ struct Services {
   const Config& config;
   db::Pool& db;
   db::ShopRepository shops;
-  PerWorker<std::shared_ptr<redis::Connection>> redis{};
+  // Each worker's Redis connection, and the client every feature but the sale uses over it
+  // (caches, locks, indexes, social engines, operator reads).
+  PerWorker<std::shared_ptr<redis::Connection>> connections{};
+  PerWorker<std::shared_ptr<redis::Client>> redis{};
   http::Metrics* metrics = nullptr;
   // Set by SIGTERM: /health answers 503 so balancers stop sending before the drain.
   std::atomic<bool> draining{false};
@@ -59,8 +62,8 @@ struct Services {
   std::unique_ptr<db::VoucherRepository> writer_vouchers{};  // on the order writer's own pool
   std::unique_ptr<sale::FlashSale> sale{};
   PerWorker<std::unique_ptr<sale::IdGenerator>> order_ids{};
-  // The flash sale's Redis per worker: a view of the worker's connection, or with
-  // --redis-cluster a cluster client (the sale, its order ids, priming, the order writer).
+  // The flash sale's Redis per worker: the worker's client, or with --redis-cluster a cluster
+  // client (the sale, its order ids, priming, the order writer).
   PerWorker<std::shared_ptr<redis::Client>> sale_redis{};
   std::shared_ptr<sale::OrderWriter> order_writer{};  // null when disabled
   // Users and social features.
@@ -68,9 +71,6 @@ struct Services {
   db::BlogRepository blogs{db};
   db::FollowRepository follows{db};
   db::UploadRepository uploads{db};
-  // The social engines' Redis per worker (sessions, login codes, likes, feed, follows,
-  // check-ins, visitors): for now always a view of the worker's connection.
-  PerWorker<std::shared_ptr<redis::Client>> social_redis{};
   std::unique_ptr<social::UvRecorder> uv{};  // null: visitors are not counted
   // The engines behind the handlers (built by build_engines()).
   const Clock* clock = &Clock::system();
@@ -93,10 +93,9 @@ struct Services {
   // Uploads per user (keyed by user id; empty when --upload-per-minute is 0).
   PerWorker<std::unique_ptr<core::TokenBuckets>> upload_limits{};
 
-  // The calling worker's Redis connection.
-  redis::Connection& local_redis() { return *redis.local(); }
+  // The calling worker's clients.
+  redis::Client& local_redis() { return *redis.local(); }
   redis::Client& local_sale_redis() { return *sale_redis.local(); }
-  redis::Client& local_social_redis() { return *social_redis.local(); }
 };
 
 // Serves until SIGINT/SIGTERM, then drains; returns the process exit code.

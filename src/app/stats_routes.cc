@@ -29,7 +29,7 @@ class StatsApi {
   // GET /stats/uv?date=YYYY-MM-DD → data: count
   // GET /stats/uv?from=YYYY-MM-DD&to=YYYY-MM-DD → data: {from, to, total, days: [{date, uv}]}
   awaitable<Response> uv(Context& ctx) {
-    redis::Client& r = s_.local_social_redis();
+    redis::Client& r = s_.local_redis();
     if (auto date = ctx.query_param("date")) {
       auto d = core::parse_date(*date);
       if (!d) co_return bad_request("invalid date (YYYY-MM-DD)");

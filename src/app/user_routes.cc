@@ -41,7 +41,7 @@ class UserApi {
   awaitable<Response> send_code(Context& ctx) {
     std::string phone = ctx.query_param("phone").value_or("");
     if (!core::is_valid_phone(phone)) co_return business_failure("手机号格式错误");
-    auto issued = co_await s_.login_codes->issue(s_.local_social_redis(), phone,
+    auto issued = co_await s_.login_codes->issue(s_.local_redis(), phone,
                                                  client_address(ctx, s_.trusted_proxies));
     if (!issued) co_return error_response(issued.error());
     if (issued->retry_after_ms > 0) {
@@ -72,8 +72,7 @@ class UserApi {
       co_return business_failure("验证码错误");
     }
     std::string phone(phone_v->as_string()), code(code_v->as_string());
-    auto token =
-        co_await s_.login->log_in(s_.local_social_redis(), std::move(phone), std::move(code));
+    auto token = co_await s_.login->log_in(s_.local_redis(), std::move(phone), std::move(code));
     if (!token) co_return error_response(token.error());
     if (!*token) co_return business_failure("验证码错误");
     co_return http::json(200, envelope::ok(json::value(**token)));
@@ -81,8 +80,8 @@ class UserApi {
 
   // POST /user/logout: the session is gone at once (the original answered 功能未完成).
   awaitable<Response> logout(Context& ctx) {
-    auto gone = co_await s_.sessions->close(s_.local_social_redis(),
-                                            std::string(ctx.header("authorization")));
+    auto gone =
+        co_await s_.sessions->close(s_.local_redis(), std::string(ctx.header("authorization")));
     if (!gone) co_return error_response(gone.error());
     co_return http::json(200, envelope::ok());
   }
@@ -112,7 +111,7 @@ class UserApi {
   awaitable<Response> close_sessions(Context& ctx) {
     auto id = core::parse_id(ctx.params[0]);
     if (!id) co_return bad_request("invalid user id");
-    auto closed = co_await s_.sessions->close_all(s_.local_social_redis(), *id);
+    auto closed = co_await s_.sessions->close_all(s_.local_redis(), *id);
     if (!closed) co_return error_response(closed.error());
     spdlog::info("sessions: user {} logged out everywhere ({} sessions)", *id, *closed);
     co_return http::json(200, envelope::ok(json::value(*closed)));
@@ -120,14 +119,14 @@ class UserApi {
 
   // POST /user/sign: today's check-in; signing twice is a no-op.
   awaitable<Response> sign(Context& ctx) {
-    auto set = co_await s_.check_ins->sign(s_.local_social_redis(), ctx.me().id);
+    auto set = co_await s_.check_ins->sign(s_.local_redis(), ctx.me().id);
     if (!set) co_return error_response(set.error());
     co_return http::json(200, envelope::ok());
   }
 
   // GET /user/sign/count: consecutive signed days ending today.
   awaitable<Response> sign_count(Context& ctx) {
-    auto count = co_await s_.check_ins->streak(s_.local_social_redis(), ctx.me().id);
+    auto count = co_await s_.check_ins->streak(s_.local_redis(), ctx.me().id);
     if (!count) co_return error_response(count.error());
     co_return http::json(200, envelope::ok(json::value(*count)));
   }

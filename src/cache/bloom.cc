@@ -55,7 +55,7 @@ void BloomFilter::on_feed_state(bool up) {
   if (!up) local_ready_.store(false, std::memory_order_release);
 }
 
-asio::awaitable<Result<void>> BloomFilter::sync(redis::Connection& c) {
+asio::awaitable<Result<void>> BloomFilter::sync(redis::Client& c) {
   uint64_t epoch = feed_epoch_.load(std::memory_order_acquire);
   bool up = feed_up_.load(std::memory_order_acquire);
   auto bitmap = co_await redis::get(c, key_);
@@ -67,8 +67,7 @@ asio::awaitable<Result<void>> BloomFilter::sync(redis::Connection& c) {
   co_return Result<void>{};
 }
 
-asio::awaitable<Result<void>> BloomFilter::build(redis::Connection& c,
-                                                 std::vector<std::string> items) {
+asio::awaitable<Result<void>> BloomFilter::build(redis::Client& c, std::vector<std::string> items) {
   // Redis numbers bits from the most significant bit of byte 0.
   std::string bitmap((shape_.bits + 7) / 8, '\0');
   for (const auto& item : items) {
@@ -77,40 +76,39 @@ asio::awaitable<Result<void>> BloomFilter::build(redis::Connection& c,
           static_cast<char>(static_cast<unsigned char>(bitmap[p / 8]) | (0x80u >> (p % 8)));
     }
   }
-  std::string staging = key_ + ":staging:" + fmt::format("{}", reinterpret_cast<uintptr_t>(this));
-  redis::Command cmd;
-  cmd.add("SET", staging, bitmap, "PX", 60000);
-  cmd.add("BITOP", "OR", key_, key_, staging);
-  cmd.add("DEL", staging);
-  auto done = co_await redis::exec_as<redis::Done, int64_t, int64_t>(c, std::move(cmd));
+  // The staging key's hash tag is the whole filter key, so both share a slot on a cluster.
+  std::string staging =
+      "{" + key_ + "}:staging:" + fmt::format("{}", reinterpret_cast<uintptr_t>(this));
+  auto requests = redis::batch(redis::Request::keyed(1, "SET", staging, bitmap, "PX", 60000),
+                               redis::Request::keyed(2, "BITOP", "OR", key_, key_, staging),
+                               redis::Request::keyed(1, "DEL", staging));
+  auto done = co_await redis::exec_as<redis::Done, int64_t, int64_t>(c, std::move(requests));
   if (!done) co_return done.error();
   or_here(bitmap);
   ready_.store(true, std::memory_order_release);
   co_return Result<void>{};
 }
 
-asio::awaitable<Result<void>> BloomFilter::add(redis::Connection& c, std::string item) {
+asio::awaitable<Result<void>> BloomFilter::add(redis::Client& c, std::string item) {
   auto positions = core::bloom_positions(shape_, item);
-  redis::Command cmd;
-  cmd.begin(2 + 4 * positions.size()).arg("BITFIELD").arg(key_);
-  for (uint64_t p : positions) cmd.arg("SET").arg("u1").arg(static_cast<int64_t>(p)).arg("1");
-  // After the bits, in the same round trip: an instance that hears of the item finds its bits
-  // in Redis too.
-  cmd.add("PUBLISH", channel_, item);
-  auto done = co_await redis::exec_as<redis::Done, int64_t>(c, std::move(cmd));
+  auto bits = redis::Request::keyed(1, "BITFIELD", key_);
+  for (uint64_t p : positions) bits.add("SET", "u1", p, "1");
+  // In the same round trip (on one node, after the bits); an instance that hears of the item
+  // sets its bits from the message itself.
+  auto requests = redis::batch(
+      std::move(bits), redis::Request::keyed(redis::Request::kNoKey, "PUBLISH", channel_, item));
+  auto done = co_await redis::exec_as<redis::Done, int64_t>(c, std::move(requests));
   if (!done) co_return done.error();
   set_here(item);
   co_return Result<void>{};
 }
 
-asio::awaitable<Result<bool>> BloomFilter::might_contain(redis::Connection& c,
-                                                         std::string item) const {
+asio::awaitable<Result<bool>> BloomFilter::might_contain(redis::Client& c, std::string item) const {
   if (auto here = might_contain_here(item)) co_return *here;
   auto positions = core::bloom_positions(shape_, item);
-  redis::Command cmd;
-  cmd.begin(2 + 3 * positions.size()).arg("BITFIELD_RO").arg(key_);
-  for (uint64_t p : positions) cmd.arg("GET").arg("u1").arg(static_cast<int64_t>(p));
-  auto r = co_await c.exec(std::move(cmd));
+  auto bits = redis::Request::keyed(1, "BITFIELD_RO", key_);
+  for (uint64_t p : positions) bits.add("GET", "u1", p);
+  auto r = co_await c.exec(std::move(bits));
   if (!r) co_return Result<bool>(boost::system::in_place_error, r.error());
   if (!r->is_array() || r->elements.size() != positions.size()) {
     co_return Result<bool>(boost::system::in_place_error, make_error_code(Errc::kProtocol));
@@ -121,9 +119,8 @@ asio::awaitable<Result<bool>> BloomFilter::might_contain(redis::Connection& c,
   co_return true;
 }
 
-asio::awaitable<Result<BloomFilter::Stats>> BloomFilter::stats(redis::Connection& c) const {
-  auto cmd = redis::Command::make("BITCOUNT", key_);
-  auto n = redis::to_integer(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<BloomFilter::Stats>> BloomFilter::stats(redis::Client& c) const {
+  auto n = redis::to_integer(co_await c.exec(redis::Request::keyed(1, "BITCOUNT", key_)));
   if (!n) co_return n.error();
   Stats s;
   s.bits_set = static_cast<uint64_t>(*n);

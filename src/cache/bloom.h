@@ -22,7 +22,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "core/cache_math.h"
-#include "redis/connection.h"
+#include "redis/client.h"
 
 namespace surge::cache {
 
@@ -47,12 +47,12 @@ class BloomFilter {
 
   // ORs every item into the Redis bitmap in three commands (the bitmap is assembled locally),
   // and into the in-memory copy.
-  asio::awaitable<Result<void>> build(redis::Connection& c, std::vector<std::string> items);
+  asio::awaitable<Result<void>> build(redis::Client& c, std::vector<std::string> items);
   // Sets the item's bits in Redis and here, and tells every instance (one round trip).
-  asio::awaitable<Result<void>> add(redis::Connection& c, std::string item);
+  asio::awaitable<Result<void>> add(redis::Client& c, std::string item);
   // False means definitely absent; true means maybe present. From memory when local_ready(),
   // else one Redis command.
-  asio::awaitable<Result<bool>> might_contain(redis::Connection& c, std::string item) const;
+  asio::awaitable<Result<bool>> might_contain(redis::Client& c, std::string item) const;
   // The in-memory answer alone: nullopt when the copy is not ready.
   std::optional<bool> might_contain_here(const std::string& item) const;
 
@@ -63,14 +63,14 @@ class BloomFilter {
   void on_feed_state(bool up);
   // Reads the whole Redis bitmap into the copy; the copy answers once a sync that began while
   // the feed was up (and stayed up) completes.
-  asio::awaitable<Result<void>> sync(redis::Connection& c);
+  asio::awaitable<Result<void>> sync(redis::Client& c);
 
   struct Stats {
     uint64_t bits_set = 0;
     double fill_ratio = 0;
     double estimated_fpr = 0;  // fill_ratio^k: the chance an absent id passes
   };
-  asio::awaitable<Result<Stats>> stats(redis::Connection& c) const;
+  asio::awaitable<Result<Stats>> stats(redis::Client& c) const;
 
  private:
   void set_here(const std::string& item);

@@ -6,6 +6,7 @@
 
 #include "cache/read_through.h"
 #include "redis/commands.h"
+#include "redis/pipeline.h"
 
 namespace surge::cache {
 
@@ -18,30 +19,23 @@ bool known(const std::string& name) {
   return std::find(all.begin(), all.end(), name) != all.end();
 }
 
-// Calls `batch` with each SCAN page's keys (may be empty) until the cursor returns to 0.
+// Calls `batch` with the keys matching `pattern` on every master, kScanCount at a time.
 asio::awaitable<Result<void>> scan(
-    redis::Connection& c, const std::string& pattern,
+    redis::Client& c, const std::string& pattern,
     const std::function<asio::awaitable<Result<void>>(std::vector<std::string>)>& batch) {
-  std::string cursor = "0";
-  do {
-    auto r = co_await c.exec(
-        redis::Command::make("SCAN", cursor, "MATCH", pattern, "COUNT", kScanCount));
-    if (!r) co_return r.error();
-    if (!r->is_array() || r->elements.size() != 2 || !r->elements[1].is_array()) {
-      co_return make_error_code(Errc::kProtocol);
-    }
-    cursor = r->elements[0].str;
-    std::vector<std::string> keys;
-    for (auto& k : r->elements[1].elements) keys.push_back(std::move(k.str));
-    if (!keys.empty()) {
-      auto done = co_await batch(std::move(keys));
-      if (!done) co_return done.error();
-    }
-  } while (cursor != "0");
+  auto keys = co_await c.scan(pattern);
+  if (!keys) co_return keys.error();
+  for (size_t i = 0; i < keys->size(); i += kScanCount) {
+    size_t end = std::min(keys->size(), i + static_cast<size_t>(kScanCount));
+    std::vector<std::string> page(std::make_move_iterator(keys->begin() + i),
+                                  std::make_move_iterator(keys->begin() + end));
+    auto done = co_await batch(std::move(page));
+    if (!done) co_return done.error();
+  }
   co_return Result<void>{};
 }
 
-asio::awaitable<Result<int64_t>> count(redis::Connection& c, const std::string& pattern) {
+asio::awaitable<Result<int64_t>> count(redis::Client& c, const std::string& pattern) {
   int64_t n = 0;
   auto done = co_await scan(c, pattern,
                             [&n](std::vector<std::string> keys) -> asio::awaitable<Result<void>> {
@@ -61,7 +55,7 @@ const std::vector<std::string>& key_classes() {
   return kAll;
 }
 
-asio::awaitable<Result<KeyClassStats>> class_stats(redis::Connection& c, std::string name) {
+asio::awaitable<Result<KeyClassStats>> class_stats(redis::Client& c, std::string name) {
   if (!known(name)) co_return make_error_code(Errc::kInvalidArgument);
   KeyClassStats st;
   st.name = name;
@@ -69,12 +63,12 @@ asio::awaitable<Result<KeyClassStats>> class_stats(redis::Connection& c, std::st
   // expiry-carrying forms ends with the header's ':' (an item's JSON ends with '}' or ']').
   auto entries = co_await scan(c, entry_pattern(name),
                                [&](std::vector<std::string> keys) -> asio::awaitable<Result<void>> {
-                                 redis::Command cmd;
+                                 std::vector<redis::Request> reads;
                                  for (const auto& k : keys) {
-                                   cmd.add("STRLEN", k);
-                                   cmd.add("GETRANGE", k, -1, -1);
+                                   reads.push_back(redis::Request::keyed(1, "STRLEN", k));
+                                   reads.push_back(redis::Request::keyed(1, "GETRANGE", k, -1, -1));
                                  }
-                                 auto replies = co_await c.exec_all(std::move(cmd));
+                                 auto replies = co_await c.exec_all(std::move(reads));
                                  if (!replies) co_return replies.error();
                                  for (size_t i = 0; i + 1 < replies->size(); i += 2) {
                                    auto len = (*replies)[i].as_integer();
@@ -100,16 +94,18 @@ asio::awaitable<Result<KeyClassStats>> class_stats(redis::Connection& c, std::st
   co_return st;
 }
 
-asio::awaitable<Result<int64_t>> flush_class(redis::Connection& c, std::string name) {
+asio::awaitable<Result<int64_t>> flush_class(redis::Client& c, std::string name) {
   if (!known(name)) co_return make_error_code(Errc::kInvalidArgument);
   int64_t deleted = 0;
   auto done = co_await scan(c, entry_pattern(name),
                             [&](std::vector<std::string> keys) -> asio::awaitable<Result<void>> {
-                              redis::Command cmd;
-                              cmd.add_list("UNLINK", keys);
-                              auto n = redis::to_integer(co_await c.exec(std::move(cmd)));
+                              std::vector<redis::Request> unlinks;
+                              for (const auto& k : keys) {
+                                unlinks.push_back(redis::Request::keyed(1, "UNLINK", k));
+                              }
+                              auto n = co_await redis::exec_each<int64_t>(c, std::move(unlinks));
                               if (!n) co_return n.error();
-                              deleted += *n;
+                              for (int64_t one : *n) deleted += one;
                               co_return Result<void>{};
                             });
   if (!done) co_return done.error();

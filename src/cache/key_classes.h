@@ -1,6 +1,6 @@
 // Operator actions on the read-through caches' Redis keys, by key class (`surge cache`): counts
-// and sizes, and a flush that running instances notice. Keys are found with SCAN (MATCH, COUNT),
-// never KEYS, so a large keyspace never blocks Redis; a flush deletes in batches with UNLINK.
+// and sizes, and a flush that running instances notice. Keys are found with SCAN on every master
+// (never KEYS, so a large keyspace never blocks Redis); a flush unlinks them in batches.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +10,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "redis/connection.h"
+#include "redis/client.h"
 
 namespace surge::cache {
 
@@ -29,11 +29,11 @@ struct KeyClassStats {
 };
 
 // On the connection's io_context. `name` must be one of key_classes() (kInvalidArgument).
-asio::awaitable<Result<KeyClassStats>> class_stats(redis::Connection& c, std::string name);
+asio::awaitable<Result<KeyClassStats>> class_stats(redis::Client& c, std::string name);
 
 // Deletes every entry of the class (not its versions, which keep guarding fills in flight), then
 // publishes ReadThrough::kEveryKey on the class's invalidation channel so every running instance
 // empties its near caches of the class. Returns the number of keys deleted.
-asio::awaitable<Result<int64_t>> flush_class(redis::Connection& c, std::string name);
+asio::awaitable<Result<int64_t>> flush_class(redis::Client& c, std::string name);
 
 }  // namespace surge::cache

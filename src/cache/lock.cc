@@ -15,7 +15,7 @@
 
 namespace surge::cache {
 
-asio::awaitable<Result<std::optional<LockLease>>> try_lock(redis::Connection& c, std::string key,
+asio::awaitable<Result<std::optional<LockLease>>> try_lock(redis::Client& c, std::string key,
                                                            std::chrono::milliseconds ttl) {
   std::string token = random_token();
   auto ok = co_await redis::set(c, key, token, ttl, true);
@@ -24,7 +24,7 @@ asio::awaitable<Result<std::optional<LockLease>>> try_lock(redis::Connection& c,
   co_return std::optional<LockLease>(LockLease{std::move(key), std::move(token)});
 }
 
-asio::awaitable<Result<std::optional<LockLease>>> lock_within(redis::Connection& c, std::string key,
+asio::awaitable<Result<std::optional<LockLease>>> lock_within(redis::Client& c, std::string key,
                                                               std::chrono::milliseconds ttl,
                                                               std::chrono::milliseconds wait) {
   auto deadline = std::chrono::steady_clock::now() + wait;
@@ -42,13 +42,13 @@ asio::awaitable<Result<std::optional<LockLease>>> lock_within(redis::Connection&
   }
 }
 
-asio::awaitable<Result<bool>> unlock(redis::Connection& c, LockLease lease) {
+asio::awaitable<Result<bool>> unlock(redis::Client& c, LockLease lease) {
   static const redis::Script kRelease(
       "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
       "return 0");
   // Named vectors: GCC 12 rejects braced lists inside a co_await expression.
   std::vector<std::string> keys{lease.key}, args{lease.token};
-  auto r = co_await kRelease.run(c, std::move(keys), std::move(args));
+  auto r = co_await c.run(kRelease, std::move(keys), std::move(args));
   auto n = redis::to_integer(r);
   if (!n) co_return Result<bool>(boost::system::in_place_error, n.error());
   co_return *n == 1;

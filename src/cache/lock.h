@@ -9,7 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "redis/connection.h"
+#include "redis/client.h"
 
 namespace surge::cache {
 
@@ -21,13 +21,13 @@ struct LockLease {
 };
 
 // One attempt; nullopt when someone else holds the lock.
-asio::awaitable<Result<std::optional<LockLease>>> try_lock(redis::Connection& c, std::string key,
+asio::awaitable<Result<std::optional<LockLease>>> try_lock(redis::Client& c, std::string key,
                                                            std::chrono::milliseconds ttl);
 // Retries try_lock with a short growing pause until it succeeds or `wait` has passed (nullopt).
-asio::awaitable<Result<std::optional<LockLease>>> lock_within(redis::Connection& c, std::string key,
+asio::awaitable<Result<std::optional<LockLease>>> lock_within(redis::Client& c, std::string key,
                                                               std::chrono::milliseconds ttl,
                                                               std::chrono::milliseconds wait);
 // True when our lease was still held and is now released.
-asio::awaitable<Result<bool>> unlock(redis::Connection& c, LockLease lease);
+asio::awaitable<Result<bool>> unlock(redis::Client& c, LockLease lease);
 
 }  // namespace surge::cache

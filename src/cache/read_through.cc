@@ -59,7 +59,7 @@ struct ReadThrough::Flight {
 // Owned by one worker; touched only on its thread.
 struct ReadThrough::WorkerState {
   asio::any_io_executor executor;
-  redis::Connection* redis;
+  redis::Client* redis;
   core::LruCache<std::string> near;
   // Bumped by every invalidation this worker hears of: a Redis reply read before the bump may
   // hold the old value, so it is not stored in the near cache.
@@ -76,7 +76,7 @@ struct ReadThrough::WorkerState {
   std::unordered_set<std::string> refreshing;  // background rebuilds running on this worker
   std::mt19937_64 rng{std::random_device{}()};
 
-  WorkerState(asio::any_io_executor ex, redis::Connection* r, size_t capacity)
+  WorkerState(asio::any_io_executor ex, redis::Client* r, size_t capacity)
       : executor(std::move(ex)), redis(r), near(capacity) {}
 
   void wake(const std::string& key) {
@@ -237,7 +237,7 @@ asio::awaitable<Result<ReadThrough::Fill>> ReadThrough::load_once(
   std::vector<std::string> keys{k, version_key(id)};
   std::vector<std::string> args{std::move(*version), std::move(stored),
                                 std::to_string(redis_ttl.count())};
-  auto set = co_await kFill.run(*ws.redis, std::move(keys), std::move(args));
+  auto set = co_await ws.redis->run(kFill, std::move(keys), std::move(args));
   auto outcome = redis::to_integer(set);
   Fill fill{std::move(*loaded), outcome && *outcome == 1};
   if (!outcome) {
@@ -362,7 +362,7 @@ asio::awaitable<Result<void>> ReadThrough::invalidate(size_t w, std::string id) 
   if (rewrite) drop = "0";
   std::vector<std::string> keys{k, version_key(id)};
   std::vector<std::string> args{std::to_string(options_.version_ttl.count()), std::move(drop)};
-  auto bumped = co_await kInvalidate.run(*ws.redis, std::move(keys), std::move(args));
+  auto bumped = co_await ws.redis->run(kInvalidate, std::move(keys), std::move(args));
   auto version = redis::to_integer(bumped);
   if (!version) co_return version.error();
   if (rewrite) {

@@ -30,7 +30,7 @@
 #include "cache/bloom.h"
 #include "common/clock.h"
 #include "core/lru_cache.h"
-#include "redis/connection.h"
+#include "redis/client.h"
 
 namespace surge::cache {
 
@@ -85,7 +85,7 @@ class ReadThrough {
  public:
   struct Worker {
     asio::any_io_executor executor;
-    redis::Connection* redis;
+    redis::Client* redis;
   };
 
   ReadThrough(ClassOptions options, Loader loader, std::vector<Worker> workers, const Clock& clock);

@@ -65,7 +65,7 @@ struct LockService::Watchdog {
       : key(std::move(k)), owner(std::move(o)), timer(std::move(ex)) {}
 };
 
-LockService::LockService(redis::Connection& redis, LockOptions options)
+LockService::LockService(redis::Client& redis, LockOptions options)
     : redis_(redis), options_(options) {}
 
 LockService::~LockService() { stop(); }
@@ -115,7 +115,7 @@ asio::awaitable<Result<std::optional<int64_t>>> LockService::acquire(std::string
     self.woken = false;
     std::vector<std::string> keys{k, k + ":fence"};
     std::vector<std::string> args{owner, std::to_string(options_.lease.count())};
-    auto r = co_await kAcquire.run(redis_, std::move(keys), std::move(args));
+    auto r = co_await redis_.run(kAcquire, std::move(keys), std::move(args));
     if (!r) {
       out = r.error();
       break;
@@ -157,7 +157,7 @@ asio::awaitable<Result<std::optional<int64_t>>> LockService::release(std::string
   std::string k = key(name);
   std::vector<std::string> keys{k};
   std::vector<std::string> args{owner, std::to_string(options_.lease.count()), kReleasedChannel};
-  auto r = co_await kRelease.run(redis_, std::move(keys), std::move(args));
+  auto r = co_await redis_.run(kRelease, std::move(keys), std::move(args));
   auto n = redis::to_integer(r);
   if (!n) co_return n.error();
   if (*n <= 0) {
@@ -180,7 +180,7 @@ asio::awaitable<void> LockService::renew(std::shared_ptr<Watchdog> dog) {
     if (ec || dog->stopped) break;
     std::vector<std::string> keys{dog->key};
     std::vector<std::string> args{dog->owner, std::to_string(options_.lease.count())};
-    auto r = co_await kRenew.run(redis_, std::move(keys), std::move(args));
+    auto r = co_await redis_.run(kRenew, std::move(keys), std::move(args));
     auto n = redis::to_integer(r);
     if (dog->stopped) break;
     if (n && *n == 0) {

@@ -18,7 +18,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "redis/connection.h"
+#include "redis/client.h"
 
 namespace surge::cache {
 
@@ -35,7 +35,7 @@ class LockService {
  public:
   static constexpr const char* kReleasedChannel = "lock:released";
 
-  LockService(redis::Connection& redis, LockOptions options = {});
+  LockService(redis::Client& redis, LockOptions options = {});
   ~LockService();
 
   static std::string key(std::string_view name) { return "lock:{" + std::string(name) + "}"; }
@@ -64,7 +64,7 @@ class LockService {
   struct Watchdog;
   asio::awaitable<void> renew(std::shared_ptr<Watchdog> dog);
 
-  redis::Connection& redis_;
+  redis::Client& redis_;
   LockOptions options_;
   std::map<std::string, std::list<Waiter*>> waiters_;           // by lock key
   std::map<std::string, std::shared_ptr<Watchdog>> watchdogs_;  // by key + '\n' + owner

@@ -46,11 +46,11 @@ end
 return 1
 )lua");
 
-asio::awaitable<Result<void>> write_if(redis::Connection& redis, const std::string& generation,
+asio::awaitable<Result<void>> write_if(redis::Client& redis, const std::string& generation,
                                        std::string key, std::vector<std::string> args) {
   std::vector<std::string> keys{kShopGeoGeneration, std::move(key)};
   args.insert(args.begin(), generation);
-  auto r = redis::to_integer(co_await kIfGeneration.run(redis, std::move(keys), std::move(args)));
+  auto r = redis::to_integer(co_await redis.run(kIfGeneration, std::move(keys), std::move(args)));
   if (!r) co_return r.error();
   if (*r == 0) co_return make_error_code(Errc::kConflict);
   co_return Result<void>();
@@ -59,7 +59,7 @@ asio::awaitable<Result<void>> write_if(redis::Connection& redis, const std::stri
 
 std::string shop_geo_key(int64_t type_id) { return "shop:geo:" + std::to_string(type_id); }
 
-asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Connection& redis,
+asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Client& redis,
                                           ReadThrough& cache, size_t w, int64_t id,
                                           db::ShopFields fields) {
   // The member leaves every other type's index, not only the one the row had before: the
@@ -86,7 +86,7 @@ asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Conn
     for (int64_t t : others) keys.push_back(shop_geo_key(t));
     std::vector<std::string> args{fmt::format("{}", now.x), fmt::format("{}", now.y),
                                   std::to_string(id)};
-    auto moved = redis::to_integer(co_await kMove.run(redis, std::move(keys), std::move(args)));
+    auto moved = redis::to_integer(co_await redis.run(kMove, std::move(keys), std::move(args)));
     if (!moved) co_return after_commit(id, moved.error());
   }
   auto invalidated = co_await cache.invalidate(w, std::to_string(id));
@@ -94,13 +94,13 @@ asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Conn
   co_return true;
 }
 
-asio::awaitable<Result<std::string>> geo_generation(redis::Connection& redis) {
+asio::awaitable<Result<std::string>> geo_generation(redis::Client& redis) {
   auto g = co_await redis::get(redis, kShopGeoGeneration);
   if (!g) co_return g.error();
   co_return g->value_or(std::string());
 }
 
-asio::awaitable<Result<void>> add_places_if(redis::Connection& redis, const std::string& generation,
+asio::awaitable<Result<void>> add_places_if(redis::Client& redis, const std::string& generation,
                                             int64_t type_id,
                                             const std::vector<redis::GeoMember>& members) {
   std::vector<std::string> args{"add"};
@@ -114,7 +114,7 @@ asio::awaitable<Result<void>> add_places_if(redis::Connection& redis, const std:
 }
 
 asio::awaitable<Result<size_t>> remove_stale_places(
-    redis::Connection& redis, const std::vector<db::ShopRepository::Location>& places,
+    redis::Client& redis, const std::vector<db::ShopRepository::Location>& places,
     std::vector<int64_t> types, const std::string& generation) {
   std::map<int64_t, std::set<int64_t>> members_of;
   int64_t newest = 0;

@@ -10,8 +10,8 @@
 
 #include "cache/read_through.h"
 #include "db/shop_repository.h"
+#include "redis/client.h"
 #include "redis/commands.h"
-#include "redis/connection.h"
 
 namespace surge::cache {
 
@@ -23,10 +23,10 @@ std::string shop_geo_key(int64_t type_id);
 // that read a row before an update can never put the shop back at its old place (or remove it
 // from its new type) after the update wrote it; such a load starts again instead.
 inline constexpr const char* kShopGeoGeneration = "shop:geo:generation";
-asio::awaitable<Result<std::string>> geo_generation(redis::Connection& redis);
+asio::awaitable<Result<std::string>> geo_generation(redis::Client& redis);
 // GEOADD of `members` into the type's index if the generation is still `generation`;
 // kConflict when it moved.
-asio::awaitable<Result<void>> add_places_if(redis::Connection& redis, const std::string& generation,
+asio::awaitable<Result<void>> add_places_if(redis::Client& redis, const std::string& generation,
                                             int64_t type_id,
                                             const std::vector<redis::GeoMember>& members);
 
@@ -36,7 +36,7 @@ asio::awaitable<Result<void>> add_places_if(redis::Connection& redis, const std:
 // thread with its Redis connection. False when no shop has that id. A failure after the commit
 // is kUnavailable: the same update again repairs the index and the cache (the start-up load
 // does, if the caller gives up).
-asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Connection& redis,
+asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Client& redis,
                                           ReadThrough& cache, size_t w, int64_t id,
                                           db::ShopFields fields);
 
@@ -46,7 +46,7 @@ asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Conn
 // created after the locations were read. Returns the number of members removed; kConflict when
 // the generation moved from `generation` (the locations may be out of date).
 asio::awaitable<Result<size_t>> remove_stale_places(
-    redis::Connection& redis, const std::vector<db::ShopRepository::Location>& places,
+    redis::Client& redis, const std::vector<db::ShopRepository::Location>& places,
     std::vector<int64_t> types, const std::string& generation);
 
 }  // namespace surge::cache

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <boost/asio/awaitable.hpp>
 
 #include "common/error.h"
@@ -43,6 +44,12 @@ struct Request {
     (r.args.push_back(to_arg(args)), ...);
     return r;
   }
+  // Appends arguments (converted as keyed() does), for commands of variable length.
+  template <class... A>
+  Request& add(const A&... more) {
+    (args.push_back(to_arg(more)), ...);
+    return *this;
+  }
   // EVALSHA of `script` routed by its first key; every key must share that key's slot.
   static Request script_call(const Script& script, const std::vector<std::string>& keys,
                              const std::vector<std::string>& args);
@@ -54,7 +61,9 @@ struct Request {
  private:
   template <class T>
   static std::string to_arg(const T& v) {
-    if constexpr (std::is_arithmetic_v<T>) {
+    if constexpr (std::is_floating_point_v<T>) {
+      return fmt::format("{}", v);  // shortest form that Redis parses back to the same double
+    } else if constexpr (std::is_arithmetic_v<T>) {
       return std::to_string(v);
     } else {
       return std::string(std::string_view(v));

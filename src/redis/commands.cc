@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "redis/pipeline.h"
+
 namespace surge::redis {
 
 namespace {
@@ -32,15 +34,11 @@ std::optional<double> parse_double(std::string_view s) {
   return v;
 }
 
-Command with_keys(std::string_view verb, const std::string& key,
-                  const std::vector<std::string>& rest) {
-  Command c;
-  return c.add_list(verb, key, rest);
-}
-
-Command keys_only(std::string_view verb, const std::vector<std::string>& keys) {
-  Command c;
-  return c.add_list(verb, keys);
+Request with_list(std::string_view verb, std::string key, std::vector<std::string> rest) {
+  auto r = Request::keyed(1, verb, key);
+  r.args.reserve(2 + rest.size());
+  for (auto& v : rest) r.args.push_back(std::move(v));
+  return r;
 }
 
 // Result<bool> cannot be built implicitly from an error_code (both convert to bool).
@@ -161,110 +159,101 @@ Result<StreamEntry> to_stream_entry(const Reply& r) {
   return e;
 }
 
-asio::awaitable<Result<void>> ping(Connection& c) {
-  auto pong = co_await c.exec(Command::make("PING"));
+asio::awaitable<Result<void>> ping(Client& c) {
+  auto pong = co_await c.exec(Request::keyed(Request::kNoKey, "PING"));
   if (!pong) co_return pong.error();
   if (!pong->is_string()) co_return make_error_code(Errc::kProtocol);
   co_return Result<void>();
 }
 
-asio::awaitable<Result<std::optional<std::string>>> get(Connection& c, std::string key) {
-  auto cmd = Command::make("GET", key);
-  co_return to_optional_string(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<std::optional<std::string>>> get(Client& c, std::string key) {
+  co_return to_optional_string(co_await c.exec(Request::keyed(1, "GET", key)));
 }
 
-asio::awaitable<Result<bool>> set(Connection& c, std::string key, std::string value, Millis ttl,
+asio::awaitable<Result<bool>> set(Client& c, std::string key, std::string value, Millis ttl,
                                   bool only_if_absent) {
-  Command cmd;
-  cmd.begin(3 + (ttl.count() > 0 ? 2 : 0) + (only_if_absent ? 1 : 0));
-  cmd.arg("SET").arg(key).arg(value);
-  if (ttl.count() > 0) cmd.arg("PX").arg(static_cast<int64_t>(ttl.count()));
-  if (only_if_absent) cmd.arg("NX");
-  auto r = co_await c.exec(std::move(cmd));
+  auto req = Request::keyed(1, "SET", key, value);
+  if (ttl.count() > 0) req.add("PX", static_cast<int64_t>(ttl.count()));
+  if (only_if_absent) req.add("NX");
+  auto r = co_await c.exec(std::move(req));
   if (!r) co_return bool_error(r.error());
   if (r->is_error()) co_return bool_error(reply_error(*r));
   co_return !r->is_nil();
 }
 
-asio::awaitable<Result<int64_t>> del(Connection& c, std::vector<std::string> keys) {
-  auto cmd = keys_only("DEL", keys);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<int64_t>> del(Client& c, std::vector<std::string> keys) {
+  std::vector<Request> each;
+  each.reserve(keys.size());
+  for (auto& k : keys) each.push_back(Request::keyed(1, "DEL", k));
+  auto deleted = co_await exec_each<int64_t>(c, std::move(each));
+  if (!deleted) co_return deleted.error();
+  int64_t n = 0;
+  for (auto d : *deleted) n += d;
+  co_return n;
 }
 
-asio::awaitable<Result<int64_t>> incr_by(Connection& c, std::string key, int64_t by) {
-  auto cmd = Command::make("INCRBY", key, by);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<int64_t>> incr_by(Client& c, std::string key, int64_t by) {
+  co_return to_integer(co_await c.exec(Request::keyed(1, "INCRBY", key, by)));
 }
 
-asio::awaitable<Result<bool>> pexpire(Connection& c, std::string key, Millis ttl) {
-  auto cmd = Command::make("PEXPIRE", key, static_cast<int64_t>(ttl.count()));
-  auto n = to_integer(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<bool>> pexpire(Client& c, std::string key, Millis ttl) {
+  auto n = to_integer(
+      co_await c.exec(Request::keyed(1, "PEXPIRE", key, static_cast<int64_t>(ttl.count()))));
   if (!n) co_return bool_error(n.error());
   co_return *n == 1;
 }
 
-asio::awaitable<Result<int64_t>> pttl(Connection& c, std::string key) {
-  auto cmd = Command::make("PTTL", key);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<int64_t>> pttl(Client& c, std::string key) {
+  co_return to_integer(co_await c.exec(Request::keyed(1, "PTTL", key)));
 }
 
-asio::awaitable<Result<int64_t>> hset(Connection& c, std::string key, FieldValues fields) {
-  Command cmd;
-  cmd.begin(2 + 2 * fields.size()).arg("HSET").arg(key);
-  for (const auto& [f, v] : fields) cmd.arg(f).arg(v);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<int64_t>> hset(Client& c, std::string key, FieldValues fields) {
+  auto req = Request::keyed(1, "HSET", key);
+  for (const auto& [f, v] : fields) req.add(f, v);
+  co_return to_integer(co_await c.exec(std::move(req)));
 }
 
-asio::awaitable<Result<std::optional<std::string>>> hget(Connection& c, std::string key,
+asio::awaitable<Result<std::optional<std::string>>> hget(Client& c, std::string key,
                                                          std::string field) {
-  auto cmd = Command::make("HGET", key, field);
-  co_return to_optional_string(co_await c.exec(std::move(cmd)));
+  co_return to_optional_string(co_await c.exec(Request::keyed(1, "HGET", key, field)));
 }
 
-asio::awaitable<Result<std::vector<std::string>>> smembers(Connection& c, std::string key) {
-  auto cmd = Command::make("SMEMBERS", key);
-  co_return to_string_list(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<std::vector<std::string>>> smembers(Client& c, std::string key) {
+  co_return to_string_list(co_await c.exec(Request::keyed(1, "SMEMBERS", key)));
 }
 
-asio::awaitable<Result<FieldValues>> hgetall(Connection& c, std::string key) {
-  auto cmd = Command::make("HGETALL", key);
-  co_return to_pairs(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<FieldValues>> hgetall(Client& c, std::string key) {
+  co_return to_pairs(co_await c.exec(Request::keyed(1, "HGETALL", key)));
 }
 
-asio::awaitable<Result<int64_t>> sadd(Connection& c, std::string key,
+asio::awaitable<Result<int64_t>> sadd(Client& c, std::string key,
                                       std::vector<std::string> members) {
-  auto cmd = with_keys("SADD", key, members);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+  co_return to_integer(co_await c.exec(with_list("SADD", std::move(key), std::move(members))));
 }
 
-asio::awaitable<Result<int64_t>> srem(Connection& c, std::string key,
+asio::awaitable<Result<int64_t>> srem(Client& c, std::string key,
                                       std::vector<std::string> members) {
-  auto cmd = with_keys("SREM", key, members);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+  co_return to_integer(co_await c.exec(with_list("SREM", std::move(key), std::move(members))));
 }
 
-asio::awaitable<Result<bool>> sismember(Connection& c, std::string key, std::string member) {
-  auto cmd = Command::make("SISMEMBER", key, member);
-  auto n = to_integer(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<bool>> sismember(Client& c, std::string key, std::string member) {
+  auto n = to_integer(co_await c.exec(Request::keyed(1, "SISMEMBER", key, member)));
   if (!n) co_return bool_error(n.error());
   co_return *n == 1;
 }
 
-asio::awaitable<Result<int64_t>> zadd(Connection& c, std::string key, double score,
+asio::awaitable<Result<int64_t>> zadd(Client& c, std::string key, double score,
                                       std::string member) {
-  auto cmd = Command::make("ZADD", key, score, member);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+  co_return to_integer(co_await c.exec(Request::keyed(1, "ZADD", key, score, member)));
 }
 
-asio::awaitable<Result<int64_t>> zrem(Connection& c, std::string key, std::string member) {
-  auto cmd = Command::make("ZREM", key, member);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<int64_t>> zrem(Client& c, std::string key, std::string member) {
+  co_return to_integer(co_await c.exec(Request::keyed(1, "ZREM", key, member)));
 }
 
-asio::awaitable<Result<std::optional<double>>> zscore(Connection& c, std::string key,
+asio::awaitable<Result<std::optional<double>>> zscore(Client& c, std::string key,
                                                       std::string member) {
-  auto cmd = Command::make("ZSCORE", key, member);
-  auto s = to_optional_string(co_await c.exec(std::move(cmd)));
+  auto s = to_optional_string(co_await c.exec(Request::keyed(1, "ZSCORE", key, member)));
   if (!s) co_return s.error();
   if (!*s) co_return std::optional<double>();
   auto v = parse_double(**s);
@@ -272,25 +261,24 @@ asio::awaitable<Result<std::optional<double>>> zscore(Connection& c, std::string
   co_return v;
 }
 
-asio::awaitable<Result<std::vector<std::string>>> zrange(Connection& c, std::string key,
-                                                         int64_t start, int64_t stop) {
-  auto cmd = Command::make("ZRANGE", key, start, stop);
-  co_return to_string_list(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<std::vector<std::string>>> zrange(Client& c, std::string key, int64_t start,
+                                                         int64_t stop) {
+  co_return to_string_list(co_await c.exec(Request::keyed(1, "ZRANGE", key, start, stop)));
 }
 
-asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
+asio::awaitable<Result<int64_t>> geoadd(Client& c, std::string key,
                                         std::vector<GeoMember> members) {
-  Command cmd;
-  cmd.begin(2 + 3 * members.size()).arg("GEOADD").arg(key);
-  for (const auto& m : members) cmd.arg(m.lon).arg(m.lat).arg(m.member);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+  auto req = Request::keyed(1, "GEOADD", key);
+  req.args.reserve(2 + 3 * members.size());
+  for (const auto& m : members) req.add(m.lon, m.lat, m.member);
+  co_return to_integer(co_await c.exec(std::move(req)));
 }
 
-asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Connection& c, std::string key, double lon,
+asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Client& c, std::string key, double lon,
                                                        double lat, double radius_m, int64_t count) {
-  auto cmd = Command::make("GEOSEARCH", key, "FROMLONLAT", lon, lat, "BYRADIUS", radius_m, "m",
-                           "ASC", "COUNT", count, "WITHDIST");
-  auto r = co_await c.exec(std::move(cmd));
+  auto req = Request::keyed(1, "GEOSEARCH", key, "FROMLONLAT", lon, lat, "BYRADIUS", radius_m, "m",
+                            "ASC", "COUNT", count, "WITHDIST");
+  auto r = co_await c.exec(std::move(req));
   if (!r) co_return r.error();
   if (r->is_error()) co_return reply_error(*r);
   if (!r->is_array()) co_return make_error_code(Errc::kProtocol);
@@ -307,11 +295,10 @@ asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Connection& c, std::strin
   co_return out;
 }
 
-asio::awaitable<Result<std::string>> xadd(Connection& c, std::string key, FieldValues fields) {
-  Command cmd;
-  cmd.begin(3 + 2 * fields.size()).arg("XADD").arg(key).arg("*");
-  for (const auto& [f, v] : fields) cmd.arg(f).arg(v);
-  auto s = to_optional_string(co_await c.exec(std::move(cmd)));
+asio::awaitable<Result<std::string>> xadd(Client& c, std::string key, FieldValues fields) {
+  auto req = Request::keyed(1, "XADD", key, "*");
+  for (const auto& [f, v] : fields) req.add(f, v);
+  auto s = to_optional_string(co_await c.exec(std::move(req)));
   if (!s) co_return s.error();
   if (!*s) co_return make_error_code(Errc::kProtocol);
   co_return std::move(**s);
@@ -326,10 +313,10 @@ Result<void> xgroup_created(const Result<Reply>& r) {
   return expect_ok(r);
 }
 
-asio::awaitable<Result<void>> xgroup_create(Connection& c, std::string key, std::string group,
+asio::awaitable<Result<void>> xgroup_create(Client& c, std::string key, std::string group,
                                             std::string start_id) {
   auto req = xgroup_create_request(std::move(key), std::move(group), std::move(start_id));
-  co_return xgroup_created(co_await c.exec(req.command()));
+  co_return xgroup_created(co_await c.exec(std::move(req)));
 }
 
 namespace {
@@ -375,21 +362,20 @@ Result<std::vector<StreamEntry>> xreadgroup_entries(const Result<Reply>& r) {
   return to_entries(r->elements[0].elements[1]);
 }
 
-asio::awaitable<Result<std::vector<StreamEntry>>> xreadgroup(Connection& c, std::string group,
+asio::awaitable<Result<std::vector<StreamEntry>>> xreadgroup(Client& c, std::string group,
                                                              std::string consumer, std::string key,
                                                              std::string id, int64_t count,
                                                              std::optional<Millis> block) {
   auto req = xreadgroup_request(std::move(group), std::move(consumer), std::move(key),
                                 std::move(id), count, block);
-  co_return xreadgroup_entries(co_await c.exec(req.command()));
+  co_return xreadgroup_entries(co_await c.exec(std::move(req)));
 }
 
-asio::awaitable<Result<int64_t>> xack(Connection& c, std::string key, std::string group,
+asio::awaitable<Result<int64_t>> xack(Client& c, std::string key, std::string group,
                                       std::vector<std::string> ids) {
-  Command cmd;
-  cmd.begin(3 + ids.size()).arg("XACK").arg(key).arg(group);
-  for (const auto& id : ids) cmd.arg(id);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+  auto req = Request::keyed(1, "XACK", key, group);
+  for (const auto& id : ids) req.add(id);
+  co_return to_integer(co_await c.exec(std::move(req)));
 }
 
 Request xautoclaim_request(std::string key, std::string group, std::string consumer,
@@ -412,17 +398,16 @@ Result<std::pair<std::string, std::vector<StreamEntry>>> xautoclaim_entries(
 }
 
 asio::awaitable<Result<std::pair<std::string, std::vector<StreamEntry>>>> xautoclaim(
-    Connection& c, std::string key, std::string group, std::string consumer, Millis min_idle,
+    Client& c, std::string key, std::string group, std::string consumer, Millis min_idle,
     std::string start, int64_t count) {
   auto req = xautoclaim_request(std::move(key), std::move(group), std::move(consumer), min_idle,
                                 std::move(start), count);
-  co_return xautoclaim_entries(co_await c.exec(req.command()));
+  co_return xautoclaim_entries(co_await c.exec(std::move(req)));
 }
 
-asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Connection& c, std::string key,
+asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Client& c, std::string key,
                                                             std::string group, int64_t count) {
-  auto cmd = Command::make("XPENDING", key, group, "-", "+", count);
-  auto r = co_await c.exec(std::move(cmd));
+  auto r = co_await c.exec(Request::keyed(1, "XPENDING", key, group, "-", "+", count));
   if (!r) co_return r.error();
   if (r->is_error()) co_return reply_error(*r);
   if (!r->is_array()) co_return make_error_code(Errc::kProtocol);
@@ -435,9 +420,11 @@ asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Connection& c, std::
   co_return out;
 }
 
-asio::awaitable<Result<int64_t>> publish(Connection& c, std::string channel, std::string message) {
-  auto cmd = Command::make("PUBLISH", channel, message);
-  co_return to_integer(co_await c.exec(std::move(cmd)));
+// Classic PUBLISH on any master: a cluster forwards it to every node, so every instance's
+// subscriber hears it whichever node that subscriber is connected to.
+asio::awaitable<Result<int64_t>> publish(Client& c, std::string channel, std::string message) {
+  co_return to_integer(
+      co_await c.exec(Request::keyed(Request::kNoKey, "PUBLISH", channel, message)));
 }
 
 }  // namespace surge::redis

@@ -1,6 +1,7 @@
-// Typed helpers over Connection for the commands Surge uses. Each returns the reply already in
-// C++ shape; a Redis error reply becomes Errc::kServerError (logged), a reply of an unexpected
-// shape Errc::kProtocol. Arguments are taken by value: they are coroutine parameters.
+// Typed helpers over a Client for the commands Surge uses: each sends one keyed request (so it
+// runs on a single node or a cluster alike) and returns the reply already in C++ shape; a Redis
+// error reply becomes Errc::kServerError (logged), a reply of an unexpected shape Errc::kProtocol.
+// Arguments are taken by value: they are coroutine parameters.
 #pragma once
 
 #include <chrono>
@@ -33,40 +34,38 @@ Result<ScoredMembers> to_scored(const Result<Reply>& r);
 Result<std::vector<int64_t>> to_integers(const Result<Reply>& r);
 
 // Liveness: success when the server answers PING with a status.
-asio::awaitable<Result<void>> ping(Connection& c);
+asio::awaitable<Result<void>> ping(Client& c);
 
 // Strings and keys.
-asio::awaitable<Result<std::optional<std::string>>> get(Connection& c, std::string key);
+asio::awaitable<Result<std::optional<std::string>>> get(Client& c, std::string key);
 // ttl 0 = no expiry. Returns false when NX/XX prevented the write.
-asio::awaitable<Result<bool>> set(Connection& c, std::string key, std::string value,
+asio::awaitable<Result<bool>> set(Client& c, std::string key, std::string value,
                                   Millis ttl = Millis(0), bool only_if_absent = false);
-asio::awaitable<Result<int64_t>> del(Connection& c, std::vector<std::string> keys);
-asio::awaitable<Result<int64_t>> incr_by(Connection& c, std::string key, int64_t by = 1);
-asio::awaitable<Result<bool>> pexpire(Connection& c, std::string key, Millis ttl);
-asio::awaitable<Result<int64_t>> pttl(Connection& c, std::string key);
+// One DEL per key (keys may live on different nodes); the number deleted.
+asio::awaitable<Result<int64_t>> del(Client& c, std::vector<std::string> keys);
+asio::awaitable<Result<int64_t>> incr_by(Client& c, std::string key, int64_t by = 1);
+asio::awaitable<Result<bool>> pexpire(Client& c, std::string key, Millis ttl);
+asio::awaitable<Result<int64_t>> pttl(Client& c, std::string key);
 
 // Hashes.
-asio::awaitable<Result<int64_t>> hset(Connection& c, std::string key, FieldValues fields);
-asio::awaitable<Result<FieldValues>> hgetall(Connection& c, std::string key);
-asio::awaitable<Result<std::optional<std::string>>> hget(Connection& c, std::string key,
+asio::awaitable<Result<int64_t>> hset(Client& c, std::string key, FieldValues fields);
+asio::awaitable<Result<FieldValues>> hgetall(Client& c, std::string key);
+asio::awaitable<Result<std::optional<std::string>>> hget(Client& c, std::string key,
                                                          std::string field);
 
 // Sets.
-asio::awaitable<Result<int64_t>> sadd(Connection& c, std::string key,
-                                      std::vector<std::string> members);
-asio::awaitable<Result<int64_t>> srem(Connection& c, std::string key,
-                                      std::vector<std::string> members);
-asio::awaitable<Result<std::vector<std::string>>> smembers(Connection& c, std::string key);
-asio::awaitable<Result<bool>> sismember(Connection& c, std::string key, std::string member);
+asio::awaitable<Result<int64_t>> sadd(Client& c, std::string key, std::vector<std::string> members);
+asio::awaitable<Result<int64_t>> srem(Client& c, std::string key, std::vector<std::string> members);
+asio::awaitable<Result<std::vector<std::string>>> smembers(Client& c, std::string key);
+asio::awaitable<Result<bool>> sismember(Client& c, std::string key, std::string member);
 
 // Sorted sets.
-asio::awaitable<Result<int64_t>> zadd(Connection& c, std::string key, double score,
-                                      std::string member);
-asio::awaitable<Result<int64_t>> zrem(Connection& c, std::string key, std::string member);
-asio::awaitable<Result<std::optional<double>>> zscore(Connection& c, std::string key,
+asio::awaitable<Result<int64_t>> zadd(Client& c, std::string key, double score, std::string member);
+asio::awaitable<Result<int64_t>> zrem(Client& c, std::string key, std::string member);
+asio::awaitable<Result<std::optional<double>>> zscore(Client& c, std::string key,
                                                       std::string member);
-asio::awaitable<Result<std::vector<std::string>>> zrange(Connection& c, std::string key,
-                                                         int64_t start, int64_t stop);
+asio::awaitable<Result<std::vector<std::string>>> zrange(Client& c, std::string key, int64_t start,
+                                                         int64_t stop);
 
 // Geo.
 struct GeoMember {
@@ -78,10 +77,9 @@ struct GeoHit {
   std::string member;
   double distance_m;
 };
-asio::awaitable<Result<int64_t>> geoadd(Connection& c, std::string key,
-                                        std::vector<GeoMember> members);
+asio::awaitable<Result<int64_t>> geoadd(Client& c, std::string key, std::vector<GeoMember> members);
 // GEOSEARCH key FROMLONLAT lon lat BYRADIUS r m ASC COUNT n WITHDIST.
-asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Connection& c, std::string key, double lon,
+asio::awaitable<Result<std::vector<GeoHit>>> geosearch(Client& c, std::string key, double lon,
                                                        double lat, double radius_m, int64_t count);
 
 // Streams.
@@ -98,12 +96,12 @@ struct StreamEntry {
 };
 // One entry of an XRANGE / XREVRANGE / XREADGROUP reply: [id, [f1, v1, ...]].
 Result<StreamEntry> to_stream_entry(const Reply& r);
-asio::awaitable<Result<std::string>> xadd(Connection& c, std::string key, FieldValues fields);
+asio::awaitable<Result<std::string>> xadd(Client& c, std::string key, FieldValues fields);
 // Creates the group (and the stream) if missing; an existing group is success.
-asio::awaitable<Result<void>> xgroup_create(Connection& c, std::string key, std::string group,
+asio::awaitable<Result<void>> xgroup_create(Client& c, std::string key, std::string group,
                                             std::string start_id = "0");
-// The stream commands as keyed requests and their reply parsers, for engines on a redis::Client
-// (the Connection functions below are built from them).
+// The stream commands as keyed requests and their reply parsers, for callers that batch them
+// (the functions below are built from them).
 Request xgroup_create_request(std::string key, std::string group, std::string start_id = "0");
 Result<void> xgroup_created(const Result<Reply>& r);  // BUSYGROUP (exists already) is success
 Request xreadgroup_request(std::string group, std::string consumer, std::string key, std::string id,
@@ -112,17 +110,17 @@ Result<std::vector<StreamEntry>> xreadgroup_entries(const Result<Reply>& r);
 Request xautoclaim_request(std::string key, std::string group, std::string consumer,
                            Millis min_idle, std::string start, int64_t count);
 Result<std::pair<std::string, std::vector<StreamEntry>>> xautoclaim_entries(const Result<Reply>& r);
-// XREADGROUP GROUP g consumer COUNT n [BLOCK ms] STREAMS key id. Use a dedicated connection when
+// XREADGROUP GROUP g consumer COUNT n [BLOCK ms] STREAMS key id. Use a dedicated client when
 // blocking: the request timeout must exceed `block`.
-asio::awaitable<Result<std::vector<StreamEntry>>> xreadgroup(Connection& c, std::string group,
+asio::awaitable<Result<std::vector<StreamEntry>>> xreadgroup(Client& c, std::string group,
                                                              std::string consumer, std::string key,
                                                              std::string id, int64_t count,
                                                              std::optional<Millis> block);
-asio::awaitable<Result<int64_t>> xack(Connection& c, std::string key, std::string group,
+asio::awaitable<Result<int64_t>> xack(Client& c, std::string key, std::string group,
                                       std::vector<std::string> ids);
 // XAUTOCLAIM key group consumer min-idle start COUNT n → (next start id, claimed entries).
 asio::awaitable<Result<std::pair<std::string, std::vector<StreamEntry>>>> xautoclaim(
-    Connection& c, std::string key, std::string group, std::string consumer, Millis min_idle,
+    Client& c, std::string key, std::string group, std::string consumer, Millis min_idle,
     std::string start, int64_t count);
 struct PendingEntry {
   std::string id;
@@ -131,10 +129,10 @@ struct PendingEntry {
   int64_t deliveries;
 };
 // XPENDING key group - + count: the oldest pending entries with their delivery counts.
-asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Connection& c, std::string key,
+asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Client& c, std::string key,
                                                             std::string group, int64_t count);
 
 // Pub/sub and client-side caching.
-asio::awaitable<Result<int64_t>> publish(Connection& c, std::string channel, std::string message);
+asio::awaitable<Result<int64_t>> publish(Client& c, std::string channel, std::string message);
 
 }  // namespace surge::redis

@@ -1,4 +1,5 @@
-// SET with PX plus SADD to publish; SMEMBERS then MGET to read, SREM for the expired.
+// SET with PX plus SADD to publish; SMEMBERS then a GET per name to read (the values' keys may
+// live on different nodes), SREM for the expired.
 #include "redis/heartbeats.h"
 
 #include <algorithm>
@@ -7,38 +8,33 @@
 
 namespace surge::redis {
 
-asio::awaitable<Result<void>> Heartbeats::publish(Connection& c, const std::string& name,
+asio::awaitable<Result<void>> Heartbeats::publish(Client& c, const std::string& name,
                                                   std::string value) const {
-  auto cmd = Command::make("SET", value_key(name), value, "PX", ttl_.count());
-  cmd.add("SADD", names_, name);
-  auto r = co_await exec_as<Done, int64_t>(c, std::move(cmd));
+  auto requests = batch(Request::keyed(1, "SET", value_key(name), value, "PX", ttl_.count()),
+                        Request::keyed(1, "SADD", names_, name));
+  auto r = co_await exec_as<Done, int64_t>(c, std::move(requests));
   if (!r) co_return r.error();
   co_return Result<void>();
 }
 
 asio::awaitable<Result<std::vector<std::pair<std::string, std::string>>>> Heartbeats::live(
-    Connection& c) const {
+    Client& c) const {
   auto names = co_await smembers(c, names_);
   if (!names) co_return names.error();
   std::vector<std::pair<std::string, std::string>> out;
   if (names->empty()) co_return out;
   std::sort(names->begin(), names->end());
-  std::vector<std::string> keys;
-  for (const auto& n : *names) keys.push_back(value_key(n));
-  Command mget;
-  mget.add_list("MGET", keys);
-  auto values = co_await c.exec(std::move(mget));
+  std::vector<Request> gets;
+  for (const auto& n : *names) gets.push_back(Request::keyed(1, "GET", value_key(n)));
+  auto values = co_await exec_each<std::optional<std::string>>(c, std::move(gets));
   if (!values) co_return values.error();
-  if (!values->is_array() || values->elements.size() != names->size()) {
-    co_return make_error_code(Errc::kProtocol);
-  }
   std::vector<std::string> gone;
   for (size_t i = 0; i < names->size(); ++i) {
-    const auto& v = values->elements[i];
-    if (v.is_nil()) {
+    auto& v = (*values)[i];
+    if (!v) {
       gone.push_back((*names)[i]);
     } else {
-      out.emplace_back((*names)[i], v.str);
+      out.emplace_back((*names)[i], std::move(*v));
     }
   }
   // A name published again between the MGET and the SREM is added back by its next publish.

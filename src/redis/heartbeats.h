@@ -12,11 +12,11 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "redis/connection.h"
+#include "redis/client.h"
 
 namespace surge::redis {
 
-// Immutable: usable from any thread, each call on the io_context of the connection passed in.
+// Immutable: usable from any thread, each call on the io_context of the client passed in.
 class Heartbeats {
  public:
   Heartbeats(std::string prefix, std::chrono::milliseconds ttl)
@@ -26,11 +26,10 @@ class Heartbeats {
   std::string value_key(const std::string& name) const { return prefix_ + ":" + name; }
 
   // One round trip: the value (for `ttl`) and the name in the set.
-  asio::awaitable<Result<void>> publish(Connection& c, const std::string& name,
+  asio::awaitable<Result<void>> publish(Client& c, const std::string& name,
                                         std::string value) const;
   // Every live name with its value, by name; names whose value expired leave the set.
-  asio::awaitable<Result<std::vector<std::pair<std::string, std::string>>>> live(
-      Connection& c) const;
+  asio::awaitable<Result<std::vector<std::pair<std::string, std::string>>>> live(Client& c) const;
 
  private:
   std::string prefix_;

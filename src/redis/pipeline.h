@@ -17,7 +17,6 @@
 #include "common/assert.h"
 #include "redis/client.h"
 #include "redis/commands.h"
-#include "redis/connection.h"
 
 namespace surge::redis {
 
@@ -98,16 +97,8 @@ Result<std::tuple<T...>> convert_all(Result<std::vector<Reply>> replies) {
 
 }  // namespace detail
 
-// Sends `cmd` (exactly sizeof...(T) commands) in one round trip; the replies as a tuple.
-template <class... T>
-asio::awaitable<Result<std::tuple<T...>>> exec_as(Connection& c, Command cmd) {
-  SURGE_ASSERT(cmd.reply_count() == sizeof...(T));
-  if (cmd.reply_count() != sizeof...(T)) co_return make_error_code(Errc::kProtocol);
-  co_return detail::convert_all<T...>(co_await c.exec_all(std::move(cmd)));
-}
-
-// The same over a Client: `requests` (exactly sizeof...(T)), each on its key's node, in one
-// round trip per node; the replies as a tuple in the caller's order.
+// `requests` (exactly sizeof...(T)), each on its key's node, in one round trip per node; the
+// replies as a tuple in the caller's order.
 template <class... T>
 asio::awaitable<Result<std::tuple<T...>>> exec_as(Client& c, std::vector<Request> requests) {
   SURGE_ASSERT(requests.size() == sizeof...(T));

@@ -38,12 +38,12 @@ std::optional<int64_t> id_field(const redis::StreamEntry& e, std::string_view na
 }
 
 // Every entry of a stream, oldest first, read in pages so no single reply is large.
-asio::awaitable<Result<std::vector<redis::StreamEntry>>> read_all(redis::Connection& c,
+asio::awaitable<Result<std::vector<redis::StreamEntry>>> read_all(redis::Client& c,
                                                                   const std::string& key) {
   std::vector<redis::StreamEntry> out;
   std::string start = "-";
   while (true) {
-    auto r = co_await c.exec(redis::Command::make("XRANGE", key, start, "+", "COUNT", 1000));
+    auto r = co_await c.exec(redis::Request::keyed(1, "XRANGE", key, start, "+", "COUNT", 1000));
     if (!r) co_return r.error();
     if (r->is_error() || !r->is_array()) co_return make_error_code(Errc::kProtocol);
     for (const auto& item : r->elements) {
@@ -79,7 +79,7 @@ std::optional<std::pair<int64_t, int64_t>> group_backlog(const redis::Reply& gro
 }  // namespace
 
 asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
-    redis::Connection& c, db::VoucherRepository& vouchers, const Selection& selection) const {
+    redis::Client& c, db::VoucherRepository& vouchers, const Selection& selection) const {
   const auto& only = selection.only;
   auto wanted = [&](int64_t v) {
     return only.empty() || std::find(only.begin(), only.end(), v) != only.end();
@@ -111,18 +111,17 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
   auto dead = co_await dead_letters(c);
   if (!dead) co_return dead.error();
   // Every shard's length and groups in one round trip (the summary is polled during sales).
-  redis::Command streams;
+  std::vector<redis::Request> streams;
   for (int s = 0; s < sale_.shards(); ++s) {
-    streams.add("XLEN", sale_.stream_key(s));
-    streams.add("XINFO", "GROUPS", sale_.stream_key(s));
+    streams.push_back(redis::Request::keyed(1, "XLEN", sale_.stream_key(s)));
+    streams.push_back(redis::Request::keyed(2, "XINFO", "GROUPS", sale_.stream_key(s)));
   }
   auto stream_replies = co_await c.exec_all(std::move(streams));
   if (!stream_replies) co_return stream_replies.error();
   if (stream_replies->size() != 2 * static_cast<size_t>(sale_.shards())) {
     co_return make_error_code(Errc::kProtocol);
   }
-  redis::NodeClient node(c);  // the flash sale's reads take a client; this is the single node
-  auto queued = co_await sale_.queued_in_all(node);
+  auto queued = co_await sale_.queued_in_all(c);
   if (!queued) co_return queued.error();
   Summary out;
   for (int s = 0; s < sale_.shards(); ++s) {
@@ -165,10 +164,11 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
   }
   std::reverse(out.vouchers.begin(), out.vouchers.end());
   // Stock left and buyers accepted, in one round trip for all of them.
-  redis::Command figures;
+  std::vector<redis::Request> figures;
   for (const auto& vc : out.vouchers) {
-    figures.add("HGET", sale_.voucher_key(vc.voucher_id), field::kStock);
-    figures.add("SCARD", sale_.buyers_key(vc.voucher_id));
+    figures.push_back(redis::Request::keyed(1, "HGET", sale_.voucher_key(vc.voucher_id),
+                                            std::string(field::kStock)));
+    figures.push_back(redis::Request::keyed(1, "SCARD", sale_.buyers_key(vc.voucher_id)));
   }
   if (!out.vouchers.empty()) {
     auto replies = co_await c.exec_all(std::move(figures));
@@ -188,7 +188,7 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
 }
 
 asio::awaitable<Result<std::vector<OrderQueues::DeadLetter>>> OrderQueues::dead_letters(
-    redis::Connection& c, const std::vector<int64_t>& only) const {
+    redis::Client& c, const std::vector<int64_t>& only) const {
   std::vector<DeadLetter> out;
   for (int s = 0; s < sale_.shards(); ++s) {
     auto entries = co_await read_all(c, sale_.dead_letter_key(s));
@@ -212,12 +212,12 @@ asio::awaitable<Result<std::vector<OrderQueues::DeadLetter>>> OrderQueues::dead_
   co_return out;
 }
 
-asio::awaitable<Result<OrderQueues::Replay>> OrderQueues::replay(redis::Connection& c,
+asio::awaitable<Result<OrderQueues::Replay>> OrderQueues::replay(redis::Client& c,
                                                                  const DeadLetter& d) const {
   std::vector<std::string> keys{sale_.dead_letter_key(d.shard), sale_.stream_key(d.shard),
                                 sale_.queued_key(d.shard)};
   std::vector<std::string> args{d.id};
-  auto r = co_await kReplay.run(c, std::move(keys), std::move(args));
+  auto r = co_await c.run(kReplay, std::move(keys), std::move(args));
   auto n = redis::to_integer(r);
   if (!n) co_return n.error();
   if (*n == 1) co_return Replay::kReplayed;

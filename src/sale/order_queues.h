@@ -58,7 +58,7 @@ class OrderQueues {
   };
   // Every figure comes from the stores (Redis and MariaDB), never from this process's
   // counters, so any instance sees the same numbers.
-  asio::awaitable<Result<Summary>> summary(redis::Connection& c, db::VoucherRepository& vouchers,
+  asio::awaitable<Result<Summary>> summary(redis::Client& c, db::VoucherRepository& vouchers,
                                            const Selection& selection) const;
 
   struct DeadLetter {
@@ -71,14 +71,14 @@ class OrderQueues {
   };
   // Oldest first, shard by shard; `only` non-empty limits the list to those vouchers' orders.
   asio::awaitable<Result<std::vector<DeadLetter>>> dead_letters(
-      redis::Connection& c, const std::vector<int64_t>& only = {}) const;
+      redis::Client& c, const std::vector<int64_t>& only = {}) const;
 
   // Moves one dead letter back: in one script, its order is appended to its shard's order
   // stream, its queued marker becomes "user:voucher" again and the dead letter is deleted, so
   // the writer persists it like any order (once: the order id is the row's primary key, a
   // duplicate is acknowledged as done) or, if the cause persists, dead-letters it again.
   enum class Replay { kReplayed, kGone, kMalformed };
-  asio::awaitable<Result<Replay>> replay(redis::Connection& c, const DeadLetter& d) const;
+  asio::awaitable<Result<Replay>> replay(redis::Client& c, const DeadLetter& d) const;
 
  private:
   const FlashSale& sale_;

@@ -66,7 +66,7 @@ SaleFigures::SaleFigures(const OrderQueues& queues, db::VoucherRepository& vouch
     : queues_(queues), vouchers_(vouchers), clock_(clock), options_(options) {}
 
 asio::awaitable<Result<std::shared_ptr<const SaleFigures::Figures>>> SaleFigures::current(
-    redis::Connection& c, Wait wait) {
+    redis::Client& c, Wait wait) {
   std::shared_ptr<const Figures> latest;
   bool start = false;
   {
@@ -85,7 +85,7 @@ asio::awaitable<Result<std::shared_ptr<const SaleFigures::Figures>>> SaleFigures
 }
 
 asio::awaitable<Result<std::shared_ptr<const SaleFigures::Figures>>> SaleFigures::refresh(
-    redis::Connection& c) {
+    redis::Client& c) {
   int64_t now = clock_.now_ms();
   OrderQueues::Selection selection;
   selection.active_at_ms = now;

@@ -47,7 +47,7 @@ class SaleFigures {
   // summary's store reads, which take round trips behind a sale's purchases, and sees figures
   // at most about max_age plus one computation old. The first call always computes inline; an
   // error then when the stores could not be read.
-  asio::awaitable<Result<std::shared_ptr<const Figures>>> current(redis::Connection& c,
+  asio::awaitable<Result<std::shared_ptr<const Figures>>> current(redis::Client& c,
                                                                   Wait wait = Wait::kNo);
 
   // The figures as Prometheus gauges labelled by voucher and by order-stream shard. They come
@@ -59,7 +59,7 @@ class SaleFigures {
 
  private:
   // Computes and stores new figures; the caller has set computing_.
-  asio::awaitable<Result<std::shared_ptr<const Figures>>> refresh(redis::Connection& c);
+  asio::awaitable<Result<std::shared_ptr<const Figures>>> refresh(redis::Client& c);
 
   const OrderQueues& queues_;
   db::VoucherRepository& vouchers_;

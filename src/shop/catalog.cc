@@ -11,8 +11,7 @@
 
 namespace surge::shop {
 
-asio::awaitable<Result<int64_t>> Catalog::create(size_t worker, redis::Connection& c,
-                                                 NewShop shop) {
+asio::awaitable<Result<int64_t>> Catalog::create(size_t worker, redis::Client& c, NewShop shop) {
   auto has = [&](std::string_view column) {
     return std::any_of(shop.fields.begin(), shop.fields.end(),
                        [&](auto& f) { return f.first == column; });
@@ -45,8 +44,8 @@ asio::awaitable<Result<int64_t>> Catalog::create(size_t worker, redis::Connectio
   co_return make_error_code(Errc::kUnavailable);
 }
 
-asio::awaitable<Result<void>> Catalog::index_created(size_t worker, redis::Connection& c,
-                                                     int64_t id, const NewShop& shop) {
+asio::awaitable<Result<void>> Catalog::index_created(size_t worker, redis::Client& c, int64_t id,
+                                                     const NewShop& shop) {
   auto added = co_await bloom_.add(c, std::to_string(id));
   if (!added) co_return added.error();
   std::vector<redis::GeoMember> place{{std::to_string(id), shop.x, shop.y}};
@@ -56,13 +55,12 @@ asio::awaitable<Result<void>> Catalog::index_created(size_t worker, redis::Conne
   co_return co_await cache_.invalidate(worker, std::to_string(id));
 }
 
-asio::awaitable<Result<bool>> Catalog::update(size_t worker, redis::Connection& c, int64_t id,
+asio::awaitable<Result<bool>> Catalog::update(size_t worker, redis::Client& c, int64_t id,
                                               db::ShopFields fields) {
   co_return co_await cache::update_shop(shops_, c, cache_, worker, id, std::move(fields));
 }
 
-asio::awaitable<Result<std::vector<NearbyShop>>> Catalog::nearby(size_t worker,
-                                                                 redis::Connection& c,
+asio::awaitable<Result<std::vector<NearbyShop>>> Catalog::nearby(size_t worker, redis::Client& c,
                                                                  int64_t type_id, double x,
                                                                  double y, double radius_m,
                                                                  int64_t from, int64_t count) {
@@ -79,7 +77,7 @@ asio::awaitable<Result<std::vector<NearbyShop>>> Catalog::nearby(size_t worker,
   co_return out;
 }
 
-asio::awaitable<Result<size_t>> Catalog::build_geo_index(redis::Connection& c) {
+asio::awaitable<Result<size_t>> Catalog::build_geo_index(redis::Client& c) {
   // An update that lands between reading the rows and writing them moves the generation: the
   // load then starts again from fresh rows. Updates are rare next to a load's few milliseconds,
   // so a few attempts are plenty.
@@ -92,7 +90,7 @@ asio::awaitable<Result<size_t>> Catalog::build_geo_index(redis::Connection& c) {
   }
 }
 
-asio::awaitable<Result<size_t>> Catalog::load_geo_index(redis::Connection& c) {
+asio::awaitable<Result<size_t>> Catalog::load_geo_index(redis::Client& c) {
   auto generation = co_await cache::geo_generation(c);
   if (!generation) co_return generation.error();
   auto places = co_await shops_.all_locations();

@@ -46,27 +46,27 @@ class Catalog {
   // the id to the filter and the geo index, and invalidates the id everywhere; the new id.
   // When a Redis step fails the row is deleted again and the answer is kUnavailable: nothing
   // is created, so the caller may simply retry.
-  asio::awaitable<Result<int64_t>> create(size_t worker, redis::Connection& c, NewShop shop);
+  asio::awaitable<Result<int64_t>> create(size_t worker, redis::Client& c, NewShop shop);
   // Updates the row, moves the shop in the geo indexes (a new place or type), and invalidates
   // the id everywhere before returning; false: no such shop.
-  asio::awaitable<Result<bool>> update(size_t worker, redis::Connection& c, int64_t id,
+  asio::awaitable<Result<bool>> update(size_t worker, redis::Client& c, int64_t id,
                                        db::ShopFields fields);
   // Shops of `type_id` within `radius_m` of (x, y), nearest first, entries [from, from + count).
-  asio::awaitable<Result<std::vector<NearbyShop>>> nearby(size_t worker, redis::Connection& c,
+  asio::awaitable<Result<std::vector<NearbyShop>>> nearby(size_t worker, redis::Client& c,
                                                           int64_t type_id, double x, double y,
                                                           double radius_m, int64_t from,
                                                           int64_t count);
   // Loads every shop's location into the geo indexes (at start) and removes members that no
   // longer belong (moved to another type, deleted); the number of shops indexed.
   // A row whose coordinates the index refuses is skipped and logged, never the whole load.
-  asio::awaitable<Result<size_t>> build_geo_index(redis::Connection& c);
+  asio::awaitable<Result<size_t>> build_geo_index(redis::Client& c);
 
  private:
   // The Redis half of create(): filter, geo index, invalidation.
-  asio::awaitable<Result<void>> index_created(size_t worker, redis::Connection& c, int64_t id,
+  asio::awaitable<Result<void>> index_created(size_t worker, redis::Client& c, int64_t id,
                                               const NewShop& shop);
   // One attempt; kConflict when an update moved the indexes' generation meanwhile.
-  asio::awaitable<Result<size_t>> load_geo_index(redis::Connection& c);
+  asio::awaitable<Result<size_t>> load_geo_index(redis::Client& c);
 
   db::ShopRepository& shops_;
   cache::ReadThrough& cache_;

@@ -67,7 +67,7 @@ class Engine {
          const Clock& clock = Clock::system())
       : source_{ctx_, delay} {
     auto ro = test::stores().redis;
-    conn_ = redis::Connection::create(ctx_.get_executor(), ro);
+    conn_ = redis::NodeClient::create(ctx_.get_executor(), ro);
     feed_ = redis::Connection::create(ctx_.get_executor(), ro);
     options.name = cls;
     cache_ = std::make_unique<ReadThrough>(
@@ -116,14 +116,15 @@ class Engine {
 
   ReadThrough& cache() { return *cache_; }
   SlowSource& source() { return source_; }
-  redis::Connection& redis() { return *conn_; }
+  redis::Client& redis() { return *conn_; }
   redis::Connection& feed() { return *feed_; }
   asio::io_context& ctx() { return ctx_; }
 
  private:
   asio::io_context ctx_;
   SlowSource source_;
-  std::shared_ptr<redis::Connection> conn_, feed_;
+  std::shared_ptr<redis::NodeClient> conn_;
+  std::shared_ptr<redis::Connection> feed_;
   std::unique_ptr<ReadThrough> cache_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
   std::thread thread_;
@@ -234,7 +235,7 @@ class FilterInstance {
  public:
   explicit FilterInstance(const std::string& name) : bloom_(name, 1000, 1e-6) {
     auto ro = test::stores().redis;
-    conn_ = redis::Connection::create(ctx_.get_executor(), ro);
+    conn_ = redis::NodeClient::create(ctx_.get_executor(), ro);
     conn_->start();
     guard_.emplace(ctx_.get_executor());
     thread_ = std::thread([this] { ctx_.run(); });
@@ -273,14 +274,16 @@ class FilterInstance {
     return asio::co_spawn(ctx_, std::move(a), asio::use_future).get();
   }
   BloomFilter& bloom() { return bloom_; }
-  redis::Connection& redis() { return *conn_; }
+  redis::Client& redis() { return *conn_; }
+  redis::Connection& connection() { return conn_->connection(); }
 
  private:
   asio::awaitable<void> sync() { (void)co_await bloom_.sync(*conn_); }
 
   asio::io_context ctx_;
   BloomFilter bloom_;
-  std::shared_ptr<redis::Connection> conn_, feed_;
+  std::shared_ptr<redis::NodeClient> conn_;
+  std::shared_ptr<redis::Connection> feed_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard_;
   std::thread thread_;
 };
@@ -297,7 +300,7 @@ TEST(ReadThrough, EachInstanceAnswersAbsentIdsFromItsOwnCopyOfTheFilter) {
   ASSERT_TRUE(b.run(b.bloom().build(b.redis(), {})));  // b's database read found nothing new
   ASSERT_TRUE(eventually([&] { return a.bloom().local_ready() && b.bloom().local_ready(); }));
 
-  uint64_t before = b.redis().stats().requests;
+  uint64_t before = b.connection().stats().requests;
   for (int i = 1; i <= 300; ++i) {
     ASSERT_TRUE(*b.run(b.bloom().might_contain(b.redis(), std::to_string(i)))) << i;
   }
@@ -306,7 +309,7 @@ TEST(ReadThrough, EachInstanceAnswersAbsentIdsFromItsOwnCopyOfTheFilter) {
     absent += !*b.run(b.bloom().might_contain(b.redis(), "absent-" + std::to_string(i)));
   }
   EXPECT_EQ(absent, 1000);
-  EXPECT_EQ(b.redis().stats().requests, before);  // all from memory
+  EXPECT_EQ(b.connection().stats().requests, before);  // all from memory
 
   ASSERT_TRUE(a.run(a.bloom().add(a.redis(), "777777")));
   EXPECT_EQ(a.bloom().might_contain_here("777777"), std::optional<bool>(true));
@@ -316,9 +319,9 @@ TEST(ReadThrough, EachInstanceAnswersAbsentIdsFromItsOwnCopyOfTheFilter) {
   b.stop_feed();
   EXPECT_FALSE(b.bloom().local_ready());
   EXPECT_EQ(b.bloom().might_contain_here("absent-1"), std::nullopt);
-  before = b.redis().stats().requests;
+  before = b.connection().stats().requests;
   EXPECT_FALSE(*b.run(b.bloom().might_contain(b.redis(), "absent-1")));
-  EXPECT_EQ(b.redis().stats().requests, before + 1);
+  EXPECT_EQ(b.connection().stats().requests, before + 1);
   // Added meanwhile on a: b's copy misses the message, and the sync after its feed is back
   // brings it.
   ASSERT_TRUE(a.run(a.bloom().add(a.redis(), "888888")));
@@ -601,7 +604,7 @@ TEST(ReadThrough, ANearCacheRefusesAReplyAnInvalidationOvertook) {
   std::promise<Result<Loaded>> got;
   std::atomic<bool> invalidation_handled{false};
   asio::post(b.ctx(), [&] {
-    asio::co_spawn(b.ctx(), b.redis().exec(redis::Command::make("BLPOP", gate, "5")),
+    asio::co_spawn(b.ctx(), b.redis().exec(redis::Request::keyed(1, "BLPOP", gate, "5")),
                    asio::detached);
     asio::co_spawn(b.ctx(), b.cache().get(0, "13"),
                    [&](std::exception_ptr, Result<Loaded> r) { got.set_value(std::move(r)); });
@@ -611,7 +614,7 @@ TEST(ReadThrough, ANearCacheRefusesAReplyAnInvalidationOvertook) {
   });
   ASSERT_TRUE(eventually([&] { return invalidation_handled.load(); }));
   Engine other(cls + "x", 0ms);
-  ASSERT_TRUE(other.run(other.redis().exec(redis::Command::make("LPUSH", gate, "go"))));
+  ASSERT_TRUE(other.run(other.redis().exec(redis::Request::keyed(1, "LPUSH", gate, "go"))));
   auto r = got.get_future().get();
   ASSERT_TRUE(r && *r);
   EXPECT_EQ(**r, "{\"old\":1}");
@@ -630,7 +633,8 @@ TEST(ReadThrough, LosingTheFeedFlushesNearCaches) {
   ASSERT_TRUE(e.run(e.cache().get(0, "3")));
   EXPECT_EQ(e.cache().counters().near_hit.load(), 1u);
   // Kill the feed's connection from the server side; its reconnect reports the loss.
-  auto list = e.run(e.redis().exec(redis::Command::make("CLIENT", "KILL", "TYPE", "pubsub")));
+  auto list = e.run(e.redis().exec(
+      redis::Request::keyed(redis::Request::kNoKey, "CLIENT", "KILL", "TYPE", "pubsub")));
   ASSERT_TRUE(list);
   ASSERT_TRUE(eventually([&] { return e.cache().counters().near_flushes.load() >= 1; }));
   EXPECT_EQ(e.cache().counters().near_flushes.load(), 1u);

@@ -105,7 +105,7 @@ class Outage : public ::testing::Test {
     boost::asio::io_context ctx;
     redis::Options ro;
     ro.port = redis_port();
-    auto conn = redis::Connection::create(ctx.get_executor(), ro);
+    auto conn = redis::NodeClient::create(ctx.get_executor(), ro);
     conn->start();
     std::vector<std::string> out;
     if (!run_co(ctx, conn->wait_ready(3s))) {
@@ -164,7 +164,7 @@ TEST_F(Outage, SaleGoesOnWhileMariaDbIsDownAndEveryOrderLandsAfterwards) {
   boost::asio::io_context ctx;
   redis::Options ro;
   ro.port = static_cast<uint16_t>(std::stoi(value_of(env_, "SURGE_REDIS_PORT")));
-  auto conn = redis::Connection::create(ctx.get_executor(), ro);
+  auto conn = redis::NodeClient::create(ctx.get_executor(), ro);
   conn->start();
   ASSERT_TRUE(run_co(ctx, conn->wait_ready(3s)));
   std::vector<std::string> tokens;

@@ -38,7 +38,7 @@ class FlashSaleTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (int i = 0; i < 2; ++i) {
-      conns_.push_back(redis::Connection::create(ctx_.get_executor(), test::stores().redis));
+      conns_.push_back(redis::NodeClient::create(ctx_.get_executor(), test::stores().redis));
       conns_.back()->start();
       nodes_.push_back(std::make_unique<redis::NodeClient>(*conns_.back()));
     }
@@ -96,12 +96,12 @@ class FlashSaleTest : public ::testing::Test {
             order_id);
     cmd.add("HSET", sale_.queued_key(shard), order_id,
             std::to_string(user) + ":" + std::to_string(voucher));
-    auto r = run_co(ctx_, conns_[0]->exec_all(std::move(cmd)));
+    auto r = run_co(ctx_, conns_[0]->connection().exec_all(std::move(cmd)));
     EXPECT_TRUE(r && r->size() == 2 && (*r)[0].is_string());
     return r && !r->empty() ? (*r)[0].str : std::string();
   }
   int64_t xlen(const std::string& key) {
-    auto n = run_co(ctx_, conns_[0]->exec(redis::Command::make("XLEN", key)));
+    auto n = run_co(ctx_, conns_[0]->connection().exec(redis::Command::make("XLEN", key)));
     return n && n->as_integer() ? *n->as_integer() : -1;
   }
   // Runs the io_context until `done()` holds (or 20 s pass).
@@ -139,7 +139,7 @@ class FlashSaleTest : public ::testing::Test {
   }
 
   asio::io_context ctx_;
-  std::vector<std::shared_ptr<redis::Connection>> conns_;
+  std::vector<std::shared_ptr<redis::NodeClient>> conns_;
   std::vector<std::unique_ptr<redis::NodeClient>> nodes_;  // the engines' view of conns_
   db::Pool pool_{test::stores().db};
   db::VoucherRepository vouchers_{pool_};
@@ -303,8 +303,8 @@ TEST_F(FlashSaleTest, RefusedAndMalformedEntriesGoToTheDeadLetterStreamOthersPer
   int64_t voucher = make_voucher(10);
   int shard = sale_.shard_of(voucher);
   std::string stream = sale_.stream_key(shard);
-  auto before =
-      run_co(ctx_, conns_[0]->exec(redis::Command::make("XLEN", sale_.dead_letter_key(shard))));
+  auto before = run_co(ctx_, conns_[0]->connection().exec(
+                                 redis::Command::make("XLEN", sale_.dead_letter_key(shard))));
   int64_t dead_before = before && before->as_integer() ? *before->as_integer() : 0;
   // A good order, one for a voucher MariaDB does not know, and garbage.
   redis::Command cmd;
@@ -313,7 +313,7 @@ TEST_F(FlashSaleTest, RefusedAndMalformedEntriesGoToTheDeadLetterStreamOthersPer
   cmd.add("XADD", stream, "*", "userId", "42", "voucherId", "999999999", "id",
           std::to_string(voucher * 1000 + 2));
   cmd.add("XADD", stream, "*", "userId", "not-a-number", "voucherId", std::to_string(voucher));
-  ASSERT_TRUE(run_co(ctx_, conns_[0]->exec_all(std::move(cmd))));
+  ASSERT_TRUE(run_co(ctx_, conns_[0]->connection().exec_all(std::move(cmd))));
   WriterOptions o;
   o.max_failures = 2;
   start_writer(o);
@@ -321,8 +321,8 @@ TEST_F(FlashSaleTest, RefusedAndMalformedEntriesGoToTheDeadLetterStreamOthersPer
   auto until = std::chrono::steady_clock::now() + 10s;
   int64_t dead = 0;
   while (std::chrono::steady_clock::now() < until) {
-    auto n =
-        run_co(ctx_, conns_[0]->exec(redis::Command::make("XLEN", sale_.dead_letter_key(shard))));
+    auto n = run_co(ctx_, conns_[0]->connection().exec(
+                              redis::Command::make("XLEN", sale_.dead_letter_key(shard))));
     dead = n && n->as_integer() ? *n->as_integer() - dead_before : 0;
     if (dead >= 2) break;
     test::drive_for(ctx_, 50ms);
@@ -376,7 +376,7 @@ TEST_F(FlashSaleTest, AFreshIdForAnExistingUserAndVoucherIsACollisionNotAReplay)
   EXPECT_EQ(writer_->stats().replayed, 0u);
   EXPECT_EQ(writer_->stats().persisted, 0u);
   EXPECT_EQ(xlen(sale_.dead_letter_key(shard)), dead_before + 1);
-  auto last = run_co(ctx_, conns_[0]->exec(redis::Command::make(
+  auto last = run_co(ctx_, conns_[0]->connection().exec(redis::Command::make(
                                "XREVRANGE", sale_.dead_letter_key(shard), "+", "-", "COUNT", 1)));
   ASSERT_TRUE(last && last->is_array() && last->elements.size() == 1);
   auto dead = redis::to_stream_entry(last->elements[0]);
@@ -434,7 +434,7 @@ TEST_F(FlashSaleTest, AWriterKilledBetweenCommitAndAckReplaysEverythingOnce) {
   EXPECT_EQ(writer_->stats().collisions, 0u);
   EXPECT_EQ(stock(voucher), 20 - kOrders);
   EXPECT_EQ(db_orders(voucher), kOrders);
-  auto pending = run_co(ctx_, conns_[0]->exec(redis::Command::make(
+  auto pending = run_co(ctx_, conns_[0]->connection().exec(redis::Command::make(
                                   "XPENDING", stream, "order-writers", "-", "+", 100, consumer())));
   ASSERT_TRUE(pending && pending->is_array());
   EXPECT_EQ(pending->elements.size(), 0u);
@@ -502,7 +502,8 @@ TEST_F(FlashSaleTest, AcknowledgedEntriesAreTrimmedPendingOnesNever) {
   start_writer(o);
   ASSERT_TRUE(wait_for_orders(voucher, 4));
   auto present = [&](const std::string& id) {
-    auto r = run_co(ctx_, conns_[0]->exec(redis::Command::make("XRANGE", stream, id, id)));
+    auto r =
+        run_co(ctx_, conns_[0]->connection().exec(redis::Command::make("XRANGE", stream, id, id)));
     return r && r->is_array() && !r->elements.empty();
   };
   ASSERT_TRUE(wait_until([&] { return !present(acked.back()); })) << "nothing was trimmed";

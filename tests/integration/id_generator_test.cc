@@ -25,7 +25,7 @@ std::string unique_prefix(const char* base) {
 // One "instance": its own io_context, connection and generator; makes `n` ids as fast as it can.
 std::vector<int64_t> make_ids(IdOptions options, size_t n, IdGenerator::Clock clock = {}) {
   asio::io_context ctx;
-  auto conn = redis::Connection::create(ctx.get_executor(), test::stores().redis);
+  auto conn = redis::NodeClient::create(ctx.get_executor(), test::stores().redis);
   conn->start();
   std::vector<int64_t> out;
   out.reserve(n);
@@ -93,7 +93,7 @@ TEST(IdGenerator, LiteralLayoutUnderAnInjectedClockAndEpoch) {
   }
   // 20 ids in blocks of 7: three INCRBY 7 on the day's counter.
   asio::io_context ctx;
-  auto conn = redis::Connection::create(ctx.get_executor(), test::stores().redis);
+  auto conn = redis::NodeClient::create(ctx.get_executor(), test::stores().redis);
   conn->start();
   auto read = [&]() -> asio::awaitable<Result<std::optional<std::string>>> {
     co_await conn->wait_ready(3s);
@@ -153,7 +153,7 @@ TEST(IdGenerator, ABlockNeverCrossesMidnight) {
   EXPECT_EQ(IdGenerator::sequence_of(ids[2]), 1);  // a fresh block from the new day's counter
   EXPECT_EQ(IdGenerator::seconds_of(ids[2]), midnight - o.epoch_seconds);
   asio::io_context ctx;
-  auto conn = redis::Connection::create(ctx.get_executor(), test::stores().redis);
+  auto conn = redis::NodeClient::create(ctx.get_executor(), test::stores().redis);
   redis::NodeClient node(*conn);
   IdGenerator names(node, o);
   EXPECT_EQ(names.counter_key(midnight - 1), "icr:" + o.prefix + ":2025:12:31");

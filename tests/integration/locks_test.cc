@@ -37,7 +37,7 @@ std::string unique(const char* base) {
 // One "process": an io_context, a command connection, a feed and a lock service.
 struct Node {
   explicit Node(LockOptions o = {}) {
-    cmd = redis::Connection::create(ctx.get_executor(), test::stores().redis);
+    cmd = redis::NodeClient::create(ctx.get_executor(), test::stores().redis);
     feed = redis::Connection::create(ctx.get_executor(), test::stores().redis);
     locks = std::make_unique<LockService>(*cmd, o);
     feed->add_subscription(LockService::kReleasedChannel);
@@ -71,7 +71,8 @@ struct Node {
   }
 
   boost::asio::io_context ctx;
-  std::shared_ptr<redis::Connection> cmd, feed;
+  std::shared_ptr<redis::NodeClient> cmd;
+  std::shared_ptr<redis::Connection> feed;
   std::unique_ptr<LockService> locks;
 };
 

@@ -151,7 +151,7 @@ class Writer {
         ctx_.get_executor(), sale::node_clients(ctx_.get_executor(), test::stores().redis), repo_,
         sale_, o);
     writer_->start();
-    conn_ = redis::Connection::create(ctx_.get_executor(), test::stores().redis);
+    conn_ = redis::NodeClient::create(ctx_.get_executor(), test::stores().redis);
     conn_->start();
     EXPECT_TRUE(run_co(ctx_, conn_->wait_ready(3s)));
   }
@@ -191,7 +191,7 @@ class Writer {
   db::VoucherRepository repo_{pool_};
   sale::FlashSale sale_{4};
   std::shared_ptr<sale::OrderWriter> writer_;
-  std::shared_ptr<redis::Connection> conn_;
+  std::shared_ptr<redis::NodeClient> conn_;
 };
 
 TEST(OperatorCommands, ADeadLetterIsListedAndReplayedIntoExactlyOneOrder) {

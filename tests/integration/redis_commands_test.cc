@@ -23,7 +23,7 @@ using namespace std::chrono_literals;
 class RedisCommands : public ::testing::Test {
  protected:
   void SetUp() override {
-    conn_ = Connection::create(ctx_.get_executor(), test::stores().redis);
+    conn_ = NodeClient::create(ctx_.get_executor(), test::stores().redis);
     conn_->start();
     ASSERT_TRUE(run(conn_->wait_ready(3s)));
     prefix_ = "test:cmd:" + std::to_string(::getpid()) + ":" +
@@ -41,12 +41,12 @@ class RedisCommands : public ::testing::Test {
   std::string key(const std::string& k) const { return prefix_ + k; }
 
   asio::io_context ctx_;
-  std::shared_ptr<Connection> conn_;
+  std::shared_ptr<NodeClient> conn_;
   std::string prefix_;
 };
 
 TEST_F(RedisCommands, StringsAndKeys) {
-  Connection& c = *conn_;
+  Client& c = *conn_;
   EXPECT_EQ(*run(get(c, key("s"))), std::nullopt);
   EXPECT_TRUE(*run(set(c, key("s"), "v1")));
   EXPECT_EQ(*run(get(c, key("s"))), "v1");
@@ -67,7 +67,7 @@ TEST_F(RedisCommands, StringsAndKeys) {
 // Every published name is live with its latest value until its value expires (deleted here, as
 // expiry would), and then leaves the set of names too.
 TEST_F(RedisCommands, HeartbeatsListLiveNamesAndForgetExpiredOnes) {
-  Connection& c = *conn_;
+  Client& c = *conn_;
   Heartbeats hb(key("hb"), 5000ms);
   ASSERT_TRUE(run(hb.publish(c, "b", "b1")));
   ASSERT_TRUE(run(hb.publish(c, "a", "a1")));
@@ -86,7 +86,7 @@ TEST_F(RedisCommands, HeartbeatsListLiveNamesAndForgetExpiredOnes) {
 }
 
 TEST_F(RedisCommands, HashesSetsSortedSets) {
-  Connection& c = *conn_;
+  Client& c = *conn_;
   EXPECT_EQ(*run(hset(c, key("h"), {{"id", "1"}, {"nickName", "小明"}})), 2);
   auto h = run(hgetall(c, key("h")));
   ASSERT_TRUE(h);
@@ -137,7 +137,7 @@ TEST_F(RedisCommands, TypedRequestsOverAClient) {
 }
 
 TEST_F(RedisCommands, Geo) {
-  Connection& c = *conn_;
+  Client& c = *conn_;
   std::vector<GeoMember> shops = {
       {"1", 120.149993, 30.334229}, {"2", 120.15, 30.34}, {"3", 120.40, 30.10}};
   EXPECT_EQ(*run(geoadd(c, key("geo"), shops)), 3);
@@ -152,7 +152,7 @@ TEST_F(RedisCommands, Geo) {
 }
 
 TEST_F(RedisCommands, StreamsWithConsumerGroups) {
-  Connection& c = *conn_;
+  Client& c = *conn_;
   std::string s = key("orders");
   ASSERT_TRUE(run(xgroup_create(c, s, "g1")));
   ASSERT_TRUE(run(xgroup_create(c, s, "g1")));  // BUSYGROUP is success
@@ -187,22 +187,24 @@ TEST_F(RedisCommands, StreamsWithConsumerGroups) {
 }
 
 TEST_F(RedisCommands, ScriptsRecoverFromNoscript) {
-  Connection& c = *conn_;
+  Client& c = *conn_;
   Script script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
   EXPECT_EQ(script.sha().size(), 40u);
-  ASSERT_TRUE(run(c.exec(Command::make("SCRIPT", "FLUSH"))));
-  auto first = run(script.run(c, {key("k")}, {"2"}));  // server never saw it: NOSCRIPT → EVAL
+  auto flush = Request::keyed(Request::kNoKey, "SCRIPT", "FLUSH");
+  ASSERT_TRUE(run(c.exec(flush)));
+  auto first = run(c.run(script, {key("k")}, {"2"}));  // server never saw it: NOSCRIPT → EVAL
   ASSERT_TRUE(first);
   EXPECT_EQ(first->as_integer(), 2);
-  auto second = run(c.exec(script.evalsha({key("k")}, {"3"})));  // now cached by SHA
+  // Now loaded: a bare EVALSHA (no EVAL to fall back on) runs it.
+  auto second = run(c.exec(Request::keyed(3, "EVALSHA", script.sha(), 1, key("k"), 3)));
   ASSERT_TRUE(second);
   EXPECT_EQ(second->as_integer(), 5);
-  ASSERT_TRUE(run(c.exec(Command::make("SCRIPT", "FLUSH"))));
-  auto third = run(script.run(c, {key("k")}, {"1"}));
+  ASSERT_TRUE(run(c.exec(flush)));
+  auto third = run(c.run(script, {key("k")}, {"1"}));
   ASSERT_TRUE(third);
   EXPECT_EQ(third->as_integer(), 6);
   Script broken("return redis.call('NOPE')");
-  auto err = run(broken.run(c, {}, {}));
+  auto err = run(c.run(broken, {}, {}));
   ASSERT_TRUE(err);  // transport fine; the script's failure is an error reply
   EXPECT_TRUE(err->is_error());
 }
@@ -212,7 +214,7 @@ TEST_F(RedisCommands, SubscriberGetsMessagesAndResubscribesAfterReconnect) {
   Options o;
   o.port = server.port();
   auto sub = Connection::create(ctx_.get_executor(), o);
-  auto pub = Connection::create(ctx_.get_executor(), o);
+  auto pub = NodeClient::create(ctx_.get_executor(), o);
   std::vector<std::string> got;
   int ups = 0, downs = 0;
   sub->set_push_handler([&](Reply r) { got.push_back(r.elements.back().str); });

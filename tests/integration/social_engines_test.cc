@@ -48,7 +48,7 @@ class SocialEngines : public ::testing::Test {
  protected:
   SocialEngines()
       : pool_(test::stores().db),
-        redis_(redis::Connection::create(ctx_.get_executor(), test::stores().redis)),
+        redis_(redis::NodeClient::create(ctx_.get_executor(), test::stores().redis)),
         client_(*redis_),
         clock_(local_noon(2031, 2, 27)) {
     redis_->start();
@@ -94,7 +94,7 @@ class SocialEngines : public ::testing::Test {
   };
 
   db::Pool pool_;
-  std::shared_ptr<redis::Connection> redis_;
+  std::shared_ptr<redis::NodeClient> redis_;
   redis::NodeClient client_;  // what the social engines take: a view of redis_
   ManualClock clock_;
   db::UserRepository users_{pool_};
@@ -405,7 +405,7 @@ TEST_F(SocialEngines, ConcurrentTogglesByOneReaderLeaveTheSetAndTheCounterAgreei
     test::drive(
         ctx_, [&] { return done == toggles; }, 30s);
     ASSERT_EQ(failed, 0);
-    auto card = run_co(ctx_, redis_->exec(redis::Command::make("ZCARD", Likes::key(*blog))));
+    auto card = run_co(ctx_, redis_->exec(redis::Request::keyed(1, "ZCARD", Likes::key(*blog))));
     ASSERT_TRUE(card);
     expected = (expected + toggles) % 2;
     ASSERT_EQ(card->integer, expected);

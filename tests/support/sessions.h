@@ -39,7 +39,8 @@ class TestSessions {
     EXPECT_TRUE(token);
     return "authorization: " + token.value();
   }
-  redis::Connection& redis() { return *conn_; }
+  redis::Client& redis() { return client_; }
+  redis::Connection& connection() { return *conn_; }
   boost::asio::io_context& ctx() { return ctx_; }
 
  private:
