@@ -140,13 +140,17 @@ TEST(OperatorCommands, VoucherCreatePutsTheSaleInBothStores) {
 }
 
 // An order writer of this process on the shared sale ("seckill", 4 shards), as `surge serve`
-// runs it; writers of parallel suites may take some entries, with the same outcome.
+// runs it; writers of parallel suites may take some entries, with the same outcome. Such a writer
+// may also be stopped (its suite ends) with an entry read and unacknowledged: this one claims
+// entries idle for a second, so the test does not wait out the default 30 s.
 class Writer {
  public:
   Writer() {
     sale::WriterOptions o;
     o.consumer = "operator-test-" + str(::getpid());
     o.block = 200ms;
+    o.claim_idle = 1s;
+    o.claim_every = 500ms;
     writer_ = sale::OrderWriter::create(
         ctx_.get_executor(), sale::node_clients(ctx_.get_executor(), test::stores().redis), repo_,
         sale_, o);
