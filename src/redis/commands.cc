@@ -405,6 +405,24 @@ asio::awaitable<Result<std::pair<std::string, std::vector<StreamEntry>>>> xautoc
   co_return xautoclaim_entries(co_await c.exec(std::move(req)));
 }
 
+std::optional<GroupBacklog> group_backlog(const Reply& groups, std::string_view group) {
+  if (!groups.is_array()) return std::nullopt;
+  for (const auto& g : groups.elements) {
+    if (!g.is_array()) continue;
+    bool ours = false;
+    GroupBacklog b;
+    for (size_t i = 0; i + 1 < g.elements.size(); i += 2) {
+      const auto& k = g.elements[i].str;
+      const auto& v = g.elements[i + 1];
+      if (k == "name") ours = v.str == group;
+      if (k == "pending") b.pending = v.as_integer().value_or(0);
+      if (k == "lag") b.unread = v.as_integer().value_or(0);
+    }
+    if (ours) return b;
+  }
+  return std::nullopt;
+}
+
 asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Client& c, std::string key,
                                                             std::string group, int64_t count) {
   auto r = co_await c.exec(Request::keyed(1, "XPENDING", key, group, "-", "+", count));

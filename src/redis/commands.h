@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -128,6 +129,13 @@ struct PendingEntry {
   int64_t idle_ms;
   int64_t deliveries;
 };
+// One consumer group's backlog in an XINFO GROUPS reply: entries not yet delivered to it (lag)
+// and delivered but not acknowledged (pending); nullopt when the stream has no such group.
+struct GroupBacklog {
+  int64_t unread = 0;
+  int64_t pending = 0;
+};
+std::optional<GroupBacklog> group_backlog(const Reply& groups, std::string_view group);
 // XPENDING key group - + count: the oldest pending entries with their delivery counts.
 asio::awaitable<Result<std::vector<PendingEntry>>> xpending(Client& c, std::string key,
                                                             std::string group, int64_t count);

@@ -56,26 +56,6 @@ asio::awaitable<Result<std::vector<redis::StreamEntry>>> read_all(redis::Client&
   }
 }
 
-// The writers' group in an XINFO GROUPS reply: (unread, pending), or nullopt without one.
-std::optional<std::pair<int64_t, int64_t>> group_backlog(const redis::Reply& groups,
-                                                         const std::string& group) {
-  if (!groups.is_array()) return std::nullopt;
-  for (const auto& g : groups.elements) {
-    if (!g.is_array()) continue;
-    bool ours = false;
-    int64_t lag = 0, pending = 0;
-    for (size_t i = 0; i + 1 < g.elements.size(); i += 2) {
-      const auto& k = g.elements[i].str;
-      const auto& v = g.elements[i + 1];
-      if (k == "name") ours = v.str == group;
-      if (k == "pending") pending = v.as_integer().value_or(0);
-      if (k == "lag") lag = v.as_integer().value_or(0);
-    }
-    if (ours) return std::pair{lag, pending};
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
@@ -143,10 +123,10 @@ asio::awaitable<Result<OrderQueues::Summary>> OrderQueues::summary(
     if (b.length > 0) {
       const auto& groups = (*stream_replies)[2 * s + 1];
       if (groups.is_error()) co_return make_error_code(Errc::kServerError);
-      if (auto g = group_backlog(groups, group_)) {
+      if (auto g = redis::group_backlog(groups, group_)) {
         b.grouped = true;
-        b.unread = g->first;
-        b.pending = g->second;
+        b.unread = g->unread;
+        b.pending = g->pending;
       } else {
         b.unread = b.length;  // no writer has read this stream yet
       }

@@ -390,19 +390,9 @@ asio::awaitable<void> OrderWriter::trim(Shard& s) {
 
 asio::awaitable<void> OrderWriter::measure_lag(Shard& s) {
   auto r = co_await s.client->exec(redis::Request::keyed(2, "XINFO", "GROUPS", s.stream));
-  if (!r || !r->is_array()) co_return;
-  for (const auto& g : r->elements) {
-    if (!g.is_array()) continue;
-    bool ours = false;
-    int64_t lag = 0, pending = 0;
-    for (size_t i = 0; i + 1 < g.elements.size(); i += 2) {
-      const auto& k = g.elements[i].str;
-      const auto& v = g.elements[i + 1];
-      if (k == "name") ours = v.str == options_.group;
-      if (k == "pending") pending = v.as_integer().value_or(0);
-      if (k == "lag") lag = v.as_integer().value_or(0);
-    }
-    if (ours) s.lag.store(lag + pending, std::memory_order_relaxed);
+  if (!r) co_return;
+  if (auto g = redis::group_backlog(*r, options_.group)) {
+    s.lag.store(g->unread + g->pending, std::memory_order_relaxed);
   }
 }
 
