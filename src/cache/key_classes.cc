@@ -85,7 +85,7 @@ asio::awaitable<Result<KeyClassStats>> class_stats(redis::Client& c, std::string
                                  co_return Result<void>{};
                                });
   if (!entries) co_return entries.error();
-  auto versions = co_await count(c, "cachever:" + name + ":*");
+  auto versions = co_await count(c, "cachever:{" + entry_pattern(name) + "}");
   if (!versions) co_return versions.error();
   st.versions = *versions;
   auto locks = co_await count(c, "lock:" + name + ":*");

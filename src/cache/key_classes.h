@@ -24,7 +24,7 @@ struct KeyClassStats {
   int64_t entries = 0;   // cache:<name>:*
   int64_t nulls = 0;     // of which null markers (an absent item)
   int64_t bytes = 0;     // value bytes of the entries
-  int64_t versions = 0;  // cachever:<name>:* (keys invalidated within the version TTL)
+  int64_t versions = 0;  // cachever:{cache:<name>:*} (keys invalidated within the version TTL)
   int64_t locks = 0;     // lock:<name>:* (rebuilds in progress)
 };
 

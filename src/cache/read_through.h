@@ -93,10 +93,10 @@ class ReadThrough {
 
   const ClassOptions& options() const { return options_; }
   std::string key(std::string_view id) const { return key_prefix_ + std::string(id); }
-  // The key's version: bumped by each invalidation, compared by each fill.
-  std::string version_key(std::string_view id) const {
-    return "cachever:" + options_.name + ":" + std::string(id);
-  }
+  // The key's version: bumped by each invalidation, compared by each fill. Its hash tag is the
+  // entry's whole key, so the two share a slot and the fill and invalidation scripts that take
+  // both run on a cluster.
+  std::string version_key(std::string_view id) const { return "cachever:{" + key(id) + "}"; }
   // Published on the invalidation channel instead of an id: every key of the class (a flush).
   static constexpr std::string_view kEveryKey = "*";
   std::string filled_channel() const { return "cache:filled:" + options_.name; }

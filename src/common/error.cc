@@ -13,8 +13,6 @@ class Category final : public boost::system::error_category {
         return "ok";
       case Errc::kInvalidArgument:
         return "invalid argument";
-      case Errc::kNotFound:
-        return "not found";
       case Errc::kConflict:
         return "conflict";
       case Errc::kUnavailable:

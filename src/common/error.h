@@ -15,7 +15,6 @@ using boost::system::error_code;
 enum class Errc {
   kOk = 0,
   kInvalidArgument,  // the caller's input is unusable (bad id, malformed JSON, ...)
-  kNotFound,         // the thing asked for does not exist
   kConflict,         // a uniqueness or state rule forbids the change
   kUnavailable,      // a dependency (Redis, MariaDB) cannot be reached right now
   kTimeout,          // a dependency did not answer in time

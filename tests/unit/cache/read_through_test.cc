@@ -14,6 +14,7 @@
 #include "cache/key_classes.h"
 #include "common/clock.h"
 #include "core/exposition.h"
+#include "redis/slot.h"
 
 namespace surge::cache {
 namespace {
@@ -55,18 +56,21 @@ TEST(ReadThroughKeys, FollowTheClassName) {
   ManualClock clock(0);
   ReadThrough shops(named("shop"), never_called(), {}, clock);
   EXPECT_EQ(shops.key("7"), "cache:shop:7");
-  EXPECT_EQ(shops.version_key("7"), "cachever:shop:7");
+  EXPECT_EQ(shops.version_key("7"), "cachever:{cache:shop:7}");
+  // The fill and invalidation scripts take both keys: on a cluster they must share a slot.
+  EXPECT_EQ(redis::key_slot(shops.version_key("7")), redis::key_slot(shops.key("7")));
+  EXPECT_NE(redis::key_slot(shops.version_key("7")), redis::key_slot(shops.version_key("8")));
   EXPECT_EQ(shops.filled_channel(), "cache:filled:shop");
   EXPECT_EQ(shops.invalidate_channel(), "cache:invalidate:shop");
   EXPECT_EQ(ReadThrough::kEveryKey, "*");
 
   ReadThrough types(named("shopType"), never_called(), {}, clock);
   EXPECT_EQ(types.key("list"), "cache:shopType:list");
-  EXPECT_EQ(types.version_key("list"), "cachever:shopType:list");
+  EXPECT_EQ(types.version_key("list"), "cachever:{cache:shopType:list}");
   EXPECT_EQ(types.invalidate_channel(), "cache:invalidate:shopType");
 }
 
-// `surge cache` counts cache:<name>:* and cachever:<name>:*, and flushes by publishing on
+// `surge cache` counts cache:<name>:* and cachever:{cache:<name>:*}, and flushes by publishing on
 // cache:invalidate:<name>: for each class it knows, the running caches must use those names.
 TEST(KeyClasses, AreTheShopAndShopTypeCaches) {
   EXPECT_EQ(key_classes(), (std::vector<std::string>{"shop", "shopType"}));
@@ -74,7 +78,7 @@ TEST(KeyClasses, AreTheShopAndShopTypeCaches) {
   for (const auto& name : key_classes()) {
     ReadThrough c(named(name), never_called(), {}, clock);
     EXPECT_EQ(c.key("1"), "cache:" + name + ":1");
-    EXPECT_EQ(c.version_key("1"), "cachever:" + name + ":1");
+    EXPECT_EQ(c.version_key("1"), "cachever:{cache:" + name + ":1}");
     EXPECT_EQ(c.invalidate_channel(), "cache:invalidate:" + name);
   }
 }
