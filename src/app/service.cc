@@ -55,7 +55,7 @@ asio::awaitable<Result<cache::Loaded>> load_shop_types(db::ShopRepository& shops
   co_return cache::Loaded(to_json(*types));
 }
 
-// Loads every shop's location into shop:geo:{typeId}.
+// Loads every shop's location into {shop:geo}:<typeId>.
 asio::awaitable<void> build_geo_index(Services& s) {
   auto started = std::chrono::steady_clock::now();
   auto n = co_await s.catalog->build_geo_index(*s.redis.at(0));

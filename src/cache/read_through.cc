@@ -431,7 +431,7 @@ void ReadThrough::render_metrics(std::string& out, const std::vector<const ReadT
       {"surge_cache_wait_timeouts_total", &CacheCounters::wait_timeouts,
        "Waits for a fill that ran out of time (answered 503)."},
       {"surge_cache_invalidations_total", &CacheCounters::invalidations,
-       "Invalidations this instance sent."},
+       "Invalidations this instance received on its feed (flushes of the class included)."},
       {"surge_cache_near_flushes_total", &CacheCounters::near_flushes,
        "Near caches flushed because the invalidation feed dropped."},
       {"surge_cache_rebuilds_total", &CacheCounters::rebuilds,

@@ -10,6 +10,7 @@
 
 #include "core/parse.h"
 #include "redis/commands.h"
+#include "redis/pipeline.h"
 #include "redis/script.h"
 
 namespace surge::cache {
@@ -57,7 +58,7 @@ asio::awaitable<Result<void>> write_if(redis::Client& redis, const std::string& 
 }
 }  // namespace
 
-std::string shop_geo_key(int64_t type_id) { return "shop:geo:" + std::to_string(type_id); }
+std::string shop_geo_key(int64_t type_id) { return "{shop:geo}:" + std::to_string(type_id); }
 
 asio::awaitable<Result<bool>> update_shop(db::ShopRepository& shops, redis::Client& redis,
                                           ReadThrough& cache, size_t w, int64_t id,
@@ -98,6 +99,16 @@ asio::awaitable<Result<std::string>> geo_generation(redis::Client& redis) {
   auto g = co_await redis::get(redis, kShopGeoGeneration);
   if (!g) co_return g.error();
   co_return g->value_or(std::string());
+}
+
+asio::awaitable<Result<size_t>> drop_untagged_geo_indexes(redis::Client& redis) {
+  auto keys = co_await redis.scan("shop:geo:*");
+  if (!keys) co_return keys.error();
+  std::vector<redis::Request> unlinks;
+  for (const auto& k : *keys) unlinks.push_back(redis::Request::keyed(1, "UNLINK", k));
+  auto done = co_await redis::exec_each<int64_t>(redis, std::move(unlinks));
+  if (!done) co_return done.error();
+  co_return keys->size();
 }
 
 asio::awaitable<Result<void>> add_places_if(redis::Client& redis, const std::string& generation,

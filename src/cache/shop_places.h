@@ -1,5 +1,5 @@
 // Shop writes that span MariaDB and Redis: the row, the geo index of its type
-// (shop:geo:{typeId}) and the read-through cache, kept in step by one call per write.
+// ({shop:geo}:<typeId>) and the read-through cache, kept in step by one call per write.
 #pragma once
 
 #include <cstdint>
@@ -15,15 +15,20 @@
 
 namespace surge::cache {
 
-// The geo index of shops of one type (the original's key).
+// The geo index of shops of one type. Every type's index and the generation below share the hash
+// tag {shop:geo}: an update moves a shop between types' indexes and bumps the generation in one
+// script, which on a cluster must stay in one slot. (The original's shop:geo:<typeId> names
+// cannot; indexes left under them by earlier versions are dropped at start.)
 std::string shop_geo_key(int64_t type_id);
 
 // The indexes' generation: every update bumps it in the same atomic step as its index writes.
 // A bulk load reads it before reading MariaDB and writes only while it is unchanged, so a load
 // that read a row before an update can never put the shop back at its old place (or remove it
 // from its new type) after the update wrote it; such a load starts again instead.
-inline constexpr const char* kShopGeoGeneration = "shop:geo:generation";
+inline constexpr const char* kShopGeoGeneration = "{shop:geo}:generation";
 asio::awaitable<Result<std::string>> geo_generation(redis::Client& redis);
+// Unlinks the indexes earlier versions kept under shop:geo:<typeId>; how many there were.
+asio::awaitable<Result<size_t>> drop_untagged_geo_indexes(redis::Client& redis);
 // GEOADD of `members` into the type's index if the generation is still `generation`;
 // kConflict when it moved.
 asio::awaitable<Result<void>> add_places_if(redis::Client& redis, const std::string& generation,

@@ -78,6 +78,12 @@ asio::awaitable<Result<std::vector<NearbyShop>>> Catalog::nearby(size_t worker, 
 }
 
 asio::awaitable<Result<size_t>> Catalog::build_geo_index(redis::Client& c) {
+  if (auto old = co_await cache::drop_untagged_geo_indexes(c); !old) {
+    spdlog::warn("geo: dropping indexes under the old shop:geo:<type> names failed ({})",
+                 old.error().message());
+  } else if (*old > 0) {
+    spdlog::info("geo: {} indexes under the old shop:geo:<type> names dropped", *old);
+  }
   // An update that lands between reading the rows and writing them moves the generation: the
   // load then starts again from fresh rows. Updates are rare next to a load's few milliseconds,
   // so a few attempts are plenty.

@@ -1,5 +1,5 @@
 // Shop writes and the indexes beside the table: a created shop becomes a row, a member of the
-// Bloom filter of known ids, a point in its type's geo index (shop:geo:{typeId}), and is
+// Bloom filter of known ids, a point in its type's geo index ({shop:geo}:<typeId>), and is
 // invalidated in every instance's cache; nearby search reads the geo index and the shop cache.
 #pragma once
 

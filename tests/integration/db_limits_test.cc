@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "cache/shop_places.h"
 #include "db/blog_repository.h"
 #include "db/pool.h"
 #include "db/shop_repository.h"
@@ -274,7 +275,7 @@ TEST(GeoLoad, ABadRowIsSkippedAndReportedAndTheRestLoads) {
   ASSERT_FALSE(HasFatalFailure());
   int64_t bad = count_root("SELECT id FROM hmdp.tb_shop WHERE name = 'geo bad' AND type_id = " +
                            std::to_string(type));
-  const std::string key = "shop:geo:" + std::to_string(type);
+  const std::string key = cache::shop_geo_key(type);
   test::redis_cli("DEL " + key);
 
   char tmpl[] = "/tmp/surge-geoload-XXXXXX";

@@ -127,16 +127,16 @@ TEST(ShopWrites, UpdatesKeepTheGeoIndexRight) {
 
   // A member the index should not hold (this shop planted back into its old type) is removed
   // by the next instance's start-up load, which otherwise only adds.
-  redis_cli("GEOADD shop:geo:1 " + std::to_string(x) + " " + std::to_string(y) + " " +
+  redis_cli("GEOADD {shop:geo}:1 " + std::to_string(x) + " " + std::to_string(y) + " " +
             std::to_string(id));
-  ASSERT_EQ(redis_cli("ZSCORE shop:geo:1 " + std::to_string(id)).empty(), false);
+  ASSERT_EQ(redis_cli("ZSCORE {shop:geo}:1 " + std::to_string(id)).empty(), false);
   SurgeServer c;
   auto until = std::chrono::steady_clock::now() + 20s;
-  while (!redis_cli("ZSCORE shop:geo:1 " + std::to_string(id)).empty() &&
+  while (!redis_cli("ZSCORE {shop:geo}:1 " + std::to_string(id)).empty() &&
          std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(20ms);
   }
-  EXPECT_EQ(redis_cli("ZSCORE shop:geo:1 " + std::to_string(id)), "") << "stale member kept";
+  EXPECT_EQ(redis_cli("ZSCORE {shop:geo}:1 " + std::to_string(id)), "") << "stale member kept";
   EXPECT_TRUE(listed_within_1m(nearby(c.port(), 2, nx, y), id));
 }
 

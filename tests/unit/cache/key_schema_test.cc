@@ -31,11 +31,14 @@ TEST(LockOptions, DefaultLeaseIsThirtySeconds) {
   EXPECT_EQ(LockOptions{}.lease, std::chrono::seconds(30));
 }
 
-TEST(ShopPlaceKeys, AreTheOriginalsGeoIndexPerType) {
-  EXPECT_EQ(shop_geo_key(1), "shop:geo:1");
-  EXPECT_EQ(shop_geo_key(10), "shop:geo:10");
-  EXPECT_EQ(shop_geo_key(1234567890123), "shop:geo:1234567890123");
-  EXPECT_STREQ(kShopGeoGeneration, "shop:geo:generation");
+TEST(ShopPlaceKeys, OneIndexPerTypeAllInTheGenerationsSlot) {
+  EXPECT_EQ(shop_geo_key(1), "{shop:geo}:1");
+  EXPECT_EQ(shop_geo_key(10), "{shop:geo}:10");
+  EXPECT_EQ(shop_geo_key(1234567890123), "{shop:geo}:1234567890123");
+  EXPECT_STREQ(kShopGeoGeneration, "{shop:geo}:generation");
+  // The update script moves a shop between types and bumps the generation: one slot for all.
+  EXPECT_EQ(redis::key_slot(shop_geo_key(1)), redis::key_slot(kShopGeoGeneration));
+  EXPECT_EQ(redis::key_slot(shop_geo_key(1)), redis::key_slot(shop_geo_key(1234567890123)));
 }
 
 }  // namespace
