@@ -120,7 +120,7 @@ class CacheOnCluster : public ::testing::Test {
   std::string master_of(const std::string& key) const {
     return client_->slot_map().owner(redis::key_slot(key))->to_string();
   }
-  // Values from `candidates` whose keys under `key_of` land on `count` different masters.
+  // Ids (1 up to `limit`) whose keys under `key_of` land on `count` different masters.
   template <class KeyOf>
   std::vector<std::string> on_distinct_masters(size_t count, KeyOf key_of, int limit = 200) {
     std::vector<std::string> picked;
