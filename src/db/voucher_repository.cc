@@ -64,15 +64,18 @@ Result<uint64_t> insert_rows(Connection& c, const std::vector<const OrderRow*>& 
   return inserted;
 }
 
-// Which of `rows`' ids are stored, read with a locking read so rows committed by a concurrent
-// writer after this transaction began are seen. The IN list is padded to a power of two (by
-// repeating an id) so only a few statement shapes exist.
-Result<std::set<int64_t>> stored_ids(Connection& c, const std::vector<const OrderRow*>& rows) {
-  std::set<int64_t> out;
+// The rows among `rows` that are stored already, the same order under the same id (a replay):
+// read with a locking read so rows committed by a concurrent writer after this transaction began
+// are seen. A stored row with the same id but another user or voucher is not a replay: the id
+// was handed out twice (an id counter that lost its state), and the order behind `rows`' row was
+// never stored. The IN list is padded to a power of two (by repeating an id) so only a few
+// statement shapes exist.
+Result<std::set<int64_t>> replayed_ids(Connection& c, const std::vector<const OrderRow*>& rows) {
+  std::map<int64_t, std::pair<int64_t, int64_t>> stored;  // id -> (user, voucher)
   size_t at = 0;
   while (at < rows.size()) {
     size_t n = std::min<size_t>(512, std::bit_ceil(rows.size() - at));
-    std::string sql = "SELECT id FROM tb_voucher_order WHERE id IN (";
+    std::string sql = "SELECT id, user_id, voucher_id FROM tb_voucher_order WHERE id IN (";
     Params params;
     for (size_t i = 0; i < n; ++i) {
       sql += i ? ", ?" : "?";
@@ -81,8 +84,15 @@ Result<std::set<int64_t>> stored_ids(Connection& c, const std::vector<const Orde
     sql += ") LOCK IN SHARE MODE";
     auto found = c.query(sql, params);
     if (!found) return found.error();
-    for (const auto& r : found->rows) out.insert(to_int64(r[0]).value_or(0));
+    for (const auto& r : found->rows) {
+      stored[to_int64(r[0]).value_or(0)] = {to_int64(r[1]).value_or(0), to_int64(r[2]).value_or(0)};
+    }
     at += n;
+  }
+  std::set<int64_t> out;
+  for (const OrderRow* r : rows) {
+    auto it = stored.find(r->id);
+    if (it != stored.end() && it->second == std::pair{r->user_id, r->voucher_id}) out.insert(r->id);
   }
   return out;
 }
@@ -99,16 +109,17 @@ Result<VoucherRepository::Persisted> persist_in(Connection& c, const std::vector
       return inserted.error();
     }
     if (*inserted < rows.size()) {
-      // INSERT IGNORE skipped some rows: a stored id is a replay; otherwise the (user, voucher)
-      // key refused a different order for a pair that already has one.
-      auto stored = stored_ids(c, rows);
-      if (!stored) {
+      // INSERT IGNORE skipped some rows: the same order stored under its id is a replay;
+      // anything else collided (the (user, voucher) key refused a different order for a pair
+      // that already has one, or the id is taken by another order).
+      auto replayed = replayed_ids(c, rows);
+      if (!replayed) {
         (void)c.rollback();
-        return stored.error();
+        return replayed.error();
       }
       size_t collided = 0;
       for (const OrderRow* r : rows) {
-        if (!stored->contains(r->id)) {
+        if (!replayed->contains(r->id)) {
           out.collisions.push_back(r->id);
           ++collided;
         }

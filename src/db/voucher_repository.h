@@ -74,8 +74,9 @@ class VoucherRepository {
 
   // One transaction: every row inserted unless already present, and each voucher's stock
   // lowered by the rows that were new, guarded by stock >= n. A row that is not new is either a
-  // replay (its id is stored: harmless) or a collision (its id is not stored because the user
-  // already holds another order for the voucher: the order it stands for never exists).
+  // replay (the same order is stored under its id: harmless) or a collision (the user already
+  // holds another order for the voucher, or another order holds its id: the order it stands for
+  // was not stored and never will be by this row).
   // kConflict (and nothing written) when a voucher's stock cannot cover its new rows or a
   // voucher is unknown; kUnavailable when the server cannot be reached; kTimeout when the
   // transaction lost a lock race (deadlock, lock wait timeout) and may simply be retried.

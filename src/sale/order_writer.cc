@@ -31,8 +31,9 @@ bool is_outage(error_code ec) {
 constexpr std::string_view kCollision = "collision";
 
 std::string collision_reason(const db::OrderRow& r) {
-  return fmt::format("{}: user {} already holds another order for voucher {}", kCollision,
-                     r.user_id, r.voucher_id);
+  return fmt::format(
+      "{}: user {} already holds another order for voucher {}, or order id {} is another order's",
+      kCollision, r.user_id, r.voucher_id, r.id);
 }
 
 // A stream id as (ms, seq), ordered like Redis orders them.

@@ -393,6 +393,28 @@ TEST_F(FlashSaleTest, AFreshIdForAnExistingUserAndVoucherIsACollisionNotAReplay)
   EXPECT_EQ(stock(voucher), 9);
 }
 
+// An id handed out twice (an id counter that lost its state, or two sales feeding one database)
+// with another user's order already stored under it: the new order is not a replay. Acknowledged
+// as one, it would be lost without a trace; it is a collision, dead-lettered for an operator.
+TEST_F(FlashSaleTest, AnIdAlreadyHeldByAnotherOrderIsACollisionNotAReplay) {
+  int64_t voucher = make_voucher(10);
+  db::OrderRow first{voucher * 1000 + 1, 710, voucher, now_ms()};
+  db::OrderRow same_id{voucher * 1000 + 1, 711, voucher, now_ms()};
+  ASSERT_TRUE(run_co(ctx_, vouchers_.persist_orders({first})));
+  auto r = run_co(ctx_, vouchers_.persist_orders({same_id}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->inserted, 0u);
+  EXPECT_EQ(r->replayed, 0u);
+  EXPECT_EQ(r->collisions, std::vector<int64_t>{same_id.id});
+  // The stored order itself, sent again, is still a replay.
+  auto again = run_co(ctx_, vouchers_.persist_orders({first}));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->replayed, 1u);
+  EXPECT_TRUE(again->collisions.empty());
+  EXPECT_EQ(stock(voucher), 9);
+  EXPECT_EQ(db_orders(voucher), 1);
+}
+
 // The writer killed after its COMMIT and before its XACK: the restarted writer (same consumer
 // name, reading its own pending entries back) finds every row stored and counts only replays.
 TEST_F(FlashSaleTest, AWriterKilledBetweenCommitAndAckReplaysEverythingOnce) {
