@@ -96,11 +96,16 @@ asio::awaitable<Result<std::vector<Reply>>> NodeClient::exec_all(std::vector<Req
   co_return replies;
 }
 
-asio::awaitable<Result<Written>> NodeClient::exec_at(Request request) {
-  bool script = request.script != nullptr;
+asio::awaitable<Result<Reply>> NodeClient::exec(Request request) {
   auto reply = co_await conn_->exec(request.command());
-  if (reply && script && is_noscript(*reply))
+  if (reply && request.script && is_noscript(*reply)) {
     reply = co_await conn_->exec(request.as_eval().command());
+  }
+  co_return reply;
+}
+
+asio::awaitable<Result<Written>> NodeClient::exec_at(Request request) {
+  auto reply = co_await exec(std::move(request));
   if (!reply) co_return reply.error();
   co_return Written{std::move(*reply), conn_, conn_->generation()};
 }

@@ -109,7 +109,8 @@ class Client {
   // listed twice.
   virtual asio::awaitable<Result<std::vector<std::string>>> scan(std::string match) = 0;
 
-  asio::awaitable<Result<Reply>> exec(Request request);
+  // One request (exec_all of one, unless the client has a shorter way).
+  virtual asio::awaitable<Result<Reply>> exec(Request request);
   // A script by SHA on the node of its first key (NOSCRIPT answered with EVAL there).
   asio::awaitable<Result<Reply>> run(const Script& script, std::vector<std::string> keys,
                                      std::vector<std::string> args);
@@ -139,6 +140,8 @@ class NodeClient final : public Client {
   bool is_cluster() const override { return false; }
   asio::awaitable<Result<std::vector<Reply>>> exec_all(std::vector<Request> requests) override;
   asio::awaitable<Result<Written>> exec_at(Request request) override;
+  // Straight to the connection: the common single command costs no batch.
+  asio::awaitable<Result<Reply>> exec(Request request) override;
   asio::awaitable<Result<std::vector<std::string>>> scan(std::string match) override;
   Connection& connection() { return *conn_; }
 
