@@ -99,27 +99,8 @@ class Instance {
   std::shared_ptr<redis::Connection> feed_;
 };
 
-class CacheOnCluster : public ::testing::Test {
+class CacheOnCluster : public test::OnCluster {
  protected:
-  void SetUp() override {
-    ASSERT_NE(test::cluster_stores(), nullptr) << "the cluster did not start";
-    redis::ClusterOptions o;
-    o.seeds = test::cluster_stores()->seeds;
-    o.node.connect_timeout = 1000ms;
-    o.node.request_timeout = 5000ms;
-    client_ = redis::ClusterClient::create(ctx_.get_executor(), o);
-    client_->start();
-    ASSERT_TRUE(run_co(ctx_, client_->wait_ready(20s))) << client_->last_error();
-    ASSERT_EQ(client_->slot_map().masters().size(), 3u);
-  }
-  ~CacheOnCluster() override {
-    if (client_) client_->stop();
-    test::drive_for(ctx_, 20ms);
-  }
-
-  std::string master_of(const std::string& key) const {
-    return client_->slot_map().owner(redis::key_slot(key))->to_string();
-  }
   // Ids (1 up to `limit`) whose keys under `key_of` land on `count` different masters.
   template <class KeyOf>
   std::vector<std::string> on_distinct_masters(size_t count, KeyOf key_of, int limit = 200) {
@@ -132,15 +113,6 @@ class CacheOnCluster : public ::testing::Test {
     EXPECT_EQ(picked.size(), count) << "nothing on " << count << " masters";
     return picked;
   }
-  // The CROSSSLOT answer a two-key command across `a` and `b` gets: proof that the cache must
-  // not send one.
-  bool crossslot(const std::string& a, const std::string& b) {
-    auto r = run_co(ctx_, client_->exec(redis::Request::keyed(1, "MGET", a, b)));
-    return r && r->is_error() && r->str.starts_with("CROSSSLOT");
-  }
-
-  asio::io_context ctx_;
-  std::shared_ptr<redis::ClusterClient> client_;
 };
 
 TEST_F(CacheOnCluster, ReadThroughFillsHitsAndInvalidatesOnEveryMaster) {
@@ -149,7 +121,7 @@ TEST_F(CacheOnCluster, ReadThroughFillsHitsAndInvalidatesOnEveryMaster) {
   Instance a(ctx_, *client_, rows, cls);
   auto ids = on_distinct_masters(3, [&](const std::string& id) { return a.cache().key(id); });
   ASSERT_EQ(ids.size(), 3u);
-  ASSERT_TRUE(crossslot(a.cache().key(ids[0]), a.cache().key(ids[1])));
+  ASSERT_TRUE(crossslot("MGET", a.cache().key(ids[0]), a.cache().key(ids[1])));
   for (const auto& id : ids) {
     // The fill and invalidation scripts take the entry and its version: one slot.
     EXPECT_EQ(redis::key_slot(a.cache().version_key(id)), redis::key_slot(a.cache().key(id)));
@@ -238,7 +210,7 @@ TEST_F(CacheOnCluster, BloomFiltersOnDifferentMastersBuildAddAndAnswer) {
     if (masters.insert(master_of(f->key())).second) filters.push_back(std::move(f));
   }
   ASSERT_EQ(filters.size(), 2u);
-  ASSERT_TRUE(crossslot(filters[0]->key(), filters[1]->key()));
+  ASSERT_TRUE(crossslot("MGET", filters[0]->key(), filters[1]->key()));
 
   std::vector<std::string> items;
   for (int i = 1; i <= 500; ++i) items.push_back("item-" + std::to_string(i));
@@ -274,7 +246,7 @@ TEST_F(CacheOnCluster, ReentrantLocksOnDifferentMastersAcquireReenterAndRefuse) 
       2, [&](const std::string& n) { return LockService::key(base + "-" + n); });
   ASSERT_EQ(names.size(), 2u);
   for (auto& n : names) n = base + "-" + n;
-  ASSERT_TRUE(crossslot(LockService::key(names[0]), LockService::key(names[1])));
+  ASSERT_TRUE(crossslot("MGET", LockService::key(names[0]), LockService::key(names[1])));
   // The hold count and the fencing counter share the lock's hash tag.
   for (const auto& n : names)
     EXPECT_EQ(redis::key_slot(LockService::key(n) + ":fence"),

@@ -46,30 +46,11 @@ using test::run_co;
 
 const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new test::ClusterEnvironment);
 
-class SocialOnCluster : public ::testing::Test {
+class SocialOnCluster : public test::OnCluster {
  protected:
   SocialOnCluster() : pool_(test::stores().db), clock_(test::local_noon(2031, 2, 27)) {}
-  void SetUp() override {
-    ASSERT_NE(test::cluster_stores(), nullptr) << "the cluster did not start";
-    redis::ClusterOptions o;
-    o.seeds = test::cluster_stores()->seeds;
-    o.node.connect_timeout = 1000ms;
-    o.node.request_timeout = 5000ms;
-    client_ = redis::ClusterClient::create(ctx_.get_executor(), o);
-    client_->start();
-    ASSERT_TRUE(run_co(ctx_, client_->wait_ready(20s))) << client_->last_error();
-    ASSERT_EQ(client_->slot_map().masters().size(), 3u);
-  }
-  ~SocialOnCluster() override {
-    if (client_) client_->stop();
-    test::drive_for(ctx_, 20ms);
-    pool_.stop();
-  }
+  ~SocialOnCluster() override { pool_.stop(); }
 
-  // The master that holds `key`.
-  std::string master_of(const std::string& key) const {
-    return client_->slot_map().owner(redis::key_slot(key))->to_string();
-  }
   // How many masters the keys are spread over.
   size_t masters_of(const std::vector<std::string>& keys) const {
     std::set<std::string> masters;
@@ -95,20 +76,12 @@ class SocialOnCluster : public ::testing::Test {
     EXPECT_EQ(picked.size(), count) << "no users on " << count << " masters";
     return picked;
   }
-  // The CROSSSLOT answer a multi-key command across `a` and `b` gets: proof that an engine must
-  // not send one.
-  bool crossslot(const std::string& verb, const std::string& a, const std::string& b) {
-    auto r = run_co(ctx_, client_->exec(redis::Request::keyed(1, verb, a, b)));
-    return r && r->is_error() && r->str.starts_with("CROSSSLOT");
-  }
 
-  boost::asio::io_context ctx_;
   db::Pool pool_;
   ManualClock clock_;
   db::UserRepository users_{pool_};
   db::BlogRepository blogs_{pool_};
   db::FollowRepository follows_{pool_};
-  std::shared_ptr<redis::ClusterClient> client_;
 };
 
 TEST_F(SocialOnCluster, SessionsOpenFindAndCloseAcrossMasters) {

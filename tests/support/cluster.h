@@ -16,8 +16,11 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+
 #include "redis/cluster.h"
 #include "redis/slot.h"
+#include "support/drive.h"
 #include "support/processes.h"
 
 namespace surge::test {
@@ -69,6 +72,42 @@ class ClusterEnvironment : public ::testing::Environment {
     delete stores;
     stores = nullptr;
   }
+};
+
+// A test with a ready ClusterClient on the suite's cluster (all 3 masters known), on the test's
+// own io_context, and the two questions the cluster suites ask about keys.
+class OnCluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    using namespace std::chrono_literals;
+    ASSERT_NE(cluster_stores(), nullptr) << "the cluster did not start";
+    redis::ClusterOptions o;
+    o.seeds = cluster_stores()->seeds;
+    o.node.connect_timeout = 1000ms;
+    o.node.request_timeout = 5000ms;
+    client_ = redis::ClusterClient::create(ctx_.get_executor(), o);
+    client_->start();
+    ASSERT_TRUE(run_co(ctx_, client_->wait_ready(20s))) << client_->last_error();
+    ASSERT_EQ(client_->slot_map().masters().size(), 3u);
+  }
+  ~OnCluster() override {
+    if (client_) client_->stop();
+    drive_for(ctx_, std::chrono::milliseconds(20));
+  }
+
+  // The master that holds `key`.
+  std::string master_of(const std::string& key) const {
+    return client_->slot_map().owner(redis::key_slot(key))->to_string();
+  }
+  // Whether `verb a b` (a command over two keys) is refused as CROSSSLOT: proof that keys are on
+  // different slots, so an engine sending them in one command or script would fail.
+  bool crossslot(const std::string& verb, const std::string& a, const std::string& b) {
+    auto r = run_co(ctx_, client_->exec(redis::Request::keyed(1, verb, a, b)));
+    return r && r->is_error() && r->str.starts_with("CROSSSLOT");
+  }
+
+  boost::asio::io_context ctx_;
+  std::shared_ptr<redis::ClusterClient> client_;
 };
 
 }  // namespace surge::test
