@@ -99,13 +99,9 @@ asio::awaitable<Result<int64_t>> flush_class(redis::Client& c, std::string name)
   int64_t deleted = 0;
   auto done = co_await scan(c, entry_pattern(name),
                             [&](std::vector<std::string> keys) -> asio::awaitable<Result<void>> {
-                              std::vector<redis::Request> unlinks;
-                              for (const auto& k : keys) {
-                                unlinks.push_back(redis::Request::keyed(1, "UNLINK", k));
-                              }
-                              auto n = co_await redis::exec_each<int64_t>(c, std::move(unlinks));
+                              auto n = co_await redis::del(c, std::move(keys));
                               if (!n) co_return n.error();
-                              for (int64_t one : *n) deleted += one;
+                              deleted += *n;
                               co_return Result<void>{};
                             });
   if (!done) co_return done.error();

@@ -1,6 +1,6 @@
 // Operator actions on the read-through caches' Redis keys, by key class (`surge cache`): counts
 // and sizes, and a flush that running instances notice. Keys are found with SCAN on every master
-// (never KEYS, so a large keyspace never blocks Redis); a flush unlinks them in batches.
+// (never KEYS, so a large keyspace never blocks Redis); a flush deletes them in batches.
 #pragma once
 
 #include <cstdint>

@@ -104,11 +104,10 @@ asio::awaitable<Result<std::string>> geo_generation(redis::Client& redis) {
 asio::awaitable<Result<size_t>> drop_untagged_geo_indexes(redis::Client& redis) {
   auto keys = co_await redis.scan("shop:geo:*");
   if (!keys) co_return keys.error();
-  std::vector<redis::Request> unlinks;
-  for (const auto& k : *keys) unlinks.push_back(redis::Request::keyed(1, "UNLINK", k));
-  auto done = co_await redis::exec_each<int64_t>(redis, std::move(unlinks));
+  size_t n = keys->size();
+  auto done = co_await redis::del(redis, std::move(*keys));
   if (!done) co_return done.error();
-  co_return keys->size();
+  co_return n;
 }
 
 asio::awaitable<Result<void>> add_places_if(redis::Client& redis, const std::string& generation,
