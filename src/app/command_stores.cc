@@ -1,7 +1,7 @@
 // The io_context, connection and pool of a one-shot command.
 #include "app/command_stores.h"
 
-#include "app/sale_redis.h"
+#include "app/redis_client.h"
 
 #include <chrono>
 #include <future>
@@ -27,14 +27,11 @@ int run_command(const Config& config, std::string_view name, bool with_db,
   }
   auto opts = config.redis;
   opts.client_name = fmt::format("surge-{}", name);
-  auto r = redis::NodeClient::create(ctx.get_executor(), opts);
+  auto r = redis_client(ctx.get_executor(), config, opts);
   r->start();
-  auto sale = sale_client(ctx.get_executor(), config, opts);
-  sale->start();
-  CommandStores stores{*r, *sale, pool ? &*pool : nullptr};
+  CommandStores stores{*r, pool ? &*pool : nullptr};
   auto top = [&]() -> asio::awaitable<int> {
-    if (!co_await r->wait_ready(std::chrono::seconds(3)) ||
-        !co_await sale->wait_ready(std::chrono::seconds(3))) {
+    if (!co_await r->wait_ready(std::chrono::seconds(3))) {
       fmt::print(stderr, "{}: redis not reachable\n", name);
       co_return kExitUsage;
     }
@@ -42,7 +39,6 @@ int run_command(const Config& config, std::string_view name, bool with_db,
   };
   auto result = asio::co_spawn(ctx, top(), asio::use_future);
   while (result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) ctx.run_one();
-  sale->stop();
   r->stop();
   ctx.run_for(std::chrono::milliseconds(20));
   if (pool) pool->stop();

@@ -1,6 +1,6 @@
 // What the one-shot operator commands (`surge reconcile`, `orders`, `cache`, `voucher`) share:
-// their own io_context, a client on one Redis connection, a client on the sale's Redis and,
-// when asked, a small MariaDB pool.
+// their own io_context, a Redis client (the node, or the cluster with --redis-cluster) and, when
+// asked, a small MariaDB pool.
 #pragma once
 
 #include <functional>
@@ -20,13 +20,12 @@ inline constexpr int kExitFound = 1;  // the command ran and found or left somet
 inline constexpr int kExitUsage = 2;  // bad flags, or a store could not be reached or read
 
 struct CommandStores {
-  redis::Client& redis;  // the node given by --redis-host/--redis-port
-  redis::Client& sale;   // the flash sale's Redis: the same node, or the cluster (--redis-cluster)
-  db::Pool* pool;        // null unless asked for
+  redis::Client& redis;
+  db::Pool* pool;  // null unless asked for
 };
 
 // Runs `body` on a fresh io_context (the only one; the connections and `body` live on it) until
-// it returns its exit code. A Redis (or sale cluster) not ready within 3 s is reported as
+// it returns its exit code. A Redis (a cluster: its slot map) not ready within 3 s is reported as
 // "<name>: redis not reachable" and kExitUsage without running `body`.
 int run_command(const Config& config, std::string_view name, bool with_db,
                 std::function<boost::asio::awaitable<int>(CommandStores&)> body);

@@ -220,9 +220,9 @@ void add_store_flags(CLI::App& cmd, Config& c) {
   cmd.add_option("--redis-password", c.redis.password)->envname("SURGE_REDIS_PASSWORD");
   cmd.add_option("--redis-db", c.redis.db)->envname("SURGE_REDIS_DB")->capture_default_str();
   cmd.add_option("--redis-cluster", c.redis_cluster,
-                 "Redis Cluster seed nodes host:port[,host:port...]: the flash sale (purchases, "
-                 "order ids, priming, order writer, reconcile) runs there; everything else stays "
-                 "on --redis-host")
+                 "Redis Cluster seed nodes host:port[,host:port...]: every feature runs on the "
+                 "cluster instead of --redis-host/--redis-port (list several: pub/sub listens "
+                 "on the first that answers)")
       ->envname("SURGE_REDIS_CLUSTER")
       ->check([](const std::string& list) {
         return list.empty() || redis::parse_seeds(list) ? std::string()

@@ -62,7 +62,7 @@ json::object DashboardFeed::snapshot() const {
           {"samples", std::move(samples)}};
 }
 
-asio::awaitable<json::object> DashboardFeed::data(redis::Client& redis, redis::Client& sale) {
+asio::awaitable<json::object> DashboardFeed::data(redis::Client& redis) {
   json::object self = snapshot();
   json::object out{
       {"instance", instance_}, {"time_ms", self.at("time_ms")}, {"draining", self.at("draining")}};
@@ -86,7 +86,7 @@ asio::awaitable<json::object> DashboardFeed::data(redis::Client& redis, redis::C
   }
   if (!self_added) add_self();
   out.emplace("instances", std::move(instances));
-  if (auto f = co_await figures_.current(sale); !f) {
+  if (auto f = co_await figures_.current(redis); !f) {
     out.emplace("sale", nullptr);
     errors.emplace("sale", f.error().message());
   } else {
@@ -101,9 +101,9 @@ asio::awaitable<json::object> DashboardFeed::data(redis::Client& redis, redis::C
   co_return out;
 }
 
-asio::awaitable<std::string> DashboardFeed::sale_metrics(redis::Client& sale) {
+asio::awaitable<std::string> DashboardFeed::sale_metrics(redis::Client& redis) {
   std::string out;
-  auto f = co_await figures_.current(sale, sale::SaleFigures::Wait::kWhenStale);
+  auto f = co_await figures_.current(redis, sale::SaleFigures::Wait::kWhenStale);
   if (f) sale::SaleFigures::render_metrics(**f, s_.clock->now_ms(), out);
   co_return out;
 }

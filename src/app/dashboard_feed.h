@@ -38,13 +38,12 @@ class DashboardFeed {
   // not zero (a zero counter and a missing one read the same on the page).
   boost::json::object snapshot() const;
   // {instance, time_ms, draining, instances: [snapshot, ... by name, this one fresh],
-  //  sale: {time_ms, vouchers: [...], shards: [...]} or null, errors: {part: message}}. The
-  // instances are read on `redis`, the sale's figures on `sale` (the cluster with --redis-cluster).
-  boost::asio::awaitable<boost::json::object> data(redis::Client& redis, redis::Client& sale);
+  //  sale: {time_ms, vouchers: [...], shards: [...]} or null, errors: {part: message}}.
+  boost::asio::awaitable<boost::json::object> data(redis::Client& redis);
   // The sale's figures as Prometheus gauges, appended to /metrics (not to snapshot(): they are
   // the stores', not this instance's). Waits for new figures when the last are over a second
   // old; empty when there are none (stores that never answered).
-  boost::asio::awaitable<std::string> sale_metrics(redis::Client& sale);
+  boost::asio::awaitable<std::string> sale_metrics(redis::Client& redis);
 
  private:
   boost::asio::awaitable<void> publish_loop();

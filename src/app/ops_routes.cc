@@ -74,7 +74,7 @@ awaitable<Response> admin_health(Services& s) {
 awaitable<Response> metrics(Services& s) {
   // Awaited in its own statement: GCC 12 destroyed the render() temporary twice when both sat
   // in one braced initializer around the co_await (a double free).
-  std::string sale = co_await s.dashboard->sale_metrics(s.local_sale_redis());
+  std::string sale = co_await s.dashboard->sale_metrics(s.local_redis());
   Response r{200, s.metrics->render() + sale};
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   co_return r;
@@ -90,7 +90,7 @@ awaitable<Response> dashboard_page_route(Services&) {
 // the sale's figures) with the stores' state.
 awaitable<Response> dashboard_data(Services& s) {
   Health h = co_await probe(s);
-  json::object out = co_await s.dashboard->data(s.local_redis(), s.local_sale_redis());
+  json::object out = co_await s.dashboard->data(s.local_redis());
   out.emplace("redis", up_down(h.redis));
   out.emplace("mariadb", up_down(h.mariadb));
   co_return http::json(200, json::serialize(out));

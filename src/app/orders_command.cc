@@ -20,7 +20,7 @@ asio::awaitable<int> summary(CommandStores& s, const sale::OrderQueues& queues,
   db::VoucherRepository vouchers(*s.pool);
   // Named: GCC destroys a braced temporary in a co_await expression twice.
   sale::OrderQueues::Selection selection{.only = cmd.vouchers};
-  auto sum = co_await queues.summary(s.sale, vouchers, selection);
+  auto sum = co_await queues.summary(s.redis, vouchers, selection);
   if (!sum) {
     fmt::print(stderr, "orders: cannot read the order state: {}\n", sum.error().message());
     co_return kExitUsage;
@@ -56,7 +56,7 @@ std::string describe(const sale::OrderQueues::DeadLetter& d) {
 
 asio::awaitable<int> list_dead(CommandStores& s, const sale::OrderQueues& queues,
                                const OrdersCommand& cmd) {
-  auto dead = co_await queues.dead_letters(s.sale, cmd.vouchers);
+  auto dead = co_await queues.dead_letters(s.redis, cmd.vouchers);
   if (!dead) {
     fmt::print(stderr, "orders dead: cannot read the dead letters: {}\n", dead.error().message());
     co_return kExitUsage;
@@ -71,7 +71,7 @@ asio::awaitable<int> list_dead(CommandStores& s, const sale::OrderQueues& queues
 
 asio::awaitable<int> replay(CommandStores& s, const sale::OrderQueues& queues,
                             const OrdersCommand& cmd) {
-  auto dead = co_await queues.dead_letters(s.sale, cmd.vouchers);
+  auto dead = co_await queues.dead_letters(s.redis, cmd.vouchers);
   if (!dead) {
     fmt::print(stderr, "orders replay: cannot read the dead letters: {}\n", dead.error().message());
     co_return kExitUsage;
@@ -90,7 +90,7 @@ asio::awaitable<int> replay(CommandStores& s, const sale::OrderQueues& queues,
   }
   size_t replayed = 0, left = 0;
   for (const auto& d : *dead) {
-    auto r = co_await queues.replay(s.sale, d);
+    auto r = co_await queues.replay(s.redis, d);
     if (!r) {
       fmt::print(stderr, "orders replay: {}: {}\n", describe(d), r.error().message());
       co_return kExitUsage;

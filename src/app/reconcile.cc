@@ -145,7 +145,7 @@ int run_reconcile(const Config& config, bool repair, std::vector<int64_t> only) 
   sale::FlashSale sale(config.order_shards);
   return run_command(config, "reconcile", true, [&](CommandStores& stores) -> asio::awaitable<int> {
     db::VoucherRepository vouchers(*stores.pool);
-    co_return co_await reconcile(stores.sale, vouchers, sale, repair, only);
+    co_return co_await reconcile(stores.redis, vouchers, sale, repair, only);
   });
 }
 

@@ -19,8 +19,8 @@
 #include <boost/asio/use_future.hpp>
 
 #include "app/json.h"
+#include "app/redis_client.h"
 #include "app/routes.h"
-#include "app/sale_redis.h"
 #include "cache/reentrant_lock.h"
 #include "common/awaitable.h"
 #include "common/backoff.h"
@@ -171,7 +171,7 @@ asio::awaitable<Result<size_t>> prime_under_lock(Services& s) {
   auto token = co_await s.locks->acquire("sale:prime", owner, std::chrono::seconds(60));
   if (!token) co_return token.error();
   if (!*token) co_return make_error_code(Errc::kTimeout);
-  auto n = co_await sale::prime_all(*s.vouchers, *s.sale, *s.sale_redis.at(0));
+  auto n = co_await sale::prime_all(*s.vouchers, *s.sale, *s.redis.at(0));
   auto released = co_await s.locks->release("sale:prime", owner);
   if (!released) spdlog::warn("flash sale: releasing the priming lock failed; its lease ends it");
   co_return n;
@@ -198,7 +198,7 @@ asio::awaitable<void> prime_at_start(Services& s) {
 void add_metrics(http::Metrics& metrics, Services& s) {
   metrics.add_collector([&s](std::string& out) {
     redis::Stats total;
-    for (auto& c : s.connections) {
+    for (auto& c : s.redis) {
       auto st = c->stats();
       total.requests += st.requests;
       total.writes += st.writes;
@@ -275,34 +275,24 @@ class Workers {
   std::vector<std::thread> threads_;
 };
 
-// The stores: one Redis connection per worker and every feature's client over it (MariaDB's pool
-// is built by the caller), and the sale's client per worker: that same client, or a cluster
-// client of its own.
+// The stores: each worker's Redis client (MariaDB's pool is built by the caller).
 void build_stores(Services& s, Workers& workers) {
   for (size_t i = 0; i < workers.size(); ++i) {
     auto opts = s.config.redis;
     opts.client_name = fmt::format("surge-w{}", i);
-    s.connections.add(redis::Connection::create(workers.at(i).get_executor(), opts));
-    s.redis.add(std::make_shared<redis::NodeClient>(*s.connections.at(i)));
-    opts.client_name = fmt::format("surge-sale-w{}", i);
-    s.sale_redis.add(s.config.redis_cluster.empty()
-                         ? s.redis.at(i)
-                         : sale_client(workers.at(i).get_executor(), s.config, opts));
+    s.redis.add(redis_client(workers.at(i).get_executor(), s.config, opts));
   }
 }
 
-// Says once what runs where: with --redis-cluster only the sale moved there.
+// Where Redis is, said once.
+std::string redis_place(const Config& c) {
+  return c.redis_cluster.empty() ? fmt::format("{}:{}", c.redis.host, c.redis.port)
+                                 : fmt::format("cluster {}", c.redis_cluster);
+}
+
 void report_placement(const Config& c) {
-  if (c.redis_cluster.empty()) {
-    spdlog::info("redis: every feature on {}:{}; purchases answer {}", c.redis.host, c.redis.port,
-                 c.sale_replicas() ? "after a replica has them" : "when the master has them");
-    return;
-  }
-  spdlog::info(
-      "redis: flash sale (purchases, order ids, priming, order writer) on cluster {}, purchases "
-      "answer {}; sessions, caches, locks, social features and pub/sub on {}:{}",
-      c.redis_cluster, c.sale_replicas() ? "after a replica has them" : "when a master has them",
-      c.redis.host, c.redis.port);
+  spdlog::info("redis: every feature on {}; purchases answer {}", redis_place(c),
+               c.sale_replicas() ? "after a replica has them" : "when the master has them");
 }
 
 // The caches and their invalidation feed: one subscriber connection per process, on worker 0.
@@ -337,7 +327,7 @@ std::shared_ptr<redis::Connection> build_caches(Services& s, Workers& workers) {
   s.sessions = std::make_unique<social::Sessions>(sessions, *s.clock, std::move(executors));
   auto feed_options = s.config.redis;
   feed_options.client_name = "surge-feed";
-  auto feed = redis::Connection::create(workers.at(0).get_executor(), feed_options);
+  auto feed = subscriber(workers.at(0).get_executor(), s.config, feed_options);
   for (auto* c : {s.shop_cache.get(), s.type_cache.get()}) {
     feed->add_subscription(c->filled_channel());
     feed->add_subscription(c->invalidate_channel());
@@ -380,7 +370,7 @@ void build_sale_and_visitors(Services& s, Workers& workers) {
     ids.block = 100;  // one INCRBY per hundred orders
     ids.replicas = durability.replicas;
     ids.replica_timeout = durability.timeout;
-    s.order_ids.add(std::make_unique<sale::IdGenerator>(*s.sale_redis.at(i), ids));
+    s.order_ids.add(std::make_unique<sale::IdGenerator>(*s.redis.at(i), ids));
     uv_clients.push_back({workers.at(i).get_executor(), s.redis.at(i).get()});
     // Buckets for 100k keys per worker: a forgotten key only starts again with a full bucket.
     double rate = s.config.sale_rate;
@@ -432,26 +422,17 @@ void build_order_writer(Services& s, Workers& workers, const std::string& instan
   w.replica_timeout = s.sale->durability().timeout;
   s.writer_vouchers = std::make_unique<db::VoucherRepository>(writer_db);
   s.order_writer = sale::OrderWriter::create(
-      workers.at(0).get_executor(), sale_shard_clients(workers.at(0).get_executor(), s.config),
+      workers.at(0).get_executor(), order_writer_clients(workers.at(0).get_executor(), s.config),
       *s.writer_vouchers, *s.sale, w);
   spdlog::info("orders: writer '{}' in group '{}'", w.consumer, w.group);
 }
 
 // Reports the stores' state once at start; serving begins either way (health says 503).
 void report_stores(Services& s, Workers& workers) {
-  auto ready = asio::co_spawn(workers.at(0), s.redis.at(0)->wait_ready(std::chrono::seconds(3)),
-                              asio::use_future);
+  auto wait = std::chrono::seconds(s.redis.at(0)->is_cluster() ? 5 : 3);
+  auto ready = asio::co_spawn(workers.at(0), s.redis.at(0)->wait_ready(wait), asio::use_future);
   if (!ready.get()) {
-    spdlog::warn("redis {}:{} not reachable yet; retrying in the background", s.config.redis.host,
-                 s.config.redis.port);
-  }
-  if (s.sale_redis.at(0)->is_cluster()) {
-    auto cluster = asio::co_spawn(
-        workers.at(0), s.sale_redis.at(0)->wait_ready(std::chrono::seconds(5)), asio::use_future);
-    if (!cluster.get()) {
-      spdlog::warn("redis cluster {} not ready yet; purchases get 503 until it is",
-                   s.config.redis_cluster);
-    }
+    spdlog::warn("redis {} not reachable yet; retrying in the background", redis_place(s.config));
   }
   auto pong = asio::co_spawn(workers.at(0), s.db.ping(), asio::use_future);
   if (!pong.get()) spdlog::warn("mariadb not reachable yet; requests will get 503 until it is");
@@ -480,11 +461,7 @@ void drain(Services& s, Workers& workers, http::Server& server, http::Server& ad
     feed->stop();
   });
   for (size_t i = 0; i < workers.size(); ++i) {
-    asio::post(workers.at(i), [c = s.connections.at(i)] { c->stop(); });
-    // A view of the worker's connection needs no stop of its own.
-    if (s.sale_redis.at(i)->is_cluster()) {
-      asio::post(workers.at(i), [c = s.sale_redis.at(i)] { c->stop(); });
-    }
+    asio::post(workers.at(i), [c = s.redis.at(i)] { c->stop(); });
   }
   workers.stop(std::chrono::seconds(5));
   s.db.stop();
@@ -556,10 +533,7 @@ int serve(Config config) {
   // 4. Connections start on their own workers, then the workers run.
   asio::post(workers.at(0), [feed] { feed->start(); });
   for (size_t i = 0; i < workers.size(); ++i) {
-    asio::post(workers.at(i), [c = services.connections.at(i)] { c->start(); });
-    if (services.sale_redis.at(i)->is_cluster()) {
-      asio::post(workers.at(i), [c = services.sale_redis.at(i)] { c->start(); });
-    }
+    asio::post(workers.at(i), [c = services.redis.at(i)] { c->start(); });
   }
   workers.start();
   report_stores(services, workers);
@@ -567,9 +541,8 @@ int serve(Config config) {
   load_startup_state(services, workers);
   if (services.order_writer) services.order_writer->start();
   services.dashboard->start(workers.at(0));
-  spdlog::info("surge: serving on http://{}:{} with {} workers (redis {}:{}, mariadb {}, pool {})",
-               config.http.address, server.port(), workers.size(), config.redis.host,
-               config.redis.port,
+  spdlog::info("surge: serving on http://{}:{} with {} workers (redis {}, mariadb {}, pool {})",
+               config.http.address, server.port(), workers.size(), redis_place(config),
                config.db.socket.empty() ? fmt::format("{}:{}", config.db.host, config.db.port)
                                         : config.db.socket,
                config.db.pool_size);

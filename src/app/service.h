@@ -41,9 +41,8 @@ struct Services {
   const Config& config;
   db::Pool& db;
   db::ShopRepository shops;
-  // Each worker's Redis connection, and the client every feature but the sale uses over it
-  // (caches, locks, indexes, social engines, operator reads).
-  PerWorker<std::shared_ptr<redis::Connection>> connections{};
+  // Each worker's Redis client, for every feature: one connection to the node, or with
+  // --redis-cluster a cluster client (one connection per node).
   PerWorker<std::shared_ptr<redis::Client>> redis{};
   http::Metrics* metrics = nullptr;
   // Set by SIGTERM: /health answers 503 so balancers stop sending before the drain.
@@ -62,9 +61,6 @@ struct Services {
   std::unique_ptr<db::VoucherRepository> writer_vouchers{};  // on the order writer's own pool
   std::unique_ptr<sale::FlashSale> sale{};
   PerWorker<std::unique_ptr<sale::IdGenerator>> order_ids{};
-  // The flash sale's Redis per worker: the worker's client, or with --redis-cluster a cluster
-  // client (the sale, its order ids, priming, the order writer).
-  PerWorker<std::shared_ptr<redis::Client>> sale_redis{};
   std::shared_ptr<sale::OrderWriter> order_writer{};  // null when disabled
   // Users and social features.
   db::UserRepository users{db};
@@ -93,9 +89,8 @@ struct Services {
   // Uploads per user (keyed by user id; empty when --upload-per-minute is 0).
   PerWorker<std::unique_ptr<core::TokenBuckets>> upload_limits{};
 
-  // The calling worker's clients.
+  // The calling worker's client.
   redis::Client& local_redis() { return *redis.local(); }
-  redis::Client& local_sale_redis() { return *sale_redis.local(); }
 };
 
 // Serves until SIGINT/SIGTERM, then drains; returns the process exit code.

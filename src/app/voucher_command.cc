@@ -99,7 +99,7 @@ int run_voucher(const VoucherCommand& cmd) {
   sale::FlashSale sale(cmd.config.order_shards);
   return run_command(cmd.config, "voucher", true, [&](CommandStores& s) -> asio::awaitable<int> {
     db::VoucherRepository vouchers(*s.pool);
-    auto id = co_await sale::create_flash_sale(vouchers, sale, s.sale, v);
+    auto id = co_await sale::create_flash_sale(vouchers, sale, s.redis, v);
     if (!id) {
       fmt::print(stderr, "voucher create: {}\n", id.error().message());
       co_return kExitUsage;

@@ -84,7 +84,7 @@ class VoucherApi {
     }
     auto order_id = co_await s_.order_ids.local()->next();
     if (!order_id) co_return error_response(order_id.error());
-    auto outcome = co_await s_.sale->buy(s_.local_sale_redis(), *voucher, ctx.me().id, *order_id);
+    auto outcome = co_await s_.sale->buy(s_.local_redis(), *voucher, ctx.me().id, *order_id);
     if (!outcome) co_return error_response(outcome.error());
     switch (*outcome) {
       case sale::SaleOutcome::kAccepted:
@@ -124,7 +124,7 @@ class VoucherApi {
     if (!id) co_return bad_request("invalid order id");
     // Queued first: the marker is removed only after the commit, so an order is always in one
     // of the two places when looked up in this order.
-    auto queued = co_await s_.sale->queued(s_.local_sale_redis(), *id);
+    auto queued = co_await s_.sale->queued(s_.local_redis(), *id);
     if (!queued) co_return error_response(queued.error());
     if (*queued) {
       const auto& q = **queued;
@@ -164,7 +164,7 @@ class VoucherApi {
       co_return bad_request(*bad);
     }
     auto id = flash_sale ? co_await sale::create_flash_sale(*s_.vouchers, *s_.sale,
-                                                            s_.local_sale_redis(), std::move(v))
+                                                            s_.local_redis(), std::move(v))
                          : co_await s_.vouchers->insert(std::move(v));
     if (!id) co_return error_response(id.error());
     co_return http::json(200, envelope::ok(json::value(*id)));

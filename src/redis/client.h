@@ -97,6 +97,9 @@ class Client {
   // Until the client can route every key (a cluster: its slot map covers all slots).
   virtual asio::awaitable<Result<void>> wait_ready(std::chrono::milliseconds timeout) = 0;
   virtual bool is_cluster() const = 0;
+  // The counters of the connections behind the client, added up; safe from any thread (the
+  // /metrics renderer reads every worker's).
+  virtual Stats stats() const = 0;
 
   // Any number of requests, each on the node of its key; replies in the order of `requests`.
   // A Redis error reply is a successful Result holding a kError Reply.
@@ -138,6 +141,7 @@ class NodeClient final : public Client {
     return conn_->wait_ready(timeout);
   }
   bool is_cluster() const override { return false; }
+  Stats stats() const override { return conn_->stats(); }
   asio::awaitable<Result<std::vector<Reply>>> exec_all(std::vector<Request> requests) override;
   asio::awaitable<Result<Written>> exec_at(Request request) override;
   // Straight to the connection: the common single command costs no batch.

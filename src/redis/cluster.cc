@@ -110,7 +110,8 @@ asio::awaitable<void> ClusterClient::refresh_detached(
   if (!stopped_) (void)co_await refresh();
 }
 
-Stats ClusterClient::connection_stats() const {
+Stats ClusterClient::stats() const {
+  std::lock_guard lock(nodes_mutex_);
   Stats sum;
   for (const auto& [name, conn] : nodes_) {
     Stats s = conn->stats();
@@ -137,14 +138,16 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> ClusterClient::node(Endpoin
       if (auto self = weak.lock(); self && !up) self->refresh_soon();
     });
     conn->start();
+    std::lock_guard lock(nodes_mutex_);
     it = nodes_.emplace(std::move(name), std::move(conn)).first;
   }
   std::shared_ptr<Connection> conn = it->second;
   if (!conn->connected()) {
-    // A connection made just now gets its first connect. One that was lost is reconnecting in
-    // the background: like Connection itself, fail at once rather than queue behind a node
-    // that may be dead (a failover takes seconds); the round counts as one attempt.
-    if (!fresh) co_return Errc::kUnavailable;
+    // A connection that never connected yet (made just now, here or by a call beside this one)
+    // gets its first connect. One that was lost is reconnecting in the background: like
+    // Connection itself, fail at once rather than queue behind a node that may be dead (a
+    // failover takes seconds); the round counts as one attempt.
+    if (!fresh && conn->generation() > 0) co_return Errc::kUnavailable;
     auto ready = co_await conn->wait_ready(options_.node.connect_timeout);
     if (!ready) co_return ready.error();
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -93,9 +94,9 @@ class ClusterClient final : public Client, public std::enable_shared_from_this<C
   asio::awaitable<Result<void>> refresh();
 
   const SlotMap& slot_map() const { return map_; }
-  const ClusterStats& stats() const { return stats_; }
-  // The node connections' counters added up (requests / writes is the pipelining factor).
-  Stats connection_stats() const;
+  const ClusterStats& cluster_stats() const { return stats_; }
+  // The node connections' counters added up; safe from any thread.
+  Stats stats() const override;
   const std::string& last_error() const { return last_error_; }
 
  private:
@@ -113,6 +114,8 @@ class ClusterClient final : public Client, public std::enable_shared_from_this<C
   ClusterOptions options_;
   SlotMap map_;
   std::map<std::string, std::shared_ptr<Connection>> nodes_;  // by host:port
+  // Guards nodes_'s additions against stats() on another thread (the only reader off the owner).
+  mutable std::mutex nodes_mutex_;
   asio::steady_timer refresh_timer_;
   bool stopped_ = false;
   bool refreshing_ = false;

@@ -238,6 +238,16 @@ void Connection::arm_connect_deadline(std::shared_ptr<ConnectDeadline> d) {
   });
 }
 
+void Connection::next_endpoint() {
+  auto& others = options_.alternates;
+  if (others.empty()) return;
+  Endpoint tried{std::move(options_.host), options_.port};
+  options_.host = std::move(others.front().host);
+  options_.port = others.front().port;
+  others.erase(others.begin());
+  others.push_back(std::move(tried));
+}
+
 asio::awaitable<error_code> Connection::connect_once() {
   asio::ip::tcp::resolver resolver(ex_);
   auto [rec, endpoints] =
@@ -400,6 +410,7 @@ asio::awaitable<void> Connection::run() {
       }
     } else if (state_ != State::kStopped) {
       spdlog::debug("redis {}:{}: connect failed: {}", options_.host, options_.port, ec.message());
+      next_endpoint();
     }
     if (state_ == State::kStopped) break;
     state_ = State::kConnecting;

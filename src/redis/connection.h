@@ -25,6 +25,7 @@
 #include "common/error.h"
 #include "redis/command.h"
 #include "redis/reply.h"
+#include "redis/slot.h"
 
 namespace surge::redis {
 
@@ -44,6 +45,9 @@ struct Options {
   std::chrono::milliseconds request_timeout{2000};
   std::chrono::milliseconds reconnect_min{20};
   std::chrono::milliseconds reconnect_max{1000};
+  // Nodes to try in turn after host:port cannot be reached (a subscriber on a Redis Cluster: a
+  // PUBLISH on any node reaches every node, so the feed may listen on any of them).
+  std::vector<Endpoint> alternates;
 };
 
 struct Stats {
@@ -133,6 +137,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> run();
   asio::awaitable<error_code> connect_once();
   struct ConnectDeadline;
+  // Makes the first alternate host:port, and the node just tried the last alternate.
+  void next_endpoint();
   void arm_connect_deadline(std::shared_ptr<ConnectDeadline> deadline);
   asio::awaitable<error_code> connect_and_handshake(
       asio::ip::tcp::resolver::results_type endpoints);

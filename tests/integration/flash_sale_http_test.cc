@@ -206,8 +206,8 @@ void killed_instance_loses_nothing(bool restart_same_name) {
   int64_t pending = 0;
   while (pending == 0 && std::chrono::steady_clock::now() < until) {
     auto r =
-        run_co(sessions.ctx(), sessions.connection().exec(redis::Command::make(
-                                   "XPENDING", stream, "order-writers", "-", "+", 1000, name)));
+        run_co(sessions.ctx(), sessions.redis().exec(redis::Request::keyed(
+                                   1, "XPENDING", stream, "order-writers", "-", "+", 1000, name)));
     pending = r && r->is_array() ? static_cast<int64_t>(r->elements.size()) : 0;
     std::this_thread::sleep_for(20ms);
   }
@@ -325,8 +325,8 @@ TEST(FlashSaleHttp, ReconcileRepairRefusesWhileTheSaleIsLive) {
     EXPECT_TRUE(*member) << "voucher " << v << " was repaired during its sale";
   }
   ASSERT_TRUE(run_co(sessions.ctx(),
-                     sessions.connection().exec(redis::Command::make(
-                         "HDEL", sale.queued_key(sale.shard_of(queued_sale)), "987654321"))));
+                     sessions.redis().exec(redis::Request::keyed(
+                         1, "HDEL", sale.queued_key(sale.shard_of(queued_sale)), "987654321"))));
   std::remove(log.c_str());
 }
 

@@ -21,6 +21,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "support/api.h"
 #include "support/processes.h"
 
 namespace surge {
@@ -136,6 +137,18 @@ TEST_F(HttpApiTest, RepeatedReadsAgree) {
   auto second = test::http_get(port(), "/shop/7");
   ASSERT_EQ(first.first, 200);
   EXPECT_EQ(first, second);
+}
+
+// In the cluster.http_api_test twin: what the server stores is on the cluster, and nothing on the
+// single Redis the same env file names (so no feature was left behind on --redis-host).
+TEST_F(HttpApiTest, OnAClusterNothingIsLeftOnTheSingleNode) {
+  const auto& stores = test::stores();
+  if (stores.redis_cluster.empty()) GTEST_SKIP() << "checked in the cluster.* twin";
+  ASSERT_EQ(test::http_get(port(), "/shop/3").first, 200);
+  EXPECT_EQ(test::redis_cli("EXISTS cache:shop:3"), "1");
+  EXPECT_EQ(test::shell("redis-cli -h " + stores.redis.host + " -p " +
+                        std::to_string(stores.redis.port) + " DBSIZE"),
+            "0");
 }
 
 // The admin listener says which store is up; the public one says only up or down.

@@ -110,8 +110,8 @@ TEST_F(ClusterClientTest, RoutesEveryKeyToTheMasterOfItsSlot) {
   std::vector<std::string> keys;
   for (int i = 0; i < 300; ++i) keys.push_back("route:" + std::to_string(i));
   EXPECT_EQ(run_co(ctx_, set_each(client_, keys)), 300);
-  EXPECT_EQ(client_->stats().moved, 0u);
-  EXPECT_EQ(client_->stats().asked, 0u);
+  EXPECT_EQ(client_->cluster_stats().moved, 0u);
+  EXPECT_EQ(client_->cluster_stats().asked, 0u);
 
   // Each key sits on the master that owns its slot, and every master got some.
   std::set<std::string> owners;
@@ -171,7 +171,7 @@ TEST_F(ClusterClientTest, PipelineAcrossAllMastersKeepsTheCallersOrder) {
   }
   EXPECT_EQ(in_order, 300);
   EXPECT_EQ((*r)[900].as_string(), "PONG");
-  EXPECT_EQ(client_->stats().moved, 0u);
+  EXPECT_EQ(client_->cluster_stats().moved, 0u);
 }
 
 asio::awaitable<void> incr_one(std::shared_ptr<ClusterClient> c, std::string key, int* ok,
@@ -182,7 +182,7 @@ asio::awaitable<void> incr_one(std::shared_ptr<ClusterClient> c, std::string key
 }
 
 TEST_F(ClusterClientTest, ConcurrentCallersShareOnePipelinedConnectionPerNode) {
-  const Stats before = client_->connection_stats();
+  const Stats before = client_->stats();
   int ok = 0, finished = 0;
   for (int i = 0; i < 3000; ++i) {
     asio::co_spawn(ctx_, incr_one(client_, "conc:" + std::to_string(i), &ok, &finished),
@@ -191,7 +191,7 @@ TEST_F(ClusterClientTest, ConcurrentCallersShareOnePipelinedConnectionPerNode) {
   drive(
       ctx_, [&] { return finished == 3000; }, 30s);
   EXPECT_EQ(ok, 3000);
-  const Stats after = client_->connection_stats();
+  const Stats after = client_->stats();
   const uint64_t requests = after.requests - before.requests;
   const uint64_t writes = after.writes - before.writes;
   // At least the 3000 INCRs (a slot-map refresh may add its CLUSTER SLOTS).
@@ -225,14 +225,14 @@ TEST_F(ClusterClientTest, ScriptsAreLoadedOnEachNodeThatRunsThem) {
   ASSERT_EQ(owners.size(), 3u);
   // One NOSCRIPT per master: after its EVAL, each master runs the SHA.
   EXPECT_EQ(run_co(ctx_, run_script_on(client_, &incr, keys)), 30);
-  EXPECT_EQ(client_->stats().noscript, 3u);
+  EXPECT_EQ(client_->cluster_stats().noscript, 3u);
 
   // A master that lost its scripts (restart, SCRIPT FLUSH) costs one more NOSCRIPT, only there.
   direct_exec(client_->slot_map().masters().front(), Command::make("SCRIPT", "FLUSH"));
   std::vector<std::string> again;
   for (const auto& k : keys) again.push_back(k + ":again");
   EXPECT_EQ(run_co(ctx_, run_script_on(client_, &incr, again)), 30);
-  EXPECT_EQ(client_->stats().noscript, 4u);
+  EXPECT_EQ(client_->cluster_stats().noscript, 4u);
 }
 
 // Polls (event-based, bounded by run_co's limit) until `done` holds.
@@ -272,7 +272,7 @@ TEST_F(ClusterClientTest, PeriodicRefreshLearnsASlotThatMovedWithoutAnyRequest) 
   const auto* map = &watcher->slot_map();
   run_co(ctx_, until([&] { return *map->owner(slot) == to; }), 20s);
   EXPECT_EQ(*watcher->slot_map().owner(slot), to);
-  EXPECT_EQ(watcher->stats().moved, 0u);  // learnt without being redirected
+  EXPECT_EQ(watcher->cluster_stats().moved, 0u);  // learnt without being redirected
   watcher->stop();
 }
 
@@ -298,14 +298,14 @@ TEST_F(ClusterClientTest, LostNodeConnectionTriggersARefreshAndTheNodeServesAgai
   }
   auto first = run_co(ctx_, client_->exec(Request::keyed(1, "SET", key, "1")));
   ASSERT_TRUE(first && first->as_string() == "OK");
-  const uint64_t before = client_->stats().refreshes;
+  const uint64_t before = client_->cluster_stats().refreshes;
 
   // The node drops every client but the one asking (the timer refresh is an hour away).
   auto killed = direct_exec(m, Command::make("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"));
   ASSERT_GE(killed.as_integer().value_or(0), 1);
   const auto* client = client_.get();
-  run_co(ctx_, until([&] { return client->stats().refreshes > before; }), 20s);
-  EXPECT_GT(client_->stats().refreshes, before);
+  run_co(ctx_, until([&] { return client->cluster_stats().refreshes > before; }), 20s);
+  EXPECT_GT(client_->cluster_stats().refreshes, before);
 
   // The node's connection comes back by itself (calls in between may fail fast).
   int failures = 0;
@@ -436,8 +436,8 @@ TEST_F(ClusterClientTest, MigratedSlotIsFollowedThroughAskThenMovedWithoutAFaile
   ASSERT_TRUE(migrated) << m.error;
   EXPECT_EQ(m.batches, 5);  // 50 keys, 10 per MIGRATE
   EXPECT_EQ(load.failures, 0) << load.first_failure;
-  EXPECT_GT(client_->stats().asked, 0u);
-  EXPECT_GT(client_->stats().moved, 0u);
+  EXPECT_GT(client_->cluster_stats().asked, 0u);
+  EXPECT_GT(client_->cluster_stats().moved, 0u);
   EXPECT_EQ(*client_->slot_map().owner(m.slot), m.to);
   // Every acknowledged INCR is on the new owner, and nothing stayed behind.
   int exact = 0;
@@ -451,9 +451,9 @@ TEST_F(ClusterClientTest, MigratedSlotIsFollowedThroughAskThenMovedWithoutAFaile
             0);
   EXPECT_GT(load.expected[0], 0);
   std::printf("migration: %d load passes, %llu ASK and %llu MOVED followed, %llu retries\n",
-              load.passes, static_cast<unsigned long long>(client_->stats().asked),
-              static_cast<unsigned long long>(client_->stats().moved),
-              static_cast<unsigned long long>(client_->stats().retried));
+              load.passes, static_cast<unsigned long long>(client_->cluster_stats().asked),
+              static_cast<unsigned long long>(client_->cluster_stats().moved),
+              static_cast<unsigned long long>(client_->cluster_stats().retried));
 }
 
 // Runs last among the suite's cluster tests: it leaves one master without a replica.
@@ -538,7 +538,7 @@ TEST(ClusterClientFaults, NodeAnsweringMovedToItselfGivesAClearErrorAfterBounded
       << client->last_error();
   EXPECT_NE(client->last_error().find("MOVED"), std::string::npos) << client->last_error();
   EXPECT_EQ(commands.load(), 6);
-  EXPECT_EQ(client->stats().moved, 6u);
+  EXPECT_EQ(client->cluster_stats().moved, 6u);
   client->stop();
   ctx.poll();
 }

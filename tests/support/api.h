@@ -1,6 +1,6 @@
 // A small client for the hm-dianping API in integration tests: requests with a method, body,
 // token and extra headers; logging a phone in through /user/code (the server must run with
-// --dev-return-code) and /user/login; and redis-cli against the fixture Redis for set-up and
+// --dev-return-code) and /user/login; and redis-cli against the suite's Redis for set-up and
 // inspection that the API does not offer (expiring a token, planting feed entries).
 #pragma once
 
@@ -16,6 +16,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "redis/cluster.h"
 #include "support/processes.h"
 #include "support/stores.h"
 
@@ -101,10 +102,20 @@ inline int64_t my_id(uint16_t port, const std::string& token) {
   return r.json().at("data").at("id").to_number<int64_t>();
 }
 
-// redis-cli against the fixture Redis; returns its raw output without the trailing newline.
+inline std::string shell(const std::string& cmd);
+
+// redis-cli against the suite's Redis (on a cluster: its first seed, following redirections);
+// returns its raw output without the trailing newline.
 inline std::string redis_cli(const std::string& args) {
-  std::string cmd = "redis-cli -h " + stores().redis.host + " -p " +
-                    std::to_string(stores().redis.port) + " " + args + " 2>&1";
+  const Stores& s = stores();
+  redis::Endpoint at{s.redis.host, s.redis.port};
+  if (!s.redis_cluster.empty()) at = redis::parse_seeds(s.redis_cluster).value().front();
+  return shell(std::string("redis-cli ") + (s.redis_cluster.empty() ? "" : "-c ") + "-h " +
+               at.host + " -p " + std::to_string(at.port) + " " + args + " 2>&1");
+}
+
+// The output of a shell command, without the trailing newline.
+inline std::string shell(const std::string& cmd) {
   std::string out;
   if (FILE* f = ::popen(cmd.c_str(), "r")) {
     char buf[4096];

@@ -151,14 +151,17 @@ std::pair<int, std::string> admin_send(uint16_t port, const std::string& method,
 
 std::vector<std::string> surge_env() {
   const Stores& s = stores();
-  return {"SURGE_REDIS_HOST=" + s.redis.host, "SURGE_REDIS_PORT=" + std::to_string(s.redis.port),
-          "SURGE_MYSQL_HOST=" + s.db.host, "SURGE_MYSQL_PORT=" + std::to_string(s.db.port),
-          "SURGE_MYSQL_SOCKET=" + s.db.socket, "SURGE_MYSQL_USER=" + s.db.user,
-          "SURGE_MYSQL_PASSWORD=" + s.db.password, "SURGE_MYSQL_DATABASE=" + s.db.database,
-          "SURGE_ADMIN_TOKEN=" + s.admin_token,
-          // Every test client is one address (loopback), which the per-address purchase limit
-          // would throttle across unrelated users; the limit's own test passes --sale-rate.
-          "SURGE_SALE_RATE=0", "SURGE_LOG_LEVEL=warn"};
+  std::vector<std::string> env = {
+      "SURGE_REDIS_HOST=" + s.redis.host, "SURGE_REDIS_PORT=" + std::to_string(s.redis.port),
+      "SURGE_MYSQL_HOST=" + s.db.host, "SURGE_MYSQL_PORT=" + std::to_string(s.db.port),
+      "SURGE_MYSQL_SOCKET=" + s.db.socket, "SURGE_MYSQL_USER=" + s.db.user,
+      "SURGE_MYSQL_PASSWORD=" + s.db.password, "SURGE_MYSQL_DATABASE=" + s.db.database,
+      "SURGE_ADMIN_TOKEN=" + s.admin_token,
+      // Every test client is one address (loopback), which the per-address purchase limit
+      // would throttle across unrelated users; the limit's own test passes --sale-rate.
+      "SURGE_SALE_RATE=0", "SURGE_LOG_LEVEL=warn"};
+  if (!s.redis_cluster.empty()) env.push_back("SURGE_REDIS_CLUSTER=" + s.redis_cluster);
+  return env;
 }
 
 std::string raw_http(uint16_t port, const std::string& raw, std::chrono::milliseconds timeout) {

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "db/connection.h"
+#include "redis/cluster.h"
 
 namespace surge::test {
 
@@ -54,6 +55,7 @@ Stores load() {
   s.db.database = env.at("SURGE_MYSQL_DATABASE");
   s.var_dir = env.at("SURGE_VAR_DIR");
   s.admin_token = env.at("SURGE_ADMIN_TOKEN");  // scripts/services writes one
+  if (auto it = env.find("SURGE_REDIS_CLUSTER"); it != env.end()) s.redis_cluster = it->second;
   return s;
 }
 
@@ -62,6 +64,15 @@ Stores load() {
 const Stores& stores() {
   static const Stores s = load();
   return s;
+}
+
+std::shared_ptr<redis::Client> redis_client(boost::asio::any_io_executor ex,
+                                            const std::string& cluster) {
+  if (cluster.empty()) return redis::NodeClient::create(std::move(ex), stores().redis);
+  redis::ClusterOptions o;
+  o.seeds = redis::parse_seeds(cluster).value();
+  o.node = stores().redis;
+  return redis::ClusterClient::create(std::move(ex), std::move(o));
 }
 
 db::Options root_db() {

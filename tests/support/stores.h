@@ -2,9 +2,13 @@
 // for tests that need a store of their own.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include "app/config.h"
+#include "redis/client.h"
 
 namespace surge::test {
 
@@ -13,6 +17,9 @@ struct Stores {
   db::Options db;
   std::string var_dir;
   std::string admin_token;  // sent as the authorization header for shop and voucher writes
+  // The seed list of a Redis Cluster (SURGE_REDIS_CLUSTER) when the suite runs with every feature
+  // on a cluster (the cluster.* CTest entries); empty on the fixture's single Redis.
+  std::string redis_cluster;
 };
 
 // Reads $SURGE_TEST_ENV (written by `scripts/services start`); fails the calling test via
@@ -25,6 +32,12 @@ db::Options root_db();
 db::Options pool_options(size_t pool_size);
 // Runs one statement as root (scratch tables, planted rows); a failure fails the test.
 void exec_root(const std::string& sql);
+
+// A client on `ex` (not started) on the Redis Cluster `cluster` (a seed list) or, when it is
+// empty, on the fixture's node. By default the suite's Redis, where its `surge serve` keeps
+// sessions, sale and caches.
+std::shared_ptr<redis::Client> redis_client(boost::asio::any_io_executor ex,
+                                            const std::string& cluster = stores().redis_cluster);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 uint16_t free_port();
