@@ -342,6 +342,9 @@ asio::awaitable<Result<std::vector<Reply>>> ClusterClient::exec_routed(
     if (gather->remaining > 0) {
       gather->done.expires_at(Clock::time_point::max());
       co_await gather->done.async_wait(kTuple);
+      // Woken before the last node answered: the caller was cancelled (its client went away).
+      // The answers still coming land in `gather`, which they keep alive, and are dropped.
+      if (gather->remaining > 0) co_return Errc::kCancelled;
     }
 
     // Sort the answers: final ones go to `out`, the rest into the next round.

@@ -10,12 +10,15 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -104,6 +107,42 @@ asio::awaitable<int> set_each(std::shared_ptr<ClusterClient> c, std::vector<std:
     if (r && r->as_string() == "OK") ++ok;
   }
   co_return ok;
+}
+
+// A call whose caller is cancelled (an HTTP client that went away) while a node has not
+// answered ends at once with kCancelled; the late answer is read and dropped, and the node's
+// connection stays in step for the next caller.
+TEST_F(ClusterClientTest, ACancelledCallEndsAtOnceAndTheConnectionStaysInStep) {
+  const std::string list = "cancel:{c}list";
+  asio::cancellation_signal cancel;
+  std::optional<Result<std::vector<Reply>>> got;
+  // Both nodes' connections up first, so the call below goes straight to waiting for answers.
+  ASSERT_TRUE(run_co(ctx_, client_->exec_all(batch(Request::keyed(1, "GET", list),
+                                                   Request::keyed(1, "GET", "cancel:other")))));
+  // BLPOP with no timeout holds its answer until the list gets an element.
+  asio::co_spawn(ctx_,
+                 client_->exec_all(batch(Request::keyed(1, "BLPOP", list, 0),
+                                         Request::keyed(1, "SET", "cancel:other", "v"))),
+                 asio::bind_cancellation_slot(
+                     cancel.slot(), [&](std::exception_ptr, Result<std::vector<Reply>> r) {
+                       got = std::move(r);
+                     }));
+  ctx_.poll();
+  ASSERT_FALSE(got) << "BLPOP answered without an element";
+  cancel.emit(asio::cancellation_type::terminal);
+  drive(ctx_, [&] { return got.has_value(); });
+  ASSERT_TRUE(got);
+  ASSERT_FALSE(*got);
+  EXPECT_EQ(got->error(), make_error_code(Errc::kCancelled));
+  // Release the BLPOP (its answer comes to the client, which drops it), then use the same node.
+  auto owner = *client_->slot_map().owner(key_slot(list));
+  EXPECT_EQ(direct_exec(owner, Command::make("LPUSH", list, "x")).as_integer(), 1);
+  auto set = run_co(ctx_, client_->exec(Request::keyed(1, "SET", "cancel:{c}after", "fresh")));
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->as_string(), "OK");
+  auto get = run_co(ctx_, client_->exec(Request::keyed(1, "GET", "cancel:{c}after")));
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->as_string(), "fresh");
 }
 
 TEST_F(ClusterClientTest, RoutesEveryKeyToTheMasterOfItsSlot) {
