@@ -44,11 +44,15 @@ class Env:
         self.surge = ("127.0.0.1", a.surge_port)
         self.nginx = ("127.0.0.1", a.nginx_port) if a.nginx_port else None
         self.balancer = ("127.0.0.1", a.balancer_port) if a.balancer_port else None
+        self.cluster = ("127.0.0.1", a.cluster_port) if a.cluster_port else None
         # /metrics is answered only on each instance's admin listener.
         self.admin_port = dict(zip(a.instance_ports, a.admin_ports))
+        if a.cluster_port:
+            self.admin_port[a.cluster_port] = a.cluster_admin_port
 
     def address(self, target):
-        return {"surge": self.surge, "nginx": self.nginx, "balancer": self.balancer}[target]
+        return {"surge": self.surge, "nginx": self.nginx, "balancer": self.balancer,
+                "cluster": self.cluster}[target]
 
     # Redis through redis-cli (few calls; bulk loads go through --pipe)
     def redis(self, *args, check=True):
@@ -251,6 +255,9 @@ class Runner:
                   "nginx": [a.nginx_pid] if a.nginx_pid else [],
                   "balancer": [a.balancer_pid] if a.balancer_pid else []}
         groups.update({name: [pid] for name, pid in zip(self.instances, a.instance_pids)})
+        if a.cluster_pid:
+            groups["cluster"] = [a.cluster_pid]
+            groups["redis-cluster"] = a.cluster_redis_pids
         self.cpu = CpuProbe({k: v for k, v in groups.items() if v and v[0]})
         self.raw = a.raw
         os.makedirs(self.raw, exist_ok=True)
@@ -263,7 +270,7 @@ class Runner:
     def topology(self, target):
         """(Surge instances, front process) a target's requests pass through."""
         return {"surge": (["surge"], None), "balancer": (self.instances, "balancer"),
-                "nginx": ([], "nginx")}[target]
+                "nginx": ([], "nginx"), "cluster": (["cluster"], None)}[target]
 
     def wrk(self, name, conns, duration, env, target="surge", on_running=None):
         """Runs wrk against target (surge = the direct instance, balancer = nginx in front of
@@ -273,7 +280,7 @@ class Runner:
         host, port = self.env.address(target)
         url = f"http://{host}:{port}"
         surges, front = self.topology(target)
-        ports = self.a.instance_ports[:len(surges)]
+        ports = [self.a.cluster_port] if target == "cluster" else self.a.instance_ports[:len(surges)]
         rawfile = os.path.join(self.raw, f"{self.seq:02d}-{name}.txt")
         cmd = ["wrk", "-t", str(WRK_THREADS), "-c", str(max(conns, WRK_THREADS)), "-d", f"{int(duration)}s",
                "--timeout", "10s", "--latency", "-s", self.a.lua, url]
@@ -338,7 +345,8 @@ class Runner:
         # CPU per 1,000 answered requests: Surge summed over the instances of this topology, the
         # nginx in front (ceiling or balancer), and the stores behind.
         per1k = {"surge": CpuProbe.ms_per_1k(c0, c1, surges, w["requests"]),
-                 "redis": CpuProbe.ms_per_1k(c0, c1, ["redis"], w["requests"]),
+                 "redis": CpuProbe.ms_per_1k(c0, c1, ["redis-cluster" if target == "cluster" else "redis"],
+                                             w["requests"]),
                  "mariadb": CpuProbe.ms_per_1k(c0, c1, ["mariadb"], w["requests"])}
         if front:
             per1k[front] = CpuProbe.ms_per_1k(c0, c1, [front], w["requests"])
@@ -357,10 +365,16 @@ class Runner:
             f"(cpu {', '.join(f'{k} {v}%' for k, v in cpu.items() if not k.startswith('_'))})")
         return res
 
-    def redis_benchmark(self, name, conns, pipeline, args, seconds):
-        """redis-benchmark for about `seconds`: a short probe sizes -n from the measured rate."""
+    def redis_benchmark(self, name, conns, pipeline, args, seconds, cluster=False):
+        """redis-benchmark for about `seconds`: a short probe sizes -n from the measured rate. With
+        cluster, against the cluster (--cluster: each client on one master, "{tag}" in a key
+        replaced by a tag of that master's slots)."""
+        node = self.a.cluster_seeds[0] if cluster else ("127.0.0.1", self.a.redis_port)
+        group = "redis-cluster" if cluster else "redis"
+
         def run(n):
-            cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(self.a.redis_port), "-c", str(conns),
+            cmd = ["redis-benchmark", "-h", node[0], "-p", str(node[1]), *(["--cluster"] if cluster else []),
+                   "-c", str(conns),
                    "-P", str(pipeline), "-n", str(n), "--threads", str(WRK_THREADS), "--csv", *map(str, args)]
             c0, t0 = self.cpu.snapshot(), time.monotonic()
             u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -373,19 +387,25 @@ class Runner:
                                            / elapsed, 1)
             cpu["others"] = round(max(0.0, cpu["_machine_busy"] - sum(v for k, v in cpu.items()
                                                                       if not k.startswith("_"))), 1)
-            rows = list(csv.DictReader(io.StringIO(r.stdout)))
+            # In cluster mode the CSV follows a list of the masters.
+            text = r.stdout[max(0, r.stdout.find('"test"')):]
+            rows = list(csv.DictReader(io.StringIO(text)))
             if r.returncode != 0 or not rows:
                 raise RuntimeError(f"redis-benchmark failed: {r.stderr.strip()[:300]} {r.stdout.strip()[:300]}")
-            return rows[0], cmd, cpu, CpuProbe.ms_per_1k(c0, c1, ["redis"], n)
+            return rows[0], cmd, cpu, CpuProbe.ms_per_1k(c0, c1, [group], n)
         self.seq += 1
         la = loadavg()
         probe, _, _, _ = run(max(conns * pipeline * 20, 20000))
         rate = float(probe["rps"])
-        n = max(int(rate * seconds), conns * pipeline * 4)
+        # A whole number of rounds of every client's pipeline: redis-benchmark --cluster was seen
+        # to hang on the last requests of a count that does not divide evenly.
+        per_round = conns * pipeline
+        n = -(-max(int(rate * seconds), per_round * 4) // per_round) * per_round
         row, cmd, cpu, redis_per1k = run(n)
         with open(os.path.join(self.raw, f"{self.seq:02d}-{name}.txt"), "w") as f:
             f.write("# " + " ".join(cmd) + "\n" + json.dumps(row) + "\n")
-        res = {"name": name, "target": "redis-benchmark", "connections": conns, "pipeline": pipeline,
+        res = {"name": name, "target": "redis-benchmark" + (" --cluster" if cluster else ""),
+               "connections": conns, "pipeline": pipeline,
                "requests": n, "rps": float(row["rps"]), "loadavg_before": la, "cpu_percent": cpu,
                "cpu_ms_per_1k": {"redis": round(redis_per1k, 3)},
                "lat_ms": {k: float(row.get(f"{k}_latency_ms", "nan")) for k in ("avg", "p50", "p95", "p99", "max")}}
@@ -445,14 +465,28 @@ def prepare_tokens(env, n, path):
             out.append(b"$%d\r\n%s\r\n" % (len(b), b))
         return b"".join(out)
 
-    buf, tokens = [], []
+    def quoted(v):
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    buf, lines, tokens = [], [], []
     for uid, nick, icon in (r + [""] * (3 - len(r)) for r in rows):
         t = secrets.token_hex(16)
         tokens.append(t)
         key = f"login:token:{t}"
         buf.append(resp("HSET", key, "id", uid, "nickName", nick, "icon", icon))
         buf.append(resp("EXPIRE", key, "14400"))
+        lines.append(" ".join(["HSET", key, "id", str(uid), "nickName", quoted(nick), "icon", quoted(icon)]))
+        lines.append(f"EXPIRE {key} 14400")
     env.redis_pipe(b"".join(buf))
+    if env.a.cluster_port:
+        # The cluster instance looks the same sessions up on the cluster: redis-cli -c follows each
+        # key to its master (--pipe cannot).
+        host, port = env.a.cluster_seeds[0]
+        r = subprocess.run(["redis-cli", "-c", "-h", host, "-p", str(port)], input="\n".join(lines) + "\n",
+                           capture_output=True, text=True, timeout=300)
+        answers = r.stdout.split("\n")
+        if r.returncode != 0 or any(x.startswith("(error)") or x.startswith("ERR") for x in answers):
+            raise RuntimeError(f"writing sessions to the cluster failed: {r.stdout[-300:]} {r.stderr[-300:]}")
     with open(path, "w") as f:
         f.write("\n".join(tokens) + "\n")
     return tokens
@@ -709,6 +743,15 @@ def scenario_mixed(R, res):
             f"{w['ok']} of {w['requests']}")
 
 
+def relative_to(row, ref, key):
+    """row[key] = row's req/s and Surge CPU per request over ref's (when both were measured)."""
+    if not row.get("rps") or not ref.get("rps"):
+        return
+    rc, fc = row.get("cpu_ms_per_1k", {}), ref.get("cpu_ms_per_1k", {})
+    row[key] = {"ratio": row["rps"] / ref["rps"],
+                "cpu_ratio": rc["surge"] / fc["surge"] if rc.get("surge") and fc.get("surge") else None}
+
+
 def scenario_scaleout(R, res):
     """The original's topology: shop reads (ids 1-1,000) and the flash sale at each connection
     count through nginx (deploy/nginx/surge.conf.in) to every instance, beside the direct
@@ -734,12 +777,8 @@ def scenario_scaleout(R, res):
                     " / ".join(f"{x:,}" for x in share) + " requests")
 
     def compare(b, d):
-        """The balanced row against the direct one: req/s and Surge CPU per request."""
-        if not b.get("rps") or not d.get("rps"):
-            return
-        bc, dc = b.get("cpu_ms_per_1k", {}), d.get("cpu_ms_per_1k", {})
-        b["vs_direct"] = {"ratio": b["rps"] / d["rps"],
-                          "cpu_ratio": bc["surge"] / dc["surge"] if bc.get("surge") and dc.get("surge") else None}
+        """The balanced row against the direct one."""
+        relative_to(b, d, "vs_direct")
 
     shop = {"BENCH_MODE": "shop", "BENCH_ID_LO": 1, "BENCH_ID_HI": 1000}
     for c in a.connections:
@@ -774,6 +813,69 @@ def scenario_scaleout(R, res):
         every_instance(b)
 
 
+def scenario_cluster(R, res):
+    """The hot shop read (ids 1-1,000) at each connection count and the flash sale at each user
+    count on a second instance with every feature on a 3-master, 3-replica Redis Cluster
+    (purchases acknowledged after a replica has them). Each shop row runs right after the same row
+    on the single-Redis instance; each sale row is compared with the seckill scenario's row for
+    as many users (run earlier, same stock). With ceilings, redis-benchmark --cluster runs the
+    same script on the cluster."""
+    a = R.a
+    cluster = R.env.cluster
+    log("cluster: every feature on a 3-master Redis Cluster, beside the single Redis")
+    fetch_bodies(R.env, None, 1000, target=cluster)
+    s1 = R.env.http("GET", "/shop/1")
+    c1 = R.env.http("GET", "/shop/1", target=cluster)
+    R.check("cluster", "the cluster instance answers the same bytes", s1[2] == c1[2],
+            f"{len(c1[2])} bytes")
+
+    shop = {"BENCH_MODE": "shop", "BENCH_ID_LO": 1, "BENCH_ID_HI": 1000}
+    for c in a.connections:
+        log(f"cluster shop read, ids 1-1,000, {c} connections")
+        single = R.wrk(f"cluster-shop-c{c}-single", c, a.duration, shop)
+        on = R.wrk(f"cluster-shop-c{c}-cluster", c, a.duration, shop, target="cluster")
+        for r, where in ((single, "single"), (on, "cluster")):
+            r.update(scenario="cluster", kind="shop", ids="1-1000", redis=where)
+            res["rows"].append(r)
+            if "error" in r:
+                R.check(r["name"], "wrk ran", False, r["error"])
+                continue
+            R.check(r["name"], "no HTTP errors", r["http_errors"] == 0, f"{r['http_errors']} errors")
+            R.check(r["name"], "every answer success:true", r["ok"] == r["requests"],
+                    f"{r['ok']} of {r['requests']}; {r['biz_fail']} business failures")
+        relative_to(on, single, "vs_single")
+
+    probe_sale_route(R, res)
+    for users, voucher in zip(a.sale_users, a.cluster_vouchers):
+        w = sale_row(R, res, "cluster", users, voucher, target="cluster")
+        w["redis"] = "cluster"
+        single = next((r for r in res["rows"] if r.get("scenario") == "seckill" and r.get("users") == users), None)
+        if single:
+            relative_to(w, single, "vs_single")
+
+    if not a.ceilings:
+        return
+    # The same flash-sale-shaped script, each client on one master with keys in that master's slots.
+    host, port = a.cluster_seeds[0]
+    sha = subprocess.run(["redis-cli", "-h", host, "-p", str(port), "SCRIPT", "LOAD", a.sale_script],
+                         capture_output=True, text=True, timeout=30).stdout.strip()
+    for node_host, node_port in a.cluster_seeds:  # whichever are masters now
+        subprocess.run(["redis-cli", "-h", node_host, "-p", str(node_port), "SCRIPT", "LOAD", a.sale_script],
+                       capture_output=True, text=True, timeout=30)
+    # Stock on every master, under the tag redis-benchmark gives that master's clients.
+    subprocess.run(["redis-benchmark", "-h", host, "-p", str(port), "--cluster", "-c", "6", "-n", "600",
+                    "SET", "{tag}:bench-stock", "1000000000"], capture_output=True, text=True, timeout=60)
+    keys = ["{tag}:bench-stock", "{tag}:bench-buyers", "{tag}:bench-orders", "{tag}:bench-users"]
+    for c in a.sale_users:
+        for pl in (1, 16):
+            r = R.redis_benchmark(f"redis-cluster-sale-c{c}-P{pl}", c, pl, ["EVALSHA", sha, 4, *keys],
+                                  a.rb_duration, cluster=True)
+            r.update(scenario="redis-cluster-sale", command="EVALSHA <flash-sale script> 4 {tag}:bench-stock ...")
+            res["rows"].append(r)
+    attach_sale_ceilings(res, lambda row: row.get("scenario") == "cluster" and row.get("kind") == "sale",
+                         "redis-cluster-sale", "redis-benchmark --cluster EVALSHA -P 16")
+
+
 def scenario_redis_ceilings(R, res):
     a = R.a
     env = R.env
@@ -800,19 +902,25 @@ def scenario_redis_ceilings(R, res):
             r.update(scenario="redis-sale", command="EVALSHA <flash-sale script> 4 {bench}:stock ...")
             res["rows"].append(r)
     env.redis("DEL", *keys)
-    # Attach ceilings to the flash-sale rows: -P 16 is the target's reference, -P 1 shown too.
+    attach_sale_ceilings(res, lambda row: row.get("scenario") == "seckill", "redis-sale",
+                         "redis-benchmark EVALSHA -P 16")
+
+
+def attach_sale_ceilings(res, is_sale_row, ceiling_scenario, what):
+    """Each flash-sale row's ceiling: the redis-benchmark row of `ceiling_scenario` with as many
+    connections as the row had users, -P 16 the target's reference, -P 1 shown too."""
     for row in res["rows"]:
-        if row.get("scenario") == "seckill" and "rps" in row and not row.get("route_missing"):
+        if is_sale_row(row) and "rps" in row and not row.get("route_missing"):
             ref = {r["pipeline"]: r for r in res["rows"]
-                   if r.get("scenario") == "redis-sale" and r["connections"] == row["users"]}
+                   if r.get("scenario") == ceiling_scenario and r["connections"] == row["users"]}
             if 16 in ref:
-                row["ceiling"] = {"what": "redis-benchmark EVALSHA -P 16", "rps": ref[16]["rps"],
-                                  "ratio": row["rps"] / ref[16]["rps"],
+                row["ceiling"] = {"what": what, "rps": ref[16]["rps"], "ratio": row["rps"] / ref[16]["rps"],
                                   "ratio_p1": row["rps"] / ref[1]["rps"] if 1 in ref else None}
 
 
 SCENARIOS = {"shop": scenario_shop, "seckill": scenario_seckill, "storm": scenario_storm,
-             "penetration": scenario_penetration, "mixed": scenario_mixed, "scaleout": scenario_scaleout}
+             "penetration": scenario_penetration, "mixed": scenario_mixed, "scaleout": scenario_scaleout,
+             "cluster": scenario_cluster}
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -843,7 +951,9 @@ def lat_cells(r):
 
 def cpu_cell(r):
     c = dict(r.get("cpu_percent", {}))
-    if "surge" in c:  # every Surge instance together
+    if r["target"] == "cluster":  # the instance on the cluster, and the cluster's nodes
+        c["surge"], c["redis"] = c.get("cluster", 0.0), c.get("redis-cluster", 0.0)
+    elif "surge" in c:  # every Surge instance together
         c["surge"] = sum(v for k, v in c.items() if k == "surge" or k.startswith("surge-"))
     keys = [("surge", "S"), ("balancer", "L"), ("nginx", "N"), ("redis", "R"), ("mariadb", "M"), ("wrk", "W"),
             ("others", "O")]
@@ -1010,23 +1120,89 @@ def _markdown_tables(res, m, rows):
                 cpu_ratio_cell(r), cpu_cell(r)]) + " |")
         L.append("")
     L += _scaleout_tables(res, m, rows)
-    rb = [r for r in rows if r.get("target") == "redis-benchmark"]
+    L += _cluster_tables(res, m, rows)
+    rb = [r for r in rows if r.get("target", "").startswith("redis-benchmark")]
     if rb:
-        L.append("## Ceilings — redis-benchmark against the same Redis")
+        L.append("## Ceilings — redis-benchmark against the same Redis (and the same cluster)")
         L.append("")
-        L.append("| command | conns | pipeline | req/s | avg | p50 | p99 | max | Redis CPU ms/1k | CPU % |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        L.append("| command | Redis | conns | pipeline | req/s | avg | p50 | p99 | max | Redis CPU ms/1k | CPU % |")
+        L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in rb:
             l = r["lat_ms"]
             c = r.get("cpu_percent", {})
+            cluster = r["target"].endswith("--cluster")
             L.append("| " + " | ".join([
-                f"`{r['command']}`", f"{r['connections']:,}", f"-P {r['pipeline']}", fmt_int(r["rps"]),
+                f"`{r['command']}`", "cluster (`--cluster`)" if cluster else "single",
+                f"{r['connections']:,}", f"-P {r['pipeline']}", fmt_int(r["rps"]),
                 fmt_ms(l.get("avg")), fmt_ms(l.get("p50")), fmt_ms(l.get("p99")), fmt_ms(l.get("max")),
                 fmt_cpu(r.get("cpu_ms_per_1k", {}).get("redis")),
-                f"R{c.get('redis', 0):.0f} B{c.get('redis-benchmark', 0):.0f} O{c.get('others', 0):.0f}"]) + " |")
+                f"R{c.get('redis-cluster' if cluster else 'redis', 0):.0f} "
+                f"B{c.get('redis-benchmark', 0):.0f} O{c.get('others', 0):.0f}"]) + " |")
         L.append("")
         L.append("The flash-sale-shaped script: INCR a buyer counter, GET stock, SISMEMBER, DECR, SADD, XADD "
                  "(every call takes the full \"accepted\" path with a new buyer).")
+        L.append("")
+    return L
+
+
+def _cluster_tables(res, m, rows):
+    """The hot read and the flash sale with every feature on a 3-master Redis Cluster, beside the
+    single Redis: × single = cluster req/s over single req/s (shop: the row measured just before;
+    sale: the flash-sale table's row for as many users)."""
+    cl = [r for r in rows if r.get("scenario") == "cluster"]
+    if not cl:
+        return []
+    L = ["## Redis Cluster — every feature on 3 masters with a replica each, beside the single Redis", ""]
+    L.append("A second Surge instance (same binary, flags and MariaDB) with `--redis-cluster`: sessions, caches, "
+             "Bloom filter, pub/sub and the sale on a cluster of 3 masters and 3 replicas on this machine; purchases "
+             "answer after a replica has them (`WAIT`, grouped). The cluster's six nodes share the cores with "
+             f"everything else ({m['cpus']} CPUs), so these rows show what the cluster costs per request, not the "
+             "throughput more machines would add. Redis CPU ms/1k = the cluster's nodes together for cluster rows.")
+    L.append("")
+
+    def vs(r, key):
+        v = (r.get("vs_single") or {}).get(key)
+        return "—" if v is None else f"{v:.2f}×"
+
+    shop = [r for r in cl if r.get("kind") == "shop"]
+    if shop:
+        L.append("### Shop reads — `GET /shop/{id}`, id uniform in 1–1,000")
+        L.append("")
+        L.append("| conns | Redis | req/s | avg | p50 | p90 | p99 | max | HTTP err | biz fail | hit | × single | Surge CPU ms/1k | Redis CPU ms/1k | Surge CPU × single | CPU % |")
+        L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in shop:
+            if "error" in r:
+                L.append(f"| {r['connections']:,} | {r['redis']} | error: {r['error']} |" + " |" * 13)
+                continue
+            cache = r.get("cache", {})
+            L.append("| " + " | ".join([
+                f"{r['connections']:,}", r["redis"], fmt_int(r["rps"]), *lat_cells(r), fmt_int(r["http_errors"]),
+                fmt_int(r["biz_fail"]), fmt_pct(cache.get("hit_rate")) if cache else "—", vs(r, "ratio"),
+                fmt_cpu(r.get("cpu_ms_per_1k", {}).get("surge")), fmt_cpu(r.get("cpu_ms_per_1k", {}).get("redis")),
+                vs(r, "cpu_ratio"), cpu_cell(r)]) + " |")
+        L.append("")
+    sale = [r for r in cl if r.get("kind") == "sale"]
+    if sale:
+        L.append("### Flash sale — `POST /voucher-order/seckill/{id}`, distinct logged-in users, one voucher per row")
+        L.append("")
+        L.append("| users | voucher (stock) | req/s | avg | p50 | p90 | p99 | max | HTTP err | accepted | orders in DB | oversell | dup users | × single | × redis --cluster -P16 | Surge CPU ms/1k | Redis CPU ms/1k | Surge CPU × single | CPU % | verdict |")
+        L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+        for r in sale:
+            if "error" in r:
+                L.append(f"| {r['users']:,} | {r['voucher']} | error: {r['error']} |" + " |" * 17)
+                continue
+            v = r.get("verify", {})
+            c = r.get("ceiling") or {}
+            L.append("| " + " | ".join([
+                f"{r['users']:,}", f"{r['voucher']} ({r['stock_before']:,})", fmt_int(r["rps"]), *lat_cells(r),
+                fmt_int(r["http_errors"]), fmt_int(r["ok"]), fmt_int(v.get("orders_in_db")),
+                fmt_int(v.get("oversell")), fmt_int(v.get("duplicate_users")), vs(r, "ratio"),
+                f"{c['ratio']:.2f}×" if c else "—", fmt_cpu(r.get("cpu_ms_per_1k", {}).get("surge")),
+                fmt_cpu(r.get("cpu_ms_per_1k", {}).get("redis")), vs(r, "cpu_ratio"), cpu_cell(r),
+                r.get("verdict", "")]) + " |")
+        L.append("")
+        L.append("Verified like the single-node flash-sale rows: orders in MariaDB == accepted, no oversell, no user "
+                 "twice, every user who could buy did, DB stock deducted == orders.")
         L.append("")
     return L
 
@@ -1255,6 +1431,12 @@ def main():
     p.add_argument("--admin-ports", default="", help="their admin listeners' ports, in the same order")
     p.add_argument("--instance-pids", default="", help="their pids, in the same order")
     p.add_argument("--scaleout-vouchers", default="12,13,5,6,7,8,9,10")
+    p.add_argument("--cluster-port", type=int, default=0, help="the instance with every feature on a cluster")
+    p.add_argument("--cluster-pid", type=int, default=0)
+    p.add_argument("--cluster-admin-port", type=int, default=0)
+    p.add_argument("--cluster-seeds", default="", help="host:port of every cluster node")
+    p.add_argument("--cluster-redis-pids", default="", help="the cluster nodes' pids")
+    p.add_argument("--cluster-vouchers", default="14,15,16")
     p.add_argument("--redis-port", type=int, required=True)
     p.add_argument("--redis-pid", type=int, default=0)
     p.add_argument("--mysql-pid", type=int, default=0)
@@ -1289,6 +1471,15 @@ def main():
     a.instance_ports = [int(x) for x in a.instance_ports.split(",") if x] or [a.surge_port]
     a.instance_pids = [int(x) for x in a.instance_pids.split(",") if x] or [a.surge_pid]
     a.admin_ports = [int(x) for x in a.admin_ports.split(",") if x]
+    a.cluster_seeds = [(x.rsplit(":", 1)[0], int(x.rsplit(":", 1)[1])) for x in a.cluster_seeds.split(",") if x]
+    a.cluster_redis_pids = [int(x) for x in a.cluster_redis_pids.split(",") if x]
+    a.cluster_vouchers = [int(x) for x in a.cluster_vouchers.split(",") if x]
+    if "cluster" in a.scenarios:
+        if not a.cluster_port or not a.cluster_seeds:
+            p.error("the cluster scenario needs --cluster-port and --cluster-seeds")
+        if len(a.cluster_vouchers) < len(a.sale_users):
+            p.error("need one cluster voucher per flash-sale user count")
+        a.cluster_vouchers = a.cluster_vouchers[:len(a.sale_users)]
     if len(a.admin_ports) != len(a.instance_ports):
         p.error("--admin-ports: one admin port per instance port")
     if len(a.instance_pids) != len(a.instance_ports) or a.instance_ports[0] != a.surge_port:
@@ -1306,7 +1497,8 @@ def main():
             p.error("need two scale-out vouchers per connection count (direct, balancer)")
         a.scaleout_vouchers = a.scaleout_vouchers[:2 * len(a.connections)]
         # A voucher sold in two rows would mix their orders and their stock.
-        used = a.scaleout_vouchers + (a.sale_vouchers if "seckill" in a.scenarios else [])
+        used = a.scaleout_vouchers + (a.sale_vouchers if "seckill" in a.scenarios else []) + \
+            (a.cluster_vouchers if "cluster" in a.scenarios else [])
         if len(set(used)) != len(used):
             p.error(f"every flash-sale row needs its own voucher; these repeat: {sorted(used)}")
     with open(a.sale_script_file) as f:
@@ -1348,7 +1540,7 @@ def main():
             R.check("ceiling", "nginx serves Surge's exact bytes", s1[2] == n1[2] and
                     n1[1].get("Content-Type") == s1[1].get("Content-Type"),
                     f"{len(n1[2])} bytes, Content-Type {n1[1].get('Content-Type')}")
-        n = max((a.sale_users if "seckill" in a.scenarios else []) +
+        n = max((a.sale_users if "seckill" in a.scenarios or "cluster" in a.scenarios else []) +
                 (a.connections if "scaleout" in a.scenarios else []), default=0)
         if n:
             t = time.monotonic()
