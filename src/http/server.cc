@@ -271,37 +271,65 @@ bhttp::response<bhttp::string_body> failure_response(const ServerOptions& o, Fai
 // Watches a connection while its request is handled. A client that closes (end of stream or a
 // reset) meanwhile cannot read the answer, so the session's coroutine is cancelled (terminal):
 // work the handler has not started yet, such as a database job still queued, is dropped, and
-// a Redis command in flight completes at once. Armed only when no pipelined bytes are buffered,
+// a Redis command in flight completes at once. Watched only when no pipelined bytes are buffered,
 // so "readable" means a close or the next pipelined request, which a peek tells apart.
+// Armed a turn late (a post): a request answered without suspending, such as a near-cache hit,
+// has finished before the arming runs, so it costs no poller registration and no cancel. One per
+// session, on the session's worker; its state outlives it for handlers still queued.
 class ClientWatch {
  public:
-  ClientWatch(tcp::socket& socket, asio::cancellation_signal& signal,
+  ClientWatch(asio::io_context& ctx, tcp::socket& socket, asio::cancellation_signal& signal,
               std::atomic<size_t>& abandoned)
-      : socket_(socket), armed_(std::make_shared<bool>(true)) {
-    socket_.async_wait(
-        tcp::socket::wait_read, [armed = armed_, &socket, &signal, &abandoned](error_code ec) {
-          // Disarmed first: the socket and the signal may be gone once the request has finished.
-          if (ec || !*armed) return;
-          *armed = false;
-          char byte;
-          ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-          if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) return;
-          ++abandoned;
-          signal.emit(asio::cancellation_type::terminal);
-        });
-  }
+      : ctx_(ctx), state_(std::make_shared<State>(State{&socket, &signal, &abandoned})) {}
   ClientWatch(const ClientWatch&) = delete;
   ClientWatch& operator=(const ClientWatch&) = delete;
   ~ClientWatch() {
-    if (!*armed_) return;
-    *armed_ = false;
+    stop();
+    state_->socket = nullptr;
+  }
+
+  // A request's handler starts.
+  void start() {
+    ++state_->request;
+    state_->watching = true;
+    asio::post(ctx_, [state = state_, request = state_->request] { arm(state, request); });
+  }
+  // Its answer is ready.
+  void stop() {
+    state_->watching = false;
+    if (!state_->armed) return;
+    state_->armed = false;
     error_code ignored;
-    socket_.cancel(ignored);
+    state_->socket->cancel(ignored);
   }
 
  private:
-  tcp::socket& socket_;
-  std::shared_ptr<bool> armed_;  // shared with the pending wait's handler
+  struct State {
+    tcp::socket* socket;  // null once the session has ended
+    asio::cancellation_signal* signal;
+    std::atomic<size_t>* abandoned;
+    uint64_t request = 0;  // requests started on this connection
+    bool watching = false;
+    bool armed = false;
+  };
+
+  static void arm(const std::shared_ptr<State>& s, uint64_t request) {
+    if (!s->socket || !s->watching || s->armed || s->request != request) return;
+    s->armed = true;
+    s->socket->async_wait(tcp::socket::wait_read, [s, request](error_code ec) {
+      // Disarmed (the answer was ready first) or another request's: the signal may be gone.
+      if (ec || !s->armed || s->request != request) return;
+      s->armed = false;
+      char byte;
+      ssize_t n = ::recv(s->socket->native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) return;
+      ++*s->abandoned;
+      s->signal->emit(asio::cancellation_type::terminal);
+    });
+  }
+
+  asio::io_context& ctx_;
+  std::shared_ptr<State> state_;
 };
 
 // Closes after an error answer without resetting it away: a close with unread input sends RST,
@@ -345,6 +373,7 @@ asio::awaitable<void> Server::session(Worker& w, tcp::socket socket,
   beast::tcp_stream stream(std::move(socket));
   // Bounded: Beast keeps an incomplete chunk-size line or trailer section here, not in the body.
   beast::flat_buffer buffer(options_.buffer_limit);
+  ClientWatch watch(w.ctx, stream.socket(), cancel, abandoned_);
   bool keep_alive = true;
   while (keep_alive && !draining_) {
     bhttp::request_parser<bhttp::string_body> parser;
@@ -415,10 +444,9 @@ asio::awaitable<void> Server::session(Worker& w, tcp::socket socket,
 
     const Request& req = parser.get();
     stream.expires_never();
-    std::optional<ClientWatch> watch;
-    if (buffer.size() == 0) watch.emplace(stream.socket(), cancel, abandoned_);
+    if (buffer.size() == 0) watch.start();
     Response r = co_await dispatch(w, req, remote);
-    watch.reset();
+    watch.stop();
     keep_alive = req.keep_alive() && !r.close && !draining_;
 
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), req.version()};
