@@ -1008,6 +1008,16 @@ def cpu_ratio_cell(r):
     return "—" if c.get("cpu_ratio") is None else f"{c['cpu_ratio']:.2f}×"
 
 
+def sale_lead_cells(r):
+    """A flash-sale row's first cells: users, voucher (stock), req/s, latencies, HTTP errors, accepted."""
+    return [f"{r['users']:,}", f"{r['voucher']} ({r['stock_before']:,})", fmt_int(r["rps"]), *lat_cells(r),
+            fmt_int(r["http_errors"]), fmt_int(r["ok"])]
+
+
+def sale_error_row(r, empty_cells):
+    return f"| {r['users']:,} | {r['voucher']} | error: {r['error']} |" + " |" * empty_cells
+
+
 def write_markdown(res, path):
     m = res["machine"]
     rows = res["rows"]
@@ -1098,13 +1108,12 @@ def _markdown_tables(res, m, rows):
         L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in sale:
             if "error" in r:
-                L.append(f"| {r['users']:,} | {r['voucher']} | error: {r['error']} |" + " |" * 19)
+                L.append(sale_error_row(r, 19))
                 continue
             v = r.get("verify", {})
             c = r.get("ceiling") or {}
             L.append("| " + " | ".join([
-                f"{r['users']:,}", f"{r['voucher']} ({r['stock_before']:,})", fmt_int(r["rps"]), *lat_cells(r),
-                fmt_int(r["http_errors"]), fmt_int(r["ok"]), fmt_int(r["f_stock"]), fmt_int(r["f_repeat"]),
+                *sale_lead_cells(r), fmt_int(r["f_stock"]), fmt_int(r["f_repeat"]),
                 fmt_int(r["f_other"] + r["f_absent"]), fmt_int(v.get("orders_in_db")), fmt_int(v.get("oversell")),
                 fmt_int(v.get("duplicate_users")), f"{v.get('persist_wait_s', 0):.1f} s",
                 f"{c['ratio']:.2f}×" if c else "—",
@@ -1213,13 +1222,12 @@ def _cluster_tables(res, m, rows):
         L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
         for r in sale:
             if "error" in r:
-                L.append(f"| {r['users']:,} | {r['voucher']} | error: {r['error']} |" + " |" * 17)
+                L.append(sale_error_row(r, 17))
                 continue
             v = r.get("verify", {})
             c = r.get("ceiling") or {}
             L.append("| " + " | ".join([
-                f"{r['users']:,}", f"{r['voucher']} ({r['stock_before']:,})", fmt_int(r["rps"]), *lat_cells(r),
-                fmt_int(r["http_errors"]), fmt_int(r["ok"]), fmt_int(v.get("orders_in_db")),
+                *sale_lead_cells(r), fmt_int(v.get("orders_in_db")),
                 fmt_int(v.get("oversell")), fmt_int(v.get("duplicate_users")), vs(r, "ratio"),
                 f"{c['ratio']:.2f}×" if c else "—", fmt_cpu(r.get("cpu_ms_per_1k", {}).get("surge")),
                 fmt_cpu(r.get("cpu_ms_per_1k", {}).get("redis")), vs(r, "cpu_ratio"), cpu_cell(r),
