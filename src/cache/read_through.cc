@@ -241,6 +241,9 @@ asio::awaitable<Result<ReadThrough::Fill>> ReadThrough::load_once(
   auto outcome = redis::to_integer(set);
   Fill fill{std::move(*loaded), outcome && *outcome == 1};
   if (!outcome) {
+    // The caller still gets the value; counted so that a store that always fails (a key on the
+    // wrong slot, a full Redis) shows as a rate, not as every read quietly going to MariaDB.
+    bump(counters_.store_failures);
     spdlog::warn("cache {}: storing {} failed: {}", options_.name, k, outcome.error().message());
   } else if (!fill.stored) {
     bump(counters_.fills_refused);
@@ -439,7 +442,9 @@ void ReadThrough::render_metrics(std::string& out, const std::vector<const ReadT
       {"surge_cache_fills_refused_total", &CacheCounters::fills_refused,
        "Fills not stored because an invalidation overtook their load."},
       {"surge_cache_refreshes_skipped_total", &CacheCounters::refreshes_skipped,
-       "Background refreshes left to another instance (its lock, or its entry already new)."}};
+       "Background refreshes left to another instance (its lock, or its entry already new)."},
+      {"surge_cache_store_failures_total", &CacheCounters::store_failures,
+       "Loaded values that Redis refused or never acknowledged storing (answered, not cached)."}};
   auto value = [](const ReadThrough* c, Field f) {
     return (c->counters_.*f).load(std::memory_order_relaxed);
   };

@@ -70,7 +70,7 @@ using Loader = std::function<asio::awaitable<Result<Loaded>>(std::string id)>;
 struct CacheCounters {
   std::atomic<uint64_t> near_hit{0}, redis_hit{0}, null_hit{0}, miss{0}, db_loads{0}, lock_waits{0},
       wait_timeouts{0}, invalidations{0}, near_flushes{0}, bloom_reject{0}, stale{0}, rebuilds{0},
-      fills_refused{0}, refreshes_skipped{0};
+      fills_refused{0}, refreshes_skipped{0}, store_failures{0};
   // A gauge: background refreshes started and not yet ended (each ends as a rebuild or a skip).
   std::atomic<int64_t> refreshes_running{0};
 };

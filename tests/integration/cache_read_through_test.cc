@@ -537,6 +537,27 @@ TEST(ReadThrough, InvalidationReachesAnotherEnginesNearCache) {
 // The stale-set race: b's rebuild reads the old row, a writer updates the row and invalidates,
 // then b's rebuild finishes. Its value must not land in Redis, or every instance would serve the
 // old row for the whole TTL.
+// A fill Redis refuses to store (here the version key turned into a list during the load, so
+// the fill script's GET fails with WRONGTYPE) still answers its reader, and is counted as a
+// store failure rather than only logged, so a store that always fails shows on /metrics.
+TEST(ReadThrough, AFillRedisRefusesIsAnsweredAndCountedAsAStoreFailure) {
+  std::string cls = unique_class("s14");
+  Engine e(cls, 0ms);
+  e.source().gate_closed = true;
+  auto reader = e.stampede(1, "12");
+  ASSERT_TRUE(eventually([&] { return e.source().held.load() == 1; }));  // version read, loading
+  const std::string version = e.cache().version_key("12");
+  ASSERT_TRUE(e.run(e.redis().exec(redis::Request::keyed(1, "RPUSH", version, "not-a-version"))));
+  e.source().gate_closed = false;
+  EXPECT_EQ(reader.get(), 1);  // answered with the loaded row
+  EXPECT_EQ(e.cache().counters().store_failures.load(), 1u);
+  EXPECT_EQ(e.cache().counters().fills_refused.load(), 0u);
+  auto raw = e.run(redis::get(e.redis(), e.cache().key("12")));
+  ASSERT_TRUE(raw);
+  EXPECT_FALSE(*raw) << "stored anyway: " << **raw;
+  ASSERT_TRUE(e.run(e.redis().exec(redis::Request::keyed(1, "DEL", version))));
+}
+
 TEST(ReadThrough, ARebuildOvertakenByAnInvalidationDoesNotStoreTheOldRow) {
   std::string cls = unique_class("s10");
   std::atomic<int> row{1};

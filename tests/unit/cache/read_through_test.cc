@@ -170,13 +170,13 @@ TEST(ReadThroughMetrics, EveryClassHasEverySampleUnderOneHeaderPerFamily) {
           values.at(fmt::format("surge_cache_requests_total class={} result={}", cls, result)), 0);
     }
     for (const char* total : {"db_loads", "lock_waits", "wait_timeouts", "rebuilds",
-                              "fills_refused", "refreshes_skipped"}) {
+                              "fills_refused", "refreshes_skipped", "store_failures"}) {
       EXPECT_EQ(values.at(fmt::format("surge_cache_{}_total class={}", total, cls)), 0);
     }
     EXPECT_EQ(values.at(fmt::format("surge_cache_refreshes_running class={}", cls)), 0);
   }
-  // 6 results and 8 totals per class, and the running gauge.
-  EXPECT_EQ(values.size(), 2u * (6 + 8 + 1));
+  // 6 results and 9 totals per class, and the running gauge.
+  EXPECT_EQ(values.size(), 2u * (6 + 9 + 1));
   for (const char* family : {"surge_cache_requests_total", "surge_cache_invalidations_total",
                              "surge_cache_refreshes_running"}) {
     std::string type_line = fmt::format("# TYPE {} ", family);
