@@ -122,6 +122,31 @@ class RedisConnection : public ::testing::Test {
   std::string prefix_;
 };
 
+// A connection whose node cannot be reached moves on to its alternates (the subscriber feed on a
+// cluster: any node hears every PUBLISH), and it remembers where it connected.
+TEST(RedisConnectionAlternates, AnUnreachableNodeHandsOverToTheNextAlternate) {
+  asio::io_context ctx;
+  Options o = test::stores().redis;
+  const Endpoint live{o.host, o.port};
+  o.port = test::free_port();  // nothing listens there
+  o.reconnect_min = 10ms;
+  o.reconnect_max = 50ms;
+  o.alternates = {live};
+  auto conn = Connection::create(ctx.get_executor(), o);
+  conn->start();
+  auto ready = run_co(ctx, conn->wait_ready(5s));
+  ASSERT_TRUE(ready) << ready.error().message();
+  EXPECT_EQ(conn->options().port, live.port);
+  ASSERT_EQ(conn->options().alternates.size(), 1u);
+  EXPECT_EQ(conn->options().alternates.front().port, o.port);  // tried first, now the fallback
+  auto pong = run_co(ctx, conn->exec(Command::make("PING")));
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->as_string(), "PONG");
+  conn->stop();
+  ctx.restart();
+  ctx.run_for(100ms);
+}
+
 TEST_F(RedisConnection, PingAnswersPong) {
   Reply r = cmd(Command::make("PING"));
   EXPECT_EQ(r.type, Reply::Type::kStatus);
