@@ -11,15 +11,15 @@ bool is_noscript(const Reply& r) {
 
 }  // namespace
 
-Request Request::script_call(const Script& script, const std::vector<std::string>& keys,
-                             const std::vector<std::string>& args) {
+Request Request::script_call(const Script& script, std::vector<std::string> keys,
+                             std::vector<std::string> args) {
   Request r;
   r.args.reserve(3 + keys.size() + args.size());
   r.args.push_back("EVALSHA");
   r.args.push_back(script.sha());
   r.args.push_back(std::to_string(keys.size()));
-  r.args.insert(r.args.end(), keys.begin(), keys.end());
-  r.args.insert(r.args.end(), args.begin(), args.end());
+  for (auto& k : keys) r.args.push_back(std::move(k));
+  for (auto& a : args) r.args.push_back(std::move(a));
   r.key_index = keys.empty() ? kNoKey : 3;
   r.script = &script;
   return r;
@@ -49,7 +49,7 @@ asio::awaitable<Result<Reply>> Client::exec(Request request) {
 
 asio::awaitable<Result<Reply>> Client::run(const Script& script, std::vector<std::string> keys,
                                            std::vector<std::string> args) {
-  co_return co_await exec(Request::script_call(script, keys, args));
+  co_return co_await exec(Request::script_call(script, std::move(keys), std::move(args)));
 }
 
 asio::awaitable<Result<int64_t>> replicated(const Written& w, int replicas,

@@ -51,8 +51,8 @@ struct Request {
     return *this;
   }
   // EVALSHA of `script` routed by its first key; every key must share that key's slot.
-  static Request script_call(const Script& script, const std::vector<std::string>& keys,
-                             const std::vector<std::string>& args);
+  static Request script_call(const Script& script, std::vector<std::string> keys,
+                             std::vector<std::string> args);
 
   Command command() const;
   // The same request as EVAL of its script's body (after NOSCRIPT).

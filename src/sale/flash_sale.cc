@@ -109,7 +109,7 @@ asio::awaitable<Result<SaleOutcome>> FlashSale::buy(redis::Client& c, int64_t vo
                                 queued_key(shard)};
   std::vector<std::string> args{std::to_string(user_id), std::to_string(voucher_id),
                                 std::to_string(order_id)};
-  auto w = co_await c.exec_at(redis::Request::script_call(kBuy, keys, args));
+  auto w = co_await c.exec_at(redis::Request::script_call(kBuy, std::move(keys), std::move(args)));
   if (!w) co_return w.error();
   auto n = redis::to_integer(Result<redis::Reply>(std::move(w->reply)));
   if (!n) co_return n.error();
