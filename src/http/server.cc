@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <ctime>
 #include <optional>
 #include <tuple>
@@ -21,6 +22,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -143,6 +146,34 @@ std::string_view http_date() {
     last = now;
   }
   return {buf, len};
+}
+
+// An answer's header. Written by hand rather than through Beast's fields container, which
+// allocates a node per field: every answer carries the same five or six fields, and this is
+// on the path of every request. `version` is the request's (10 or 11), as Beast numbers it.
+void append_head(std::string& out, unsigned status, unsigned version, std::string_view server,
+                 std::string_view content_type, size_t length, bool keep_alive) {
+  auto number = [&out](size_t v) {
+    char digits[24];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
+  };
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  number(status);
+  out += ' ';
+  out += bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  out += "\r\nServer: ";
+  out += server;
+  out += "\r\nDate: ";
+  out += http_date();
+  out += "\r\nContent-Type: ";
+  out += content_type;
+  out += "\r\nContent-Length: ";
+  number(length);
+  out += "\r\n";
+  // HTTP/1.1 keeps a connection by default and HTTP/1.0 closes it: say so only when it differs.
+  if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
+  if (version != 10 && !keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
 }
 
 // Status and message for a request that could not be parsed; nullopt means just close.
@@ -385,6 +416,7 @@ asio::awaitable<void> Server::session(Worker& w, tcp::socket socket,
   beast::tcp_stream stream(std::move(socket));
   // Bounded: Beast keeps an incomplete chunk-size line or trailer section here, not in the body.
   beast::flat_buffer buffer(options_.buffer_limit);
+  std::string head;  // each answer's header, written here (the buffer is kept between answers)
   WatchEntry watched;
   watched.socket = &stream.socket();
   watched.signal = &cancel;
@@ -465,29 +497,24 @@ asio::awaitable<void> Server::session(Worker& w, tcp::socket socket,
     watched.unlink();
     keep_alive = req.keep_alive() && !r.close && !draining_;
 
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), req.version()};
-    res.set(bhttp::field::server, options_.server_name);
-    res.set(bhttp::field::date, http_date());
-    res.set(bhttp::field::content_type, r.content_type);
-    res.body() = std::move(r.body);
-    res.keep_alive(keep_alive);
-    res.prepare_payload();  // for HEAD too: Content-Length says what GET would send
+    // For HEAD too Content-Length says what GET would send; the body is left out.
+    head.clear();
+    append_head(head, r.status, req.version(), options_.server_name, r.content_type, r.body.size(),
+                keep_alive);
+    bool head_only = req.method() == bhttp::verb::head;
+    std::array<asio::const_buffer, 2> parts{
+        asio::buffer(head), asio::buffer(r.body.data(), head_only ? 0 : r.body.size())};
     // Written at once while the socket takes it (an answer usually fits its send buffer): no
     // write timeout armed and cancelled, no turn of the scheduler. What does not fit goes out
-    // asynchronously under io_timeout. A HEAD answer stops after the header.
-    bool head = req.method() == bhttp::verb::head;
-    bhttp::response_serializer<bhttp::string_body> sr{res};
-    sr.split(head);
-    auto written = [&] { return head ? sr.is_header_done() : sr.is_done(); };
+    // asynchronously under io_timeout.
+    beast::buffers_suffix<std::array<asio::const_buffer, 2>> unsent(parts);
     error_code wec;
-    while (!wec && !written()) bhttp::write_some(stream.socket(), sr, wec);
+    while (!wec && beast::buffer_bytes(unsent) > 0) {
+      unsent.consume(stream.socket().write_some(unsent, wec));
+    }
     if (wec == asio::error::would_block || wec == asio::error::try_again) {
       stream.expires_after(options_.io_timeout);
-      if (head) {
-        std::tie(wec, n) = co_await bhttp::async_write_header(stream, sr, kTuple);
-      } else {
-        std::tie(wec, n) = co_await bhttp::async_write(stream, sr, kTuple);
-      }
+      std::tie(wec, n) = co_await asio::async_write(stream, unsent, kTuple);
     }
     if (wec) break;
   }
