@@ -651,7 +651,31 @@ def scenario_seckill(R, res):
     a = R.a
     probe_sale_route(R, res)
     for users, voucher in zip(a.sale_users, a.sale_vouchers):
-        sale_row(R, res, "seckill", users, voucher)
+        w = sale_row(R, res, "seckill", users, voucher)
+        if a.ceilings and "error" not in w and not w.get("route_missing"):
+            w["http_ceiling"] = sale_http_ceiling(R, res, w)
+
+
+def sale_http_ceiling(R, res, w):
+    """nginx answering the same requests (the row's users, tokens and paths) with the bytes Surge
+    gives a repeat purchase: what HTTP alone costs on this machine at this connection count.
+    Once the stock is gone Surge answers 库存不足 instead (the script checks stock first): the
+    same envelope, 6 bytes shorter."""
+    path = f"/voucher-order/seckill/{w['voucher']}"
+    buyer = R.env.sql_int(f"SELECT MIN(user_id) FROM tb_voucher_order WHERE voucher_id = {w['voucher']}")
+    auth = {"authorization": R.tokens[buyer - 1]}
+    surge = R.env.http("POST", path, headers=auth)[2]
+    nginx = R.env.http("POST", path, headers=auth, target=R.env.nginx)[2]
+    repeat = ['{"success":false,"errorMsg":"%s"}' % m for m in ("不能重复下单", "库存不足")]
+    R.check(w["name"], "nginx answers a repeat purchase as Surge does",
+            nginx.decode() == repeat[0] and surge.decode() in repeat,
+            f"Surge {surge.decode(errors='replace')}, nginx {nginx.decode(errors='replace')}")
+    env = {"BENCH_MODE": "seckill", "BENCH_VOUCHER": w["voucher"], "BENCH_TOKENS": R.a.tokens,
+           "BENCH_USERS": w["users"]}
+    n = R.wrk(w["name"] + "-nginx", w["users"], R.a.sale_duration, env, target="nginx")
+    n.update(scenario="seckill-nginx", users=w["users"])
+    res["rows"].append(n)
+    return nginx_ceiling(w, n)
 
 
 def scenario_storm(R, res):
@@ -1104,24 +1128,35 @@ def _markdown_tables(res, m, rows):
         route = res.get("seckill_route", {})
         L.append(f"Route probe (`POST /voucher-order/seckill/999999999`): HTTP {route.get('probe_status')}.")
         L.append("")
-        L.append("| users | voucher (stock) | req/s | avg | p50 | p90 | p99 | max | HTTP err | accepted | 库存不足 | 不能重复下单 | other biz fail | orders in DB | oversell | dup users | in DB after | × redis -P16 | × redis -P1 | CPU ms/1k req | Redis CPU ms/1k | verdict |")
-        L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        L.append("| users | voucher (stock) | req/s | avg | p50 | p90 | p99 | max | HTTP err | accepted | 库存不足 | 不能重复下单 | other biz fail | orders in DB | oversell | dup users | in DB after | × redis -P16 | × redis -P1 | × nginx | CPU ms/1k req | CPU × nginx | Redis CPU ms/1k | verdict |")
+        L.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in sale:
             if "error" in r:
-                L.append(sale_error_row(r, 19))
+                L.append(sale_error_row(r, 21))
                 continue
             v = r.get("verify", {})
             c = r.get("ceiling") or {}
+            h = r.get("http_ceiling") or {}
             L.append("| " + " | ".join([
                 *sale_lead_cells(r), fmt_int(r["f_stock"]), fmt_int(r["f_repeat"]),
                 fmt_int(r["f_other"] + r["f_absent"]), fmt_int(v.get("orders_in_db")), fmt_int(v.get("oversell")),
                 fmt_int(v.get("duplicate_users")), f"{v.get('persist_wait_s', 0):.1f} s",
                 f"{c['ratio']:.2f}×" if c else "—",
-                f"{c['ratio_p1']:.2f}×" if c and c.get("ratio_p1") else "—", cpu1k_cell(r),
+                f"{c['ratio_p1']:.2f}×" if c and c.get("ratio_p1") else "—",
+                f"{h['ratio']:.2f}×" if h else "—", cpu1k_cell(r),
+                f"{h['cpu_ratio']:.2f}×" if h.get("cpu_ratio") else "—",
                 fmt_cpu(r.get("cpu_ms_per_1k", {}).get("redis")), r.get("verdict", "")]) + " |")
         L.append("")
         L.append("Orders are counted in MariaDB (`tb_voucher_order`) after the run, waiting for the order writer "
                  "until the count reaches the accepted number (or stops changing for 10 s); \"in DB after\" is that wait.")
+        ceil = [r for r in rows if r.get("scenario") == "seckill-nginx" and "rps" in r]
+        if ceil:
+            L.append("")
+            L.append("× nginx: nginx answering the same requests (same users, tokens and paths, same wrk script) "
+                     "with the bytes Surge gives a repeat purchase, at the same connection count: "
+                     + ", ".join(f"{fmt_int(r['rps'])} req/s at {r['users']:,} users "
+                                 f"({fmt_cpu(r.get('cpu_ms_per_1k', {}).get('nginx'))} CPU ms/1k)" for r in ceil)
+                     + ". It bounds what any HTTP server could answer on this machine, Redis or not.")
         L.append("")
     storms = [r for r in rows if r.get("scenario") in ("storm", "penetration", "mixed")]
     if storms:
