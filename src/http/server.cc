@@ -97,7 +97,7 @@ struct Server::Worker {
   // queued database job, is dropped, and a Redis command in flight completes at once.
   // Checked by a sweep every kWatchPeriod, and only for requests older than a full period, not
   // by a poller registration per request: that cost an `epoll_ctl` and a cancel on every
-  // request that waits for a store (about 8% of a purchase's CPU), to notice, for nearly none
+  // request that waits for a store (about 6% of a purchase's CPU), to notice, for nearly none
   // of them, a close that only matters to requests slow enough to be seen by the sweep. The
   // entry unlinks itself when its request ends.
   void watch(WatchEntry& e) {

@@ -414,6 +414,43 @@ TEST_F(ServerTest, Http10ClosesAfterOneResponse) {
   EXPECT_TRUE(c.closed_by_peer());
 }
 
+// The header the session writes itself: the status line with its reason, then exactly these
+// fields; a connection header only where it differs from the version's default.
+TEST_F(ServerTest, AnswersCarryTheirFieldsAndAConnectionHeaderOnlyWhenNeeded) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send("GET /echo/kept HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  auto r = c.read_reply();
+  ASSERT_TRUE(r);
+  std::string body = R"({"success":true,"data":"kept"})";
+  EXPECT_EQ(r->body, body);
+  std::vector<std::string> lines;
+  for (size_t at = 0; at != std::string::npos;) {
+    size_t end = r->head.find("\r\n", at);
+    lines.push_back(r->head.substr(at, end == std::string::npos ? end : end - at));
+    at = end == std::string::npos ? end : end + 2;
+  }
+  ASSERT_EQ(lines.size(), 6u) << r->head;
+  EXPECT_EQ(lines[0], "HTTP/1.0 200 OK");
+  EXPECT_EQ(lines[1], "Server: surge");
+  EXPECT_TRUE(lines[2].starts_with("Date: ") && lines[2].ends_with(" GMT")) << lines[2];
+  EXPECT_EQ(lines[3], "Content-Type: application/json;charset=UTF-8");
+  EXPECT_EQ(lines[4], "Content-Length: " + std::to_string(body.size()));
+  EXPECT_EQ(lines[5], "Connection: keep-alive");
+  // Kept open as promised: a second request on it is answered, and HTTP/1.1's keep-alive
+  // default needs no header.
+  ASSERT_TRUE(c.send(get("/echo/next")));
+  auto next = c.read_reply();
+  ASSERT_TRUE(next);
+  EXPECT_TRUE(next->head.starts_with("HTTP/1.1 200 OK\r\n")) << next->head;
+  EXPECT_EQ(next->header("Connection"), "");
+  ASSERT_TRUE(c.send(get("/echo/last", true)));
+  auto last = c.read_reply();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->header("Connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
 TEST_F(ServerTest, HandlerAskingToCloseClosesConnection) {
   start();
   Client c(port());
