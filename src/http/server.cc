@@ -29,8 +29,6 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/serializer.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/intrusive/list.hpp>
 
 #include "common/awaitable.h"
@@ -364,15 +362,13 @@ asio::awaitable<Response> Server::dispatch(Worker& w, const Request& req,
 
 namespace {
 
-bhttp::response<bhttp::string_body> failure_response(const ServerOptions& o, Failure f) {
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(f.first), 11};
-  res.set(bhttp::field::server, o.server_name);
-  res.set(bhttp::field::date, http_date());
-  res.set(bhttp::field::content_type, "application/json;charset=UTF-8");
-  res.set(bhttp::field::connection, "close");
-  res.body() = envelope::fail(f.second);
-  res.prepare_payload();
-  return res;
+// An answer to a request that could not be taken (or a connection refused), closing after.
+std::string failure_answer(const ServerOptions& o, Failure f) {
+  std::string body = envelope::fail(f.second);
+  std::string out;
+  append_head(out, f.first, 11, o.server_name, "application/json;charset=UTF-8", body.size(),
+              false);
+  return out + body;
 }
 
 // Closes after an error answer without resetting it away: a close with unread input sends RST,
@@ -396,9 +392,9 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream) {
 
 asio::awaitable<void> Server::refuse(Worker& w, tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
-  auto res = failure_response(options_, {503u, "too many connections"});
+  auto answer = failure_answer(options_, {503u, "too many connections"});
   stream.expires_after(std::chrono::milliseconds(1000));
-  auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(answer), kTuple);
   metrics_.record(w.index, metrics_.unmatched_route(), 503, 0);
   if (!ec) co_await linger_close(stream);
 }
@@ -482,9 +478,9 @@ asio::awaitable<void> Server::session(Worker& w, tcp::socket socket,
       if (!failure) break;
     }
     if (failure) {
-      auto res = failure_response(options_, *failure);
+      auto answer = failure_answer(options_, *failure);
       stream.expires_after(options_.io_timeout);
-      auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(answer), kTuple);
       metrics_.record(w.index, metrics_.unmatched_route(), failure->first, 0);
       if (!wec) co_await linger_close(stream);
       break;
