@@ -583,6 +583,11 @@ def probe_sale_route(R, res):
         log(f"flash sale: POST /voucher-order/seckill/{{id}} answers 404: the route is missing in this build")
 
 
+def sale_env(a, users, voucher):
+    """surge.lua's settings for a flash-sale row: `users` distinct logged-in users buy `voucher`."""
+    return {"BENCH_MODE": "seckill", "BENCH_VOUCHER": voucher, "BENCH_TOKENS": a.tokens, "BENCH_USERS": users}
+
+
 def sale_row(R, res, scenario, users, voucher, target="surge"):
     """One flash-sale row: `users` distinct users buy voucher through target, then the orders in
     MariaDB are verified (no HTTP errors, orders == accepted, no oversell, no user twice, every
@@ -593,8 +598,7 @@ def sale_row(R, res, scenario, users, voucher, target="surge"):
     log(f"flash sale, {users} users on voucher {voucher}" + ("" if target == "surge" else f" through the {target}"))
     stock0 = env.sql_int(f"SELECT stock FROM tb_seckill_voucher WHERE voucher_id = {voucher}")
     orders0 = env.sql_int(f"SELECT COUNT(*) FROM tb_voucher_order WHERE voucher_id = {voucher}")
-    w = R.wrk(name, users, a.sale_duration, {"BENCH_MODE": "seckill", "BENCH_VOUCHER": voucher,
-                                              "BENCH_TOKENS": a.tokens, "BENCH_USERS": users}, target=target)
+    w = R.wrk(name, users, a.sale_duration, sale_env(a, users, voucher), target=target)
     w.update(scenario=scenario, kind="sale", users=users, voucher=voucher, stock_before=stock0,
              orders_before=orders0)
     res["rows"].append(w)
@@ -670,9 +674,8 @@ def sale_http_ceiling(R, res, w):
     R.check(w["name"], "nginx answers a repeat purchase as Surge does",
             nginx.decode() == repeat[0] and surge.decode() in repeat,
             f"Surge {surge.decode(errors='replace')}, nginx {nginx.decode(errors='replace')}")
-    env = {"BENCH_MODE": "seckill", "BENCH_VOUCHER": w["voucher"], "BENCH_TOKENS": R.a.tokens,
-           "BENCH_USERS": w["users"]}
-    n = R.wrk(w["name"] + "-nginx", w["users"], R.a.sale_duration, env, target="nginx")
+    n = R.wrk(w["name"] + "-nginx", w["users"], R.a.sale_duration, sale_env(R.a, w["users"], w["voucher"]),
+              target="nginx")
     n.update(scenario="seckill-nginx", users=w["users"])
     res["rows"].append(n)
     return nginx_ceiling(w, n)
@@ -776,14 +779,14 @@ def scenario_mixed(R, res):
         with open(os.path.join(a.nginx_root, "of-type", str(type_id)), "wb") as f:
             f.write(R.env.http("GET", path)[2])
     # (The shop files are the warm-up's: the row's writes have changed some `sold` figures since.)
-    same = [R.env.http("GET", path)[2] == R.env.http("GET", path, target=R.env.nginx)[2]
-            for path in ("/shop/of/type?typeId=3&current=1&x=120.149993&y=30.334229",)]
+    geo = "/shop/of/type?typeId=3&current=1&x=120.149993&y=30.334229"
+    same = R.env.http("GET", geo)[2] == R.env.http("GET", geo, target=R.env.nginx)[2]
     put = '{"id":1,"sold":1}'
     put_s = R.env.http("PUT", "/shop", body=put, headers={"Content-Type": "application/json",
                                                          "authorization": os.environ.get("SURGE_ADMIN_TOKEN", "")})
     put_n = R.env.http("PUT", "/shop", body=put, target=R.env.nginx)
-    R.check("mixed", "nginx answers the mix with Surge's bytes", all(same) and put_s[2] == put_n[2],
-            f"geo bodies {'equal' if all(same) else 'differ'}; PUT: Surge {put_s[2][:40]!r}, "
+    R.check("mixed", "nginx answers the mix with Surge's bytes", same and put_s[2] == put_n[2],
+            f"geo bodies {'equal' if same else 'differ'}; PUT: Surge {put_s[2][:40]!r}, "
             f"nginx {put_n[2][:40]!r}")
     n = R.wrk(f"mixed-c{c}-nginx", c, a.duration, env, target="nginx")
     n.update(scenario="mixed")
