@@ -30,6 +30,20 @@ std::string shop_name(uint16_t port, int64_t id) {
   return std::string(v.at("data").at("name").as_string());
 }
 
+// A shop created on one instance is known to another's in-memory Bloom copy once the creation's
+// message reaches it (the window of a near-cache invalidation); until then it reads as absent
+// there, without storing anything. Reads until the shop is found; the limit only bounds a
+// broken feed.
+std::string name_once_known(uint16_t port, int64_t id) {
+  auto until = std::chrono::steady_clock::now() + 10s;
+  std::string name = shop_name(port, id);
+  while (name.empty() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(2ms);
+    name = shop_name(port, id);
+  }
+  return name;
+}
+
 TEST(ShopWrites, UpdateOnOneInstanceIsSeenByTheOther) {
   SurgeServer a, b;
   // Warm b's near caches (both workers) and Redis.
@@ -65,8 +79,13 @@ TEST(ShopWrites, CreatedShopIsReadableEverywhere) {
   auto v = json::parse(body);
   int64_t id = v.at("data").as_int64();
   ASSERT_GT(id, 0);
-  EXPECT_EQ(shop_name(b.port(), id), "新开的店");
+  // The creating instance knows it at once; the other once the creation's message arrives.
   EXPECT_EQ(shop_name(a.port(), id), "新开的店");
+  EXPECT_EQ(name_once_known(b.port(), id), "新开的店");
+  for (int i = 0; i < 8; ++i) {  // every worker of both, from then on
+    EXPECT_EQ(shop_name(a.port(), id), "新开的店");
+    EXPECT_EQ(shop_name(b.port(), id), "新开的店");
+  }
 }
 
 // The nearby search: ids and distances of shops of `type` within 5 km of (x, y), page 1.
@@ -161,11 +180,7 @@ TEST(ShopWrites, AnIdReadAsAbsentBeforeItsCreationIsReadableAfterIt) {
   int64_t id = json::parse(answer).at("data").as_int64();
   ASSERT_GT(id, last);
   ASSERT_LE(id, last + 5) << "other writers took the ids this test read as absent";
-  auto until = std::chrono::steady_clock::now() + 10s;
-  while ((shop_name(a.port(), id).empty() || shop_name(b.port(), id).empty()) &&
-         std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(5ms);
-  }
+  EXPECT_EQ(name_once_known(a.port(), id), "新来的店");
   // Every worker of both instances: several reads each.
   for (int i = 0; i < 8; ++i) {
     EXPECT_EQ(shop_name(a.port(), id), "新来的店");
@@ -188,7 +203,9 @@ TEST(ShopWrites, FiveHundredConcurrentColdReadsOnTwoInstancesLoadOnce) {
   for (int t = 0; t < 100; ++t) {
     readers.emplace_back([&, t] {
       for (int i = 0; i < 5; ++i) {
-        if (shop_name((t + i) % 2 ? a.port() : b.port(), id) == "冷门的店") ++found;
+        // A read on b may come before the creation's message; it answers absent and loads
+        // nothing, so retrying keeps the count of loads exact.
+        if (name_once_known((t + i) % 2 ? a.port() : b.port(), id) == "冷门的店") ++found;
       }
     });
   }
