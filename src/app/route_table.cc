@@ -27,12 +27,16 @@ boost::asio::awaitable<http::Response> guarded(Services* s, Access access, bool 
   std::string_view token = ctx.header("authorization");
   bool admin = is_admin(*s, token);
   if (!admin && social::Sessions::plausible_token(token)) {
-    auto user = co_await s->sessions->find_and_renew(s->local_redis(), std::string(token));
-    if (user) {
-      ctx.user = std::move(*user);
-    } else if (access != Access::kPublic) {
-      // Public paths are served anonymously while Redis is down; protected ones cannot be.
-      co_return error_response(user.error());
+    if (auto here = s->sessions->find_here(token)) {
+      ctx.user = std::move(*here);
+    } else {
+      auto user = co_await s->sessions->find_and_renew(s->local_redis(), std::string(token));
+      if (user) {
+        ctx.user = std::move(*user);
+      } else if (access != Access::kPublic) {
+        // Public paths are served anonymously while Redis is down; protected ones cannot be.
+        co_return error_response(user.error());
+      }
     }
   }
   if (visit) record_visit(s, ctx);

@@ -1,5 +1,7 @@
 // A bounded LRU map with per-entry expiry, for per-worker near caches. Not thread-safe by
-// design: each worker owns its own instance, so the hot path takes no lock.
+// design: each worker owns its own instance, so the hot path takes no lock. Looked up by view:
+// a hit or an overwrite builds no string, and a new entry stores its key once (the index views
+// the list node's copy, whose address never changes).
 #pragma once
 
 #include <chrono>
@@ -7,6 +9,7 @@
 #include <list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -20,20 +23,20 @@ class LruCache {
   explicit LruCache(size_t capacity) : capacity_(capacity) {}
 
   // The value if present and not expired at `now`; a hit moves the entry to the front.
-  const V* find(const std::string& key, TimePoint now) {
+  const V* find(std::string_view key, TimePoint now) {
     auto it = index_.find(key);
     if (it == index_.end()) return nullptr;
     auto node = it->second;
     if (node->expires <= now) {
-      order_.erase(node);
       index_.erase(it);
+      order_.erase(node);
       return nullptr;
     }
     order_.splice(order_.begin(), order_, node);
     return &node->value;
   }
 
-  void put(const std::string& key, V value, TimePoint expires) {
+  void put(std::string_view key, V value, TimePoint expires) {
     if (capacity_ == 0) return;
     if (auto it = index_.find(key); it != index_.end()) {
       it->second->value = std::move(value);
@@ -45,15 +48,16 @@ class LruCache {
       index_.erase(order_.back().key);
       order_.pop_back();
     }
-    order_.push_front(Node{key, std::move(value), expires});
-    index_.emplace(key, order_.begin());
+    order_.push_front(Node{std::string(key), std::move(value), expires});
+    index_.emplace(order_.front().key, order_.begin());
   }
 
-  bool erase(const std::string& key) {
+  bool erase(std::string_view key) {
     auto it = index_.find(key);
     if (it == index_.end()) return false;
-    order_.erase(it->second);
+    auto node = it->second;
     index_.erase(it);
+    order_.erase(node);
     return true;
   }
 
@@ -72,7 +76,8 @@ class LruCache {
   };
   size_t capacity_;
   std::list<Node> order_;  // most recently used first
-  std::unordered_map<std::string, typename std::list<Node>::iterator> index_;
+  // Keys view the nodes' strings; an entry leaves the index before its node is freed.
+  std::unordered_map<std::string_view, typename std::list<Node>::iterator> index_;
 };
 
 }  // namespace surge::core

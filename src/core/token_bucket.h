@@ -23,7 +23,7 @@ class TokenBuckets {
         buckets_(keys) {}
 
   // Takes one token from `key`'s bucket at `now_ms`; false when it is empty.
-  bool take(const std::string& key, int64_t now_ms) {
+  bool take(std::string_view key, int64_t now_ms) {
     auto now = TimePoint(std::chrono::milliseconds(now_ms));
     Bucket b{burst_, now_ms};
     if (const Bucket* found = buckets_.find(key, now)) b = *found;

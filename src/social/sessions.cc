@@ -39,18 +39,25 @@ std::string Sessions::user_key(int64_t user_id) {
   return "login:tokens:" + std::to_string(user_id);
 }
 
+std::optional<core::LoggedInUser> Sessions::find_here(std::string_view token) {
+  if (!near_enabled() || !this_worker::inside()) return std::nullopt;
+  Worker& w = *workers_.local();
+  auto now = EpochClock::time_point(std::chrono::milliseconds(clock_.now_ms()));
+  const Cached* hit = w.near.find(token, now);
+  if (!hit) return std::nullopt;
+  w.near_hits.fetch_add(1, std::memory_order_relaxed);
+  return hit->user;
+}
+
 asio::awaitable<Result<std::optional<core::LoggedInUser>>> Sessions::find_and_renew(
     redis::Client& c, std::string token) {
   using Found = std::optional<core::LoggedInUser>;
+  if (auto hit = find_here(token)) co_return hit;
   int64_t now = clock_.now_ms();
   auto at = [](int64_t ms) { return EpochClock::time_point(std::chrono::milliseconds(ms)); };
   Worker* w = near_enabled() && this_worker::inside() ? workers_.local().get() : nullptr;
   uint64_t epoch = 0;
   if (w) {
-    if (const Cached* hit = w->near.find(token, at(now))) {
-      w->near_hits.fetch_add(1, std::memory_order_relaxed);
-      co_return Found(hit->user);
-    }
     w->redis_reads.fetch_add(1, std::memory_order_relaxed);
     epoch = w->epoch;
   }

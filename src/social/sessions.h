@@ -67,6 +67,9 @@ class Sessions {
   // is closed) or lacks a numeric id; a Redis failure is an error.
   asio::awaitable<Result<std::optional<core::LoggedInUser>>> find_and_renew(redis::Client& c,
                                                                             std::string token);
+  // The near cache's answer alone, without a coroutine or a copy of the token: most requests of
+  // a busy user end here. nullopt means ask find_and_renew (a miss, or no near cache here).
+  std::optional<core::LoggedInUser> find_here(std::string_view token);
   // Stores a session for `user` under a fresh random token; returns the token.
   asio::awaitable<Result<std::string>> open(redis::Client& c, core::LoggedInUser user);
   // The session is gone at once, on every worker of this process before this returns and on

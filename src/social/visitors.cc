@@ -34,10 +34,9 @@ void UvRecorder::record(std::string_view visitor, int64_t now_ms) {
     w.day_ends_at_ms = day.ends_at_ms;
     w.sent.clear();
   }
+  if (w.sent.contains(visitor)) return;
   if (w.sent.size() >= kMaxRemembered) w.sent.clear();
-  auto [it, fresh] = w.sent.emplace(visitor);
-  if (!fresh) return;
-  w.pending.push_back(*it);
+  w.pending.push_back(*w.sent.emplace(visitor).first);
   if (!w.in_flight) flush(worker);
 }
 

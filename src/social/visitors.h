@@ -20,6 +20,7 @@
 
 #include "common/error.h"
 #include "core/calendar.h"
+#include "core/string_hash.h"
 #include "redis/client.h"
 
 namespace surge::social {
@@ -47,7 +48,8 @@ class UvRecorder {
     std::string key;  // today's
     int64_t day_ends_at_ms = 0;
     std::vector<std::string> pending;
-    std::unordered_set<std::string> sent;  // visitors already in today's log
+    // Visitors already in today's log, looked up by view (most requests are repeat visits).
+    std::unordered_set<std::string, core::StringHash, std::equal_to<>> sent;
     bool in_flight = false;
   };
   void flush(size_t worker);

@@ -147,11 +147,16 @@ TEST_F(NearSessions, ASessionReadOnceIsAnsweredLocallyForTheNearTtl) {
   delete_behind_surges_back(token);
   clock_.advance(1999ms);
   EXPECT_TRUE(live(sessions, token));
+  auto here = sessions.find_here(token);  // the near cache alone answers the same
+  ASSERT_TRUE(here);
+  EXPECT_EQ(here->id, 42);
+  EXPECT_EQ(here->nick_name, "nick");
   clock_.advance(1ms);
+  EXPECT_FALSE(sessions.find_here(token));  // expired here: the caller must ask Redis
   EXPECT_FALSE(live(sessions, token));
   std::string metrics;
   sessions.render_metrics(metrics);
-  EXPECT_NE(metrics.find("surge_session_lookups_total{result=\"near\"} 1\n"), std::string::npos)
+  EXPECT_NE(metrics.find("surge_session_lookups_total{result=\"near\"} 2\n"), std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("surge_session_lookups_total{result=\"redis\"} 2\n"), std::string::npos)
       << metrics;

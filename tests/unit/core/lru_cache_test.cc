@@ -48,5 +48,26 @@ TEST(LruCache, OverwriteEraseClearAndZeroCapacity) {
   EXPECT_EQ(off.find("k", t0), nullptr);
 }
 
+TEST(LruCache, KeysAreCopiedAndLookedUpByView) {
+  LruCache<int> c(2);
+  auto t0 = Clock::time_point{};
+  {
+    std::string gone = "a-key-longer-than-any-small-string-buffer";
+    c.put(gone, 1, t0 + seconds(60));
+    gone.assign(gone.size(), 'x');  // the caller's buffer changes, then goes
+  }
+  std::string_view view = "a-key-longer-than-any-small-string-buffer";
+  ASSERT_NE(c.find(view, t0), nullptr);
+  EXPECT_EQ(*c.find(view, t0), 1);
+  // Eviction and erase free the node after its index entry, whose key views it.
+  c.put("b", 2, t0 + seconds(60));
+  ASSERT_NE(c.find(view, t0), nullptr);  // the long key is the most recent again
+  c.put("c", 3, t0 + seconds(60));       // evicts b
+  EXPECT_EQ(c.find("b", t0), nullptr);
+  EXPECT_TRUE(c.erase(view));
+  EXPECT_EQ(c.find(view, t0), nullptr);
+  EXPECT_EQ(c.size(), 1u);
+}
+
 }  // namespace
 }  // namespace surge::core
