@@ -27,6 +27,9 @@ Request Request::script_call(const Script& script, std::vector<std::string> keys
 
 Command Request::command() const {
   Command c;
+  size_t bytes = 16;                                  // the array header
+  for (const auto& a : args) bytes += a.size() + 16;  // each with its header and line ends
+  c.reserve(bytes);
   c.begin(args.size());
   for (const auto& a : args) c.arg(a);
   return c;

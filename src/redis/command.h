@@ -59,6 +59,9 @@ class Command {
     return *this;
   }
 
+  // Room for `bytes` of wire form, so a command built argument by argument grows its buffer once.
+  void reserve(size_t bytes) { wire_.reserve(bytes); }
+
   const std::string& wire() const { return wire_; }
   size_t reply_count() const { return replies_; }
   bool empty() const { return replies_ == 0; }
