@@ -102,7 +102,7 @@ struct Server::Worker {
             1, (idle_timeout + kWatchPeriod - std::chrono::milliseconds(1)) / kWatchPeriod)) {}
 
   // A connection waiting for its next request. Its idle timeout is this sweep's too, not a
-  // timer per wait (armed and cancelled around every request: about 3% of a purchase's CPU).
+  // timer per wait (armed and cancelled around every request: 7% of a hot read's CPU).
   // The wait ends between the timeout and one period after it, never before: more than
   // `idle_sweeps` sweeps must pass, and the first came less than a period after it began.
   void wait_idle(IdleEntry& e) {
