@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <string>
+#include <string_view>
 
 #include "core/lru_cache.h"
 

@@ -1,6 +1,9 @@
 // The near cache's LRU-with-expiry map.
 #include "core/lru_cache.h"
 
+#include <string>
+#include <string_view>
+
 #include <gtest/gtest.h>
 
 namespace surge::core {
